@@ -1,0 +1,15 @@
+pub mod import;
+pub mod serve;
+
+use crate::config::Config;
+
+/// `paperboy migrate`: opening a store applies its migrations.
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    let store = crate::store::open(&config).await?;
+    println!(
+        "{} store at {} is up to date",
+        store.backend(),
+        config.database_url()
+    );
+    Ok(())
+}

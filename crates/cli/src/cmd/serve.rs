@@ -1,0 +1,76 @@
+//! `paperboy serve`: the web server on the configured store.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use paperboy_web::{AppState, WebSettings};
+
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// Run no periodic jobs (extra web nodes, tests); transactional mail is
+    /// still sent at once.
+    #[arg(long)]
+    pub no_scheduler: bool,
+    /// Overrides `bind` from the configuration.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+}
+
+pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
+    let store = crate::store::open(&config).await?;
+    let papers = store.count_papers().await.context("counting papers")?;
+    if papers == 0 {
+        eprintln!(
+            "The store is empty. Import papers with `paperboy import FILE` (arXiv metadata \
+             snapshot JSON lines, e.g. fixtures/seed-papers.jsonl) or harvest arXiv with \
+             `paperboy ingest --once`."
+        );
+    } else {
+        tracing::info!(papers, backend = store.backend(), "store opened");
+    }
+    let bind = opts.bind.unwrap_or_else(|| config.bind.clone());
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    let state = AppState {
+        store,
+        settings: Arc::new(WebSettings {
+            base_url: config.base_url.clone(),
+            instance_name: config.instance_name.clone(),
+        }),
+    };
+    if opts.no_scheduler {
+        tracing::info!("scheduler off (--no-scheduler)");
+    }
+    eprintln!("Paperboy is listening on http://{addr}");
+    paperboy_web::serve(listener, state, shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

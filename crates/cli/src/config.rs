@@ -1,0 +1,184 @@
+//! One typed configuration: defaults → TOML file → `PAPERBOY_*` environment.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// Empty means `sqlite://<data_dir>/paperboy.db`.
+    pub database_url: String,
+    pub bind: String,
+    pub base_url: String,
+    pub instance_name: String,
+    pub contact_email: String,
+    pub model_dir: Option<PathBuf>,
+    pub smtp_url: Option<String>,
+    pub arxiv_oai_url: String,
+    pub arxiv_api_url: String,
+    pub arxiv_min_interval_ms: u64,
+    /// Papers per transaction in `paperboy import`.
+    pub import_batch_size: usize,
+    /// Log filter (tracing's EnvFilter syntax); `PAPERBOY_LOG` overrides.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            bind: "127.0.0.1:8080".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            instance_name: "Paperboy".into(),
+            contact_email: String::new(),
+            model_dir: None,
+            smtp_url: None,
+            arxiv_oai_url: "https://oaipmh.arxiv.org/oai".into(),
+            arxiv_api_url: "https://export.arxiv.org/api/query".into(),
+            arxiv_min_interval_ms: 3000,
+            import_batch_size: 2000,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Hides the secret part of a URL (`user:***@host`).
+fn redact(url: &str) -> String {
+    paperboy_store_postgres::redact(url)
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact(&self.database_url))
+            .field("bind", &self.bind)
+            .field("base_url", &self.base_url)
+            .field("instance_name", &self.instance_name)
+            .field("contact_email", &self.contact_email)
+            .field("model_dir", &self.model_dir)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("arxiv_oai_url", &self.arxiv_oai_url)
+            .field("arxiv_api_url", &self.arxiv_api_url)
+            .field("arxiv_min_interval_ms", &self.arxiv_min_interval_ms)
+            .field("import_batch_size", &self.import_batch_size)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        Self::figment(file)
+            .extract()
+            .context("reading configuration")
+    }
+
+    fn figment(file: Option<&Path>) -> Figment {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        // Only known keys: other PAPERBOY_* variables (PAPERBOY_TEST_PG,
+        // PAPERBOY_LOG, PAPERBOY_CONFIG) are not configuration.
+        let known: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        fig.merge(Env::prefixed("PAPERBOY_").filter(move |k| known.iter().any(|n| k == n.as_str())))
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("paperboy.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+/// What `paperboy default-config` prints; a test keeps it in step with
+/// [`Config::default`].
+pub const EXAMPLE: &str = r#"# Paperboy configuration. Every key is optional; the values shown are the
+# defaults. Each key can also be set from the environment as PAPERBOY_<KEY>
+# (PAPERBOY_DATA_DIR, PAPERBOY_DATABASE_URL, …), which wins over this file.
+
+# Where the embedded database, indexes and models live.
+data_dir = "./data"
+
+# Empty: the embedded SQLite file <data_dir>/paperboy.db.
+# postgres://user:password@host:5432/paperboy selects PostgreSQL (several web nodes).
+database_url = ""
+
+# Address the web server listens on.
+bind = "127.0.0.1:8080"
+
+# The public address of this instance, used in emails and feeds.
+base_url = "http://127.0.0.1:8080"
+
+# Shown in page titles and in the User-Agent sent to arXiv.
+instance_name = "Paperboy"
+
+# Contact address sent to arXiv with every request (their etiquette asks for it).
+contact_email = ""
+
+# A sentence-transformer directory (config.json, tokenizer.json,
+# model.safetensors). Without one, search is keyword-only.
+# model_dir = "/path/to/all-MiniLM-L6-v2"
+
+# Outgoing mail, e.g. smtp://user:password@mail.example.org:587 (STARTTLS),
+# smtps://… for TLS, smtp://127.0.0.1:1025 for a local relay.
+# smtp_url = "smtp://127.0.0.1:1025"
+
+# Where arXiv is (tests point these at a local stand-in).
+arxiv_oai_url = "https://oaipmh.arxiv.org/oai"
+arxiv_api_url = "https://export.arxiv.org/api/query"
+
+# Spacing between two requests to one arXiv host, in milliseconds.
+arxiv_min_interval_ms = 3000
+
+# Papers written per transaction by `paperboy import`.
+import_batch_size = 2000
+
+# Log filter (e.g. "info", "paperboy=debug"); PAPERBOY_LOG overrides.
+log = "info"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_to_the_defaults() {
+        let parsed: Config = Figment::from(Toml::string(EXAMPLE)).extract().unwrap();
+        assert_eq!(format!("{parsed:?}"), format!("{:?}", Config::default()));
+    }
+
+    #[test]
+    fn layers_apply_in_order_and_secrets_stay_hidden() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("pb.toml", "bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/pb\"\nsmtp_url = \"smtp://u:hunter2@mail:25\"")?;
+            jail.set_env("PAPERBOY_BIND", "127.0.0.1:7000");
+            jail.set_env("PAPERBOY_TEST_PG", "postgres://ignored");
+            let c = Config::load(Some(Path::new("pb.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.bind, "127.0.0.1:7000", "environment wins over the file");
+            assert_eq!(
+                c.data_dir,
+                PathBuf::from("/srv/pb"),
+                "file wins over defaults"
+            );
+            assert_eq!(c.database_url(), "sqlite:///srv/pb/paperboy.db");
+            assert_eq!(c.arxiv_min_interval_ms, 3000);
+            let debug = format!("{c:?}");
+            assert!(!debug.contains("hunter2"), "{debug}");
+            Ok(())
+        });
+    }
+}

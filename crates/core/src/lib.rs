@@ -1,0 +1,14 @@
+//! Paperboy's domain: arXiv identifiers, papers and their parts, code links.
+//!
+//! Pure on purpose: no IO, no async, nothing of ours below it.
+
+pub mod arxiv_id;
+pub mod category;
+pub mod code_link;
+pub mod paper;
+pub mod text;
+
+pub use arxiv_id::{ArxivId, ArxivIdError, VersionedId};
+pub use category::{Category, CategoryError, TAXONOMY};
+pub use code_link::{extract_code_links, CodeLink, CodeLinkKind};
+pub use paper::{Author, Paper, PaperError, PaperId, Version};

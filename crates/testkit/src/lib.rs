@@ -1,0 +1,209 @@
+//! Test helpers shared by every crate's tests.
+//!
+//! Each test gets its own database: a SQLite file in a temporary directory,
+//! or a freshly created PostgreSQL database (dropped afterwards) on the
+//! server named by `PAPERBOY_TEST_PG`.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use paperboy_arxiv::{SnapshotItem, SnapshotReader};
+use paperboy_core::Paper;
+use paperboy_store::Store;
+use paperboy_store_postgres::PostgresStore;
+use paperboy_store_sqlite::SqliteStore;
+
+pub const PG_ENV: &str = "PAPERBOY_TEST_PG";
+
+/// A store that lives as long as this value; its database goes with it.
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    /// The URL the store was opened with (for starting a binary on it).
+    pub url: String,
+    _guard: Guard,
+}
+
+/// Held only for what its drop cleans up.
+#[allow(dead_code)]
+enum Guard {
+    Sqlite(tempfile::TempDir),
+    Postgres(PgDatabase),
+}
+
+pub async fn sqlite_store() -> TestStore {
+    let dir = tempfile::tempdir().expect("create temp dir");
+    let url = format!("sqlite://{}", dir.path().join("paperboy.db").display());
+    let store = SqliteStore::open(&url).expect("open SQLite test store");
+    TestStore {
+        store: Arc::new(store),
+        url,
+        _guard: Guard::Sqlite(dir),
+    }
+}
+
+/// A fresh PostgreSQL database, or `None` when `PAPERBOY_TEST_PG` is unset.
+pub async fn postgres_store() -> Option<TestStore> {
+    let db = PgDatabase::create().await?;
+    let store = PostgresStore::connect_with_pool_size(&db.url, 4)
+        .await
+        .unwrap_or_else(|e| panic!("connect to test database {}: {e}", db.name));
+    Some(TestStore {
+        store: Arc::new(store),
+        url: db.url.clone(),
+        _guard: Guard::Postgres(db),
+    })
+}
+
+/// A database created for one test on the `PAPERBOY_TEST_PG` server.
+pub struct PgDatabase {
+    pub name: String,
+    pub url: String,
+    admin_url: String,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl PgDatabase {
+    pub async fn create() -> Option<Self> {
+        let admin_url = std::env::var(PG_ENV).ok().filter(|s| !s.is_empty())?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!(
+            "pb_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            nanos
+        );
+        let (client, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("{PG_ENV}={admin_url}: cannot connect: {e}"));
+        let task = tokio::spawn(conn);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("create test database {name}: {e}"));
+        drop(client);
+        let _ = task.await;
+        let url = with_database(&admin_url, &name);
+        Some(PgDatabase {
+            name,
+            url,
+            admin_url,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop may run inside a runtime; do the async work on a thread of
+        // its own with a runtime of its own.
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        let handle = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok((client, conn)) =
+                    tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await
+                {
+                    tokio::spawn(conn);
+                    let _ = client
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        });
+        let _ = handle.join();
+    }
+}
+
+/// Replaces the database name in a `postgres://` URL.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+/// The repository root (for fixtures and binaries).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn seed_corpus_path() -> PathBuf {
+    repo_root().join("fixtures/seed-papers.jsonl")
+}
+
+/// The 68 seed papers, parsed.
+pub fn seed_papers() -> Vec<Paper> {
+    let mut reader = SnapshotReader::open(&seed_corpus_path()).expect("open seed corpus");
+    let mut out = Vec::new();
+    while let Some(item) = reader.next_item().expect("read seed corpus") {
+        match item {
+            SnapshotItem::Paper(p) => out.push(p),
+            SnapshotItem::Rejected { line, reason } => panic!("seed corpus line {line}: {reason}"),
+        }
+    }
+    out
+}
+
+/// Runs each named `async fn(Arc<dyn Store>)` against SQLite, and against
+/// PostgreSQL when `PAPERBOY_TEST_PG` is set, each on a fresh database.
+#[macro_export]
+macro_rules! storage_suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let t = $crate::sqlite_store().await;
+                    super::$name(t.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(t) = $crate::postgres_store().await else {
+                        eprintln!("{} is not set: the PostgreSQL run of this test did not happen", $crate::PG_ENV);
+                        return;
+                    };
+                    super::$name(t.store.clone()).await;
+                }
+            )*
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            super::with_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            super::with_database("postgres://h/test?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
+        assert_eq!(super::with_database("postgres://h", "x"), "postgres://h/x");
+    }
+}

@@ -1,0 +1,191 @@
+//! The storage suite: one set of behaviours, run against every backend.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use paperboy_core::{ArxivId, Paper, Version};
+use paperboy_store::{Store, StoreError, UpsertCounts};
+use paperboy_testkit::{seed_papers, storage_suite};
+
+fn counts(imported: u64, updated: u64, unchanged: u64) -> UpsertCounts {
+    UpsertCounts {
+        imported,
+        updated,
+        unchanged,
+    }
+}
+
+fn paper(id: &str) -> Paper {
+    let mut p = seed_papers()
+        .into_iter()
+        .next()
+        .expect("seed corpus has papers");
+    p.id = ArxivId::parse(id).unwrap();
+    p
+}
+
+async fn seed_corpus_roundtrips(store: Arc<dyn Store>) {
+    let papers = seed_papers();
+    assert_eq!(papers.len(), 68);
+    let got = store.upsert_papers(papers.clone()).await.unwrap();
+    assert_eq!(got, counts(68, 0, 0));
+    assert_eq!(store.count_papers().await.unwrap(), 68);
+    for p in &papers {
+        let stored = store.get_paper(&p.id).await.unwrap();
+        assert_eq!(&stored.paper, p, "{} reads back as written", p.id);
+        assert_eq!(stored.upvotes, 0);
+    }
+    let soups = store
+        .get_paper(&ArxivId::parse("2203.05482").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        soups.paper.github_repo(),
+        Some("https://github.com/mlfoundations/model-soups")
+    );
+    let again = store.upsert_papers(papers).await.unwrap();
+    assert_eq!(again, counts(0, 0, 68));
+}
+
+async fn unknown_paper_is_not_found(store: Arc<dyn Store>) {
+    let err = store
+        .get_paper(&ArxivId::parse("hep-th/9901001").unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}
+
+async fn newer_version_updates_and_older_never_rolls_back(store: Arc<dyn Store>) {
+    let v1 = paper("2101.00001");
+    store.upsert_papers(vec![v1.clone()]).await.unwrap();
+    let mut v2 = v1.clone();
+    v2.title = "A better title".into();
+    v2.versions.push(Version {
+        number: 2,
+        created_at: Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap(),
+    });
+    assert_eq!(
+        store.upsert_papers(vec![v2.clone()]).await.unwrap(),
+        counts(0, 1, 0)
+    );
+    // The stale v1 record arrives again, e.g. from an old snapshot.
+    assert_eq!(
+        store.upsert_papers(vec![v1]).await.unwrap(),
+        counts(0, 0, 1)
+    );
+    let stored = store.get_paper(&v2.id).await.unwrap();
+    assert_eq!(stored.paper.title, "A better title");
+    assert_eq!(stored.paper.latest_version(), 2);
+}
+
+async fn same_version_with_corrected_metadata_updates(store: Arc<dyn Store>) {
+    let p = paper("2101.00002");
+    store.upsert_papers(vec![p.clone()]).await.unwrap();
+    let mut fixed = p.clone();
+    fixed.journal_ref = Some("Nature 1 (2024)".into());
+    assert_eq!(
+        store.upsert_papers(vec![fixed]).await.unwrap(),
+        counts(0, 1, 0)
+    );
+    assert_eq!(
+        store
+            .get_paper(&p.id)
+            .await
+            .unwrap()
+            .paper
+            .journal_ref
+            .as_deref(),
+        Some("Nature 1 (2024)")
+    );
+}
+
+async fn a_batch_may_name_a_paper_twice(store: Arc<dyn Store>) {
+    let a = paper("2101.00003");
+    let mut b = a.clone();
+    b.title = "Second take".into();
+    let got = store
+        .upsert_papers(vec![a.clone(), b, a.clone()])
+        .await
+        .unwrap();
+    assert_eq!(got, counts(1, 2, 0));
+    assert_eq!(store.get_paper(&a.id).await.unwrap().paper.title, a.title);
+    assert_eq!(store.count_papers().await.unwrap(), 1);
+}
+
+async fn every_write_bumps_the_change_sequence(store: Arc<dyn Store>) {
+    assert_eq!(store.change_seq().await.unwrap(), 0);
+    let (a, b) = (paper("2101.00004"), paper("hep-th/9901001"));
+    store
+        .upsert_papers(vec![a.clone(), b.clone()])
+        .await
+        .unwrap();
+    assert_eq!(store.change_seq().await.unwrap(), 2);
+    store.upsert_papers(vec![a.clone()]).await.unwrap();
+    assert_eq!(
+        store.change_seq().await.unwrap(),
+        2,
+        "an unchanged paper writes nothing"
+    );
+    assert!(store.delete_paper(&a.id).await.unwrap());
+    assert!(
+        !store.delete_paper(&a.id).await.unwrap(),
+        "deleting twice changes nothing"
+    );
+    assert_eq!(store.change_seq().await.unwrap(), 3);
+
+    let feed = store.changes_since(0, 100).await.unwrap();
+    let seen: Vec<(i64, &str, bool)> = feed
+        .iter()
+        .map(|c| (c.change_seq, c.arxiv_id.as_str(), c.paper.is_some()))
+        .collect();
+    assert_eq!(
+        seen,
+        [(2, "hep-th/9901001", true), (3, "2101.00004", false)]
+    );
+    assert_eq!(store.changes_since(2, 100).await.unwrap().len(), 1);
+    assert_eq!(store.changes_since(0, 1).await.unwrap().len(), 1);
+    assert!(matches!(
+        store.get_paper(&a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.count_papers().await.unwrap(), 1);
+}
+
+async fn concurrent_writers_get_distinct_sequence_numbers(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut total = UpsertCounts::default();
+            for i in 0..5 {
+                let p = paper(&format!("2102.{:05}", t * 100 + i));
+                total.add(store.upsert_papers(vec![p]).await.unwrap());
+            }
+            total
+        }));
+    }
+    let mut total = UpsertCounts::default();
+    for t in tasks {
+        total.add(t.await.unwrap());
+    }
+    assert_eq!(total, counts(20, 0, 0));
+    assert_eq!(store.change_seq().await.unwrap(), 20);
+    let feed = store.changes_since(0, 100).await.unwrap();
+    let seqs: Vec<i64> = feed.iter().map(|c| c.change_seq).collect();
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+}
+
+async fn ping_answers(store: Arc<dyn Store>) {
+    store.ping().await.unwrap();
+}
+
+storage_suite!(
+    seed_corpus_roundtrips,
+    unknown_paper_is_not_found,
+    newer_version_updates_and_older_never_rolls_back,
+    same_version_with_corrected_metadata_updates,
+    a_batch_may_name_a_paper_twice,
+    every_write_bumps_the_change_sequence,
+    concurrent_writers_get_distinct_sequence_numbers,
+    ping_answers,
+);

@@ -1,0 +1,13 @@
+//! The JSON API. Shapes follow the Hugging Face papers API where it has
+//! one, so existing clients work.
+
+mod papers;
+pub mod views;
+
+use axum::Router;
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(papers::router())
+}
