@@ -17,7 +17,11 @@ pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
     )
     .map_err(|e| fail(0, e))?;
     for &(version, sql) in MIGRATIONS {
-        let tx = conn.transaction().map_err(|e| fail(version, e))?;
+        // IMMEDIATE takes the write lock before looking, so two processes
+        // opening a new file at once cannot both apply a migration.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| fail(version, e))?;
         let done: bool = tx
             .query_row(
                 "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",

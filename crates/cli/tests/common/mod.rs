@@ -1,0 +1,169 @@
+//! Drives the real `paperboy` binary.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_paperboy")
+}
+
+/// A data directory and database for one test run of the binary.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub database_url: String,
+    _pg: Option<paperboy_testkit::PgDatabase>,
+}
+
+impl Env {
+    pub fn sqlite() -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}", dir.path().join("data/paperboy.db").display());
+        Env {
+            dir,
+            database_url,
+            _pg: None,
+        }
+    }
+
+    pub async fn postgres() -> Option<Env> {
+        let db = paperboy_testkit::PgDatabase::create().await?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        Some(Env {
+            dir,
+            database_url: db.url.clone(),
+            _pg: Some(db),
+        })
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(bin());
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PAPERBOY_DATA_DIR", self.dir.path().join("data"))
+            .env("PAPERBOY_DATABASE_URL", &self.database_url)
+            .env("PAPERBOY_LOG", "warn")
+            .current_dir(self.dir.path());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run paperboy")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The numbers of the import summary line.
+pub fn summary(o: &Output) -> (u64, u64, u64, u64) {
+    let out = stdout(o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("imported "))
+        .unwrap_or_else(|| panic!("no summary line in {out:?}; stderr: {}", stderr(o)));
+    let nums: Vec<u64> = line
+        .split([',', ' '])
+        .filter_map(|w| w.parse().ok())
+        .take(4)
+        .collect();
+    (nums[0], nums[1], nums[2], nums[3])
+}
+
+/// A running `paperboy serve`, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub async fn start(env: &Env, extra: &[&str]) -> Server {
+        let mut child = env
+            .command()
+            .args(["serve", "--no-scheduler", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start paperboy serve");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent {
+                    if let Some(url) = line.split("listening on ").nth(1) {
+                        let _ = tx.send(url.trim().to_string());
+                        sent = true;
+                    }
+                }
+                eprintln!("[serve] {line}");
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server announced its address");
+        let server = Server { child, base };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = reqwest::get(format!("{}/healthz", self.base)).await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "server never became healthy");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `n` valid snapshot records with ids 2301.00000.., one JSON line each.
+pub fn synthetic_records(n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let rec = serde_json::json!({
+            "id": format!("2301.{i:05}"),
+            "title": format!("Synthetic paper number {i}"),
+            "abstract": format!("We study problem {i} with a method. Code at https://github.com/lab/p{i}."),
+            "authors": "Ada Lovelace, Alan Turing",
+            "categories": "cs.LG stat.ML",
+            "versions": [{"version": "v1", "created": "Mon, 2 Jan 2023 10:00:00 GMT"}],
+            "update_date": "2023-01-02",
+            "authors_parsed": [["Lovelace", "Ada", ""], ["Turing", "Alan", ""]]
+        });
+        out.push_str(&rec.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write test file");
+}

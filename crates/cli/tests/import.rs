@@ -1,0 +1,169 @@
+//! `paperboy import` from the outside, on SQLite and (when configured) PostgreSQL.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{stderr, summary, synthetic_records, write, Env};
+use paperboy_testkit::seed_corpus_path;
+
+async fn envs() -> Vec<Env> {
+    let mut v = vec![Env::sqlite()];
+    match Env::postgres().await {
+        Some(pg) => v.push(pg),
+        None => eprintln!("PAPERBOY_TEST_PG is not set: PostgreSQL run skipped"),
+    }
+    v
+}
+
+#[tokio::test]
+async fn seed_corpus_imports_once_then_is_unchanged() {
+    for env in envs().await {
+        let seed = seed_corpus_path();
+        let seed = seed.to_str().unwrap();
+        let first = env.run(&["import", seed]);
+        assert!(first.status.success(), "{}", stderr(&first));
+        assert_eq!(summary(&first), (68, 0, 0, 0), "{}", env.database_url);
+        let second = env.run(&["import", seed]);
+        assert!(second.status.success());
+        assert_eq!(summary(&second), (0, 0, 68, 0));
+    }
+}
+
+#[tokio::test]
+async fn malformed_lines_are_named_and_skipped() {
+    for env in envs().await {
+        let good = synthetic_records(4);
+        let lines: Vec<&str> = good.lines().collect();
+        let text = [
+            lines[0],
+            "{\"id\": \"2301.99999\", \"title\": ",
+            lines[1],
+            r#"{"id": "not-an-id", "title": "x"}"#,
+            lines[2],
+            r#"{"id": "2301.99998", "title": ""}"#,
+            r#"{"id": "2301.99997", "title": "t", "versions": [{"version": "v1", "created": "Fri, 30 Feb 2024 00:00:00 GMT"}]}"#,
+            lines[3],
+        ]
+        .join("\n");
+        let file = env.path("mixed.jsonl");
+        write(&file, &text);
+        let out = env.run(&["import", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(summary(&out), (4, 0, 0, 4));
+        let err = stderr(&out);
+        let name = file.display().to_string();
+        for (line, why) in [
+            (2, "malformed JSON"),
+            (4, "invalid id"),
+            (6, "empty title"),
+            (7, "impossible date"),
+        ] {
+            let expected = format!("{name}:{line}: {why}");
+            assert!(err.contains(&expected), "stderr lacks {expected:?}:\n{err}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn gzip_and_stdin_are_read() {
+    use std::io::Write;
+    let env = Env::sqlite();
+    let records = synthetic_records(30);
+    let gz = env.path("part.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(records.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let out = env.run(&["import", gz.to_str().unwrap()]);
+    assert_eq!(summary(&out), (30, 0, 0, 0), "{}", stderr(&out));
+
+    let mut child = env
+        .command()
+        .args(["import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(records.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(summary(&out), (0, 0, 30, 0), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn a_missing_file_is_an_error_naming_it() {
+    let env = Env::sqlite();
+    let out = env.run(&["import", "no-such-file.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no-such-file.jsonl"),
+        "{}",
+        stderr(&out)
+    );
+    let usage = env.run(&["import"]);
+    assert_eq!(usage.status.code(), Some(2), "missing FILE is bad usage");
+}
+
+/// `kill -9` in the middle leaves whole batches; running again completes.
+#[tokio::test]
+async fn killed_import_is_consistent_and_resumable() {
+    let env = Env::sqlite();
+    let n = 40_000;
+    let file = env.path("big.jsonl");
+    write(&file, &synthetic_records(n));
+    let batch = 500;
+    assert!(env.run(&["migrate"]).status.success());
+    let mut child = env
+        .command()
+        .args([
+            "import",
+            "--batch-size",
+            &batch.to_string(),
+            file.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until some batches are committed, then kill without warning.
+    let url = env.database_url.clone();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let store = loop {
+        if let Ok(s) = paperboy_store_sqlite::SqliteStore::open(&url) {
+            break s;
+        }
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    use paperboy_store::Store;
+    loop {
+        let count = store.count_papers().await.unwrap_or(0);
+        if count > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "import never committed");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let landed = store.count_papers().await.unwrap();
+    assert!(
+        landed < n as u64,
+        "the kill came too late to test anything ({landed} landed)"
+    );
+    assert_eq!(landed % batch, 0, "only whole batches land: {landed}");
+    assert_eq!(store.change_seq().await.unwrap(), landed as i64);
+    drop(store);
+
+    let out = env.run(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (imported, updated, unchanged, rejected) = summary(&out);
+    assert_eq!((imported + unchanged, updated, rejected), (n as u64, 0, 0));
+    assert_eq!(unchanged, landed);
+}
