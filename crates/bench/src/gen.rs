@@ -97,6 +97,10 @@ pub struct Generator {
     rng: ChaCha8Rng,
     /// Next number per id prefix (`2203.` or `hep-th/0301`).
     counters: HashMap<String, u32>,
+    /// Descending uniform order statistics, so records come out in date
+    /// (and so id) order, as the real snapshot does.
+    order_stat: f64,
+    remaining: usize,
 }
 
 /// arXiv's first day and the end of the generated range, in unix seconds.
@@ -104,12 +108,24 @@ const START: i64 = 681_004_800; // 1991-08-01
 const END: i64 = 1_790_812_800; // 2026-10-01
 
 impl Generator {
-    pub fn new(model: WordModel, seed: u64) -> Generator {
+    /// A generator of `n` records.
+    pub fn new(model: WordModel, seed: u64, n: usize) -> Generator {
         Generator {
             model,
             rng: ChaCha8Rng::seed_from_u64(seed),
             counters: HashMap::new(),
+            order_stat: 1.0,
+            remaining: n.max(1),
         }
+    }
+
+    /// The next of `n` sorted uniform draws: the largest of k uniforms is
+    /// U^(1/k), so walking down from the maximum yields them in order.
+    fn next_uniform(&mut self) -> f64 {
+        let k = self.remaining.max(1) as f64;
+        self.order_stat *= self.rng.gen::<f64>().powf(1.0 / k);
+        self.remaining = self.remaining.saturating_sub(1);
+        1.0 - self.order_stat
     }
 
     fn name(&mut self) -> String {
@@ -174,9 +190,9 @@ impl Generator {
     }
 
     pub fn next_record(&mut self) -> Value {
-        let rng = &mut self.rng;
         // arXiv grew steadily: later years are likelier (density ∝ t).
-        let f: f64 = rng.gen::<f64>().sqrt();
+        let f: f64 = self.next_uniform().sqrt();
+        let rng = &mut self.rng;
         let t0 = START + ((END - START) as f64 * f) as i64;
         let n_cats = [1, 1, 1, 2, 2, 3, 4][rng.gen_range(0..7)];
         let mut cats: Vec<&str> = Vec::new();
@@ -286,9 +302,10 @@ mod tests {
 
     #[test]
     fn same_seed_same_corpus_and_valid_shapes() {
-        let mut a = Generator::new(WordModel::learn(TEXT), 42);
-        let mut b = Generator::new(WordModel::learn(TEXT), 42);
+        let mut a = Generator::new(WordModel::learn(TEXT), 42, 500);
+        let mut b = Generator::new(WordModel::learn(TEXT), 42, 500);
         let mut ids = std::collections::HashSet::new();
+        let mut last_date = chrono::DateTime::<chrono::Utc>::MIN_UTC;
         for _ in 0..500 {
             let ra = a.next_record();
             assert_eq!(ra, b.next_record());
@@ -302,12 +319,19 @@ mod tests {
             let n_authors = ra["authors_parsed"].as_array().unwrap().len();
             assert!((1..=30).contains(&n_authors));
             let n_versions = ra["versions"].as_array().unwrap().len();
+            let created = ra["versions"][0]["created"].as_str().unwrap();
+            let date = chrono::DateTime::parse_from_rfc2822(created)
+                .unwrap()
+                .to_utc();
+            assert!(date >= last_date, "records come in date order");
+            assert!(date.timestamp() >= START && date.timestamp() <= END);
+            last_date = date;
             assert!((1..=5).contains(&n_versions));
         }
-        let mut c = Generator::new(WordModel::learn(TEXT), 43);
+        let mut c = Generator::new(WordModel::learn(TEXT), 43, 500);
         assert_ne!(
             c.next_record(),
-            Generator::new(WordModel::learn(TEXT), 42).next_record()
+            Generator::new(WordModel::learn(TEXT), 42, 500).next_record()
         );
     }
 }

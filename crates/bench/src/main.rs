@@ -60,7 +60,7 @@ fn main() -> anyhow::Result<()> {
             };
             let mut sink = BufWriter::with_capacity(1 << 20, sink);
             let started = std::time::Instant::now();
-            let mut g = gen::Generator::new(model, seed);
+            let mut g = gen::Generator::new(model, seed, n);
             for _ in 0..n {
                 serde_json::to_writer(&mut sink, &g.next_record())?;
                 sink.write_all(b"\n")?;

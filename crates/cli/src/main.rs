@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Import and indexing hand many small allocations from a parsing thread to
+// a writing one; mimalloc handles that without glibc's arena lock contention.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "paperboy",

@@ -51,6 +51,9 @@ const IGNORED_HOSTS: &[&str] = &[
 pub fn extract_code_links(texts: &[&str]) -> Vec<CodeLink> {
     let mut out: Vec<CodeLink> = Vec::new();
     for text in texts {
+        if !may_hold_link(text) {
+            continue;
+        }
         for m in URL.find_iter(text) {
             if let Some(link) = normalise(m.as_str()) {
                 if !out.iter().any(|l| l.url == link.url) {
@@ -60,6 +63,22 @@ pub fn extract_code_links(texts: &[&str]) -> Vec<CodeLink> {
         }
     }
     out
+}
+
+/// A cheap test that skips the regex for the many texts without a link:
+/// every link has a `/` right after `:/` or after a code host's domain.
+fn may_hold_link(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b'/' && i >= 3 && {
+            let before = &b[i.saturating_sub(4)..i];
+            before.ends_with(b":")
+                || before.eq_ignore_ascii_case(b".com")
+                || before.eq_ignore_ascii_case(b".org")
+                || before.eq_ignore_ascii_case(b".net")
+                || before[1..].eq_ignore_ascii_case(b".co")
+        }
+    })
 }
 
 fn trim_debris(mut s: &str) -> &str {

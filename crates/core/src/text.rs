@@ -3,6 +3,9 @@
 /// Collapses every run of whitespace (newlines from arXiv's line-wrapped
 /// abstracts included) into one space and trims the ends. TeX is untouched.
 pub fn collapse_whitespace(s: &str) -> String {
+    if is_collapsed_ascii(s) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {
@@ -11,6 +14,27 @@ pub fn collapse_whitespace(s: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// The common case, checked fast: ASCII with single inner spaces and no
+/// whitespace at the ends.
+fn is_collapsed_ascii(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    for &c in b {
+        if c >= 0x80 || (c.is_ascii_whitespace() && c != b' ') || c == 0x0b {
+            return false;
+        }
+        let space = c == b' ';
+        if space && prev_space {
+            return false;
+        }
+        prev_space = space;
+    }
+    true
 }
 
 /// Turns the TeX accent commands common in arXiv author names into Unicode
@@ -198,6 +222,11 @@ mod tests {
             "A $\\alpha$ model"
         );
         assert_eq!(collapse_whitespace(""), "");
+        assert_eq!(collapse_whitespace("already tidy"), "already tidy");
+        assert_eq!(collapse_whitespace("two  spaces"), "two spaces");
+        assert_eq!(collapse_whitespace(" lead"), "lead");
+        assert_eq!(collapse_whitespace("nbsp\u{a0}\u{2003}x"), "nbsp x");
+        assert_eq!(collapse_whitespace("tab\tx"), "tab x");
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub async fn upsert(
     let mut writes: Vec<PaperColumns> = Vec::new();
     let mut slot: HashMap<String, usize> = HashMap::new();
     for paper in papers {
-        let cols = PaperColumns::from_paper(&paper);
+        let cols = PaperColumns::from_paper(paper);
         let decision = decide_upsert(
             known.get(&cols.arxiv_id).copied(),
             cols.content_hash,

@@ -59,7 +59,7 @@ pub fn upsert(conn: &mut Connection, papers: Vec<Paper>) -> Result<UpsertCounts,
             )
             .map_err(db_err)?;
         for paper in papers {
-            let cols = PaperColumns::from_paper(&paper);
+            let cols = PaperColumns::from_paper(paper);
             let existing: Option<(i64, i64)> = select
                 .query_row([&cols.arxiv_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()

@@ -58,8 +58,9 @@ pub struct PaperColumns {
 }
 
 impl PaperColumns {
-    pub fn from_paper(p: &Paper) -> Self {
+    pub fn from_paper(p: Paper) -> Self {
         let names: Vec<&str> = p.authors.iter().map(|a| a.name.as_str()).collect();
+        let authors = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
         let versions: Vec<VersionRow> = p
             .versions
             .iter()
@@ -68,26 +69,35 @@ impl PaperColumns {
                 at: v.created_at.timestamp(),
             })
             .collect();
+        let versions_json = serde_json::to_string(&versions).unwrap_or_else(|_| "[]".into());
         let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
+        let categories = cats.join(" ");
+        let code_links = serde_json::to_string(&p.code_links).unwrap_or_else(|_| "[]".into());
+        let github_repo = p.github_repo().map(str::to_string);
+        let (latest_version, published_at, content_hash) = (
+            i64::from(p.latest_version()),
+            p.published_at().timestamp(),
+            p.content_hash(),
+        );
         PaperColumns {
             arxiv_id: p.id.to_string(),
-            title: p.title.clone(),
-            abstract_text: p.abstract_text.clone(),
-            authors: serde_json::to_string(&names).unwrap_or_else(|_| "[]".into()),
-            categories: cats.join(" "),
-            versions: serde_json::to_string(&versions).unwrap_or_else(|_| "[]".into()),
-            latest_version: i64::from(p.latest_version()),
-            comments: p.comments.clone(),
-            journal_ref: p.journal_ref.clone(),
-            doi: p.doi.clone(),
-            report_no: p.report_no.clone(),
-            license: p.license.clone(),
-            submitter: p.submitter.clone(),
+            title: p.title,
+            abstract_text: p.abstract_text,
+            authors,
+            categories,
+            versions: versions_json,
+            latest_version,
+            comments: p.comments,
+            journal_ref: p.journal_ref,
+            doi: p.doi,
+            report_no: p.report_no,
+            license: p.license,
+            submitter: p.submitter,
             updated_on: p.updated_on.map(|d| d.to_string()),
-            code_links: serde_json::to_string(&p.code_links).unwrap_or_else(|_| "[]".into()),
-            github_repo: p.github_repo().map(str::to_string),
-            published_at: p.published_at().timestamp(),
-            content_hash: p.content_hash(),
+            code_links,
+            github_repo,
+            published_at,
+            content_hash,
         }
     }
 
