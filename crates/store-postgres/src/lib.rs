@@ -1,12 +1,16 @@
 //! PostgreSQL store: the path to several web nodes sharing one database.
 
+mod harvest;
 mod migrate;
 mod papers;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use paperboy_core::{ArxivId, Paper};
-use paperboy_store::{PaperChange, Store, StoreError, StoredPaper, UpsertCounts};
+use paperboy_store::{
+    HarvestCheckpoint, HarvestCounts, HarvestPage, PaperChange, Store, StoreError, StoredPaper,
+    UpsertCounts,
+};
 use tokio_postgres::NoTls;
 
 pub struct PostgresStore {
@@ -134,6 +138,22 @@ impl Store for PostgresStore {
 
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError> {
         papers::changes_since(&**self.client().await?, after, limit).await
+    }
+
+    async fn harvest_checkpoint(
+        &self,
+        set_spec: &str,
+    ) -> Result<Option<HarvestCheckpoint>, StoreError> {
+        harvest::checkpoint(&**self.client().await?, set_spec).await
+    }
+
+    async fn apply_harvest_page(&self, page: HarvestPage) -> Result<HarvestCounts, StoreError> {
+        let mut client = self.client().await?;
+        harvest::apply_page(&mut client, page).await
+    }
+
+    async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError> {
+        harvest::try_lease(&**self.client().await?, name, holder, ttl_secs).await
     }
 }
 

@@ -3,7 +3,10 @@
 
 use paperboy_store::StoreError;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_papers.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_papers.sql")),
+    (2, include_str!("../migrations/0002_harvest.sql")),
+];
 const LOCK_KEY: i64 = 0x7061_7065_7262_6f79; // "paperboy"
 
 pub async fn run(client: &mut deadpool_postgres::Object) -> Result<(), StoreError> {

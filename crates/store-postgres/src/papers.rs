@@ -34,6 +34,16 @@ pub async fn upsert(
     papers: Vec<Paper>,
 ) -> Result<UpsertCounts, StoreError> {
     let tx = client.transaction().await.map_err(db_err)?;
+    let counts = upsert_in(&tx, papers).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(counts)
+}
+
+/// Upserts inside a transaction the caller commits.
+pub async fn upsert_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    papers: Vec<Paper>,
+) -> Result<UpsertCounts, StoreError> {
     let ids: Vec<String> = papers.iter().map(|p| p.id.to_string()).collect();
     let rows = tx
         .query(
@@ -85,11 +95,10 @@ pub async fn upsert(
         }
     }
     if writes.is_empty() {
-        tx.commit().await.map_err(db_err)?;
         return Ok(counts);
     }
 
-    let first = reserve_seq(&*tx, writes.len() as i64).await?;
+    let first = reserve_seq(tx, writes.len() as i64).await?;
     let seqs: Vec<i64> = (0..writes.len() as i64).map(|i| first + i).collect();
     let now = Utc::now().timestamp();
     macro_rules! col {
@@ -163,7 +172,6 @@ pub async fn upsert(
     )
     .await
     .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
     Ok(counts)
 }
 
@@ -212,6 +220,16 @@ pub async fn delete(
     arxiv_id: &str,
 ) -> Result<bool, StoreError> {
     let tx = client.transaction().await.map_err(db_err)?;
+    let changed = delete_in(&tx, arxiv_id).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(changed)
+}
+
+/// Marks a paper deleted inside a transaction the caller commits.
+pub async fn delete_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    arxiv_id: &str,
+) -> Result<bool, StoreError> {
     let live = tx
         .query_opt(
             "SELECT 1 FROM papers WHERE arxiv_id = $1 AND deleted_at IS NULL FOR UPDATE",
@@ -222,14 +240,13 @@ pub async fn delete(
     if live.is_none() {
         return Ok(false);
     }
-    let seq = reserve_seq(&*tx, 1).await?;
+    let seq = reserve_seq(tx, 1).await?;
     tx.execute(
         "UPDATE papers SET deleted_at = $2, change_seq = $3 WHERE arxiv_id = $1",
         &[&arxiv_id, &Utc::now().timestamp(), &seq],
     )
     .await
     .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
     Ok(true)
 }
 

@@ -4,6 +4,7 @@
 //! writer connection (SQLite allows one writer at a time anyway) and a small
 //! pool of read connections, so reads never queue behind an import.
 
+mod harvest;
 mod migrate;
 mod papers;
 
@@ -12,7 +13,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use paperboy_core::{ArxivId, Paper};
-use paperboy_store::{PaperChange, Store, StoreError, StoredPaper, UpsertCounts};
+use paperboy_store::{
+    HarvestCheckpoint, HarvestCounts, HarvestPage, PaperChange, Store, StoreError, StoredPaper,
+    UpsertCounts,
+};
 use rusqlite::{Connection, OpenFlags};
 
 pub struct SqliteStore {
@@ -192,6 +196,24 @@ impl Store for SqliteStore {
 
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError> {
         self.read(move |c| papers::changes_since(c, after, limit))
+            .await
+    }
+
+    async fn harvest_checkpoint(
+        &self,
+        set_spec: &str,
+    ) -> Result<Option<HarvestCheckpoint>, StoreError> {
+        let set_spec = set_spec.to_string();
+        self.read(move |c| harvest::checkpoint(c, &set_spec)).await
+    }
+
+    async fn apply_harvest_page(&self, page: HarvestPage) -> Result<HarvestCounts, StoreError> {
+        self.write(move |c| harvest::apply_page(c, page)).await
+    }
+
+    async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.write(move |c| harvest::try_lease(c, &name, &holder, ttl_secs))
             .await
     }
 }

@@ -4,7 +4,10 @@
 use paperboy_store::StoreError;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_papers.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_papers.sql")),
+    (2, include_str!("../migrations/0002_harvest.sql")),
+];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
     let fail = |version: i64, e: rusqlite::Error| StoreError::Migration {

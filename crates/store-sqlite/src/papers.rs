@@ -23,8 +23,15 @@ fn next_seq(tx: &Transaction<'_>) -> Result<i64, StoreError> {
 }
 
 pub fn upsert(conn: &mut Connection, papers: Vec<Paper>) -> Result<UpsertCounts, StoreError> {
-    let now = Utc::now().timestamp();
     let tx = conn.transaction().map_err(db_err)?;
+    let counts = upsert_in(&tx, papers)?;
+    tx.commit().map_err(db_err)?;
+    Ok(counts)
+}
+
+/// Upserts inside a transaction the caller commits.
+pub fn upsert_in(tx: &Transaction<'_>, papers: Vec<Paper>) -> Result<UpsertCounts, StoreError> {
+    let now = Utc::now().timestamp();
     let mut counts = UpsertCounts::default();
     let start_seq: i64 = tx
         .query_row(
@@ -111,7 +118,6 @@ pub fn upsert(conn: &mut Connection, papers: Vec<Paper>) -> Result<UpsertCounts,
         )
         .map_err(db_err)?;
     }
-    tx.commit().map_err(db_err)?;
     Ok(counts)
 }
 
@@ -179,6 +185,13 @@ pub fn get(conn: &Connection, arxiv_id: &str) -> Result<StoredPaper, StoreError>
 
 pub fn delete(conn: &mut Connection, arxiv_id: &str) -> Result<bool, StoreError> {
     let tx = conn.transaction().map_err(db_err)?;
+    let changed = delete_in(&tx, arxiv_id)?;
+    tx.commit().map_err(db_err)?;
+    Ok(changed)
+}
+
+/// Marks a paper deleted inside a transaction the caller commits.
+pub fn delete_in(tx: &Transaction<'_>, arxiv_id: &str) -> Result<bool, StoreError> {
     let live: bool = tx
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM papers WHERE arxiv_id = ?1 AND deleted_at IS NULL)",
@@ -189,13 +202,12 @@ pub fn delete(conn: &mut Connection, arxiv_id: &str) -> Result<bool, StoreError>
     if !live {
         return Ok(false);
     }
-    let seq = next_seq(&tx)?;
+    let seq = next_seq(tx)?;
     tx.execute(
         "UPDATE papers SET deleted_at = ?2, change_seq = ?3 WHERE arxiv_id = ?1",
         params![arxiv_id, Utc::now().timestamp(), seq],
     )
     .map_err(db_err)?;
-    tx.commit().map_err(db_err)?;
     Ok(true)
 }
 

@@ -2,12 +2,14 @@
 //! CLI picks a backend, from the database URL.
 
 mod error;
+pub mod harvest;
 pub mod row;
 
 use async_trait::async_trait;
 use paperboy_core::{ArxivId, Paper};
 
 pub use error::StoreError;
+pub use harvest::{HarvestCheckpoint, HarvestCounts, HarvestPage};
 pub use row::{PaperChange, StoredPaper};
 
 /// What an upsert of a batch did, paper by paper.
@@ -81,4 +83,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Papers changed after `after`, in sequence order, at most `limit`.
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError>;
+
+    /// Where the harvest of an OAI-PMH set stands (`None`: never harvested).
+    async fn harvest_checkpoint(
+        &self,
+        set_spec: &str,
+    ) -> Result<Option<HarvestCheckpoint>, StoreError>;
+
+    /// Applies a harvested page (papers, deletions) and its checkpoint in
+    /// one transaction.
+    async fn apply_harvest_page(&self, page: HarvestPage) -> Result<HarvestCounts, StoreError>;
+
+    /// Takes or renews the lease `name` for `holder` for `ttl_secs`; false
+    /// while another holder's lease is live. Lets one node of several run
+    /// the scheduler.
+    async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError>;
 }

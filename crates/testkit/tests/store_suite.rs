@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use paperboy_core::{ArxivId, Paper, Version};
-use paperboy_store::{Store, StoreError, UpsertCounts};
+use paperboy_store::{
+    HarvestCheckpoint, HarvestCounts, HarvestPage, Store, StoreError, UpsertCounts,
+};
 use paperboy_testkit::{seed_papers, storage_suite};
 
 fn counts(imported: u64, updated: u64, unchanged: u64) -> UpsertCounts {
@@ -179,7 +181,79 @@ async fn ping_answers(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
 }
 
+async fn harvest_pages_apply_atomically_with_their_checkpoint(store: Arc<dyn Store>) {
+    assert_eq!(store.harvest_checkpoint("cs").await.unwrap(), None);
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2024, 5, d);
+    let (a, b) = (paper("2405.00001"), paper("2405.00002"));
+    let mut cp = HarvestCheckpoint::new("cs");
+    cp.run_from = day(1);
+    cp.resumption_token = Some("token-2".into());
+    cp.run_max_datestamp = day(3);
+    let page = HarvestPage {
+        papers: vec![a.clone(), b.clone()],
+        deleted: vec![],
+        checkpoint: cp.clone(),
+    };
+    let got = store.apply_harvest_page(page).await.unwrap();
+    assert_eq!(
+        got,
+        HarvestCounts {
+            papers: counts(2, 0, 0),
+            deleted: 0
+        }
+    );
+    assert_eq!(
+        store.harvest_checkpoint("cs").await.unwrap(),
+        Some(cp.clone())
+    );
+    assert!(store
+        .harvest_checkpoint("cs")
+        .await
+        .unwrap()
+        .unwrap()
+        .in_progress());
+
+    let mut done = HarvestCheckpoint::new("cs");
+    done.last_datestamp = day(4);
+    let page = HarvestPage {
+        papers: vec![a.clone()],
+        deleted: vec![b.id.clone()],
+        checkpoint: done.clone(),
+    };
+    let got = store.apply_harvest_page(page).await.unwrap();
+    assert_eq!(
+        got,
+        HarvestCounts {
+            papers: counts(0, 0, 1),
+            deleted: 1
+        }
+    );
+    assert_eq!(store.harvest_checkpoint("cs").await.unwrap(), Some(done));
+    assert_eq!(store.count_papers().await.unwrap(), 1);
+    assert_eq!(
+        store.harvest_checkpoint("math").await.unwrap(),
+        None,
+        "sets are separate"
+    );
+}
+
+async fn one_holder_at_a_time_gets_a_lease(store: Arc<dyn Store>) {
+    assert!(store.try_lease("scheduler", "node-a", 60).await.unwrap());
+    assert!(!store.try_lease("scheduler", "node-b", 60).await.unwrap());
+    assert!(
+        store.try_lease("scheduler", "node-a", 60).await.unwrap(),
+        "renewal"
+    );
+    assert!(store.try_lease("other", "node-b", 60).await.unwrap());
+    // An expired lease goes to whoever asks next.
+    assert!(store.try_lease("short", "node-a", -1).await.unwrap());
+    assert!(store.try_lease("short", "node-b", 60).await.unwrap());
+    assert!(!store.try_lease("short", "node-a", 60).await.unwrap());
+}
+
 storage_suite!(
+    harvest_pages_apply_atomically_with_their_checkpoint,
+    one_holder_at_a_time_gets_a_lease,
     seed_corpus_roundtrips,
     unknown_paper_is_not_found,
     newer_version_updates_and_older_never_rolls_back,
