@@ -159,7 +159,7 @@ impl Harvester {
             .await?
             .unwrap_or_else(|| HarvestCheckpoint::new(set));
         let last_done = saved.last_datestamp;
-        let (mut token, mut run_from, mut run_max) = match from {
+        let (mut token, run_from, mut run_max) = match from {
             Some(f) => (None, Some(f), None),
             None if saved.in_progress() => (
                 saved.resumption_token.clone(),

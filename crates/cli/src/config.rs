@@ -23,6 +23,17 @@ pub struct Config {
     pub arxiv_oai_url: String,
     pub arxiv_api_url: String,
     pub arxiv_min_interval_ms: u64,
+    /// OAI-PMH sets to harvest (`cs`, `math`, `cs:cs:LG`); a comma-separated
+    /// string is accepted too (handy in the environment).
+    #[serde(deserialize_with = "list_or_csv")]
+    pub arxiv_sets: Vec<String>,
+    /// `arXivRaw` (full version history) or `arXiv`.
+    pub arxiv_metadata_prefix: String,
+    pub arxiv_max_retries: u32,
+    /// First retry delay; doubles with each retry.
+    pub arxiv_backoff_ms: u64,
+    /// Hour (UTC) of the daily harvest, after arXiv's announcement.
+    pub harvest_hour_utc: u32,
     /// Papers per transaction in `paperboy import`.
     pub import_batch_size: usize,
     /// Log filter (tracing's EnvFilter syntax); `PAPERBOY_LOG` overrides.
@@ -43,10 +54,33 @@ impl Default for Config {
             arxiv_oai_url: "https://oaipmh.arxiv.org/oai".into(),
             arxiv_api_url: "https://export.arxiv.org/api/query".into(),
             arxiv_min_interval_ms: 3000,
+            arxiv_sets: vec!["cs".into()],
+            arxiv_metadata_prefix: "arXivRaw".into(),
+            arxiv_max_retries: 5,
+            arxiv_backoff_ms: 2000,
+            harvest_hour_utc: 2,
             import_batch_size: 2000,
             log: "info".into(),
         }
     }
+}
+
+fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Csv(String),
+    }
+    let items = match Either::deserialize(d)? {
+        Either::List(v) => v,
+        Either::Csv(s) => s.split(',').map(str::to_string).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 /// Hides the secret part of a URL (`user:***@host`).
@@ -68,6 +102,11 @@ impl fmt::Debug for Config {
             .field("arxiv_oai_url", &self.arxiv_oai_url)
             .field("arxiv_api_url", &self.arxiv_api_url)
             .field("arxiv_min_interval_ms", &self.arxiv_min_interval_ms)
+            .field("arxiv_sets", &self.arxiv_sets)
+            .field("arxiv_metadata_prefix", &self.arxiv_metadata_prefix)
+            .field("arxiv_max_retries", &self.arxiv_max_retries)
+            .field("arxiv_backoff_ms", &self.arxiv_backoff_ms)
+            .field("harvest_hour_utc", &self.harvest_hour_utc)
             .field("import_batch_size", &self.import_batch_size)
             .field("log", &self.log)
             .finish()
@@ -93,6 +132,19 @@ impl Config {
             _ => Vec::new(),
         };
         fig.merge(Env::prefixed("PAPERBOY_").filter(move |k| known.iter().any(|n| k == n.as_str())))
+    }
+
+    /// The HTTP client settings for talking to arXiv.
+    pub fn arxiv_client(&self) -> paperboy_arxiv::ClientSettings {
+        let mut s = paperboy_arxiv::ClientSettings::new(
+            &self.instance_name,
+            &self.contact_email,
+            &self.base_url,
+        );
+        s.min_interval = std::time::Duration::from_millis(self.arxiv_min_interval_ms);
+        s.max_retries = self.arxiv_max_retries;
+        s.backoff_base = std::time::Duration::from_millis(self.arxiv_backoff_ms);
+        s
     }
 
     pub fn database_url(&self) -> String {
@@ -141,8 +193,25 @@ contact_email = ""
 arxiv_oai_url = "https://oaipmh.arxiv.org/oai"
 arxiv_api_url = "https://export.arxiv.org/api/query"
 
-# Spacing between two requests to one arXiv host, in milliseconds.
+# Spacing between two requests to one arXiv host, in milliseconds (arXiv
+# asks for no more than one request every 3 seconds).
 arxiv_min_interval_ms = 3000
+
+# OAI-PMH sets to harvest: "cs", "math", "physics:hep-th", "cs:cs:LG", …
+# (PAPERBOY_ARXIV_SETS takes a comma-separated list.)
+arxiv_sets = ["cs"]
+
+# "arXivRaw" carries every version's date; "arXiv" only the first and last.
+arxiv_metadata_prefix = "arXivRaw"
+
+# Retries after a network error or a 5xx, and the first retry delay (doubles
+# each time, with jitter). A 503 with Retry-After waits as long as asked.
+arxiv_max_retries = 5
+arxiv_backoff_ms = 2000
+
+# Hour (UTC) of the daily harvest that `paperboy serve` runs; arXiv
+# announces new papers at 00:00 UTC, Sunday to Thursday.
+harvest_hour_utc = 2
 
 # Papers written per transaction by `paperboy import`.
 import_batch_size = 2000
@@ -176,6 +245,10 @@ mod tests {
             );
             assert_eq!(c.database_url(), "sqlite:///srv/pb/paperboy.db");
             assert_eq!(c.arxiv_min_interval_ms, 3000);
+            assert_eq!(c.arxiv_sets, ["cs"]);
+            jail.set_env("PAPERBOY_ARXIV_SETS", "cs, math");
+            let c = Config::load(Some(Path::new("pb.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.arxiv_sets, ["cs", "math"]);
             let debug = format!("{c:?}");
             assert!(!debug.contains("hunter2"), "{debug}");
             Ok(())

@@ -3,6 +3,7 @@
 mod cmd;
 mod config;
 mod progress;
+mod scheduler;
 mod store;
 
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ enum Command {
     Serve(cmd::serve::Opts),
     /// Import arXiv metadata snapshot records (JSON lines, .gz too, - for stdin).
     Import(cmd::import::Opts),
+    /// Harvest arXiv over OAI-PMH (and the Atom API for single ids).
+    Ingest(cmd::ingest::Opts),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print a commented example configuration.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(opts) => cmd::serve::run(opts, config).await,
             Command::Import(opts) => cmd::import::run(opts, config).await,
+            Command::Ingest(opts) => cmd::ingest::run(opts, config).await,
             Command::Migrate => cmd::migrate(config).await,
             Command::DefaultConfig => Ok(()),
         }

@@ -4,6 +4,8 @@
 //! or a freshly created PostgreSQL database (dropped afterwards) on the
 //! server named by `PAPERBOY_TEST_PG`.
 
+pub mod arxiv_standin;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,4 +1,5 @@
 pub mod import;
+pub mod ingest;
 pub mod serve;
 
 use crate::config::Config;

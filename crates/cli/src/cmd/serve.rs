@@ -45,6 +45,8 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     };
     if opts.no_scheduler {
         tracing::info!("scheduler off (--no-scheduler)");
+    } else {
+        tokio::spawn(crate::scheduler::run(config.clone(), state.store.clone()));
     }
     eprintln!("Paperboy is listening on http://{addr}");
     paperboy_web::serve(listener, state, shutdown_signal())

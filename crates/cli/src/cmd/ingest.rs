@@ -1,0 +1,153 @@
+//! `paperboy ingest`: harvest arXiv over OAI-PMH, or fetch papers by id
+//! through the Atom API.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use paperboy_arxiv::harvest::{HarvestEvent, HarvestSummary, Harvester};
+use paperboy_arxiv::PoliteClient;
+use paperboy_core::ArxivId;
+use paperboy_store::Store;
+
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// Harvest once and exit (otherwise: harvest now, then every day).
+    #[arg(long)]
+    pub once: bool,
+    /// OAI-PMH set to harvest (repeatable); default: `arxiv_sets` from the config.
+    #[arg(long = "set", value_name = "SET")]
+    pub sets: Vec<String>,
+    /// Harvest records changed since this day (YYYY-MM-DD) instead of
+    /// continuing from the checkpoint.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Fetch these papers through the Atom API instead of harvesting.
+    #[arg(long = "id", value_name = "ID", num_args = 1..)]
+    pub ids: Vec<String>,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("`{s}` is not a date (YYYY-MM-DD): {e}"))
+}
+
+pub fn harvester(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Harvester> {
+    let client = PoliteClient::new(config.arxiv_client()).context("setting up the arXiv client")?;
+    Ok(Harvester::new(
+        Arc::new(client),
+        store,
+        &config.arxiv_oai_url,
+        &config.arxiv_api_url,
+    )
+    .with_metadata_prefix(&config.arxiv_metadata_prefix))
+}
+
+fn spinner() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+fn report(summary: &HarvestSummary, started: Instant) {
+    println!(
+        "harvested {} new, {} updated, {} deleted, {} rejected in {:.1}s",
+        summary.new,
+        summary.updated,
+        summary.deleted,
+        summary.rejected,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
+    let ids = opts
+        .ids
+        .iter()
+        .map(|raw| {
+            ArxivId::parse_loose(raw)
+                .map(|v| v.id)
+                .with_context(|| format!("--id {raw}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let store = crate::store::open(&config).await?;
+    let harvester = harvester(&config, store)?;
+    let bar = spinner();
+    let on_event = {
+        let bar = bar.clone();
+        move |e: HarvestEvent<'_>| match e {
+            HarvestEvent::Page {
+                set,
+                records,
+                cursor,
+                complete_list_size,
+            } => {
+                let of = complete_list_size
+                    .map(|n| format!(" of {n}"))
+                    .unwrap_or_default();
+                let at = cursor.map(|c| c + records).unwrap_or(records);
+                bar.set_message(format!("{set}: {at}{of} records"));
+            }
+            HarvestEvent::Rejected(msg) => bar.suspend(|| eprintln!("rejected: {msg}")),
+            HarvestEvent::Restarted { set, from } => bar.suspend(|| {
+                eprintln!("{set}: resumption token refused by the server; restarting from {from:?}")
+            }),
+        }
+    };
+
+    if !ids.is_empty() {
+        let started = Instant::now();
+        let (summary, got) = harvester.fetch_ids(&ids, &on_event).await?;
+        bar.finish_and_clear();
+        for id in &ids {
+            if !got.iter().any(|p| &p.id == id) {
+                eprintln!("not found on arXiv: {id}");
+            }
+        }
+        report(&summary, started);
+        return Ok(());
+    }
+
+    let sets = if opts.sets.is_empty() {
+        config.arxiv_sets.clone()
+    } else {
+        opts.sets.clone()
+    };
+    anyhow::ensure!(
+        !sets.is_empty(),
+        "no sets to harvest: pass --set or configure arxiv_sets"
+    );
+    loop {
+        let started = Instant::now();
+        let mut total = HarvestSummary::default();
+        for set in &sets {
+            bar.set_message(format!("{set}: starting"));
+            let summary = harvester
+                .harvest_set(set, opts.from, &on_event)
+                .await
+                .with_context(|| format!("harvesting set {set}"))?;
+            total.add(summary);
+        }
+        bar.finish_and_clear();
+        report(&total, started);
+        if opts.once {
+            return Ok(());
+        }
+        let wait =
+            crate::scheduler::until_next_harvest(chrono::Utc::now(), config.harvest_hour_utc);
+        eprintln!(
+            "next harvest in {}h{:02}m",
+            wait.as_secs() / 3600,
+            wait.as_secs() % 3600 / 60
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
