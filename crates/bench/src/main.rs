@@ -3,6 +3,7 @@
 //! `paperboy-bench gen --n 1000000 --seed 7 --vocab fixtures/seed-papers.jsonl --out papers.jsonl`
 
 mod gen;
+mod oai;
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -33,10 +34,34 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Time the OAI-PMH parser on one large generated ListRecords response.
+    OaiParse {
+        #[arg(long, default_value_t = 50_000)]
+        n: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_name = "FILE")]
+        vocab: PathBuf,
+        /// Timed repetitions (the best and the median are printed).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::OaiParse {
+            n,
+            seed,
+            vocab,
+            runs,
+        } => {
+            let text = std::fs::read_to_string(&vocab)
+                .with_context(|| format!("reading {}", vocab.display()))?;
+            let mut g = gen::Generator::new(gen::WordModel::learn(&text), seed, n);
+            let xml = oai::list_records_response(&mut g, n);
+            oai::time_parse(&xml, n, runs)
+        }
         Command::Gen {
             n,
             seed,
