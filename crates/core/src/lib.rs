@@ -7,8 +7,12 @@ pub mod category;
 pub mod code_link;
 pub mod paper;
 pub mod text;
+pub mod trending;
+pub mod user;
 
 pub use arxiv_id::{ArxivId, ArxivIdError, VersionedId};
 pub use category::{Category, CategoryError, TAXONOMY};
 pub use code_link::{extract_code_links, CodeLink, CodeLinkKind};
 pub use paper::{Author, Paper, PaperError, PaperId, Version};
+pub use trending::{trending_score, TrendingInput};
+pub use user::{Role, User, UserId};

@@ -1,15 +1,17 @@
 //! PostgreSQL store: the path to several web nodes sharing one database.
 
+mod community;
 mod harvest;
 mod migrate;
 mod papers;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use paperboy_core::{ArxivId, Paper};
+use paperboy_core::{ArxivId, Paper, PaperId, Role, User, UserId};
 use paperboy_store::{
-    HarvestCheckpoint, HarvestCounts, HarvestPage, PaperChange, Store, StoreError, StoredPaper,
-    UpsertCounts,
+    DailyEntry, DailySort, HarvestCheckpoint, HarvestCounts, HarvestPage, ListedPaper, NewUser,
+    PaperChange, Store, StoreError, StoredPaper, TrendingRow, UpsertCounts,
 };
 use tokio_postgres::NoTls;
 
@@ -27,7 +29,10 @@ pub(crate) fn db_err(e: tokio_postgres::Error) -> StoreError {
             };
         }
     }
-    StoreError::Database(e.to_string())
+    match e.as_db_error() {
+        Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
+        None => StoreError::Database(e.to_string()),
+    }
 }
 
 pub(crate) fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
@@ -154,6 +159,123 @@ impl Store for PostgresStore {
 
     async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError> {
         harvest::try_lease(&**self.client().await?, name, holder, ttl_secs).await
+    }
+
+    async fn get_papers(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, StoreError> {
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        community::get_papers(&**self.client().await?, &ids).await
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
+        community::create_user(&**self.client().await?, user).await
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<(User, String), StoreError> {
+        community::user_by_name(&**self.client().await?, username).await
+    }
+
+    async fn set_role(&self, username: &str, role: Role) -> Result<(), StoreError> {
+        community::set_role(&**self.client().await?, username, role).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        community::list_users(&**self.client().await?).await
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        community::create_session(&**self.client().await?, token_hash, user, expires_at).await
+    }
+
+    async fn session_user(&self, token_hash: &str, now: i64) -> Result<User, StoreError> {
+        community::session_user(&**self.client().await?, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        community::delete_session(&**self.client().await?, token_hash).await
+    }
+
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        community::create_api_token(&**self.client().await?, token_hash, user, name).await
+    }
+
+    async fn api_token_user(&self, token_hash: &str) -> Result<User, StoreError> {
+        community::api_token_user(&**self.client().await?, token_hash).await
+    }
+
+    async fn set_vote(&self, user: UserId, paper: PaperId, up: bool) -> Result<i64, StoreError> {
+        let mut client = self.client().await?;
+        community::set_vote(&mut client, user, paper, up).await
+    }
+
+    async fn voted(&self, user: UserId, papers: &[PaperId]) -> Result<Vec<PaperId>, StoreError> {
+        community::voted(&**self.client().await?, user, papers).await
+    }
+
+    async fn submit_daily(
+        &self,
+        paper: PaperId,
+        day: NaiveDate,
+        user: UserId,
+    ) -> Result<DailyEntry, StoreError> {
+        community::submit_daily(&**self.client().await?, paper, day, user).await
+    }
+
+    async fn daily_entry(&self, paper: PaperId) -> Result<Option<DailyEntry>, StoreError> {
+        community::daily_entry(&**self.client().await?, paper).await
+    }
+
+    async fn daily_papers(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        sort: DailySort,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError> {
+        community::daily_papers(&**self.client().await?, from, to, sort, offset, limit).await
+    }
+
+    async fn trending_papers(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError> {
+        community::trending_papers(&**self.client().await?, offset, limit).await
+    }
+
+    async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError> {
+        community::trending_rows(&**self.client().await?, since).await
+    }
+
+    async fn set_trending_scores(
+        &self,
+        scores: Vec<(PaperId, f64)>,
+        zero_before: i64,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        community::set_trending_scores(&mut client, scores, zero_before).await
+    }
+
+    async fn user_submissions(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError> {
+        community::user_submissions(&**self.client().await?, user, limit).await
+    }
+
+    async fn user_upvoted(&self, user: UserId, limit: u32) -> Result<Vec<ListedPaper>, StoreError> {
+        community::user_upvoted(&**self.client().await?, user, limit).await
     }
 }
 

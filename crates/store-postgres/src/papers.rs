@@ -10,10 +10,23 @@ use tokio_postgres::{GenericClient, Row};
 
 use crate::db_err;
 
-const COLUMNS: &str = "paper_id, arxiv_id, title, abstract, authors, categories, versions, \
+pub const COLUMNS: &str = "paper_id, arxiv_id, title, abstract, authors, categories, versions, \
     latest_version, comments, journal_ref, doi, report_no, license, submitter, updated_on, \
     code_links, github_repo, published_at, content_hash, change_seq, created_at, deleted_at, \
     upvotes, num_comments, github_stars";
+
+/// Takes the change-sequence lock without consuming a number. Every
+/// writer takes this lock before any paper row lock, so writers never
+/// deadlock on each other.
+pub async fn lock_seq<C: GenericClient>(tx: &C) -> Result<(), StoreError> {
+    tx.query_one(
+        "SELECT value FROM store_meta WHERE key = 'change_seq' FOR UPDATE",
+        &[],
+    )
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
 
 /// Reserves `n` change numbers; the row lock is held until commit, so
 /// numbers are handed out in commit order.
@@ -175,7 +188,7 @@ pub async fn upsert_in(
     Ok(counts)
 }
 
-fn read_row(r: &Row) -> Result<(StoredPaper, Option<i64>), StoreError> {
+pub fn read_row(r: &Row) -> Result<(StoredPaper, Option<i64>), StoreError> {
     let cols = PaperColumns {
         arxiv_id: r.get(1),
         title: r.get(2),

@@ -4,6 +4,7 @@
 //! writer connection (SQLite allows one writer at a time anyway) and a small
 //! pool of read connections, so reads never queue behind an import.
 
+mod community;
 mod harvest;
 mod migrate;
 mod papers;
@@ -12,10 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use paperboy_core::{ArxivId, Paper};
+use chrono::NaiveDate;
+use paperboy_core::{ArxivId, Paper, PaperId, Role, User, UserId};
 use paperboy_store::{
-    HarvestCheckpoint, HarvestCounts, HarvestPage, PaperChange, Store, StoreError, StoredPaper,
-    UpsertCounts,
+    DailyEntry, DailySort, HarvestCheckpoint, HarvestCounts, HarvestPage, ListedPaper, NewUser,
+    PaperChange, Store, StoreError, StoredPaper, TrendingRow, UpsertCounts,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -39,10 +41,30 @@ pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-/// SQLite names the columns ("UNIQUE constraint failed: votes.user_id,
-/// votes.paper_id"); that text is the constraint's name for our purposes.
+/// SQLite names columns ("UNIQUE constraint failed: users.username");
+/// turn that into the name PostgreSQL reports (`users_username_key`).
 fn constraint_name(msg: &str) -> String {
-    msg.rsplit(": ").next().unwrap_or(msg).to_string()
+    let cols = msg.rsplit(": ").next().unwrap_or(msg);
+    if let Some(index) = cols
+        .strip_prefix("index '")
+        .and_then(|s| s.strip_suffix('\''))
+    {
+        return index.to_string();
+    }
+    let mut parts = cols.split(", ");
+    match parts.next().and_then(|first| first.split_once('.')) {
+        Some((table, col)) => {
+            let mut name = format!("{table}_{col}");
+            for more in parts {
+                if let Some((_, c)) = more.split_once('.') {
+                    name.push('_');
+                    name.push_str(c);
+                }
+            }
+            format!("{name}_key")
+        }
+        None => cols.to_string(),
+    }
 }
 
 impl SqliteStore {
@@ -214,6 +236,140 @@ impl Store for SqliteStore {
     async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError> {
         let (name, holder) = (name.to_string(), holder.to_string());
         self.write(move |c| harvest::try_lease(c, &name, &holder, ttl_secs))
+            .await
+    }
+
+    async fn get_papers(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, StoreError> {
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        self.read(move |c| community::get_papers(c, &ids)).await
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
+        self.write(move |c| community::create_user(c, user)).await
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<(User, String), StoreError> {
+        let name = username.to_string();
+        self.read(move |c| community::user_by_name(c, &name)).await
+    }
+
+    async fn set_role(&self, username: &str, role: Role) -> Result<(), StoreError> {
+        let name = username.to_string();
+        self.write(move |c| community::set_role(c, &name, role))
+            .await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(community::list_users).await
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let t = token_hash.to_string();
+        self.write(move |c| community::create_session(c, &t, user, expires_at))
+            .await
+    }
+
+    async fn session_user(&self, token_hash: &str, now: i64) -> Result<User, StoreError> {
+        let t = token_hash.to_string();
+        self.read(move |c| community::session_user(c, &t, now))
+            .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let t = token_hash.to_string();
+        self.write(move |c| community::delete_session(c, &t)).await
+    }
+
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        let (t, n) = (token_hash.to_string(), name.to_string());
+        self.write(move |c| community::create_api_token(c, &t, user, &n))
+            .await
+    }
+
+    async fn api_token_user(&self, token_hash: &str) -> Result<User, StoreError> {
+        let t = token_hash.to_string();
+        self.read(move |c| community::api_token_user(c, &t)).await
+    }
+
+    async fn set_vote(&self, user: UserId, paper: PaperId, up: bool) -> Result<i64, StoreError> {
+        self.write(move |c| community::set_vote(c, user, paper, up))
+            .await
+    }
+
+    async fn voted(&self, user: UserId, papers: &[PaperId]) -> Result<Vec<PaperId>, StoreError> {
+        let papers = papers.to_vec();
+        self.read(move |c| community::voted(c, user, &papers)).await
+    }
+
+    async fn submit_daily(
+        &self,
+        paper: PaperId,
+        day: NaiveDate,
+        user: UserId,
+    ) -> Result<DailyEntry, StoreError> {
+        self.write(move |c| community::submit_daily(c, paper, day, user))
+            .await
+    }
+
+    async fn daily_entry(&self, paper: PaperId) -> Result<Option<DailyEntry>, StoreError> {
+        self.read(move |c| community::daily_entry(c, paper)).await
+    }
+
+    async fn daily_papers(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        sort: DailySort,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError> {
+        self.read(move |c| community::daily_papers(c, from, to, sort, offset, limit))
+            .await
+    }
+
+    async fn trending_papers(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError> {
+        self.read(move |c| community::trending_papers(c, offset, limit))
+            .await
+    }
+
+    async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError> {
+        self.read(move |c| community::trending_rows(c, since)).await
+    }
+
+    async fn set_trending_scores(
+        &self,
+        scores: Vec<(PaperId, f64)>,
+        zero_before: i64,
+    ) -> Result<(), StoreError> {
+        self.write(move |c| community::set_trending_scores(c, scores, zero_before))
+            .await
+    }
+
+    async fn user_submissions(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError> {
+        self.read(move |c| community::user_submissions(c, user, limit))
+            .await
+    }
+
+    async fn user_upvoted(&self, user: UserId, limit: u32) -> Result<Vec<ListedPaper>, StoreError> {
+        self.read(move |c| community::user_upvoted(c, user, limit))
             .await
     }
 }

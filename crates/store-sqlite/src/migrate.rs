@@ -7,6 +7,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_papers.sql")),
     (2, include_str!("../migrations/0002_harvest.sql")),
+    (3, include_str!("../migrations/0003_community.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

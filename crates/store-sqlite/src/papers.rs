@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::db_err;
 
-const COLUMNS: &str = "paper_id, arxiv_id, title, abstract, authors, categories, versions, \
+pub const COLUMNS: &str = "paper_id, arxiv_id, title, abstract, authors, categories, versions, \
     latest_version, comments, journal_ref, doi, report_no, license, submitter, updated_on, \
     code_links, github_repo, published_at, content_hash, change_seq, created_at, deleted_at, \
     upvotes, num_comments, github_stars";
@@ -121,7 +121,7 @@ pub fn upsert_in(tx: &Transaction<'_>, papers: Vec<Paper>) -> Result<UpsertCount
     Ok(counts)
 }
 
-fn read_row(r: &Row<'_>) -> rusqlite::Result<(PaperColumns, Extras)> {
+pub fn read_row(r: &Row<'_>) -> rusqlite::Result<(PaperColumns, Extras)> {
     let cols = PaperColumns {
         arxiv_id: r.get(1)?,
         title: r.get(2)?,
@@ -154,7 +154,7 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<(PaperColumns, Extras)> {
     Ok((cols, extras))
 }
 
-struct Extras {
+pub struct Extras {
     paper_id: i64,
     change_seq: i64,
     created_at: i64,
@@ -164,7 +164,7 @@ struct Extras {
     github_stars: Option<i64>,
 }
 
-fn into_stored(cols: PaperColumns, x: Extras) -> Result<StoredPaper, StoreError> {
+pub fn into_stored(cols: PaperColumns, x: Extras) -> Result<StoredPaper, StoreError> {
     Ok(StoredPaper {
         paper_id: PaperId(x.paper_id),
         paper: cols.into_paper()?,

@@ -1,13 +1,16 @@
 //! The storage boundary. Everything above it sees `Arc<dyn Store>`; only the
 //! CLI picks a backend, from the database URL.
 
+pub mod community;
 mod error;
 pub mod harvest;
 pub mod row;
 
 use async_trait::async_trait;
-use paperboy_core::{ArxivId, Paper};
+use chrono::NaiveDate;
+use paperboy_core::{ArxivId, Paper, PaperId, Role, User, UserId};
 
+pub use community::{DailyEntry, DailySort, ListedPaper, NewUser, TrendingRow};
 pub use error::StoreError;
 pub use harvest::{HarvestCheckpoint, HarvestCounts, HarvestPage};
 pub use row::{PaperChange, StoredPaper};
@@ -98,4 +101,79 @@ pub trait Store: Send + Sync + 'static {
     /// while another holder's lease is live. Lets one node of several run
     /// the scheduler.
     async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError>;
+
+    /// Papers by arXiv id, with their daily entries; unknown ids are left
+    /// out, order is not kept.
+    async fn get_papers(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, StoreError>;
+
+    // --- accounts -------------------------------------------------------
+
+    /// `Conflict` on `users_username_key` or `users_email_key`.
+    async fn create_user(&self, user: NewUser) -> Result<User, StoreError>;
+    /// The user and their password hash.
+    async fn user_by_name(&self, username: &str) -> Result<(User, String), StoreError>;
+    async fn set_role(&self, username: &str, role: Role) -> Result<(), StoreError>;
+    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// The session's user; `NotFound` when unknown or expired at `now`.
+    async fn session_user(&self, token_hash: &str, now: i64) -> Result<User, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        name: &str,
+    ) -> Result<(), StoreError>;
+    async fn api_token_user(&self, token_hash: &str) -> Result<User, StoreError>;
+
+    // --- votes, daily list, trending --------------------------------------
+
+    /// Sets or clears a user's vote on a paper; returns the paper's count.
+    /// Idempotent: voting twice counts once.
+    async fn set_vote(&self, user: UserId, paper: PaperId, up: bool) -> Result<i64, StoreError>;
+    /// Which of `papers` the user has voted for.
+    async fn voted(&self, user: UserId, papers: &[PaperId]) -> Result<Vec<PaperId>, StoreError>;
+    /// `Conflict` on `daily_submissions_paper_key` when already listed.
+    async fn submit_daily(
+        &self,
+        paper: PaperId,
+        day: NaiveDate,
+        user: UserId,
+    ) -> Result<DailyEntry, StoreError>;
+    async fn daily_entry(&self, paper: PaperId) -> Result<Option<DailyEntry>, StoreError>;
+    /// Papers submitted on days `from..=to`.
+    async fn daily_papers(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        sort: DailySort,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError>;
+    /// By stored trending key, newest first among equals.
+    async fn trending_papers(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError>;
+    /// Inputs of the trending formula for papers first published at or
+    /// after `since` (unix seconds).
+    async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError>;
+    /// Stores keys, and zeroes those of papers published before `zero_before`.
+    async fn set_trending_scores(
+        &self,
+        scores: Vec<(PaperId, f64)>,
+        zero_before: i64,
+    ) -> Result<(), StoreError>;
+    async fn user_submissions(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError>;
+    async fn user_upvoted(&self, user: UserId, limit: u32) -> Result<Vec<ListedPaper>, StoreError>;
 }

@@ -1,0 +1,147 @@
+//! Accounts and roles.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UserId(pub i64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Curator,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Curator => "curator",
+            Role::Member => "member",
+        }
+    }
+
+    /// Curators (and admins) moderate and curate the daily list.
+    pub fn can_curate(self) -> bool {
+        matches!(self, Role::Admin | Role::Curator)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "admin" => Ok(Role::Admin),
+            "curator" => Ok(Role::Curator),
+            "member" => Ok(Role::Member),
+            other => Err(format!("`{other}` is not a role (admin, curator, member)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub user_id: UserId,
+    pub username: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Usernames are lowercase ASCII letters, digits, `_` and `-`, 3 to 32
+/// long, so they are safe in URLs (`/u/{username}`) and case-insensitive.
+pub fn validate_username(raw: &str) -> Result<String, String> {
+    let name = raw.trim().to_ascii_lowercase();
+    if name.len() < 3 || name.len() > 32 {
+        return Err("a username has 3 to 32 characters".into());
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
+        return Err("a username may hold only letters, digits, _ and -".into());
+    }
+    Ok(name)
+}
+
+/// A deliberately plain check: one `@`, something before it, a dotted
+/// domain after it, no spaces or angle brackets. Deliverability is the
+/// mail server's to judge.
+pub fn validate_email(raw: &str) -> Result<String, String> {
+    let email = raw.trim().to_ascii_lowercase();
+    let bad = || Err(format!("`{}` is not an email address", raw.trim()));
+    if email.len() > 254
+        || email
+            .chars()
+            .any(|c| c.is_whitespace() || "<>,;\"()[]\\".contains(c))
+    {
+        return bad();
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return bad();
+    };
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
+        return bad();
+    }
+    Ok(email)
+}
+
+pub fn validate_password(pw: &str) -> Result<(), String> {
+    if pw.chars().count() < 8 {
+        return Err("a password has at least 8 characters".into());
+    }
+    if pw.len() > 1024 {
+        return Err("that password is too long".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_emails() {
+        assert_eq!(validate_username(" Alice_1 ").unwrap(), "alice_1");
+        assert!(validate_username("ab").is_err());
+        assert!(validate_username("no spaces").is_err());
+        assert!(validate_username("a/b").is_err());
+        assert_eq!(
+            validate_email("Ada@Example.org").unwrap(),
+            "ada@example.org"
+        );
+        for bad in [
+            "",
+            "x",
+            "x@",
+            "@x.org",
+            "x@y",
+            "x@@y.org",
+            "x y@z.org",
+            "x@y..org",
+            "<x@y.org>",
+        ] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+        assert!(validate_password("short").is_err());
+        assert!(validate_password("long enough").is_ok());
+        assert_eq!("Curator".parse::<Role>(), Ok(Role::Curator));
+    }
+}
