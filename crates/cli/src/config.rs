@@ -34,6 +34,10 @@ pub struct Config {
     pub arxiv_backoff_ms: u64,
     /// Hour (UTC) of the daily harvest, after arXiv's announcement.
     pub harvest_hour_utc: u32,
+    /// Time zone of the daily list's day boundary (IANA name).
+    pub timezone: String,
+    /// The daily list refuses papers first submitted to arXiv longer ago.
+    pub daily_max_age_days: i64,
     /// Papers per transaction in `paperboy import`.
     pub import_batch_size: usize,
     /// Log filter (tracing's EnvFilter syntax); `PAPERBOY_LOG` overrides.
@@ -59,6 +63,8 @@ impl Default for Config {
             arxiv_max_retries: 5,
             arxiv_backoff_ms: 2000,
             harvest_hour_utc: 2,
+            timezone: "UTC".into(),
+            daily_max_age_days: 14,
             import_batch_size: 2000,
             log: "info".into(),
         }
@@ -107,6 +113,8 @@ impl fmt::Debug for Config {
             .field("arxiv_max_retries", &self.arxiv_max_retries)
             .field("arxiv_backoff_ms", &self.arxiv_backoff_ms)
             .field("harvest_hour_utc", &self.harvest_hour_utc)
+            .field("timezone", &self.timezone)
+            .field("daily_max_age_days", &self.daily_max_age_days)
             .field("import_batch_size", &self.import_batch_size)
             .field("log", &self.log)
             .finish()
@@ -145,6 +153,12 @@ impl Config {
         s.max_retries = self.arxiv_max_retries;
         s.backoff_base = std::time::Duration::from_millis(self.arxiv_backoff_ms);
         s
+    }
+
+    pub fn timezone(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.timezone.parse().map_err(|_| {
+            anyhow::anyhow!("timezone `{}` is not an IANA time zone name", self.timezone)
+        })
     }
 
     pub fn database_url(&self) -> String {
@@ -212,6 +226,12 @@ arxiv_backoff_ms = 2000
 # Hour (UTC) of the daily harvest that `paperboy serve` runs; arXiv
 # announces new papers at 00:00 UTC, Sunday to Thursday.
 harvest_hour_utc = 2
+
+# The daily list's day begins at midnight in this time zone (IANA name).
+timezone = "UTC"
+
+# Papers first submitted to arXiv longer ago than this are refused on the daily list.
+daily_max_age_days = 14
 
 # Papers written per transaction by `paperboy import`.
 import_batch_size = 2000

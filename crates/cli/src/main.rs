@@ -39,6 +39,9 @@ enum Command {
     Import(cmd::import::Opts),
     /// Harvest arXiv over OAI-PMH (and the Atom API for single ids).
     Ingest(cmd::ingest::Opts),
+    /// Accounts and roles (admin, curator, member).
+    #[command(subcommand)]
+    User(cmd::user::Opts),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print a commented example configuration.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
             Command::Serve(opts) => cmd::serve::run(opts, config).await,
             Command::Import(opts) => cmd::import::run(opts, config).await,
             Command::Ingest(opts) => cmd::ingest::run(opts, config).await,
+            Command::User(opts) => cmd::user::run(opts, config).await,
             Command::Migrate => cmd::migrate(config).await,
             Command::DefaultConfig => Ok(()),
         }

@@ -11,6 +11,7 @@ use crate::config::Config;
 
 const LEASE: &str = "scheduler";
 const LEASE_TTL_SECS: i64 = 120;
+const TRENDING_EVERY: Duration = Duration::from_secs(600);
 
 /// Time from `now` to the next `hour`:00 UTC.
 pub fn until_next_harvest(now: DateTime<Utc>, hour: u32) -> Duration {
@@ -33,7 +34,11 @@ fn holder() -> String {
 
 /// Runs forever: renews the lease every minute; the holder harvests every
 /// configured set at start (when never harvested) and then daily.
-pub async fn run(config: Config, store: Arc<dyn Store>) {
+pub async fn run(
+    config: Config,
+    store: Arc<dyn Store>,
+    scales: Arc<paperboy_web::trending::Scales>,
+) {
     let me = holder();
     let harvester = match crate::cmd::ingest::harvester(&config, store.clone()) {
         Ok(h) => h,
@@ -43,9 +48,17 @@ pub async fn run(config: Config, store: Arc<dyn Store>) {
         }
     };
     let mut last_harvest_day = None;
+    let mut last_trending: Option<std::time::Instant> = None;
     loop {
         match store.try_lease(LEASE, &me, LEASE_TTL_SECS).await {
             Ok(true) => {
+                if last_trending.is_none_or(|t| t.elapsed() >= TRENDING_EVERY) {
+                    last_trending = Some(std::time::Instant::now());
+                    match paperboy_web::trending::refresh_all(&*store, &scales, Utc::now()).await {
+                        Ok(n) => tracing::info!(papers = n, "trending keys refreshed"),
+                        Err(e) => tracing::error!(error = %e, "trending refresh failed"),
+                    }
+                }
                 let now = Utc::now();
                 let due_today = now.hour() >= config.harvest_hour_utc
                     && last_harvest_day != Some(now.date_naive());

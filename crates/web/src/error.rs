@@ -15,6 +15,17 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("internal error: {0}")]
     Internal(String),
     #[error("the store is unavailable: {0}")]
@@ -22,11 +33,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
@@ -67,6 +82,26 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub async fn not_found_fallback(uri: Uri) -> ApiError {
-    ApiError::NotFound(format!("no such endpoint: {}", uri.path()))
+/// Unknown paths: JSON under `/api/`, a page elsewhere.
+pub async fn not_found_fallback(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::NotFound(format!("no such endpoint: {}", uri.path())).into_response()
+    } else {
+        crate::pages::PageError(ApiError::NotFound(format!(
+            "There is no page at {}.",
+            uri.path()
+        )))
+        .into_response()
+    }
+}
+
+impl ApiError {
+    /// The message a person may see (no internals for 5xx).
+    pub fn public_message(&self) -> String {
+        if self.status_and_code().0.is_server_error() {
+            "Something went wrong on our side; it has been logged.".to_string()
+        } else {
+            self.to_string()
+        }
+    }
 }

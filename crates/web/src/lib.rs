@@ -1,8 +1,14 @@
-//! HTTP: the JSON API, pages and feeds. Never names a concrete store.
+//! HTTP: pages, the JSON API and health. Never names a concrete store.
 
 pub mod api;
+pub mod auth;
+pub mod daily;
 pub mod error;
+pub mod fetch;
 mod health;
+pub mod pages;
+pub mod ratelimit;
+pub mod trending;
 
 use std::sync::Arc;
 
@@ -10,12 +16,30 @@ use axum::Router;
 use paperboy_store::Store;
 
 pub use error::ApiError;
+pub use fetch::{PaperFetcher, PaperSearch};
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub settings: Arc<WebSettings>,
+    pub fetcher: Option<Arc<dyn PaperFetcher>>,
+    pub search: Option<Arc<dyn PaperSearch>>,
+    pub limiter: Arc<ratelimit::RateLimiter>,
+    pub scales: Arc<trending::Scales>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, settings: WebSettings) -> Self {
+        AppState {
+            store,
+            settings: Arc::new(settings),
+            fetcher: None,
+            search: None,
+            limiter: Arc::default(),
+            scales: Arc::default(),
+        }
+    }
 }
 
 /// The part of the configuration the web layer reads.
@@ -23,6 +47,11 @@ pub struct AppState {
 pub struct WebSettings {
     pub base_url: String,
     pub instance_name: String,
+    /// Where the daily list's day begins and ends.
+    pub timezone: chrono_tz::Tz,
+    /// Older papers are refused on the daily list.
+    pub max_submission_age_days: i64,
+    pub limits: ratelimit::Limits,
 }
 
 impl Default for WebSettings {
@@ -30,6 +59,9 @@ impl Default for WebSettings {
         WebSettings {
             base_url: "http://127.0.0.1:8080".into(),
             instance_name: "Paperboy".into(),
+            timezone: chrono_tz::UTC,
+            max_submission_age_days: 14,
+            limits: ratelimit::Limits::default(),
         }
     }
 }
@@ -39,6 +71,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(api::router())
+        .merge(pages::router())
         .fallback(error::not_found_fallback)
         .with_state(state)
 }
@@ -49,7 +82,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -1,6 +1,7 @@
 pub mod import;
 pub mod ingest;
 pub mod serve;
+pub mod user;
 
 use crate::config::Config;
 

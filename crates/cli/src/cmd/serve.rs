@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use paperboy_web::{AppState, WebSettings};
+use paperboy_arxiv::harvest::Harvester;
+use paperboy_core::ArxivId;
+use paperboy_store::Store;
+use paperboy_web::{AppState, PaperFetcher, WebSettings};
 
 use crate::config::Config;
 
@@ -36,17 +39,26 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
-    let state = AppState {
-        store,
-        settings: Arc::new(WebSettings {
-            base_url: config.base_url.clone(),
-            instance_name: config.instance_name.clone(),
-        }),
+    let settings = WebSettings {
+        base_url: config.base_url.clone(),
+        instance_name: config.instance_name.clone(),
+        timezone: config.timezone()?,
+        max_submission_age_days: config.daily_max_age_days,
+        limits: Default::default(),
     };
+    let mut state = AppState::new(store.clone(), settings);
+    state.fetcher = Some(Arc::new(HarvesterFetcher {
+        harvester: crate::cmd::ingest::harvester(&config, store.clone())?,
+        store: store.clone(),
+    }));
     if opts.no_scheduler {
         tracing::info!("scheduler off (--no-scheduler)");
     } else {
-        tokio::spawn(crate::scheduler::run(config.clone(), state.store.clone()));
+        tokio::spawn(crate::scheduler::run(
+            config.clone(),
+            state.store.clone(),
+            state.scales.clone(),
+        ));
     }
     eprintln!("Paperboy is listening on http://{addr}");
     paperboy_web::serve(listener, state, shutdown_signal())
@@ -75,4 +87,30 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Submissions of papers the store lacks go through the Atom API.
+struct HarvesterFetcher {
+    harvester: Harvester,
+    store: Arc<dyn Store>,
+}
+
+#[async_trait::async_trait]
+impl PaperFetcher for HarvesterFetcher {
+    async fn fetch(&self, id: &ArxivId) -> Result<bool, String> {
+        let on_event = |e: paperboy_arxiv::harvest::HarvestEvent<'_>| {
+            if let paperboy_arxiv::harvest::HarvestEvent::Rejected(msg) = e {
+                tracing::warn!(%msg, "arXiv API entry rejected");
+            }
+        };
+        self.harvester
+            .fetch_ids(std::slice::from_ref(id), &on_event)
+            .await
+            .map_err(|e| e.to_string())?;
+        match self.store.get_paper(id).await {
+            Ok(_) => Ok(true),
+            Err(paperboy_store::StoreError::NotFound) => Ok(false),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }

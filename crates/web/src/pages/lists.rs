@@ -1,0 +1,162 @@
+//! `/` (trending) and `/daily[/YYYY-MM-DD]`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use chrono::Duration;
+use maud::html;
+use paperboy_store::DailySort;
+
+use super::{paper_item, voted_ids, Ctx, PageError};
+use crate::daily::{self, DayRange};
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(get_trending))
+        .route("/daily", get(get_daily_today))
+        .route("/daily/{date}", get(get_daily))
+}
+
+const PAGE_SIZE: u32 = 30;
+
+fn page_param(q: &HashMap<String, String>) -> Result<u32, ApiError> {
+    match q.get("p") {
+        None => Ok(0),
+        Some(p) => p
+            .parse::<u32>()
+            .ok()
+            .filter(|p| *p < 10_000)
+            .ok_or_else(|| ApiError::BadRequest(format!("`{p}` is not a page number"))),
+    }
+}
+
+async fn get_trending(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let page = page_param(&q)?;
+    let papers = state
+        .store
+        .trending_papers(page * PAGE_SIZE, PAGE_SIZE)
+        .await?;
+    let voted = voted_ids(&state, &ctx, &papers).await;
+    let body = html! {
+        section.intro {
+            h1 { "Trending papers" }
+            p.lede { "by the research community · " a href="/about#trending" { "how the ranking works" } }
+        }
+        @if papers.is_empty() && page == 0 {
+            section.notice {
+                p { "No papers yet. An operator fills this instance with " code { "paperboy import FILE" } " (an arXiv metadata snapshot) or " code { "paperboy ingest --once" } " (harvest arXiv)." }
+            }
+        }
+        ol.papers {
+            @for lp in &papers { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } }
+        }
+        nav.pager aria-label="Pages" {
+            @if page > 0 { a rel="prev" href={ "/?p=" (page - 1) } { "← Newer" } }
+            @if papers.len() as u32 == PAGE_SIZE { a rel="next" href={ "/?p=" (page + 1) } { "More →" } }
+        }
+    };
+    Ok(ctx.page("Trending papers", body))
+}
+
+async fn get_daily_today(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    q: Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let today = daily::today(state.settings.timezone);
+    daily_page(state, ctx, today, q.0).await
+}
+
+async fn get_daily(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(date): Path<String>,
+    q: Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let day = daily::parse_date(&date)?;
+    daily_page(state, ctx, day, q.0).await
+}
+
+async fn daily_page(
+    state: AppState,
+    ctx: Ctx,
+    day: chrono::NaiveDate,
+    q: HashMap<String, String>,
+) -> Result<Response, PageError> {
+    let view = q.get("view").map(String::as_str).unwrap_or("day");
+    let (range, title, prev, next) = match view {
+        "day" => (
+            DayRange { from: day, to: day },
+            format!("Daily papers, {}", day.format("%A, %B %-d, %Y")),
+            day - Duration::days(1),
+            day + Duration::days(1),
+        ),
+        "week" => {
+            let r = daily::week_of(day);
+            (
+                r,
+                format!("Papers of the week of {}", r.from.format("%B %-d, %Y")),
+                r.from - Duration::days(7),
+                r.from + Duration::days(7),
+            )
+        }
+        "month" => {
+            let r = daily::month_of(day);
+            (
+                r,
+                format!("Papers of {}", r.from.format("%B %Y")),
+                r.from - Duration::days(1),
+                r.to + Duration::days(1),
+            )
+        }
+        other => {
+            return Err(
+                ApiError::BadRequest(format!("`{other}` is not a view (day, week, month)")).into(),
+            )
+        }
+    };
+    let page = page_param(&q)?;
+    let papers = state
+        .store
+        .daily_papers(
+            range.from,
+            range.to,
+            DailySort::Trending,
+            page * PAGE_SIZE,
+            PAGE_SIZE,
+        )
+        .await?;
+    let voted = voted_ids(&state, &ctx, &papers).await;
+    let q_view = if view == "day" {
+        String::new()
+    } else {
+        format!("?view={view}")
+    };
+    let body = html! {
+        section.intro {
+            h1 { (title) }
+            nav.days aria-label="Days" {
+                a rel="prev" href={ "/daily/" (prev) (q_view) } { "← Previous" }
+                a href={ "/daily/" (day) } aria-current=[(view == "day").then_some("page")] { "Day" }
+                a href={ "/daily/" (day) "?view=week" } aria-current=[(view == "week").then_some("page")] { "Week" }
+                a href={ "/daily/" (day) "?view=month" } aria-current=[(view == "month").then_some("page")] { "Month" }
+                a rel="next" href={ "/daily/" (next) (q_view) } { "Next →" }
+            }
+        }
+        @if papers.is_empty() {
+            section.notice { p { "No papers were submitted for this " (view) " yet. " a href="/submit" { "Submit one" } "." } }
+        }
+        ol.papers {
+            @for lp in &papers { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } }
+        }
+    };
+    Ok(ctx.page(&title, body))
+}

@@ -1,0 +1,317 @@
+//! Server-rendered pages (maud: compile-time checked, auto-escaping).
+
+mod account;
+mod lists;
+mod misc;
+mod paper;
+mod submit;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use paperboy_core::User;
+use paperboy_store::ListedPaper;
+
+use crate::auth::{self, MaybeUser};
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/static/style.css", get(style))
+        .route("/static/app.js", get(script))
+        .merge(lists::router())
+        .merge(paper::router())
+        .merge(account::router())
+        .merge(submit::router())
+        .merge(misc::router())
+}
+
+const STYLE: &str = include_str!("../../static/style.css");
+const SCRIPT: &str = include_str!("../../static/app.js");
+
+async fn style() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+/// Who is asking and the CSRF token their forms carry.
+pub struct Ctx {
+    pub user: Option<User>,
+    pub csrf: String,
+    new_csrf: bool,
+    pub instance: String,
+    pub secure: bool,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = MaybeUser::from_request_parts(parts, state)
+            .await
+            .map_err(PageError)?;
+        let existing = auth::csrf_cookie(&parts.headers);
+        let new_csrf = existing.is_none();
+        Ok(Ctx {
+            user: user.0.map(|(u, _)| u),
+            csrf: existing.unwrap_or_else(auth::new_token),
+            new_csrf,
+            instance: state.settings.instance_name.clone(),
+            secure: state.settings.base_url.starts_with("https://"),
+        })
+    }
+}
+
+impl Ctx {
+    /// A whole page with the given status.
+    pub fn render(&self, status: StatusCode, title: &str, body: Markup) -> Response {
+        self.render_with_head(status, title, html! {}, body)
+    }
+
+    /// A page with extra `<head>` elements (meta tags, feed links).
+    pub fn render_with_head(
+        &self,
+        status: StatusCode,
+        title: &str,
+        head: Markup,
+        body: Markup,
+    ) -> Response {
+        let mut resp =
+            (status, Html(layout(self, title, head, body).into_string())).into_response();
+        if self.new_csrf {
+            let c = auth::set_cookie(
+                auth::CSRF_COOKIE,
+                &self.csrf,
+                365 * 86_400,
+                false,
+                self.secure,
+            );
+            if let Ok(v) = c.parse() {
+                resp.headers_mut().append(SET_COOKIE, v);
+            }
+        }
+        resp
+    }
+
+    pub fn page(&self, title: &str, body: Markup) -> Response {
+        self.render(StatusCode::OK, title, body)
+    }
+
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
+    }
+}
+
+fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                title { (title) " · " (ctx.instance) }
+                link rel="stylesheet" href="/static/style.css";
+                script src="/static/app.js" defer {}
+                (head)
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.site {
+                    nav aria-label="Main" {
+                        a.brand href="/" { (ctx.instance) }
+                        a href="/" { "Trending" }
+                        a href="/daily" { "Daily" }
+                        a href="/submit" { "Submit" }
+                        a href="/about" { "About" }
+                        form.search role="search" action="/search" method="get" {
+                            label.visually-hidden for="q" { "Search papers" }
+                            input #q type="search" name="q" placeholder="Search papers, e.g. generalization of fine-tuned models";
+                            button type="submit" { "Search" }
+                        }
+                        span.account {
+                            @if let Some(u) = &ctx.user {
+                                a href={ "/u/" (u.username) } { (u.username) }
+                                form.inline method="post" action="/logout" {
+                                    (ctx.csrf_field())
+                                    button.link type="submit" { "Log out" }
+                                }
+                            } @else {
+                                a href="/login" { "Log in" }
+                                a href="/signup" { "Sign up" }
+                            }
+                        }
+                    }
+                }
+                main #main { (body) }
+                footer.site {
+                    p {
+                        (ctx.instance) " runs Paperboy. Paper metadata from arXiv (CC0); full texts stay on arXiv. "
+                        a href="/about" { "How trending works" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An error shown as a page.
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<paperboy_store::StoreError> for PageError {
+    fn from(e: paperboy_store::StoreError) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.0.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "page failed");
+        }
+        let message = self.0.public_message();
+        let heading = match status {
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "That did not work",
+            StatusCode::UNAUTHORIZED => "Please log in",
+            StatusCode::FORBIDDEN => "Not allowed",
+            StatusCode::TOO_MANY_REQUESTS => "Slow down",
+            _ => "Something went wrong",
+        };
+        let ctx = Ctx {
+            user: None,
+            csrf: String::new(),
+            new_csrf: false,
+            instance: "Paperboy".into(),
+            secure: false,
+        };
+        let body = html! {
+            section.notice {
+                h1 { (heading) }
+                p.error role="alert" { (message) }
+                p { a href="/" { "Back to trending papers" } " · " a href="/search" { "Search" } }
+            }
+        };
+        ctx.render(status, heading, body)
+    }
+}
+
+/// Cuts an abstract at a word boundary near `max` characters.
+pub fn trim_text(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    let end = cut.rfind(' ').unwrap_or(cut.len());
+    format!("{}…", &cut[..end])
+}
+
+pub fn paper_href(id: &str) -> String {
+    format!("/papers/{id}")
+}
+
+/// A paper in a list: the look of the listing that inspired Paperboy
+/// (title, authors, date, abstract), plus votes and code.
+pub fn paper_item(
+    ctx: &Ctx,
+    lp: &ListedPaper,
+    voted: bool,
+    highlight: Option<(&str, &str)>,
+) -> Markup {
+    let p = &lp.stored.paper;
+    let id = p.id.as_str();
+    let authors: Vec<&str> = p.authors.iter().map(|a| a.name.as_str()).collect();
+    let shown_authors = if authors.len() > 8 {
+        format!(
+            "{} et al. ({} authors)",
+            authors[..6].join(", "),
+            authors.len()
+        )
+    } else {
+        authors.join(", ")
+    };
+    html! {
+        article.paper id={ "paper-" (id.replace('/', "-")) } data-arxiv-id=(id) {
+            (vote_form(ctx, id, lp.stored.upvotes, voted))
+            div.body {
+                h2.title {
+                    a href=(paper_href(id)) {
+                        @if let Some((t, _)) = highlight { (PreEscaped(t)) } @else { (p.title) }
+                    }
+                }
+                p.meta {
+                    span.authors { (shown_authors) }
+                    " · "
+                    time datetime=(p.published_at().format("%Y-%m-%d").to_string()) { (p.published_at().format("%b %-d, %Y").to_string()) }
+                    @for c in p.categories.iter().take(3) { " " span.cat { (c.as_str()) } }
+                    @if let Some(d) = &lp.daily { " · on " a href={ "/daily/" (d.day) } { (d.day.format("%b %-d").to_string()) } " by " a href={ "/u/" (d.submitted_by) } { (d.submitted_by) } }
+                }
+                p.abstract {
+                    @if let Some((_, s)) = highlight { (PreEscaped(s)) } @else { (trim_text(&p.abstract_text, 600)) }
+                }
+                @if let Some(repo) = p.github_repo() { p.code { a href=(repo) rel="nofollow noopener" { "Code: " (repo.trim_start_matches("https://")) } } }
+            }
+        }
+    }
+}
+
+pub fn vote_form(ctx: &Ctx, id: &str, upvotes: i64, voted: bool) -> Markup {
+    html! {
+        form.vote method="post" action={ "/papers/" (id) "/upvote" } {
+            (ctx.csrf_field())
+            input type="hidden" name="action" value=(if voted { "remove" } else { "add" });
+            button type="submit" aria-pressed=(if voted { "true" } else { "false" })
+                aria-label={ (if voted { "Remove your upvote" } else { "Upvote" }) " (" (upvotes) " upvotes)" } {
+                span aria-hidden="true" { "▲" }
+                span.count { (upvotes) }
+            }
+        }
+    }
+}
+
+/// The ids the user voted for among `papers`.
+pub async fn voted_ids(
+    state: &AppState,
+    ctx: &Ctx,
+    papers: &[ListedPaper],
+) -> Vec<paperboy_core::PaperId> {
+    match &ctx.user {
+        Some(u) => {
+            let ids: Vec<_> = papers.iter().map(|l| l.stored.paper_id).collect();
+            state.store.voted(u.user_id, &ids).await.unwrap_or_default()
+        }
+        None => Vec::new(),
+    }
+}

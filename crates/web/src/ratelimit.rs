@@ -1,0 +1,98 @@
+//! Fixed-window rate limits per action and client, in memory (per node).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::ApiError;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub signup: Limit,
+    pub login: Limit,
+    pub vote: Limit,
+    pub submit: Limit,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let per = |max, secs| Limit {
+            max,
+            window: Duration::from_secs(secs),
+        };
+        Limits {
+            signup: per(20, 600),
+            login: per(30, 60),
+            vote: per(120, 60),
+            submit: per(30, 3600),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct RateLimiter {
+    windows: Mutex<HashMap<(&'static str, String), (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// Counts one `action` by `key`; 429 with the wait when over the limit.
+    pub fn check(&self, action: &'static str, key: &str, limit: Limit) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if w.len() > 100_000 {
+            w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(3600));
+        }
+        let entry = w.entry((action, key.to_string())).or_insert((now, 0));
+        if now.duration_since(entry.0) >= limit.window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= limit.max {
+            let wait = limit.window.saturating_sub(now.duration_since(entry.0));
+            return Err(ApiError::TooManyRequests {
+                message: format!(
+                    "too many {action} attempts; try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_key_and_window() {
+        let r = RateLimiter::default();
+        let l = Limit {
+            max: 2,
+            window: Duration::from_secs(60),
+        };
+        assert!(r.check("vote", "a", l).is_ok());
+        assert!(r.check("vote", "a", l).is_ok());
+        assert!(matches!(
+            r.check("vote", "a", l),
+            Err(ApiError::TooManyRequests { .. })
+        ));
+        assert!(
+            r.check("vote", "b", l).is_ok(),
+            "other clients are not affected"
+        );
+        let short = Limit {
+            max: 1,
+            window: Duration::ZERO,
+        };
+        assert!(r.check("login", "a", short).is_ok());
+        assert!(r.check("login", "a", short).is_ok(), "a new window starts");
+    }
+}
