@@ -4,6 +4,7 @@ mod cmd;
 mod config;
 mod progress;
 mod scheduler;
+mod search;
 mod store;
 
 use std::path::PathBuf;
@@ -39,6 +40,10 @@ enum Command {
     Import(cmd::import::Opts),
     /// Harvest arXiv over OAI-PMH (and the Atom API for single ids).
     Ingest(cmd::ingest::Opts),
+    /// Search papers, as the web does.
+    Search(cmd::search::Opts),
+    /// Rebuild the derived indexes from the store.
+    Reindex,
     /// Accounts and roles (admin, curator, member).
     #[command(subcommand)]
     User(cmd::user::Opts),
@@ -78,6 +83,8 @@ fn main() -> ExitCode {
             Command::Import(opts) => cmd::import::run(opts, config).await,
             Command::Ingest(opts) => cmd::ingest::run(opts, config).await,
             Command::User(opts) => cmd::user::run(opts, config).await,
+            Command::Search(opts) => cmd::search::run(opts, config).await,
+            Command::Reindex => cmd::search::reindex(config).await,
             Command::Migrate => cmd::migrate(config).await,
             Command::DefaultConfig => Ok(()),
         }

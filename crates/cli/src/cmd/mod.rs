@@ -1,5 +1,6 @@
 pub mod import;
 pub mod ingest;
+pub mod search;
 pub mod serve;
 pub mod user;
 

@@ -51,6 +51,19 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         harvester: crate::cmd::ingest::harvester(&config, store.clone())?,
         store: store.clone(),
     }));
+    let index = crate::search::open_index(&config)?;
+    if index.is_writable() {
+        tokio::spawn(paperboy_search::follow(
+            store.clone(),
+            index.clone(),
+            std::time::Duration::from_secs(1),
+        ));
+    }
+    tracing::warn!("{}", crate::search::NO_MODEL_NOTE);
+    state.search = Some(Arc::new(crate::search::Search {
+        index,
+        store: store.clone(),
+    }));
     if opts.no_scheduler {
         tracing::info!("scheduler off (--no-scheduler)");
     } else {

@@ -3,6 +3,7 @@
 
 mod lists;
 mod papers;
+pub use papers::{search_request, search_rows, SearchRow};
 pub mod views;
 pub mod votes;
 

@@ -17,7 +17,7 @@ use serde_json::json;
 use super::lists::{parse_limit, RowView};
 use super::views::PaperView;
 use crate::auth::{self, AuthVia, MaybeUser};
-use crate::fetch::{SearchMode, SearchRequest};
+use crate::fetch::{SearchMode, SearchOutcome, SearchRequest};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -81,52 +81,30 @@ async fn related(
     Ok(Json(found.iter().map(RowView::from).collect()))
 }
 
-#[derive(Serialize)]
+/// One search result, as `GET /api/papers/search` and `paperboy search --json` answer.
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SearchRow {
-    paper: PaperView,
-    title: String,
-    summary: String,
-    published_at: String,
-    score: f32,
-    highlighted_title: Option<String>,
-    highlighted_summary: Option<String>,
+pub struct SearchRow {
+    pub paper: PaperView,
+    pub title: String,
+    pub summary: String,
+    pub published_at: String,
+    pub score: f32,
+    pub highlighted_title: Option<String>,
+    pub highlighted_summary: Option<String>,
 }
 
-async fn get_search(
-    State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
-    if query.is_empty() {
-        return Err(ApiError::BadRequest("q is required".into()));
-    }
-    let mode = match q.get("mode") {
-        None => SearchMode::Hybrid,
-        Some(m) => m.parse().map_err(ApiError::BadRequest)?,
-    };
-    let limit = parse_limit(&q, 20, 100)?;
-    let offset: usize = match q.get("offset").or(q.get("p")) {
-        None => 0,
-        Some(o) => o
-            .parse()
-            .map_err(|_| ApiError::BadRequest(format!("`{o}` is not an offset")))?,
-    };
+/// Runs a search and joins the hits with the store's papers, best first.
+pub async fn search_rows(
+    state: &AppState,
+    req: SearchRequest,
+) -> Result<(Vec<SearchRow>, SearchOutcome), ApiError> {
     let Some(search) = &state.search else {
         return Err(ApiError::Unavailable(
             "search is not set up on this instance".into(),
         ));
     };
-    let outcome = search
-        .search(SearchRequest {
-            query,
-            mode,
-            limit: limit as usize,
-            offset,
-        })
-        .await
-        .map_err(ApiError::Internal)?;
+    let outcome = search.search(req).await.map_err(ApiError::Internal)?;
     let ids: Vec<ArxivId> = outcome.hits.iter().map(|h| h.arxiv_id.clone()).collect();
     let found = state.store.get_papers(&ids).await?;
     let mut rows = Vec::new();
@@ -144,15 +122,54 @@ async fn get_search(
             });
         }
     }
-    let _ = headers;
-    let mut resp = Json(rows).into_response();
-    if let Ok(v) = serde_json::to_string(&outcome.mode)
-        .unwrap_or_default()
-        .trim_matches('"')
-        .parse()
-    {
-        resp.headers_mut().insert("x-search-mode", v);
+    Ok((rows, outcome))
+}
+
+/// Parses the search parameters shared by the API and the CLI.
+pub fn search_request(q: &HashMap<String, String>) -> Result<SearchRequest, ApiError> {
+    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    if query.is_empty() {
+        return Err(ApiError::BadRequest("q is required".into()));
     }
+    if query.chars().count() > 1000 {
+        return Err(ApiError::BadRequest(
+            "q is longer than 1000 characters".into(),
+        ));
+    }
+    let mode = match q.get("mode") {
+        None => SearchMode::Hybrid,
+        Some(m) => m.parse().map_err(ApiError::BadRequest)?,
+    };
+    let limit = parse_limit(q, 20, 100)?;
+    let offset: usize =
+        match q.get("offset") {
+            None => 0,
+            Some(o) => o.parse().ok().filter(|o| *o <= 10_000).ok_or_else(|| {
+                ApiError::BadRequest(format!("`{o}` is not an offset (0 to 10000)"))
+            })?,
+        };
+    Ok(SearchRequest {
+        query,
+        mode,
+        limit: limit as usize,
+        offset,
+    })
+}
+
+async fn get_search(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let req = search_request(&q)?;
+    let (rows, outcome) = search_rows(&state, req).await?;
+    let mut resp = Json(rows).into_response();
+    let mode = match outcome.mode {
+        SearchMode::Keyword => "keyword",
+        SearchMode::Semantic => "semantic",
+        SearchMode::Hybrid => "hybrid",
+    };
+    resp.headers_mut()
+        .insert("x-search-mode", axum::http::HeaderValue::from_static(mode));
     if let Some(note) = &outcome.note {
         if let Ok(v) = note.parse() {
             resp.headers_mut().insert("x-search-note", v);

@@ -27,15 +27,16 @@ async fn get_paper(
     Path(raw): Path<String>,
 ) -> Result<Response, PageError> {
     let id = parse(&raw)?;
-    let stored =
-        match state.store.get_paper(&id).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound) => return Err(ApiError::NotFound(format!(
+    let stored = match state.store.get_paper(&id).await {
+        Ok(s) => s,
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::NotFound(format!(
                 "This instance has no paper {id}. It may be on arXiv: https://arxiv.org/abs/{id}"
             ))
-            .into()),
-            Err(e) => return Err(e.into()),
-        };
+            .into())
+        }
+        Err(e) => return Err(e.into()),
+    };
     let daily = state.store.daily_entry(stored.paper_id).await?;
     let voted = match &ctx.user {
         Some(u) => !state

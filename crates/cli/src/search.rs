@@ -1,0 +1,91 @@
+//! The search the web and `paperboy search` share: the keyword index,
+//! adapted to the web layer's `PaperSearch`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use paperboy_core::ArxivId;
+use paperboy_search::{KeywordIndex, SearchError, SearchQuery};
+use paperboy_store::Store;
+use paperboy_web::fetch::{SearchHit, SearchMode, SearchOutcome, SearchRequest};
+use paperboy_web::PaperSearch;
+
+use crate::config::Config;
+
+pub fn index_dir(config: &Config) -> PathBuf {
+    config.data_dir.join("index").join("keyword")
+}
+
+/// Opens the keyword index: writable when no other process holds it,
+/// read-only otherwise (another node or `serve` is writing).
+pub fn open_index(config: &Config) -> anyhow::Result<Arc<KeywordIndex>> {
+    let dir = index_dir(config);
+    match KeywordIndex::open(&dir, true) {
+        Ok(i) => Ok(Arc::new(i)),
+        Err(SearchError::Locked) => {
+            tracing::info!(dir = %dir.display(), "another process writes the keyword index; reading only");
+            Ok(Arc::new(KeywordIndex::open(&dir, false)?))
+        }
+        Err(e) => Err(e).context("opening the keyword index"),
+    }
+}
+
+pub struct Search {
+    pub index: Arc<KeywordIndex>,
+    pub store: Arc<dyn Store>,
+}
+
+fn hits(h: Vec<paperboy_search::Hit>) -> Vec<SearchHit> {
+    h.into_iter()
+        .map(|h| SearchHit {
+            arxiv_id: h.arxiv_id,
+            score: h.score,
+            highlighted_title: h.highlighted_title,
+            highlighted_summary: h.highlighted_summary,
+        })
+        .collect()
+}
+
+pub const NO_MODEL_NOTE: &str = "semantic search is not available on this instance (no embedding model); showing keyword results";
+
+#[async_trait]
+impl PaperSearch for Search {
+    async fn search(&self, req: SearchRequest) -> Result<SearchOutcome, String> {
+        let index = self.index.clone();
+        let q = SearchQuery {
+            text: req.query.clone(),
+            limit: req.limit,
+            offset: req.offset,
+            highlight: true,
+            ..Default::default()
+        };
+        let (found, total) = tokio::task::spawn_blocking(move || index.search(&q))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let note = (req.mode != SearchMode::Keyword).then(|| NO_MODEL_NOTE.to_string());
+        Ok(SearchOutcome {
+            hits: hits(found),
+            total,
+            mode: SearchMode::Keyword,
+            note,
+        })
+    }
+
+    async fn related(&self, id: &ArxivId, limit: usize) -> Result<Vec<SearchHit>, String> {
+        let paper = self
+            .store
+            .get_paper(id)
+            .await
+            .map_err(|e| e.to_string())?
+            .paper;
+        let index = self.index.clone();
+        let found = tokio::task::spawn_blocking(move || index.more_like(&paper, limit))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        Ok(hits(found))
+    }
+}

@@ -1,0 +1,375 @@
+//! The keyword index: BM25 over title, abstract and authors; categories
+//! and dates as filters; arXiv-style prefixes (`ti:`, `au:`, `abs:`, `cat:`).
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Mutex;
+
+use paperboy_core::{ArxivId, Paper};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("keyword index at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("keyword index: {0}")]
+    Index(String),
+    #[error("the keyword index is being written by another process (it holds the index lock)")]
+    Locked,
+}
+
+fn ix(e: tantivy::TantivyError) -> SearchError {
+    SearchError::Index(e.to_string())
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    id: Field,
+    title: Field,
+    abs: Field,
+    authors: Field,
+    cat: Field,
+    published: Field,
+}
+
+/// What to look for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub limit: usize,
+    pub offset: usize,
+    pub category: Option<String>,
+    /// Unix seconds, inclusive.
+    pub published_from: Option<i64>,
+    pub published_to: Option<i64>,
+    pub highlight: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub arxiv_id: ArxivId,
+    pub score: f32,
+    pub highlighted_title: Option<String>,
+    pub highlighted_summary: Option<String>,
+}
+
+pub struct KeywordIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    writer: Mutex<Option<IndexWriter>>,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let id = b.add_text_field("id", STRING | STORED);
+    let title = b.add_text_field("ti", TEXT | STORED);
+    let abs = b.add_text_field("abs", TEXT | STORED);
+    let authors = b.add_text_field("au", TEXT);
+    let cat = b.add_text_field("cat", STRING);
+    let published = b.add_i64_field("published", INDEXED | FAST);
+    (
+        b.build(),
+        Fields {
+            id,
+            title,
+            abs,
+            authors,
+            cat,
+            published,
+        },
+    )
+}
+
+/// Writer memory: tantivy splits it among its indexing threads.
+const WRITER_HEAP: usize = 256 * 1024 * 1024;
+
+impl KeywordIndex {
+    /// Opens (or creates) the index in `dir`. `writable` takes the index
+    /// lock: only one process writes, others read and reload.
+    pub fn open(dir: &Path, writable: bool) -> Result<Self, SearchError> {
+        let open_err = |reason: String| SearchError::Open {
+            path: dir.display().to_string(),
+            reason,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let (schema, fields) = schema();
+        let index = match Index::open_in_dir(dir) {
+            Ok(i) => i,
+            Err(_) if !dir.join("meta.json").exists() => {
+                Index::create_in_dir(dir, schema).map_err(|e| open_err(e.to_string()))?
+            }
+            Err(e) => return Err(open_err(e.to_string())),
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()
+            .map_err(|e: tantivy::TantivyError| open_err(e.to_string()))?;
+        let writer = if writable {
+            match index.writer(WRITER_HEAP) {
+                Ok(w) => Some(w),
+                Err(tantivy::TantivyError::LockFailure(..)) => return Err(SearchError::Locked),
+                Err(e) => return Err(open_err(e.to_string())),
+            }
+        } else {
+            None
+        };
+        Ok(KeywordIndex {
+            index,
+            reader,
+            fields,
+            writer: Mutex::new(writer),
+        })
+    }
+
+    pub fn is_writable(&self) -> bool {
+        self.writer.lock().map(|w| w.is_some()).unwrap_or(false)
+    }
+
+    /// The change sequence the index reflects (saved with each commit).
+    pub fn synced_seq(&self) -> i64 {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Applies changes (upserts and deletions) and commits them with the
+    /// sequence they bring the index to.
+    pub fn apply(
+        &self,
+        upserts: &[Paper],
+        deletes: &[ArxivId],
+        seq: i64,
+    ) -> Result<(), SearchError> {
+        let mut guard = self
+            .writer
+            .lock()
+            .map_err(|_| SearchError::Index("writer lock poisoned".into()))?;
+        let writer = guard
+            .as_mut()
+            .ok_or_else(|| SearchError::Index("index opened read-only".into()))?;
+        let f = self.fields;
+        for id in deletes {
+            writer.delete_term(Term::from_field_text(f.id, id.as_str()));
+        }
+        for p in upserts {
+            writer.delete_term(Term::from_field_text(f.id, p.id.as_str()));
+            let mut d = doc!(
+                f.id => p.id.as_str(),
+                f.title => p.title.as_str(),
+                f.abs => p.abstract_text.as_str(),
+                f.published => p.published_at().timestamp(),
+            );
+            for a in &p.authors {
+                d.add_text(f.authors, &a.name);
+            }
+            for c in &p.categories {
+                d.add_text(f.cat, c.as_str());
+                // `cat:cs` finds every cs.* paper.
+                if c.as_str().contains('.') {
+                    d.add_text(f.cat, c.archive());
+                }
+            }
+            writer.add_document(d).map_err(ix)?;
+        }
+        let mut commit = writer.prepare_commit().map_err(ix)?;
+        commit.set_payload(&seq.to_string());
+        commit.commit().map_err(ix)?;
+        Ok(())
+    }
+
+    /// Makes the latest commit visible to searches now.
+    pub fn reload(&self) -> Result<(), SearchError> {
+        self.reader.reload().map_err(ix)
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn parser(&self) -> QueryParser {
+        let f = self.fields;
+        let mut qp = QueryParser::for_index(&self.index, vec![f.title, f.abs, f.authors]);
+        qp.set_field_boost(f.title, 2.5);
+        qp.set_field_boost(f.authors, 1.5);
+        qp
+    }
+
+    /// Searches; a query the parser cannot read is taken as plain words.
+    pub fn search(&self, q: &SearchQuery) -> Result<(Vec<Hit>, usize), SearchError> {
+        let f = self.fields;
+        let parser = self.parser();
+        let text = q.text.trim();
+        let (parsed, errors) = parser.parse_query_lenient(text);
+        let parsed: Box<dyn Query> = if errors.is_empty() {
+            parsed
+        } else {
+            // Strip the syntax and search the words.
+            let words: String = text
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+                .collect();
+            parser.parse_query_lenient(&words).0
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, parsed)];
+        if let Some(c) = &q.category {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.cat, c),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if q.published_from.is_some() || q.published_to.is_some() {
+            let lo = q.published_from.unwrap_or(i64::MIN);
+            let hi = q.published_to.unwrap_or(i64::MAX);
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    std::ops::Bound::Included(Term::from_field_i64(f.published, lo)),
+                    std::ops::Bound::Included(Term::from_field_i64(f.published, hi)),
+                )),
+            ));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let limit = q.limit.clamp(1, 1000);
+        let (top, total) = searcher
+            .search(
+                &query,
+                &(
+                    TopDocs::with_limit(limit)
+                        .and_offset(q.offset)
+                        .order_by_score(),
+                    Count,
+                ),
+            )
+            .map_err(ix)?;
+        let (mut title_snip, mut abs_snip) = (None, None);
+        if q.highlight {
+            let mut t = SnippetGenerator::create(&searcher, &query, f.title).map_err(ix)?;
+            t.set_max_num_chars(1000);
+            let mut a = SnippetGenerator::create(&searcher, &query, f.abs).map_err(ix)?;
+            a.set_max_num_chars(400);
+            title_snip = Some(t);
+            abs_snip = Some(a);
+        }
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
+            let Some(id) = doc
+                .get_first(f.id)
+                .and_then(|v| v.as_str())
+                .and_then(|s| ArxivId::parse(s).ok())
+            else {
+                continue;
+            };
+            let field_text = |field: Field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let highlighted_title = title_snip.as_ref().map(|g| {
+                let s = g.snippet_from_doc(&doc);
+                if s.highlighted().is_empty() {
+                    escape(&field_text(f.title))
+                } else {
+                    mark(s.fragment(), s.highlighted())
+                }
+            });
+            let highlighted_summary = abs_snip.as_ref().map(|g| {
+                let s = g.snippet_from_doc(&doc);
+                if s.fragment().is_empty() {
+                    escape(&field_text(f.abs).chars().take(400).collect::<String>())
+                } else {
+                    mark(s.fragment(), s.highlighted())
+                }
+            });
+            hits.push(Hit {
+                arxiv_id: id,
+                score,
+                highlighted_title,
+                highlighted_summary,
+            });
+        }
+        Ok((hits, total))
+    }
+
+    /// Papers sharing the most distinctive words of `paper` (a keyword
+    /// stand-in for nearest neighbours until embeddings exist).
+    pub fn more_like(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        let text = format!("{} {}", paper.title, paper.abstract_text);
+        let words: String = text
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        let words: Vec<&str> = words
+            .split_whitespace()
+            .filter(|w| w.len() > 3)
+            .take(120)
+            .collect();
+        let q = SearchQuery {
+            text: words.join(" "),
+            limit: limit + 1,
+            ..Default::default()
+        };
+        let (hits, _) = self.search(&q)?;
+        Ok(hits
+            .into_iter()
+            .filter(|h| h.arxiv_id != paper.id)
+            .take(limit)
+            .collect())
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Escaped text with `<mark>` around the highlighted byte ranges.
+fn mark(text: &str, ranges: &[Range<usize>]) -> String {
+    let mut out = String::with_capacity(text.len() + ranges.len() * 13);
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at
+            || r.end > text.len()
+            || !text.is_char_boundary(r.start)
+            || !text.is_char_boundary(r.end)
+        {
+            continue;
+        }
+        out.push_str(&escape(&text[at..r.start]));
+        out.push_str("<mark>");
+        out.push_str(&escape(&text[r.clone()]));
+        out.push_str("</mark>");
+        at = r.end;
+    }
+    out.push_str(&escape(&text[at..]));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_and_escapes() {
+        assert_eq!(mark("a <b> c", &[2..5]), "a <mark>&lt;b&gt;</mark> c");
+        assert_eq!(mark("x & y", &[]), "x &amp; y");
+    }
+}

@@ -1,0 +1,62 @@
+//! Keeping the index in step with the store by following its change
+//! sequence: the store stays the single source of truth.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use paperboy_store::Store;
+
+use crate::{KeywordIndex, SearchError};
+
+const BATCH: u32 = 5_000;
+
+/// Applies every change after the index's sequence; returns how many.
+pub async fn catch_up(
+    store: &dyn Store,
+    index: &Arc<KeywordIndex>,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, SearchError> {
+    let mut seq = index.synced_seq();
+    let mut done = 0u64;
+    loop {
+        let changes = store
+            .changes_since(seq, BATCH)
+            .await
+            .map_err(|e| SearchError::Index(format!("reading changes from the store: {e}")))?;
+        let Some(last) = changes.last().map(|c| c.change_seq) else {
+            break;
+        };
+        let mut upserts = Vec::with_capacity(changes.len());
+        let mut deletes = Vec::new();
+        for c in changes {
+            match c.paper {
+                Some(p) => upserts.push(p.paper),
+                None => deletes.push(c.arxiv_id),
+            }
+        }
+        let n = (upserts.len() + deletes.len()) as u64;
+        let ix = index.clone();
+        tokio::task::spawn_blocking(move || ix.apply(&upserts, &deletes, last))
+            .await
+            .map_err(|e| SearchError::Index(e.to_string()))??;
+        seq = last;
+        done += n;
+        progress(done);
+    }
+    if done > 0 {
+        index.reload()?;
+    }
+    Ok(done)
+}
+
+/// Follows the store forever, polling every `every`.
+pub async fn follow(store: Arc<dyn Store>, index: Arc<KeywordIndex>, every: Duration) {
+    loop {
+        match catch_up(&*store, &index, |_| {}).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(changes = n, "keyword index caught up"),
+            Err(e) => tracing::warn!(error = %e, "keyword index sync failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
