@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Paperboy's whole test suite on a fresh machine: installs or starts
-# what the tests talk to (PostgreSQL), then runs every test.
+# what the tests talk to (PostgreSQL, Chromium, playwright-core), runs every
+# Rust test, then the browser tests against a real `paperboy serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,3 +9,14 @@ bash scripts/ensure-postgres.sh
 export PAPERBOY_TEST_PG="${PAPERBOY_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 
 cargo test --workspace --locked
+
+# Browser tests: Debian's Chromium driven by playwright-core (no browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "test.sh: installing Chromium from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+(cd e2e && npm ci --no-audit --no-fund --silent)
+cargo build --locked --bin paperboy
+E2E_OUT="${E2E_OUT:-ci-output/screenshots}" node e2e/run.mjs target/debug/paperboy

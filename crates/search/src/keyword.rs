@@ -9,9 +9,13 @@ use paperboy_core::{ArxivId, Paper};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
 };
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 #[derive(Debug, thiserror::Error)]
@@ -66,12 +70,39 @@ pub struct KeywordIndex {
     writer: Mutex<Option<IndexWriter>>,
 }
 
+/// English text: lowercased, stop words dropped (so "of" neither scores
+/// nor lights up), stemmed (so "generalize" finds "generalization").
+const ANALYZER: &str = "paper_en";
+
+fn analyzer() -> TextAnalyzer {
+    let mut b = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .dynamic();
+    if let Some(stop) = StopWordFilter::new(Language::English) {
+        b = b.filter_dynamic(stop);
+    }
+    b.filter_dynamic(Stemmer::new(Language::English)).build()
+}
+
+fn text(stored: bool) -> TextOptions {
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(ANALYZER)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let o = TextOptions::default().set_indexing_options(indexing);
+    if stored {
+        o.set_stored()
+    } else {
+        o
+    }
+}
+
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let id = b.add_text_field("id", STRING | STORED);
-    let title = b.add_text_field("ti", TEXT | STORED);
-    let abs = b.add_text_field("abs", TEXT | STORED);
-    let authors = b.add_text_field("au", TEXT);
+    let title = b.add_text_field("ti", text(true));
+    let abs = b.add_text_field("abs", text(true));
+    let authors = b.add_text_field("au", text(false));
     let cat = b.add_text_field("cat", STRING);
     let published = b.add_i64_field("published", INDEXED | FAST);
     (
@@ -107,6 +138,7 @@ impl KeywordIndex {
             }
             Err(e) => return Err(open_err(e.to_string())),
         };
+        index.tokenizers().register(ANALYZER, analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)

@@ -1,0 +1,188 @@
+// End-to-end tests: a real `paperboy serve` on loopback, a real Chromium.
+// Usage: node e2e/run.mjs [path/to/paperboy]   (default target/debug/paperboy)
+// Screenshots go to $E2E_OUT (default ci-output/screenshots).
+import { spawn, spawnSync } from "node:child_process";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = resolve(process.argv[2] || join(root, "target/debug/paperboy"));
+const out = resolve(process.env.E2E_OUT || join(root, "ci-output/screenshots"));
+mkdirSync(out, { recursive: true });
+const dataDir = mkdtempSync(join(tmpdir(), "paperboy-e2e-"));
+const env = { ...process.env, PAPERBOY_DATA_DIR: dataDir, PAPERBOY_DATABASE_URL: "", PAPERBOY_LOG: "warn" };
+
+function cli(args, extraEnv = {}) {
+  const r = spawnSync(bin, args, { env: { ...env, ...extraEnv }, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`paperboy ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+function rfc2822(d) {
+  const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const p = (n) => String(n).padStart(2, "0");
+  return `${days[d.getUTCDay()]}, ${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} GMT`;
+}
+
+// A store with the seed corpus, one fresh paper for the daily list, and a curator.
+cli(["import", join(root, "fixtures/seed-papers.jsonl")]);
+const fresh = {
+  id: "2511.04242", title: "Averaging fine-tuned models, revisited for the daily list",
+  abstract: "We revisit weight averaging of fine-tuned models and show when it generalizes out of distribution, and when a single fine-tuned model is the better choice.",
+  authors: "Eve Example, Fay Sample", categories: "cs.LG",
+  versions: [{ version: "v1", created: rfc2822(new Date()) }],
+};
+writeFileSync(join(dataDir, "fresh.jsonl"), JSON.stringify(fresh) + "\n");
+cli(["import", join(dataDir, "fresh.jsonl")]);
+cli(["user", "add", "cora", "cora@example.org", "--role", "curator"], { PAPERBOY_PASSWORD: "curator-password" });
+
+const server = spawn(bin, ["serve", "--no-scheduler", "--bind", "127.0.0.1:0"], { env, stdio: ["ignore", "ignore", "pipe"] });
+const base = await new Promise((ok, fail) => {
+  let seen = "";
+  const timer = setTimeout(() => fail(new Error("server did not start: " + seen)), 60000);
+  server.stderr.on("data", (chunk) => {
+    seen += chunk;
+    const m = seen.match(/listening on (http:\/\/\S+)/);
+    if (m) { clearTimeout(timer); ok(m[1]); }
+  });
+  server.on("exit", (code) => fail(new Error(`server exited with ${code}: ${seen}`)));
+});
+for (let i = 0; ; i++) {
+  try { if ((await fetch(base + "/healthz")).ok) break; } catch {}
+  if (i > 300) throw new Error("server never became healthy");
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+const shot = (page, name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+async function upvotes(id) {
+  return (await (await fetch(`${base}/api/papers/${id}`)).json()).upvotes;
+}
+
+test("search from the home page shows results with abstracts", async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(base + "/");
+  await shot(page, "home");
+  await page.getByRole("searchbox", { name: "Search papers" }).first().fill("generalization of fine-tuned models");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/search\?q=/);
+  // The search index follows the store; give it a moment after start.
+  for (let i = 0; i < 50 && (await page.locator("article.paper").count()) === 0; i++) {
+    await page.waitForTimeout(200);
+    await page.reload();
+  }
+  const results = page.locator("article.paper");
+  assert.ok((await results.count()) >= 3, "several results");
+  const abstracts = await results.locator(".abstract").allInnerTexts();
+  assert.ok(abstracts.filter((a) => a.trim().length > 80).length >= 3, "results show their abstracts");
+  assert.ok((await page.locator("article.paper mark").count()) > 0, "matching terms are highlighted");
+  await shot(page, "search");
+});
+
+test("sign up, log in, upvote, reload and see the vote kept", async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(base + "/signup");
+  await shot(page, "signup");
+  await page.getByLabel("Username").fill("reader1");
+  await page.getByLabel("Email").fill("reader1@example.org");
+  await page.getByLabel(/Password/).fill("a good long password");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.waitForURL(base + "/");
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.goto(base + "/login");
+  await page.getByLabel("Username").fill("reader1");
+  await page.getByLabel("Password").fill("a good long password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(base + "/");
+  assert.ok(await page.getByRole("link", { name: "reader1" }).isVisible(), "logged in");
+  const before = await upvotes("2203.05482");
+  await page.goto(base + "/papers/2203.05482");
+  const vote = page.locator("article.paper-page .actions form.vote button");
+  await vote.click();
+  await page.waitForFunction(() => document.querySelector("article.paper-page .actions form.vote button").getAttribute("aria-pressed") === "true");
+  await page.reload();
+  assert.equal(await vote.getAttribute("aria-pressed"), "true", "the vote is kept after a reload");
+  assert.equal((await vote.locator(".count").innerText()).trim(), String(before + 1));
+  assert.equal(await upvotes("2203.05482"), before + 1);
+  await shot(page, "paper");
+});
+
+test("a curator submits a paper and it shows on today's daily page", async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(base + "/login");
+  await page.getByLabel("Username").fill("cora");
+  await page.getByLabel("Password").fill("curator-password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(base + "/");
+  await page.goto(base + "/submit");
+  await page.getByLabel("arXiv id or URL").fill("https://arxiv.org/abs/2511.04242");
+  await page.getByRole("button", { name: "Submit" }).click();
+  await page.waitForURL(/\/daily\/\d{4}-\d{2}-\d{2}$/);
+  await page.goto(base + "/daily");
+  assert.ok(await page.getByRole("link", { name: fresh.title }).isVisible(), "on today's list");
+  await shot(page, "daily");
+  // Submitting it again points to the existing entry.
+  await page.goto(base + "/submit");
+  await page.getByLabel("arXiv id or URL").fill("2511.04242");
+  await page.getByRole("button", { name: "Submit" }).click();
+  assert.match(await page.getByRole("alert").innerText(), /already on the/);
+});
+
+test("after logging out, voting fails", async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(base + "/signup");
+  await page.getByLabel("Username").fill("reader2");
+  await page.getByLabel("Email").fill("reader2@example.org");
+  await page.getByLabel(/Password/).fill("another long password");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.waitForURL(base + "/");
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.waitForURL(base + "/");
+  const before = await upvotes("2212.04458");
+  await page.goto(base + "/papers/2212.04458");
+  await page.locator("article.paper-page .actions form.vote button").click();
+  await page.waitForURL(/\/login/);
+  assert.equal(await upvotes("2212.04458"), before, "no vote without an account");
+  const api = await page.evaluate(async () => (await fetch("/api/papers/2212.04458/upvote", { method: "POST" })).status);
+  assert.equal(api, 401);
+});
+
+test("about, daily and error pages render", async () => {
+  const page = await (await browser.newContext({ colorScheme: "dark", viewport: { width: 390, height: 844 } })).newPage();
+  await page.goto(base + "/about");
+  assert.ok(await page.getByRole("heading", { name: "How trending works" }).isVisible());
+  await shot(page, "about-phone-dark");
+  const r = await page.goto(base + "/papers/2203.99999");
+  assert.equal(r.status(), 404);
+  assert.ok(await page.getByRole("heading", { name: "Not found" }).isVisible());
+});
+
+let passed = 0, failed = 0;
+for (const t of tests) {
+  try {
+    await t.fn();
+    passed++;
+    console.log(`ok - ${t.name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAILED - ${t.name}\n${e.stack || e}`);
+  }
+}
+await browser.close();
+server.kill();
+rmSync(dataDir, { recursive: true, force: true });
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
