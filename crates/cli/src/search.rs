@@ -1,8 +1,10 @@
 //! The search the web and `paperboy search` share: the keyword index,
 //! adapted to the web layer's `PaperSearch`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -35,6 +37,21 @@ pub fn open_index(config: &Config) -> anyhow::Result<Arc<KeywordIndex>> {
 pub struct Search {
     pub index: Arc<KeywordIndex>,
     pub store: Arc<dyn Store>,
+    /// Related lists change slowly and cost a query each: keep them a while.
+    related_cache: Mutex<HashMap<(ArxivId, usize), (Instant, Vec<SearchHit>)>>,
+}
+
+const RELATED_TTL: Duration = Duration::from_secs(600);
+const RELATED_CACHE_MAX: usize = 20_000;
+
+impl Search {
+    pub fn new(index: Arc<KeywordIndex>, store: Arc<dyn Store>) -> Self {
+        Search {
+            index,
+            store,
+            related_cache: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 fn hits(h: Vec<paperboy_search::Hit>) -> Vec<SearchHit> {
@@ -75,6 +92,14 @@ impl PaperSearch for Search {
     }
 
     async fn related(&self, id: &ArxivId, limit: usize) -> Result<Vec<SearchHit>, String> {
+        let key = (id.clone(), limit);
+        if let Ok(cache) = self.related_cache.lock() {
+            if let Some((at, hits)) = cache.get(&key) {
+                if at.elapsed() < RELATED_TTL {
+                    return Ok(hits.clone());
+                }
+            }
+        }
         let paper = self
             .store
             .get_paper(id)
@@ -86,6 +111,13 @@ impl PaperSearch for Search {
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
-        Ok(hits(found))
+        let found = hits(found);
+        if let Ok(mut cache) = self.related_cache.lock() {
+            if cache.len() >= RELATED_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key, (Instant::now(), found.clone()));
+        }
+        Ok(found)
     }
 }

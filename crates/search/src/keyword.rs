@@ -339,30 +339,78 @@ impl KeywordIndex {
         Ok((hits, total))
     }
 
-    /// Papers sharing the most distinctive words of `paper` (a keyword
-    /// stand-in for nearest neighbours until embeddings exist).
+    /// Papers sharing the most distinctive words of `paper`: its terms
+    /// weighted by tf·idf, the best dozen OR-ed (a keyword stand-in for
+    /// nearest neighbours; rare terms keep it fast on large indexes).
     pub fn more_like(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, SearchError> {
-        let text = format!("{} {}", paper.title, paper.abstract_text);
-        let words: String = text
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect();
-        let words: Vec<&str> = words
-            .split_whitespace()
-            .filter(|w| w.len() > 3)
-            .take(120)
-            .collect();
-        let q = SearchQuery {
-            text: words.join(" "),
-            limit: limit + 1,
-            ..Default::default()
-        };
-        let (hits, _) = self.search(&q)?;
-        Ok(hits
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let total = searcher.num_docs().max(1) as f32;
+        let mut tf: std::collections::HashMap<String, f32> = std::collections::HashMap::new();
+        let mut analyzer = analyzer();
+        for (text, weight) in [
+            (paper.title.as_str(), 2.0f32),
+            (paper.abstract_text.as_str(), 1.0),
+        ] {
+            let mut stream = analyzer.token_stream(text);
+            while stream.advance() {
+                *tf.entry(stream.token().text.clone()).or_default() += weight;
+            }
+        }
+        let mut scored: Vec<(f32, Term, Term)> = Vec::new();
+        for (word, count) in tf {
+            let t_abs = Term::from_field_text(f.abs, &word);
+            let df = searcher.doc_freq(&t_abs).map_err(ix)? as f32;
+            if df < 2.0 {
+                continue; // only this paper has it: no neighbour shares it
+            }
+            let idf = (total / df).ln();
+            scored.push((count * idf, t_abs, Term::from_field_text(f.title, &word)));
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let clauses: Vec<(Occur, Box<dyn Query>)> = scored
             .into_iter()
-            .filter(|h| h.arxiv_id != paper.id)
-            .take(limit)
-            .collect())
+            .take(12)
+            .flat_map(|(_, a, t)| {
+                [
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(a, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
+                    ),
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
+                    ),
+                ]
+            })
+            .collect();
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = BooleanQuery::new(clauses);
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(limit + 1).order_by_score())
+            .map_err(ix)?;
+        let mut hits = Vec::new();
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
+            let Some(id) = doc
+                .get_first(f.id)
+                .and_then(|v| v.as_str())
+                .and_then(|s| ArxivId::parse(s).ok())
+            else {
+                continue;
+            };
+            if id != paper.id && hits.len() < limit {
+                hits.push(Hit {
+                    arxiv_id: id,
+                    score,
+                    highlighted_title: None,
+                    highlighted_summary: None,
+                });
+            }
+        }
+        Ok(hits)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod daily;
 pub mod error;
 pub mod fetch;
 mod health;
+pub mod metrics;
 pub mod pages;
 pub mod ratelimit;
 pub mod trending;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub search: Option<Arc<dyn PaperSearch>>,
     pub limiter: Arc<ratelimit::RateLimiter>,
     pub scales: Arc<trending::Scales>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             search: None,
             limiter: Arc::default(),
             scales: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 }
@@ -72,7 +75,13 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(api::router())
         .merge(pages::router())
+        .merge(metrics::router())
+        .route("/openapi.json", axum::routing::get(openapi))
         .fallback(error::not_found_fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .with_state(state)
 }
 
@@ -86,4 +95,13 @@ pub async fn serve(
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+async fn openapi() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
 }

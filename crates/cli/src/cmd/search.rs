@@ -31,7 +31,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             .context("bringing the keyword index up to date")?;
     }
     let mut state = AppState::new(store.clone(), WebSettings::default());
-    state.search = Some(Arc::new(crate::search::Search { index, store }));
+    state.search = Some(Arc::new(crate::search::Search::new(index, store)));
     let mut q = HashMap::new();
     q.insert("q".to_string(), opts.query.clone());
     q.insert("mode".to_string(), opts.mode.clone());

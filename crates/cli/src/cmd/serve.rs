@@ -60,10 +60,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         ));
     }
     tracing::warn!("{}", crate::search::NO_MODEL_NOTE);
-    state.search = Some(Arc::new(crate::search::Search {
-        index,
-        store: store.clone(),
-    }));
+    state.search = Some(Arc::new(crate::search::Search::new(index, store.clone())));
     if opts.no_scheduler {
         tracing::info!("scheduler off (--no-scheduler)");
     } else {
