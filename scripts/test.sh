@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-postgres.sh
 export PAPERBOY_TEST_PG="${PAPERBOY_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 
+# An independent feed parser and a real SMTP server for the delivery tests.
+python3 -m pip install --quiet --disable-pip-version-check feedparser aiosmtpd 2>&1 | grep -v "WARNING: Running pip as" || true
+
 cargo test --workspace --locked
 
 # Browser tests: Debian's Chromium driven by playwright-core (no browser download).

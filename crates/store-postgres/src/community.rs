@@ -444,3 +444,17 @@ pub async fn user_upvoted<C: GenericClient>(
     )
     .await
 }
+
+pub async fn recent_in_category<C: GenericClient>(
+    client: &C,
+    category: &str,
+    limit: u32,
+) -> Result<Vec<ListedPaper>, StoreError> {
+    let pattern = format!("% {category} %");
+    listed_rows(
+        client,
+        "WHERE p.deleted_at IS NULL AND (' ' || p.categories || ' ') LIKE $1 ORDER BY p.published_at DESC LIMIT $2",
+        &[&pattern, &i64::from(limit)],
+    )
+    .await
+}

@@ -266,6 +266,14 @@ impl Store for PostgresStore {
         community::set_trending_scores(&mut client, scores, zero_before).await
     }
 
+    async fn recent_in_category(
+        &self,
+        category: &str,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError> {
+        community::recent_in_category(&**self.client().await?, category, limit).await
+    }
+
     async fn user_submissions(
         &self,
         user: UserId,

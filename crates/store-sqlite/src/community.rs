@@ -390,3 +390,15 @@ pub fn user_upvoted(
         params![user.0, limit],
     )
 }
+
+pub fn recent_in_category(
+    conn: &Connection,
+    category: &str,
+    limit: u32,
+) -> Result<Vec<ListedPaper>, StoreError> {
+    listed_rows(
+        conn,
+        "WHERE p.deleted_at IS NULL AND (' ' || p.categories || ' ') LIKE ?1 ORDER BY p.published_at DESC LIMIT ?2",
+        params![format!("% {category} %"), limit],
+    )
+}

@@ -359,6 +359,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn recent_in_category(
+        &self,
+        category: &str,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError> {
+        let c = category.to_string();
+        self.read(move |conn| community::recent_in_category(conn, &c, limit))
+            .await
+    }
+
     async fn user_submissions(
         &self,
         user: UserId,

@@ -170,6 +170,12 @@ pub trait Store: Send + Sync + 'static {
         scores: Vec<(PaperId, f64)>,
         zero_before: i64,
     ) -> Result<(), StoreError>;
+    /// The newest papers whose categories include `category`.
+    async fn recent_in_category(
+        &self,
+        category: &str,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError>;
     async fn user_submissions(
         &self,
         user: UserId,

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod daily;
 pub mod error;
+pub mod feeds;
 pub mod fetch;
 mod health;
 pub mod metrics;
@@ -76,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .merge(metrics::router())
+        .merge(feeds::router())
         .route("/openapi.json", axum::routing::get(openapi))
         .fallback(error::not_found_fallback)
         .layer(axum::middleware::from_fn_with_state(

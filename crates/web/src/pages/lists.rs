@@ -63,7 +63,12 @@ async fn get_trending(
             @if papers.len() as u32 == PAGE_SIZE { a rel="next" href={ "/?p=" (page + 1) } { "More →" } }
         }
     };
-    Ok(ctx.page("Trending papers", body))
+    Ok(ctx.render_with_head(
+        axum::http::StatusCode::OK,
+        "Trending papers",
+        super::feed_links("Trending papers", "/feeds/trending"),
+        body,
+    ))
 }
 
 async fn get_daily_today(
@@ -158,5 +163,10 @@ async fn daily_page(
             @for lp in &papers { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } }
         }
     };
-    Ok(ctx.page(&title, body))
+    Ok(ctx.render_with_head(
+        axum::http::StatusCode::OK,
+        &title,
+        super::feed_links("Daily papers", "/feeds/daily"),
+        body,
+    ))
 }

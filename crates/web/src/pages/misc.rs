@@ -156,5 +156,14 @@ async fn get_search(
         }
         (PreEscaped(""))
     };
-    Ok(ctx.page(&format!("Search: {query}"), body))
+    let feeds = super::feed_links(
+        &format!("Papers about {query}"),
+        &format!("/feeds/search?q={}", super::paper::urlencode(&query)),
+    );
+    Ok(ctx.render_with_head(
+        axum::http::StatusCode::OK,
+        &format!("Search: {query}"),
+        feeds,
+        body,
+    ))
 }

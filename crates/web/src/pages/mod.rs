@@ -3,7 +3,7 @@
 mod account;
 mod lists;
 mod misc;
-mod paper;
+pub(crate) mod paper;
 mod submit;
 
 use axum::extract::FromRequestParts;
@@ -236,6 +236,20 @@ pub fn trim_text(s: &str, max: usize) -> String {
     let cut: String = s.chars().take(max).collect();
     let end = cut.rfind(' ').unwrap_or(cut.len());
     format!("{}…", &cut[..end])
+}
+
+pub use paper::urlencode;
+
+/// `<link rel="alternate">` for a page's feeds.
+pub fn feed_links(title: &str, path_and_query: &str) -> Markup {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, format!("?{q}")),
+        None => (path_and_query, String::new()),
+    };
+    html! {
+        link rel="alternate" type="application/atom+xml" title={ (title) " (Atom)" } href={ (path) ".atom" (query) };
+        link rel="alternate" type="application/rss+xml" title={ (title) " (RSS)" } href={ (path) ".rss" (query) };
+    }
 }
 
 pub fn paper_href(id: &str) -> String {
