@@ -1,6 +1,7 @@
 //! PostgreSQL store: the path to several web nodes sharing one database.
 
 mod community;
+mod delivery;
 mod harvest;
 mod migrate;
 mod papers;
@@ -10,8 +11,9 @@ use chrono::NaiveDate;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use paperboy_core::{ArxivId, Paper, PaperId, Role, User, UserId};
 use paperboy_store::{
-    DailyEntry, DailySort, HarvestCheckpoint, HarvestCounts, HarvestPage, ListedPaper, NewUser,
-    PaperChange, Store, StoreError, StoredPaper, TrendingRow, UpsertCounts,
+    DailyEntry, DailySort, Frequency, HarvestCheckpoint, HarvestCounts, HarvestPage, ListedPaper,
+    NewUser, OutboxRow, OutgoingMail, PaperChange, Preferences, SendOutcome, Store, StoreError,
+    StoredPaper, Subscriber, SubscriberId, TrendingRow, UpsertCounts,
 };
 use tokio_postgres::NoTls;
 
@@ -284,6 +286,84 @@ impl Store for PostgresStore {
 
     async fn user_upvoted(&self, user: UserId, limit: u32) -> Result<Vec<ListedPaper>, StoreError> {
         community::user_upvoted(&**self.client().await?, user, limit).await
+    }
+
+    async fn upsert_subscriber(
+        &self,
+        email: &str,
+        prefs: &Preferences,
+    ) -> Result<Subscriber, StoreError> {
+        let mut c = self.client().await?;
+        delivery::upsert_subscriber(&mut c, email, prefs).await
+    }
+
+    async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError> {
+        delivery::subscriber(&**self.client().await?, id).await
+    }
+
+    async fn confirm_subscriber(&self, id: SubscriberId) -> Result<(), StoreError> {
+        delivery::confirm(&**self.client().await?, id).await
+    }
+
+    async fn unsubscribe(&self, id: SubscriberId) -> Result<(), StoreError> {
+        delivery::unsubscribe(&**self.client().await?, id).await
+    }
+
+    async fn active_subscribers(
+        &self,
+        frequency: Frequency,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Subscriber>, StoreError> {
+        delivery::active(&**self.client().await?, frequency, after, limit).await
+    }
+
+    async fn unsent_papers(
+        &self,
+        subscriber: SubscriberId,
+        papers: &[PaperId],
+    ) -> Result<Vec<PaperId>, StoreError> {
+        delivery::unsent(&**self.client().await?, subscriber, papers).await
+    }
+
+    async fn enqueue_mail(
+        &self,
+        mail: OutgoingMail,
+        papers: &[PaperId],
+    ) -> Result<bool, StoreError> {
+        let mut c = self.client().await?;
+        delivery::enqueue(&mut c, mail, papers).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        delivery::claim(&**self.client().await?, now, lease_secs, limit).await
+    }
+
+    async fn claim_outbox_row(
+        &self,
+        outbox_id: i64,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<Option<OutboxRow>, StoreError> {
+        delivery::claim_one(&**self.client().await?, outbox_id, now, lease_secs).await
+    }
+
+    async fn outbox_id(&self, dedupe_key: &str) -> Result<Option<i64>, StoreError> {
+        delivery::outbox_id(&**self.client().await?, dedupe_key).await
+    }
+
+    async fn finish_outbox(&self, outbox_id: i64, outcome: SendOutcome) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        delivery::finish(&mut c, outbox_id, outcome).await
+    }
+
+    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        delivery::counts(&**self.client().await?).await
     }
 }
 

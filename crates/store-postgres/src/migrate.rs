@@ -7,6 +7,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_papers.sql")),
     (2, include_str!("../migrations/0002_harvest.sql")),
     (3, include_str!("../migrations/0003_community.sql")),
+    (4, include_str!("../migrations/0004_delivery.sql")),
 ];
 const LOCK_KEY: i64 = 0x7061_7065_7262_6f79; // "paperboy"
 

@@ -5,6 +5,7 @@
 //! pool of read connections, so reads never queue behind an import.
 
 mod community;
+mod delivery;
 mod harvest;
 mod migrate;
 mod papers;
@@ -16,8 +17,9 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use paperboy_core::{ArxivId, Paper, PaperId, Role, User, UserId};
 use paperboy_store::{
-    DailyEntry, DailySort, HarvestCheckpoint, HarvestCounts, HarvestPage, ListedPaper, NewUser,
-    PaperChange, Store, StoreError, StoredPaper, TrendingRow, UpsertCounts,
+    DailyEntry, DailySort, Frequency, HarvestCheckpoint, HarvestCounts, HarvestPage, ListedPaper,
+    NewUser, OutboxRow, OutgoingMail, PaperChange, Preferences, SendOutcome, Store, StoreError,
+    StoredPaper, Subscriber, SubscriberId, TrendingRow, UpsertCounts,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -381,5 +383,91 @@ impl Store for SqliteStore {
     async fn user_upvoted(&self, user: UserId, limit: u32) -> Result<Vec<ListedPaper>, StoreError> {
         self.read(move |c| community::user_upvoted(c, user, limit))
             .await
+    }
+
+    async fn upsert_subscriber(
+        &self,
+        email: &str,
+        prefs: &Preferences,
+    ) -> Result<Subscriber, StoreError> {
+        let (e, p) = (email.to_string(), prefs.clone());
+        self.write(move |c| delivery::upsert_subscriber(c, &e, &p))
+            .await
+    }
+
+    async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError> {
+        self.read(move |c| delivery::subscriber(c, id)).await
+    }
+
+    async fn confirm_subscriber(&self, id: SubscriberId) -> Result<(), StoreError> {
+        self.write(move |c| delivery::confirm(c, id)).await
+    }
+
+    async fn unsubscribe(&self, id: SubscriberId) -> Result<(), StoreError> {
+        self.write(move |c| delivery::unsubscribe(c, id)).await
+    }
+
+    async fn active_subscribers(
+        &self,
+        frequency: Frequency,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Subscriber>, StoreError> {
+        self.read(move |c| delivery::active(c, frequency, after, limit))
+            .await
+    }
+
+    async fn unsent_papers(
+        &self,
+        subscriber: SubscriberId,
+        papers: &[PaperId],
+    ) -> Result<Vec<PaperId>, StoreError> {
+        let papers = papers.to_vec();
+        self.read(move |c| delivery::unsent(c, subscriber, &papers))
+            .await
+    }
+
+    async fn enqueue_mail(
+        &self,
+        mail: OutgoingMail,
+        papers: &[PaperId],
+    ) -> Result<bool, StoreError> {
+        let papers = papers.to_vec();
+        self.write(move |c| delivery::enqueue(c, mail, &papers))
+            .await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.write(move |c| delivery::claim(c, now, lease_secs, limit))
+            .await
+    }
+
+    async fn claim_outbox_row(
+        &self,
+        outbox_id: i64,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<Option<OutboxRow>, StoreError> {
+        self.write(move |c| delivery::claim_one(c, outbox_id, now, lease_secs))
+            .await
+    }
+
+    async fn outbox_id(&self, dedupe_key: &str) -> Result<Option<i64>, StoreError> {
+        let k = dedupe_key.to_string();
+        self.read(move |c| delivery::outbox_id(c, &k)).await
+    }
+
+    async fn finish_outbox(&self, outbox_id: i64, outcome: SendOutcome) -> Result<(), StoreError> {
+        self.write(move |c| delivery::finish(c, outbox_id, outcome))
+            .await
+    }
+
+    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.read(delivery::counts).await
     }
 }

@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_papers.sql")),
     (2, include_str!("../migrations/0002_harvest.sql")),
     (3, include_str!("../migrations/0003_community.sql")),
+    (4, include_str!("../migrations/0004_delivery.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

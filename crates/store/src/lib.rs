@@ -2,6 +2,7 @@
 //! CLI picks a backend, from the database URL.
 
 pub mod community;
+pub mod delivery;
 mod error;
 pub mod harvest;
 pub mod row;
@@ -11,6 +12,9 @@ use chrono::NaiveDate;
 use paperboy_core::{ArxivId, Paper, PaperId, Role, User, UserId};
 
 pub use community::{DailyEntry, DailySort, ListedPaper, NewUser, TrendingRow};
+pub use delivery::{
+    Frequency, OutboxRow, OutgoingMail, Preferences, SendOutcome, Subscriber, SubscriberId,
+};
 pub use error::StoreError;
 pub use harvest::{HarvestCheckpoint, HarvestCounts, HarvestPage};
 pub use row::{PaperChange, StoredPaper};
@@ -170,6 +174,61 @@ pub trait Store: Send + Sync + 'static {
         scores: Vec<(PaperId, f64)>,
         zero_before: i64,
     ) -> Result<(), StoreError>;
+    // --- delivery -----------------------------------------------------------
+
+    /// A new unconfirmed subscriber, or the existing one with that address
+    /// (its preferences replaced when it is not active, so a returning
+    /// reader starts over).
+    async fn upsert_subscriber(
+        &self,
+        email: &str,
+        prefs: &Preferences,
+    ) -> Result<Subscriber, StoreError>;
+    async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError>;
+    async fn confirm_subscriber(&self, id: SubscriberId) -> Result<(), StoreError>;
+    async fn unsubscribe(&self, id: SubscriberId) -> Result<(), StoreError>;
+    /// Active subscribers of a frequency with ids above `after`, in id order.
+    async fn active_subscribers(
+        &self,
+        frequency: Frequency,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Subscriber>, StoreError>;
+    /// Which of `papers` were never sent to the subscriber.
+    async fn unsent_papers(
+        &self,
+        subscriber: SubscriberId,
+        papers: &[PaperId],
+    ) -> Result<Vec<PaperId>, StoreError>;
+    /// Queues a message once per dedupe key, and records its papers as
+    /// sent, in one transaction. False when the key was queued before.
+    async fn enqueue_mail(
+        &self,
+        mail: OutgoingMail,
+        papers: &[PaperId],
+    ) -> Result<bool, StoreError>;
+    /// Claims up to `limit` due rows for `lease_secs` (several senders
+    /// never claim the same row).
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Claims one row by id (a transactional mail sent at once).
+    async fn claim_outbox_row(
+        &self,
+        outbox_id: i64,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<Option<OutboxRow>, StoreError>;
+    async fn outbox_id(&self, dedupe_key: &str) -> Result<Option<i64>, StoreError>;
+    /// Records how a send ended; a permanent failure counts a bounce and
+    /// stops mail to the address after [`delivery::MAX_BOUNCES`].
+    async fn finish_outbox(&self, outbox_id: i64, outcome: SendOutcome) -> Result<(), StoreError>;
+    /// Rows by status (`pending`, `sent`, `failed`).
+    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
     /// The newest papers whose categories include `category`.
     async fn recent_in_category(
         &self,
