@@ -34,6 +34,18 @@ pub struct Config {
     pub arxiv_backoff_ms: u64,
     /// Hour (UTC) of the daily harvest, after arXiv's announcement.
     pub harvest_hour_utc: u32,
+    /// `Name <address>` of outgoing mail; empty: "<instance> <paperboy@<base host>>".
+    pub mail_from: String,
+    /// Signs links in emails (confirm, unsubscribe). Empty: a random key
+    /// kept in `<data_dir>/secret.key`. Set it to the same value on every
+    /// node that shares a database.
+    pub secret_key: String,
+    /// Hour (in `timezone`) when digests are composed and sent; weekly
+    /// digests go out on Mondays.
+    pub digest_hour: u32,
+    /// How long a sender's claim on queued mail lasts (seconds); after a
+    /// crash, its mail waits this long before another sender takes it.
+    pub mail_claim_secs: i64,
     /// Time zone of the daily list's day boundary (IANA name).
     pub timezone: String,
     /// The daily list refuses papers first submitted to arXiv longer ago.
@@ -63,6 +75,10 @@ impl Default for Config {
             arxiv_max_retries: 5,
             arxiv_backoff_ms: 2000,
             harvest_hour_utc: 2,
+            mail_from: String::new(),
+            secret_key: String::new(),
+            digest_hour: 7,
+            mail_claim_secs: 120,
             timezone: "UTC".into(),
             daily_max_age_days: 14,
             import_batch_size: 2000,
@@ -113,6 +129,17 @@ impl fmt::Debug for Config {
             .field("arxiv_max_retries", &self.arxiv_max_retries)
             .field("arxiv_backoff_ms", &self.arxiv_backoff_ms)
             .field("harvest_hour_utc", &self.harvest_hour_utc)
+            .field("mail_from", &self.mail_from)
+            .field(
+                "secret_key",
+                &if self.secret_key.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("digest_hour", &self.digest_hour)
+            .field("mail_claim_secs", &self.mail_claim_secs)
             .field("timezone", &self.timezone)
             .field("daily_max_age_days", &self.daily_max_age_days)
             .field("import_batch_size", &self.import_batch_size)
@@ -153,6 +180,71 @@ impl Config {
         s.max_retries = self.arxiv_max_retries;
         s.backoff_base = std::time::Duration::from_millis(self.arxiv_backoff_ms);
         s
+    }
+
+    pub fn mail_from(&self) -> String {
+        if !self.mail_from.is_empty() {
+            return self.mail_from.clone();
+        }
+        let host = self
+            .base_url
+            .split("://")
+            .nth(1)
+            .unwrap_or("localhost")
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("localhost");
+        let host = if host.contains('.') {
+            host.to_string()
+        } else {
+            format!("{host}.localdomain")
+        };
+        format!("{} <paperboy@{host}>", self.instance_name)
+    }
+
+    /// The link-signing key: configured, or created once in the data directory.
+    pub fn secret(&self) -> anyhow::Result<Vec<u8>> {
+        if !self.secret_key.is_empty() {
+            return Ok(self.secret_key.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("secret.key");
+        if let Ok(s) = std::fs::read_to_string(&path) {
+            if s.trim().len() >= 32 {
+                return Ok(s.trim().as_bytes().to_vec());
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let key = paperboy_web::auth::new_token();
+        // Written aside and renamed, so two processes never see half a key.
+        let tmp = self
+            .data_dir
+            .join(format!("secret.key.{}", std::process::id()));
+        std::fs::write(&tmp, &key).with_context(|| format!("writing {}", tmp.display()))?;
+        if std::fs::hard_link(&tmp, &path).is_err() {
+            // Someone else created it first: use theirs.
+            let _ = std::fs::remove_file(&tmp);
+            let s = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return Ok(s.trim().as_bytes().to_vec());
+        }
+        let _ = std::fs::remove_file(&tmp);
+        Ok(key.into_bytes())
+    }
+
+    pub fn mail_settings(&self) -> anyhow::Result<paperboy_web::MailSettings> {
+        let smtp = match self.smtp_url.as_deref().filter(|s| !s.is_empty()) {
+            Some(url) => Some(
+                paperboy_mail::SmtpConfig::parse(url)
+                    .map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(paperboy_web::MailSettings {
+            signer: paperboy_mail::Signer::new(&self.secret()?),
+            smtp,
+            from: self.mail_from(),
+        })
     }
 
     pub fn timezone(&self) -> anyhow::Result<chrono_tz::Tz> {
@@ -226,6 +318,20 @@ arxiv_backoff_ms = 2000
 # Hour (UTC) of the daily harvest that `paperboy serve` runs; arXiv
 # announces new papers at 00:00 UTC, Sunday to Thursday.
 harvest_hour_utc = 2
+
+# Sender of digests and confirmations; empty: "<instance_name> <paperboy@<host of base_url>>".
+mail_from = ""
+
+# Key that signs the links in emails. Empty: a random key kept in
+# <data_dir>/secret.key. Give every node that shares a database the same value.
+secret_key = ""
+
+# Hour (in `timezone`) when digests are composed and sent; weekly ones on Mondays.
+digest_hour = 7
+
+# How long a sender's claim on queued mail lasts; after a crash its mail
+# waits this long before another sender picks it up.
+mail_claim_secs = 120
 
 # The daily list's day begins at midnight in this time zone (IANA name).
 timezone = "UTC"

@@ -40,6 +40,8 @@ enum Command {
     Import(cmd::import::Opts),
     /// Harvest arXiv over OAI-PMH (and the Atom API for single ids).
     Ingest(cmd::ingest::Opts),
+    /// Compose the digests due now and send them (drains the outbox).
+    Digest(cmd::digest::Opts),
     /// Search papers, as the web does.
     Search(cmd::search::Opts),
     /// Rebuild the derived indexes from the store.
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
             Command::Ingest(opts) => cmd::ingest::run(opts, config).await,
             Command::User(opts) => cmd::user::run(opts, config).await,
             Command::Search(opts) => cmd::search::run(opts, config).await,
+            Command::Digest(opts) => cmd::digest::run(opts, config).await,
             Command::Reindex => cmd::search::reindex(config).await,
             Command::Migrate => cmd::migrate(config).await,
             Command::DefaultConfig => Ok(()),

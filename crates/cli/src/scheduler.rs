@@ -38,6 +38,7 @@ pub async fn run(
     config: Config,
     store: Arc<dyn Store>,
     scales: Arc<paperboy_web::trending::Scales>,
+    finder: Option<Arc<dyn paperboy_mail::compose::Finder>>,
 ) {
     let me = holder();
     let harvester = match crate::cmd::ingest::harvester(&config, store.clone()) {
@@ -49,6 +50,8 @@ pub async fn run(
     };
     let mut last_harvest_day = None;
     let mut last_trending: Option<std::time::Instant> = None;
+    let mut last_digest_day = None;
+    let mail = config.mail_settings().ok();
     loop {
         match store.try_lease(LEASE, &me, LEASE_TTL_SECS).await {
             Ok(true) => {
@@ -57,6 +60,44 @@ pub async fn run(
                     match paperboy_web::trending::refresh_all(&*store, &scales, Utc::now()).await {
                         Ok(n) => tracing::info!(papers = n, "trending keys refreshed"),
                         Err(e) => tracing::error!(error = %e, "trending refresh failed"),
+                    }
+                }
+                if let Some(smtp) = mail
+                    .as_ref()
+                    .and_then(|m| m.smtp.as_ref().map(|s| (s, m.from.as_str())))
+                {
+                    let local =
+                        Utc::now().with_timezone(&config.timezone().unwrap_or(chrono_tz::UTC));
+                    if local.hour() >= config.digest_hour
+                        && last_digest_day != Some(local.date_naive())
+                    {
+                        last_digest_day = Some(local.date_naive());
+                        if let Err(e) =
+                            crate::cmd::digest::scheduled(store.clone(), finder.clone(), &config)
+                                .await
+                        {
+                            tracing::error!(error = %e, "composing digests failed");
+                        }
+                    }
+                    match paperboy_mail::drain_outbox_with_lease(
+                        &*store,
+                        smtp.0,
+                        smtp.1,
+                        100,
+                        config.mail_claim_secs,
+                    )
+                    .await
+                    {
+                        Ok(s) if s.sent + s.retried + s.failed > 0 => {
+                            tracing::info!(
+                                sent = s.sent,
+                                retried = s.retried,
+                                failed = s.failed,
+                                "outbox drained"
+                            )
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "draining the outbox failed"),
                     }
                 }
                 let now = Utc::now();

@@ -121,3 +121,23 @@ impl PaperSearch for Search {
         Ok(found)
     }
 }
+
+/// Saved searches in digests go through the keyword index.
+pub struct IndexFinder(pub Arc<KeywordIndex>);
+
+impl paperboy_mail::compose::Finder for IndexFinder {
+    fn find(&self, query: &str, limit: usize) -> Vec<ArxivId> {
+        let q = SearchQuery {
+            text: query.to_string(),
+            limit,
+            ..Default::default()
+        };
+        match self.0.search(&q) {
+            Ok((hits, _)) => hits.into_iter().map(|h| h.arxiv_id).collect(),
+            Err(e) => {
+                tracing::warn!(query, error = %e, "saved search failed");
+                Vec::new()
+            }
+        }
+    }
+}

@@ -30,6 +30,15 @@ pub struct AppState {
     pub limiter: Arc<ratelimit::RateLimiter>,
     pub scales: Arc<trending::Scales>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Email: signing links always; sending when SMTP is configured.
+    pub mail: Option<Arc<MailSettings>>,
+}
+
+pub struct MailSettings {
+    pub signer: paperboy_mail::Signer,
+    pub smtp: Option<paperboy_mail::SmtpConfig>,
+    /// `Name <address>` of outgoing mail.
+    pub from: String,
 }
 
 impl AppState {
@@ -42,6 +51,7 @@ impl AppState {
             limiter: Arc::default(),
             scales: Arc::default(),
             metrics: Arc::default(),
+            mail: None,
         }
     }
 }

@@ -18,6 +18,7 @@ pub struct Limits {
     pub login: Limit,
     pub vote: Limit,
     pub submit: Limit,
+    pub subscribe: Limit,
 }
 
 impl Default for Limits {
@@ -31,6 +32,7 @@ impl Default for Limits {
             login: per(30, 60),
             vote: per(120, 60),
             submit: per(30, 3600),
+            subscribe: per(20, 3600),
         }
     }
 }

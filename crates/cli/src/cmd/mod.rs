@@ -1,3 +1,4 @@
+pub mod digest;
 pub mod import;
 pub mod ingest;
 pub mod search;

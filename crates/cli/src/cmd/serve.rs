@@ -51,6 +51,11 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         harvester: crate::cmd::ingest::harvester(&config, store.clone())?,
         store: store.clone(),
     }));
+    let mail = config.mail_settings()?;
+    if mail.smtp.is_none() {
+        tracing::warn!("no smtp_url configured: subscriptions and digests are off");
+    }
+    state.mail = Some(Arc::new(mail));
     let index = crate::search::open_index(&config)?;
     if index.is_writable() {
         tokio::spawn(paperboy_search::follow(
@@ -60,14 +65,20 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         ));
     }
     tracing::warn!("{}", crate::search::NO_MODEL_NOTE);
-    state.search = Some(Arc::new(crate::search::Search::new(index, store.clone())));
+    state.search = Some(Arc::new(crate::search::Search::new(
+        index.clone(),
+        store.clone(),
+    )));
     if opts.no_scheduler {
         tracing::info!("scheduler off (--no-scheduler)");
     } else {
+        let finder: Arc<dyn paperboy_mail::compose::Finder> =
+            Arc::new(crate::search::IndexFinder(index.clone()));
         tokio::spawn(crate::scheduler::run(
             config.clone(),
             state.store.clone(),
             state.scales.clone(),
+            Some(finder),
         ));
     }
     eprintln!("Paperboy is listening on http://{addr}");

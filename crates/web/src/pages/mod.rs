@@ -5,6 +5,7 @@ mod lists;
 mod misc;
 pub(crate) mod paper;
 mod submit;
+mod subscribe;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(submit::router())
         .merge(misc::router())
+        .merge(subscribe::router())
 }
 
 const STYLE: &str = include_str!("../../static/style.css");
@@ -149,6 +151,7 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                         a href="/daily" { "Daily" }
                         a href="/submit" { "Submit" }
                         a href="/about" { "About" }
+                        a href="/subscribe" { "Subscribe" }
                         form.search role="search" action="/search" method="get" {
                             label.visually-hidden for="q" { "Search papers" }
                             input #q type="search" name="q" placeholder="Search papers, e.g. generalization of fine-tuned models";

@@ -1,0 +1,313 @@
+//! `/subscribe` (double opt-in), `/subscribe/confirm`, `/unsubscribe`
+//! (a page, and RFC 8058 one-click POST). Answers never reveal whether an
+//! address was subscribed already.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+use maud::{html, Markup};
+use paperboy_core::user::validate_email;
+use paperboy_core::Category;
+use paperboy_mail::compose::Composer;
+use paperboy_mail::SmtpError;
+use paperboy_store::{Frequency, Preferences, StoreError, SubscriberId};
+use serde::Deserialize;
+
+use super::{Ctx, PageError};
+use crate::{auth, ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/subscribe", get(get_subscribe).post(post_subscribe))
+        .route("/subscribe/confirm", get(get_confirm))
+        .route("/unsubscribe", get(get_unsubscribe).post(post_unsubscribe))
+}
+
+#[derive(Deserialize, Default)]
+struct SubscribeForm {
+    csrf: Option<String>,
+    email: Option<String>,
+    frequency: Option<String>,
+    trending_top: Option<String>,
+    daily_list: Option<String>,
+    categories: Option<String>,
+    queries: Option<String>,
+}
+
+fn form(ctx: &Ctx, f: &SubscribeForm, errors: &[String]) -> Markup {
+    let freq = f.frequency.as_deref().unwrap_or("daily");
+    let top = f.trending_top.as_deref().unwrap_or("10");
+    html! {
+        section.form-page {
+            h1 { "Get trending papers in your email inbox" }
+            p { "Choose what to receive and how often. We send a confirmation link first; nothing else arrives until you click it." }
+            @if !errors.is_empty() { div.error role="alert" { ul { @for e in errors { li { (e) } } } } }
+            form method="post" action="/subscribe" {
+                (ctx.csrf_field())
+                label for="email" { "Email" }
+                input #email type="email" name="email" required autocomplete="email" value=[f.email.as_deref().or(ctx.user.as_ref().map(|u| u.email.as_str()))];
+                fieldset {
+                    legend { "How often" }
+                    label { input type="radio" name="frequency" value="daily" checked[freq == "daily"]; " Daily" }
+                    label { input type="radio" name="frequency" value="weekly" checked[freq == "weekly"]; " Weekly" }
+                }
+                label for="trending_top" { "Trending papers" }
+                select #trending_top name="trending_top" {
+                    @for (v, label) in [("0", "none"), ("5", "top 5"), ("10", "top 10"), ("20", "top 20")] {
+                        option value=(v) selected[top == v] { (label) }
+                    }
+                }
+                label { input type="checkbox" name="daily_list" value="on" checked[f.daily_list.is_some()]; " The daily list" }
+                label for="categories" { "New papers in arXiv categories (e.g. cs.LG, stat.ML)" }
+                input #categories name="categories" value=[f.categories.as_deref()] placeholder="cs.LG, cs.CL";
+                label for="queries" { "New papers matching saved searches (one per line)" }
+                textarea #queries name="queries" rows="3" placeholder="generalization of fine-tuned models" { (f.queries.as_deref().unwrap_or("")) }
+                button type="submit" { "Subscribe" }
+            }
+        }
+    }
+}
+
+async fn get_subscribe(ctx: Ctx) -> Response {
+    let body = form(
+        &ctx,
+        &SubscribeForm {
+            daily_list: Some("on".into()),
+            ..Default::default()
+        },
+        &[],
+    );
+    ctx.page("Subscribe", body)
+}
+
+fn parse_prefs(f: &SubscribeForm, errors: &mut Vec<String>) -> Preferences {
+    let frequency = match f.frequency.as_deref().unwrap_or("daily") {
+        "weekly" => Frequency::Weekly,
+        "daily" => Frequency::Daily,
+        other => {
+            errors.push(format!("`{other}` is not a frequency (daily or weekly)"));
+            Frequency::Daily
+        }
+    };
+    let trending_top = match f.trending_top.as_deref().unwrap_or("0").parse::<u32>() {
+        Ok(n) if n <= 50 => n,
+        _ => {
+            errors.push("trending papers: choose none, 5, 10 or 20".into());
+            0
+        }
+    };
+    let mut categories = Vec::new();
+    for c in f
+        .categories
+        .as_deref()
+        .unwrap_or("")
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        match Category::parse(c) {
+            Ok(c) if !categories.contains(&c.to_string()) => categories.push(c.to_string()),
+            Ok(_) => {}
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let queries: Vec<String> = f
+        .queries
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_string)
+        .collect();
+    if queries.len() > 5 {
+        errors.push("at most 5 saved searches".into());
+    }
+    if queries.iter().any(|q| q.chars().count() > 200) {
+        errors.push("a saved search has at most 200 characters".into());
+    }
+    let prefs = Preferences {
+        frequency,
+        trending_top,
+        daily_list: f.daily_list.is_some(),
+        categories,
+        queries,
+    };
+    if prefs.trending_top == 0
+        && !prefs.daily_list
+        && prefs.categories.is_empty()
+        && prefs.queries.is_empty()
+    {
+        errors.push("choose at least one thing to receive".into());
+    }
+    prefs
+}
+
+async fn post_subscribe(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    auth::ClientIp(ip): auth::ClientIp,
+    f: Result<Form<SubscribeForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let Form(f) = f.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if !auth::csrf_ok(&headers, f.csrf.as_deref()) {
+        return Err(ApiError::Forbidden(
+            "This form has expired; reload the page and try again.".into(),
+        )
+        .into());
+    }
+    state
+        .limiter
+        .check("subscription", &ip, state.settings.limits.subscribe)?;
+    let mut errors = Vec::new();
+    let email = validate_email(f.email.as_deref().unwrap_or(""))
+        .map_err(|e| errors.push(e))
+        .ok();
+    let prefs = parse_prefs(&f, &mut errors);
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return Ok(ctx.render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Subscribe",
+            form(&ctx, &f, &errors),
+        ));
+    };
+    let Some(mail) = &state.mail else {
+        return Err(ApiError::Unavailable(
+            "This instance cannot send email yet (no SMTP server is configured).".into(),
+        )
+        .into());
+    };
+    let sub = state.store.upsert_subscriber(&email, &prefs).await?;
+    if !sub.is_active() {
+        let composer = Composer::new(
+            &*state.store,
+            None,
+            &mail.signer,
+            &state.settings.base_url,
+            &mail.from,
+            &state.settings.instance_name,
+        );
+        let msg = composer.confirmation(&sub);
+        let key = msg.dedupe_key.clone();
+        state.store.enqueue_mail(msg, &[]).await?;
+        if let (Some(smtp), Some(id)) = (&mail.smtp, state.store.outbox_id(&key).await?) {
+            match paperboy_mail::send_one(&*state.store, smtp, &mail.from, id).await {
+                Ok(()) => {}
+                Err(SmtpError::Permanent(e)) => {
+                    let errors = vec![format!("We could not deliver mail to {email}: {e}")];
+                    return Ok(ctx.render(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "Subscribe",
+                        form(&ctx, &f, &errors),
+                    ));
+                }
+                // Queued; the sender retries it.
+                Err(e) => tracing::warn!(error = %e, "confirmation mail not sent yet"),
+            }
+        }
+    }
+    let body = html! {
+        section.notice role="status" {
+            h1 { "Check your inbox" }
+            p { "If " strong { (email) } " can receive our mail, a confirmation link is on its way. Nothing else is sent until you click it." }
+        }
+    };
+    Ok(ctx.page("Check your inbox", body))
+}
+
+fn verify(
+    state: &AppState,
+    token: &str,
+    purpose: &str,
+    store_email: Option<String>,
+) -> Result<SubscriberId, ApiError> {
+    let Some(mail) = &state.mail else {
+        return Err(ApiError::Unavailable(
+            "email is not set up on this instance".into(),
+        ));
+    };
+    mail.signer
+        .verify(token, purpose, chrono::Utc::now().timestamp(), |_| {
+            store_email
+        })
+        .map_err(|e| ApiError::BadRequest(format!("{e}.")))
+}
+
+/// Reads the token's subscriber, then checks the token against their address.
+async fn subscriber_for(
+    state: &AppState,
+    q: &HashMap<String, String>,
+    purpose: &str,
+) -> Result<SubscriberId, ApiError> {
+    let token = q.get("token").map(String::as_str).unwrap_or("");
+    let claimed = token
+        .split('.')
+        .nth(1)
+        .and_then(|s| s.parse::<i64>().ok())
+        .map(SubscriberId);
+    let email = match claimed {
+        Some(id) => match state.store.subscriber(id).await {
+            Ok(s) => Some(s.email),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    verify(state, token, purpose, email)
+}
+
+async fn get_confirm(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let id = subscriber_for(&state, &q, "confirm").await?;
+    match state.store.confirm_subscriber(id).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::BadRequest(
+                "This subscription was cancelled; subscribe again.".into(),
+            )
+            .into())
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let body = html! { section.notice role="status" { h1 { "You are subscribed" } p { "Your first digest arrives with the next " a href="/daily" { "daily list" } "." } } };
+    Ok(ctx.page("Subscribed", body))
+}
+
+async fn get_unsubscribe(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    subscriber_for(&state, &q, "unsubscribe").await?;
+    let token = q.get("token").cloned().unwrap_or_default();
+    let body = html! {
+        section.form-page {
+            h1 { "Unsubscribe" }
+            form method="post" action={ "/unsubscribe?token=" (token) } {
+                button type="submit" { "Stop sending me papers" }
+            }
+        }
+    };
+    Ok(ctx.page("Unsubscribe", body))
+}
+
+/// RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` here;
+/// the signed token is the authority, so no session or CSRF token.
+async fn post_unsubscribe(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let id = subscriber_for(&state, &q, "unsubscribe").await?;
+    state.store.unsubscribe(id).await?;
+    let body = html! { section.notice role="status" { h1 { "You are unsubscribed" } p { "No more digests will be sent to this address." } } };
+    Ok(ctx.page("Unsubscribed", body))
+}
