@@ -89,8 +89,12 @@ pub struct Server {
 
 impl Server {
     pub async fn start(env: &Env, extra: &[&str]) -> Server {
-        let mut child = env
-            .command()
+        Self::start_with(env.command(), extra).await
+    }
+
+    /// Starts `serve` from a prepared command (environment set by the caller).
+    pub async fn start_with(mut cmd: Command, extra: &[&str]) -> Server {
+        let mut child = cmd
             .args(["serve", "--no-scheduler", "--bind", "127.0.0.1:0"])
             .args(extra)
             .stderr(Stdio::piped())

@@ -1,0 +1,425 @@
+//! Subscriptions and digests end to end, against a real SMTP server on
+//! loopback (aiosmtpd writing a Maildir).
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use common::{stderr, stdout, summary, write, Env};
+use paperboy_store::{Frequency, Preferences, Store};
+use paperboy_testkit::seed_corpus_path;
+
+/// A real SMTP server (aiosmtpd) storing every message in a Maildir.
+struct Smtp {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl Smtp {
+    fn start(dir: &Path) -> Smtp {
+        let maildir = dir.join("maildir");
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Smtp {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn messages(&self) -> Vec<Mail> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.maildir.join("new")).unwrap() {
+            let raw = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            out.push(Mail::parse(&raw));
+        }
+        out
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Mail {
+    headers: HashMap<String, String>,
+    text: String,
+}
+
+impl Mail {
+    fn parse(raw: &str) -> Mail {
+        let raw = raw.replace("\r\n", "\n");
+        let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+        let mut headers = HashMap::new();
+        let mut last = String::new();
+        for line in head.lines() {
+            if line.starts_with([' ', '\t']) {
+                if let Some(v) = headers.get_mut(&last) {
+                    let v: &mut String = v;
+                    v.push_str(line.trim());
+                }
+            } else if let Some((k, v)) = line.split_once(':') {
+                last = k.to_ascii_lowercase();
+                headers.insert(last.clone(), v.trim().to_string());
+            }
+        }
+        // The text/plain part, base64.
+        let text = body
+            .split("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n")
+            .nth(1)
+            .map(|rest| {
+                let b64: String = rest.lines().take_while(|l| !l.starts_with("--")).collect();
+                String::from_utf8(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b64)
+                        .unwrap(),
+                )
+                .unwrap()
+            })
+            .unwrap_or_default();
+        Mail { headers, text }
+    }
+
+    fn to(&self) -> &str {
+        self.headers.get("to").map(String::as_str).unwrap_or("")
+    }
+
+    fn subject(&self) -> &str {
+        self.headers
+            .get("subject")
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+fn recent(id: &str, title: &str, cats: &str) -> String {
+    let now = chrono::Utc::now()
+        .format("%a, %-d %b %Y %H:%M:%S GMT")
+        .to_string();
+    serde_json::json!({
+        "id": id, "title": title, "abstract": format!("{title}. We study weight averaging of fine-tuned models. Code at https://github.com/lab/{}.", id.replace('.', "")),
+        "authors": "Ada Lovelace, Alan Turing", "categories": cats,
+        "versions": [{"version": "v1", "created": now}]
+    })
+    .to_string()
+}
+
+fn link_in(text: &str, prefix: &str) -> String {
+    let at = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} link in {text}"));
+    text[at..].split_whitespace().next().unwrap().to_string()
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    html[at..at + 64].to_string()
+}
+
+#[tokio::test]
+async fn subscribe_confirm_digest_unsubscribe() {
+    let env = Env::sqlite();
+    let smtp = Smtp::start(env.dir.path());
+    assert_eq!(
+        summary(&env.run(&["import", seed_corpus_path().to_str().unwrap()])).0,
+        68
+    );
+    let file = env.path("recent.jsonl");
+    write(
+        &file,
+        &[
+            recent("2511.00101", "Fresh soup of models", "cs.LG"),
+            recent("2511.00102", "A fresh physics result", "hep-th"),
+        ]
+        .join("\n"),
+    );
+    assert_eq!(summary(&env.run(&["import", file.to_str().unwrap()])).0, 2);
+    let mut cmd = env.command();
+    cmd.env("PAPERBOY_SMTP_URL", smtp.url());
+    let s = common::Server::start_with(cmd, &[]).await;
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+
+    let page = c
+        .get(s.url("/subscribe"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let post = |form: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = s.url("/subscribe");
+        async move { c.post(url).form(&form).send().await.unwrap() }
+    };
+    let bad = post(vec![
+        ("csrf", csrf.clone()),
+        ("email", "not-an-email".into()),
+        ("frequency", "daily".into()),
+        ("categories", "cs.LG".into()),
+    ])
+    .await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("not an email address"));
+    let ok = post(vec![
+        ("csrf", csrf.clone()),
+        ("email", "reader@example.org".into()),
+        ("frequency", "daily".into()),
+        ("trending_top", "0".into()),
+        ("categories", "cs.LG".into()),
+        ("queries", "weight averaging".into()),
+    ])
+    .await;
+    assert_eq!(ok.status(), 200);
+    let ok_text = ok.text().await.unwrap();
+    assert!(ok_text.contains("Check your inbox"));
+
+    // The confirmation arrives at once (the server runs with --no-scheduler).
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "one confirmation");
+    assert_eq!(mails[0].to(), "reader@example.org");
+    assert!(mails[0].subject().starts_with("Confirm your subscription"));
+    let confirm = link_in(
+        &mails[0].text,
+        "http://127.0.0.1:8080/subscribe/confirm?token=",
+    );
+
+    let digest_env = |extra: &str| {
+        let mut cmd = env.command();
+        cmd.env("PAPERBOY_SMTP_URL", smtp.url())
+            .args(["digest", "--frequency", extra]);
+        cmd.output().unwrap()
+    };
+    let out = digest_env("daily");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        smtp.messages().len(),
+        1,
+        "nothing before the address confirms"
+    );
+
+    let path = confirm.trim_start_matches("http://127.0.0.1:8080");
+    let r = c.get(s.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("You are subscribed"));
+    let forged = c
+        .get(s.url("/subscribe/confirm?token=confirm.1.9999999999.00"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+
+    let out = digest_env("daily");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("composed 1 digests"),
+        "{}",
+        stdout(&out)
+    );
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 2);
+    let digest = mails
+        .iter()
+        .find(|m| m.subject().contains("new paper"))
+        .expect("a digest");
+    assert_eq!(digest.to(), "reader@example.org");
+    assert!(
+        digest.text.contains("Fresh soup of models"),
+        "{}",
+        digest.text
+    );
+    assert!(digest
+        .text
+        .contains("Code: https://github.com/lab/251100101"));
+    assert!(
+        !digest.text.contains("A fresh physics result"),
+        "not asked for"
+    );
+    assert!(
+        !digest.text.contains("Model soups"),
+        "old papers are not new"
+    );
+    assert!(digest.headers["message-id"].starts_with('<'));
+    assert_eq!(
+        digest.headers["list-unsubscribe-post"],
+        "List-Unsubscribe=One-Click"
+    );
+    let unsub = digest.headers["list-unsubscribe"]
+        .trim_matches(['<', '>'])
+        .to_string();
+    assert!(unsub.starts_with("http://127.0.0.1:8080/unsubscribe?token="));
+
+    // Composing again queues nothing new.
+    let out = digest_env("daily");
+    assert!(
+        stdout(&out).contains("composed 0 digests"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(smtp.messages().len(), 2);
+
+    // Subscribing again with a confirmed address says the same, sends nothing.
+    let again = post(vec![
+        ("csrf", csrf.clone()),
+        ("email", "reader@example.org".into()),
+        ("frequency", "daily".into()),
+        ("categories", "cs.LG".into()),
+    ])
+    .await;
+    assert_eq!(
+        again.text().await.unwrap(),
+        ok_text.replace("reader@example.org", "reader@example.org")
+    );
+    assert_eq!(smtp.messages().len(), 2);
+
+    // One-click unsubscribe (RFC 8058), then no more mail.
+    let r = reqwest::Client::new()
+        .post(s.url(unsub.trim_start_matches("http://127.0.0.1:8080")))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    write(
+        &file,
+        &recent("2511.00103", "Another fresh cs.LG paper", "cs.LG"),
+    );
+    assert_eq!(summary(&env.run(&["import", file.to_str().unwrap()])).0, 1);
+    let out = digest_env("weekly");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = digest_env("daily");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(smtp.messages().len(), 2, "nothing after unsubscribing");
+}
+
+/// Kill the sender at random points, 50 times; every subscriber still gets
+/// each digest exactly once.
+#[tokio::test]
+async fn killed_senders_deliver_each_digest_exactly_once() {
+    use rand::{Rng, SeedableRng};
+    let env = Env::sqlite();
+    let smtp = Smtp::start(env.dir.path());
+    let file = env.path("recent.jsonl");
+    let lines: Vec<String> = (0..20)
+        .map(|i| {
+            recent(
+                &format!("2511.{:05}", 200 + i),
+                &format!("Fresh paper {i}"),
+                "cs.LG",
+            )
+        })
+        .collect();
+    write(&file, &lines.join("\n"));
+    assert_eq!(summary(&env.run(&["import", file.to_str().unwrap()])).0, 20);
+    let n = 200;
+    {
+        let store = paperboy_store_sqlite::SqliteStore::open(&env.database_url).unwrap();
+        let prefs = Preferences {
+            frequency: Frequency::Daily,
+            trending_top: 0,
+            daily_list: false,
+            categories: vec!["cs.LG".into()],
+            queries: vec![],
+        };
+        for i in 0..n {
+            let s = store
+                .upsert_subscriber(&format!("reader{i}@example.org"), &prefs)
+                .await
+                .unwrap();
+            store.confirm_subscriber(s.subscriber_id).await.unwrap();
+        }
+    }
+    let digest = || {
+        let mut cmd = env.command();
+        cmd.env("PAPERBOY_SMTP_URL", smtp.url())
+            .env("PAPERBOY_MAIL_CLAIM_SECS", "1")
+            .args(["digest", "--frequency", "daily"]);
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        cmd
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut kills = 0;
+    let mut runs = 0;
+    while kills < 50 {
+        runs += 1;
+        assert!(runs < 1000, "could not kill the sender 50 times");
+        let mut child = digest().spawn().unwrap();
+        // A run takes a few hundred ms; kill anywhere in it (start-up,
+        // composing, between the commit and the final dot, …).
+        std::thread::sleep(Duration::from_millis(rng.gen_range(1..250)));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+        // Let a dead sender's claims lapse sometimes, not always.
+        if rng.gen_bool(0.2) {
+            std::thread::sleep(Duration::from_millis(1100));
+        }
+    }
+    // Finish: run until everything is sent.
+    std::thread::sleep(Duration::from_millis(1100));
+    for _ in 0..5 {
+        let out = digest().stdout(Stdio::piped()).output().unwrap();
+        assert!(out.status.success());
+        std::thread::sleep(Duration::from_millis(1100));
+    }
+    let mails = smtp.messages();
+    let mut per: HashMap<String, usize> = HashMap::new();
+    for m in &mails {
+        *per.entry(m.to().to_string()).or_default() += 1;
+    }
+    for i in 0..n {
+        let to = format!("reader{i}@example.org");
+        assert_eq!(
+            per.get(&to).copied().unwrap_or(0),
+            1,
+            "{to} got {:?} digests after {kills} kills",
+            per.get(&to)
+        );
+    }
+    assert_eq!(mails.len(), n);
+}
