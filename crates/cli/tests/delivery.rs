@@ -135,7 +135,12 @@ fn recent(id: &str, title: &str, cats: &str) -> String {
         .format("%a, %-d %b %Y %H:%M:%S GMT")
         .to_string();
     serde_json::json!({
-        "id": id, "title": title, "abstract": format!("{title}. We study weight averaging of fine-tuned models. Code at https://github.com/lab/{}.", id.replace('.', "")),
+        "id": id, "title": title,
+        "abstract": if cats.contains("cs.") {
+            format!("{title}. We study weight averaging of fine-tuned models. Code at https://github.com/lab/{}.", id.replace('.', ""))
+        } else {
+            format!("{title}. Strings on branes at strong coupling.")
+        },
         "authors": "Ada Lovelace, Alan Turing", "categories": cats,
         "versions": [{"version": "v1", "created": now}]
     })
