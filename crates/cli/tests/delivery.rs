@@ -428,3 +428,98 @@ async fn killed_senders_deliver_each_digest_exactly_once() {
     }
     assert_eq!(mails.len(), n);
 }
+
+#[tokio::test]
+async fn logged_in_readers_manage_their_subscription_in_settings() {
+    let env = Env::sqlite();
+    let smtp = Smtp::start(env.dir.path());
+    let mut cmd = env.command();
+    cmd.env("PAPERBOY_SMTP_URL", smtp.url());
+    let s = common::Server::start_with(cmd, &[]).await;
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = c
+        .get(s.url("/signup"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    c.post(s.url("/signup"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "sam"),
+            ("email", "sam@example.org"),
+            ("password", "a long password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let settings = c
+        .get(s.url("/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        settings.contains("sam@example.org is not subscribed"),
+        "{settings}"
+    );
+    let r = c
+        .post(s.url("/settings"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("frequency", "daily"),
+            ("trending_top", "5"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("Check your inbox"));
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to(), "sam@example.org");
+    let confirm = link_in(
+        &mails[0].text,
+        "http://127.0.0.1:8080/subscribe/confirm?token=",
+    );
+    c.get(s.url(confirm.trim_start_matches("http://127.0.0.1:8080")))
+        .send()
+        .await
+        .unwrap();
+    let r = c
+        .post(s.url("/settings"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("frequency", "weekly"),
+            ("trending_top", "10"),
+            ("categories", "cs.CL"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("Saved"));
+    let settings = c
+        .get(s.url("/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        settings.contains("is subscribed (weekly)") && settings.contains("value=\"cs.CL\""),
+        "{settings}"
+    );
+    assert_eq!(
+        smtp.messages().len(),
+        1,
+        "changing settings sends no new confirmation"
+    );
+}

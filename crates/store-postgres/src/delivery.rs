@@ -303,3 +303,37 @@ pub async fn counts<C: GenericClient>(c: &C) -> Result<Vec<(String, i64)>, Store
         .map_err(db_err)?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
+
+pub async fn set_preferences<C: GenericClient>(
+    c: &C,
+    id: SubscriberId,
+    prefs: &Preferences,
+) -> Result<(), StoreError> {
+    let (f, t, d, cats, q) = prefs_to_columns(prefs);
+    let n = c
+        .execute(
+            "UPDATE subscribers SET frequency = $2, trending_top = $3, daily_list = $4, categories = $5, queries = $6
+             WHERE subscriber_id = $1",
+            &[&id.0, &f, &t, &d, &cats, &q],
+        )
+        .await
+        .map_err(db_err)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn by_email<C: GenericClient>(
+    c: &C,
+    email: &str,
+) -> Result<Option<Subscriber>, StoreError> {
+    let row = c
+        .query_opt(
+            &format!("SELECT {COLS} FROM subscribers WHERE email = $1"),
+            &[&email],
+        )
+        .await
+        .map_err(db_err)?;
+    Ok(row.as_ref().map(sub_row))
+}

@@ -297,6 +297,18 @@ impl Store for PostgresStore {
         delivery::upsert_subscriber(&mut c, email, prefs).await
     }
 
+    async fn set_preferences(
+        &self,
+        id: SubscriberId,
+        prefs: &Preferences,
+    ) -> Result<(), StoreError> {
+        delivery::set_preferences(&**self.client().await?, id, prefs).await
+    }
+
+    async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
+        delivery::by_email(&**self.client().await?, email).await
+    }
+
     async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError> {
         delivery::subscriber(&**self.client().await?, id).await
     }

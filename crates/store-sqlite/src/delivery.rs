@@ -283,3 +283,32 @@ pub fn counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
         .map_err(db_err)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
 }
+
+pub fn set_preferences(
+    conn: &Connection,
+    id: SubscriberId,
+    prefs: &Preferences,
+) -> Result<(), StoreError> {
+    let (f, t, d, c, q) = prefs_to_columns(prefs);
+    let n = conn
+        .execute(
+            "UPDATE subscribers SET frequency = ?2, trending_top = ?3, daily_list = ?4, categories = ?5, queries = ?6
+             WHERE subscriber_id = ?1",
+            params![id.0, f, t, d, c, q],
+        )
+        .map_err(db_err)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub fn by_email(conn: &Connection, email: &str) -> Result<Option<Subscriber>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {COLS} FROM subscribers WHERE email = ?1"),
+        [email],
+        sub_row,
+    )
+    .optional()
+    .map_err(db_err)
+}

@@ -395,6 +395,21 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_preferences(
+        &self,
+        id: SubscriberId,
+        prefs: &Preferences,
+    ) -> Result<(), StoreError> {
+        let p = prefs.clone();
+        self.write(move |c| delivery::set_preferences(c, id, &p))
+            .await
+    }
+
+    async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
+        let e = email.to_string();
+        self.read(move |c| delivery::by_email(c, &e)).await
+    }
+
     async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError> {
         self.read(move |c| delivery::subscriber(c, id)).await
     }

@@ -184,6 +184,14 @@ pub trait Store: Send + Sync + 'static {
         email: &str,
         prefs: &Preferences,
     ) -> Result<Subscriber, StoreError>;
+    /// Replaces a subscriber's preferences (the owner, logged in, in settings).
+    async fn set_preferences(
+        &self,
+        id: SubscriberId,
+        prefs: &Preferences,
+    ) -> Result<(), StoreError>;
+    /// The subscriber with this address, if any.
+    async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError>;
     async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError>;
     async fn confirm_subscriber(&self, id: SubscriberId) -> Result<(), StoreError>;
     async fn unsubscribe(&self, id: SubscriberId) -> Result<(), StoreError>;

@@ -160,6 +160,7 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                         span.account {
                             @if let Some(u) = &ctx.user {
                                 a href={ "/u/" (u.username) } { (u.username) }
+                                a href="/settings" { "Settings" }
                                 form.inline method="post" action="/logout" {
                                     (ctx.csrf_field())
                                     button.link type="submit" { "Log out" }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use maud::{html, Markup};
@@ -25,6 +25,94 @@ pub fn router() -> Router<AppState> {
         .route("/subscribe", get(get_subscribe).post(post_subscribe))
         .route("/subscribe/confirm", get(get_confirm))
         .route("/unsubscribe", get(get_unsubscribe).post(post_unsubscribe))
+        .route("/settings", get(get_settings).post(post_settings))
+}
+
+fn form_of(s: &paperboy_store::Subscriber) -> SubscribeForm {
+    SubscribeForm {
+        csrf: None,
+        email: Some(s.email.clone()),
+        frequency: Some(s.prefs.frequency.as_str().into()),
+        trending_top: Some(s.prefs.trending_top.to_string()),
+        daily_list: s.prefs.daily_list.then(|| "on".into()),
+        categories: Some(s.prefs.categories.join(", ")),
+        queries: Some(s.prefs.queries.join("\n")),
+    }
+}
+
+/// A logged-in reader manages the subscription of their account's address.
+async fn get_settings(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    let Some(user) = ctx.user.clone() else {
+        return Ok(axum::response::Redirect::to("/login?next=/settings").into_response());
+    };
+    let sub = state.store.subscriber_by_email(&user.email).await?;
+    let status = match &sub {
+        Some(s) if s.is_active() => format!(
+            "{} is subscribed ({}).",
+            user.email,
+            s.prefs.frequency.as_str()
+        ),
+        Some(s) if s.confirmed_at.is_none() && s.unsubscribed_at.is_none() => {
+            format!("{} is waiting for its confirmation link.", user.email)
+        }
+        _ => format!("{} is not subscribed.", user.email),
+    };
+    let f = sub.as_ref().map(form_of).unwrap_or(SubscribeForm {
+        daily_list: Some("on".into()),
+        ..Default::default()
+    });
+    let unsubscribe = match (&sub, &state.mail) {
+        (Some(s), Some(m)) if s.is_active() => {
+            Some(m.signer.sign("unsubscribe", s.subscriber_id, &s.email, 0))
+        }
+        _ => None,
+    };
+    let body = html! {
+        p.lede role="status" { (status) }
+        (form_to(&ctx, &f, &[], "/settings", "Email settings"))
+        @if let Some(token) = unsubscribe {
+            form method="post" action={ "/unsubscribe?token=" (token) } { button type="submit" { "Unsubscribe" } }
+        }
+    };
+    Ok(ctx.page("Settings", body))
+}
+
+async fn post_settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    ip: auth::ClientIp,
+    f: Result<Form<SubscribeForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let Some(user) = ctx.user.clone() else {
+        return Ok(axum::response::Redirect::to("/login?next=/settings").into_response());
+    };
+    let Form(mut f) = f.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if !auth::csrf_ok(&headers, f.csrf.as_deref()) {
+        return Err(ApiError::Forbidden(
+            "This form has expired; reload the page and try again.".into(),
+        )
+        .into());
+    }
+    f.email = Some(user.email.clone());
+    match state.store.subscriber_by_email(&user.email).await? {
+        Some(s) if s.is_active() => {
+            let mut errors = Vec::new();
+            let prefs = parse_prefs(&f, &mut errors);
+            if !errors.is_empty() {
+                return Ok(ctx.render(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Settings",
+                    form_to(&ctx, &f, &errors, "/settings", "Email settings"),
+                ));
+            }
+            state.store.set_preferences(s.subscriber_id, &prefs).await?;
+            let body = html! { section.notice role="status" { h1 { "Saved" } p { "Your next digest follows the new settings. " a href="/settings" { "Back to settings" } } } };
+            Ok(ctx.page("Saved", body))
+        }
+        // Not subscribed yet: the same double opt-in as anyone.
+        _ => post_subscribe(State(state), ctx, headers, ip, Ok(Form(f))).await,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -39,14 +127,24 @@ struct SubscribeForm {
 }
 
 fn form(ctx: &Ctx, f: &SubscribeForm, errors: &[String]) -> Markup {
+    form_to(
+        ctx,
+        f,
+        errors,
+        "/subscribe",
+        "Get trending papers in your email inbox",
+    )
+}
+
+fn form_to(ctx: &Ctx, f: &SubscribeForm, errors: &[String], action: &str, heading: &str) -> Markup {
     let freq = f.frequency.as_deref().unwrap_or("daily");
     let top = f.trending_top.as_deref().unwrap_or("10");
     html! {
         section.form-page {
-            h1 { "Get trending papers in your email inbox" }
+            h1 { (heading) }
             p { "Choose what to receive and how often. We send a confirmation link first; nothing else arrives until you click it." }
             @if !errors.is_empty() { div.error role="alert" { ul { @for e in errors { li { (e) } } } } }
-            form method="post" action="/subscribe" {
+            form method="post" action=(action) {
                 (ctx.csrf_field())
                 label for="email" { "Email" }
                 input #email type="email" name="email" required autocomplete="email" value=[f.email.as_deref().or(ctx.user.as_ref().map(|u| u.email.as_str()))];
