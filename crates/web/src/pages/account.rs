@@ -7,14 +7,14 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::Router;
 use maud::{html, Markup};
 use paperboy_core::user::{validate_email, validate_password, validate_username};
 use paperboy_core::Role;
 use paperboy_store::{NewUser, StoreError};
 use serde::Deserialize;
 
-use super::{Ctx, PageError};
+use super::{csrf_form, CheckedForm, Ctx, PageError};
 use crate::{auth, ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -32,6 +32,8 @@ struct AccountForm {
     password: Option<String>,
     next: Option<String>,
 }
+
+csrf_form!(AccountForm);
 
 /// Only local paths are followed after logging in.
 fn safe_next(next: Option<&str>) -> String {
@@ -124,17 +126,9 @@ async fn start_session(
 async fn post_signup(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
     auth::ClientIp(ip): auth::ClientIp,
-    form: Result<Form<AccountForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(f): CheckedForm<AccountForm>,
 ) -> Result<Response, PageError> {
-    let Form(f) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if !auth::csrf_ok(&headers, f.csrf.as_deref()) {
-        return Err(ApiError::Forbidden(
-            "This form has expired; reload the page and try again.".into(),
-        )
-        .into());
-    }
     state
         .limiter
         .check("sign-up", &ip, state.settings.limits.signup)?;
@@ -180,17 +174,9 @@ async fn post_signup(
 async fn post_login(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
     auth::ClientIp(ip): auth::ClientIp,
-    form: Result<Form<AccountForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(f): CheckedForm<AccountForm>,
 ) -> Result<Response, PageError> {
-    let Form(f) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if !auth::csrf_ok(&headers, f.csrf.as_deref()) {
-        return Err(ApiError::Forbidden(
-            "This form has expired; reload the page and try again.".into(),
-        )
-        .into());
-    }
     state
         .limiter
         .check("log-in", &ip, state.settings.limits.login)?;
@@ -227,15 +213,8 @@ async fn post_login(
 async fn post_logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<AccountForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(_): CheckedForm<AccountForm>,
 ) -> Result<Response, PageError> {
-    let Form(f) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if !auth::csrf_ok(&headers, f.csrf.as_deref()) {
-        return Err(ApiError::Forbidden(
-            "This form has expired; reload the page and try again.".into(),
-        )
-        .into());
-    }
     if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
         state
             .store

@@ -184,6 +184,47 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
     }
 }
 
+/// Forms that carry the CSRF token.
+pub trait CsrfToken {
+    fn csrf(&self) -> Option<&str>;
+}
+
+/// A form whose CSRF token matched the cookie: an unreadable body is a 400
+/// page, a missing or wrong token a 403 page.
+pub struct CheckedForm<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for CheckedForm<T>
+where
+    T: serde::de::DeserializeOwned + CsrfToken + Send,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let axum::Form(f) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(|e| PageError(ApiError::BadRequest(e.body_text())))?;
+        if !auth::csrf_ok(&headers, f.csrf()) {
+            return Err(PageError(ApiError::Forbidden(
+                "This form has expired; reload the page and try again.".into(),
+            )));
+        }
+        Ok(CheckedForm(f))
+    }
+}
+
+macro_rules! csrf_form {
+    ($($t:ty),*) => {
+        $(impl $crate::pages::CsrfToken for $t {
+            fn csrf(&self) -> Option<&str> {
+                self.csrf.as_deref()
+            }
+        })*
+    };
+}
+pub(crate) use csrf_form;
+
 /// An error shown as a page.
 pub struct PageError(pub ApiError);
 

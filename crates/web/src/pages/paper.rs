@@ -4,14 +4,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::Router;
 use maud::html;
 use paperboy_core::ArxivId;
 use paperboy_store::{ListedPaper, StoreError};
 use serde::Deserialize;
 
-use super::{paper_item, vote_form, Ctx, PageError};
-use crate::{auth, ApiError, AppState};
+use super::{csrf_form, paper_item, vote_form, CheckedForm, Ctx, PageError};
+use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/papers/{*id}", get(get_paper).post(post_paper))
@@ -127,23 +127,18 @@ struct VoteForm {
     action: Option<String>,
 }
 
+csrf_form!(VoteForm);
+
 async fn post_paper(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    form: Result<Form<VoteForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<VoteForm>,
 ) -> Result<Response, PageError> {
     let Some(raw) = raw.strip_suffix("/upvote") else {
         return Err(ApiError::NotFound(format!("There is no page at /papers/{raw}.")).into());
     };
-    let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if !auth::csrf_ok(&headers, form.csrf.as_deref()) {
-        return Err(ApiError::Forbidden(
-            "This form has expired; reload the page and try again.".into(),
-        )
-        .into());
-    }
     let id = parse(raw)?;
     let Some(user) = ctx.user.as_ref() else {
         let next = format!("/papers/{id}");

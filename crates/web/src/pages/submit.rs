@@ -2,17 +2,17 @@
 
 use axum::extract::State;
 use axum::http::header::LOCATION;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::Router;
 use maud::{html, Markup};
 use paperboy_core::ArxivId;
 use paperboy_store::StoreError;
 use serde::Deserialize;
 
-use super::{Ctx, PageError};
-use crate::{auth, daily, ApiError, AppState};
+use super::{csrf_form, CheckedForm, Ctx, PageError};
+use crate::{daily, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/submit", get(get_submit).post(post_submit))
@@ -23,6 +23,8 @@ struct SubmitForm {
     csrf: Option<String>,
     arxiv_id: Option<String>,
 }
+
+csrf_form!(SubmitForm);
 
 fn form(ctx: &Ctx, value: &str, message: Option<Markup>) -> Markup {
     html! {
@@ -51,16 +53,8 @@ async fn get_submit(ctx: Ctx) -> Response {
 async fn post_submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
-    f: Result<Form<SubmitForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(f): CheckedForm<SubmitForm>,
 ) -> Result<Response, PageError> {
-    let Form(f) = f.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if !auth::csrf_ok(&headers, f.csrf.as_deref()) {
-        return Err(ApiError::Forbidden(
-            "This form has expired; reload the page and try again.".into(),
-        )
-        .into());
-    }
     let Some(user) = ctx.user.clone() else {
         return Ok(Redirect::to("/login?next=/submit").into_response());
     };

@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::Router;
 use maud::{html, Markup};
 use paperboy_core::user::validate_email;
 use paperboy_core::Category;
@@ -17,7 +17,7 @@ use paperboy_mail::SmtpError;
 use paperboy_store::{Frequency, Preferences, StoreError, SubscriberId};
 use serde::Deserialize;
 
-use super::{Ctx, PageError};
+use super::{csrf_form, CheckedForm, Ctx, PageError};
 use crate::{auth, ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -80,20 +80,12 @@ async fn get_settings(State(state): State<AppState>, ctx: Ctx) -> Result<Respons
 async fn post_settings(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
     ip: auth::ClientIp,
-    f: Result<Form<SubscribeForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(mut f): CheckedForm<SubscribeForm>,
 ) -> Result<Response, PageError> {
     let Some(user) = ctx.user.clone() else {
         return Ok(axum::response::Redirect::to("/login?next=/settings").into_response());
     };
-    let Form(mut f) = f.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if !auth::csrf_ok(&headers, f.csrf.as_deref()) {
-        return Err(ApiError::Forbidden(
-            "This form has expired; reload the page and try again.".into(),
-        )
-        .into());
-    }
     f.email = Some(user.email.clone());
     match state.store.subscriber_by_email(&user.email).await? {
         Some(s) if s.is_active() => {
@@ -111,7 +103,7 @@ async fn post_settings(
             Ok(ctx.page("Saved", body))
         }
         // Not subscribed yet: the same double opt-in as anyone.
-        _ => post_subscribe(State(state), ctx, headers, ip, Ok(Form(f))).await,
+        _ => post_subscribe(State(state), ctx, ip, CheckedForm(f)).await,
     }
 }
 
@@ -125,6 +117,8 @@ struct SubscribeForm {
     categories: Option<String>,
     queries: Option<String>,
 }
+
+csrf_form!(SubscribeForm);
 
 fn form(ctx: &Ctx, f: &SubscribeForm, errors: &[String]) -> Markup {
     form_to(
@@ -248,17 +242,9 @@ fn parse_prefs(f: &SubscribeForm, errors: &mut Vec<String>) -> Preferences {
 async fn post_subscribe(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
     auth::ClientIp(ip): auth::ClientIp,
-    f: Result<Form<SubscribeForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(f): CheckedForm<SubscribeForm>,
 ) -> Result<Response, PageError> {
-    let Form(f) = f.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if !auth::csrf_ok(&headers, f.csrf.as_deref()) {
-        return Err(ApiError::Forbidden(
-            "This form has expired; reload the page and try again.".into(),
-        )
-        .into());
-    }
     state
         .limiter
         .check("subscription", &ip, state.settings.limits.subscribe)?;
