@@ -10,18 +10,7 @@ use tokio_postgres::{GenericClient, Row};
 use crate::db_err;
 use crate::papers::{read_row, COLUMNS};
 
-static LISTED: LazyLock<String> = LazyLock::new(|| {
-    let cols: Vec<String> = COLUMNS
-        .split(',')
-        .map(|c| format!("p.{}", c.trim()))
-        .collect();
-    format!(
-        "SELECT {}, d.day, u.username, d.submitted_at FROM papers p \
-         LEFT JOIN daily_submissions d ON d.paper_id = p.paper_id \
-         LEFT JOIN users u ON u.user_id = d.submitted_by",
-        cols.join(", ")
-    )
-});
+static LISTED: LazyLock<String> = LazyLock::new(|| paperboy_store::row::listed_select(COLUMNS));
 
 fn ts(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()

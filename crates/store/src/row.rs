@@ -155,3 +155,19 @@ impl PaperColumns {
         })
     }
 }
+
+/// `SELECT` of papers joined with their daily entry and its submitter, as
+/// both SQL stores list them: the paper columns (prefixed `p.`), then
+/// `day`, `username`, `submitted_at`.
+pub fn listed_select(paper_columns: &str) -> String {
+    let cols: Vec<String> = paper_columns
+        .split(',')
+        .map(|c| format!("p.{}", c.trim()))
+        .collect();
+    format!(
+        "SELECT {}, d.day, u.username, d.submitted_at FROM papers p \
+         LEFT JOIN daily_submissions d ON d.paper_id = p.paper_id \
+         LEFT JOIN users u ON u.user_id = d.submitted_by",
+        cols.join(", ")
+    )
+}
