@@ -21,5 +21,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt-get install -y -qq chromium >/dev/null
 fi
 (cd e2e && npm ci --no-audit --no-fund --silent)
-cargo build --locked --bin paperboy
+# `cargo test` above built the binary its integration tests run; build only if missing.
+[ -x target/debug/paperboy ] || cargo build --locked --bin paperboy
 E2E_OUT="${E2E_OUT:-ci-output/screenshots}" node e2e/run.mjs target/debug/paperboy

@@ -42,6 +42,8 @@ enum Command {
     Ingest(cmd::ingest::Opts),
     /// Compose the digests due now and send them (drains the outbox).
     Digest(cmd::digest::Opts),
+    /// Search quality on relevance judgments (nDCG@10, MRR, Recall@10 per mode).
+    Eval(cmd::eval::Opts),
     /// Search papers, as the web does.
     Search(cmd::search::Opts),
     /// Rebuild the derived indexes from the store.
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
             Command::User(opts) => cmd::user::run(opts, config).await,
             Command::Search(opts) => cmd::search::run(opts, config).await,
             Command::Digest(opts) => cmd::digest::run(opts, config).await,
+            Command::Eval(opts) => cmd::eval::run(opts, config).await,
             Command::Reindex => cmd::search::reindex(config).await,
             Command::Migrate => cmd::migrate(config).await,
             Command::DefaultConfig => Ok(()),

@@ -1,4 +1,5 @@
 pub mod digest;
+pub mod eval;
 pub mod import;
 pub mod ingest;
 pub mod search;

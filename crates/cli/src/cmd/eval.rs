@@ -1,0 +1,175 @@
+//! `paperboy eval --qrels FILE`: search quality on graded relevance
+//! judgments, per mode: nDCG@10, MRR and Recall@10.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use paperboy_web::fetch::{SearchMode, SearchRequest};
+use paperboy_web::{AppState, WebSettings};
+use serde::Deserialize;
+
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// JSON lines: {"id", "query", "judgments": {arxiv_id: grade}}.
+    #[arg(long, value_name = "FILE")]
+    pub qrels: PathBuf,
+    /// Modes to evaluate, comma separated.
+    #[arg(long, default_value = "keyword,semantic,hybrid")]
+    pub modes: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Judged {
+    id: String,
+    query: String,
+    judgments: HashMap<String, u32>,
+}
+
+/// nDCG@k with gains 2^grade − 1 and a log2 discount.
+pub fn ndcg_at(ranked: &[String], judgments: &HashMap<String, u32>, k: usize) -> f64 {
+    let gain = |g: u32| f64::from((1u32 << g.min(10)) - 1);
+    let dcg: f64 = ranked
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, id)| gain(judgments.get(id).copied().unwrap_or(0)) / ((i + 2) as f64).log2())
+        .sum();
+    let mut ideal: Vec<u32> = judgments.values().copied().collect();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let idcg: f64 = ideal
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, g)| gain(*g) / ((i + 2) as f64).log2())
+        .sum();
+    if idcg == 0.0 {
+        0.0
+    } else {
+        dcg / idcg
+    }
+}
+
+pub fn reciprocal_rank(ranked: &[String], judgments: &HashMap<String, u32>) -> f64 {
+    ranked
+        .iter()
+        .position(|id| judgments.get(id).copied().unwrap_or(0) > 0)
+        .map(|p| 1.0 / (p + 1) as f64)
+        .unwrap_or(0.0)
+}
+
+pub fn recall_at(ranked: &[String], judgments: &HashMap<String, u32>, k: usize) -> f64 {
+    let relevant = judgments.values().filter(|g| **g > 0).count();
+    if relevant == 0 {
+        return 0.0;
+    }
+    let found = ranked
+        .iter()
+        .take(k)
+        .filter(|id| judgments.get(*id).copied().unwrap_or(0) > 0)
+        .count();
+    found as f64 / relevant as f64
+}
+
+pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&opts.qrels)
+        .with_context(|| format!("reading {}", opts.qrels.display()))?;
+    let mut judged = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let j: Judged = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}", opts.qrels.display(), i + 1))?;
+        judged.push(j);
+    }
+    anyhow::ensure!(
+        !judged.is_empty(),
+        "{}: no judged queries",
+        opts.qrels.display()
+    );
+    let store = crate::store::open(&config).await?;
+    let index = crate::search::open_index(&config)?;
+    if index.is_writable() {
+        paperboy_search::catch_up(&*store, &index, |_| {}).await?;
+    }
+    let mut state = AppState::new(store.clone(), WebSettings::default());
+    let search = Arc::new(crate::search::Search::new(index, store));
+    state.search = Some(search.clone());
+    println!("{} queries from {}", judged.len(), opts.qrels.display());
+    println!(
+        "{:<10} {:>8} {:>8} {:>10}  note",
+        "mode", "nDCG@10", "MRR", "Recall@10"
+    );
+    for mode in opts
+        .modes
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        let mode: SearchMode = mode.parse().map_err(anyhow::Error::msg)?;
+        let (mut ndcg, mut mrr, mut recall) = (0.0, 0.0, 0.0);
+        let mut note = None;
+        for j in &judged {
+            let req = SearchRequest {
+                query: j.query.clone(),
+                mode,
+                limit: 10,
+                offset: 0,
+            };
+            let outcome = paperboy_web::PaperSearch::search(&*search, req)
+                .await
+                .map_err(|e| anyhow::anyhow!("query {}: {e}", j.id))?;
+            note = outcome.note.clone().or(note);
+            let ranked: Vec<String> = outcome
+                .hits
+                .iter()
+                .map(|h| h.arxiv_id.to_string())
+                .collect();
+            ndcg += ndcg_at(&ranked, &j.judgments, 10);
+            mrr += reciprocal_rank(&ranked, &j.judgments);
+            recall += recall_at(&ranked, &j.judgments, 10);
+        }
+        let n = judged.len() as f64;
+        let name = serde_json::to_string(&mode)
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_string();
+        println!(
+            "{:<10} {:>8.3} {:>8.3} {:>10.3}  {}",
+            name,
+            ndcg / n,
+            mrr / n,
+            recall / n,
+            note.unwrap_or_default()
+        );
+    }
+    let _ = state;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_on_a_known_ranking() {
+        let j: HashMap<String, u32> = [("a".to_string(), 3), ("b".to_string(), 1)]
+            .into_iter()
+            .collect();
+        let ranked: Vec<String> = ["x", "a", "b"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(reciprocal_rank(&ranked, &j), 0.5);
+        assert_eq!(recall_at(&ranked, &j, 2), 0.5);
+        assert_eq!(recall_at(&ranked, &j, 10), 1.0);
+        // DCG = 7/log2(3) + 1/log2(4); IDCG = 7/log2(2) + 1/log2(3)
+        let want = (7.0 / 3f64.log2() + 0.5) / (7.0 + 1.0 / 3f64.log2());
+        assert!((ndcg_at(&ranked, &j, 10) - want).abs() < 1e-12);
+        let perfect: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        assert!((ndcg_at(&perfect, &j, 10) - 1.0).abs() < 1e-12);
+    }
+}
