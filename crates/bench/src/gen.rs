@@ -61,6 +61,19 @@ impl WordModel {
         model
     }
 
+    /// Distinct words, cleaned of punctuation.
+    pub fn vocabulary(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .words
+            .iter()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     pub fn len(&self) -> usize {
         self.words.len()
     }

@@ -34,6 +34,18 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Keyword search latency over generated queries against an index directory.
+    SearchLatency {
+        /// The keyword index (`<data_dir>/index/keyword`).
+        #[arg(long, value_name = "DIR")]
+        index: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_name = "FILE")]
+        vocab: PathBuf,
+    },
     /// Time the OAI-PMH parser on one large generated ListRecords response.
     OaiParse {
         #[arg(long, default_value_t = 50_000)]
@@ -50,6 +62,10 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::SearchLatency { index, queries, seed, vocab } => {
+            let text = std::fs::read_to_string(&vocab).with_context(|| format!("reading {}", vocab.display()))?;
+            search_latency(&index, queries, seed, &text)
+        }
         Command::OaiParse {
             n,
             seed,
@@ -98,4 +114,41 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Queries of 1–5 words drawn from the vocabulary (some as phrases, some
+/// with a field prefix), each timed with highlighting, as the web asks.
+fn search_latency(index: &std::path::Path, n: usize, seed: u64, vocab: &str) -> anyhow::Result<()> {
+    use rand::{Rng, SeedableRng};
+    let ix = paperboy_search::KeywordIndex::open(index, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let words: Vec<String> = gen::WordModel::learn(vocab).vocabulary().into_iter().filter(|w| w.len() > 3).collect();
+    anyhow::ensure!(!words.is_empty(), "no vocabulary");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut times = Vec::with_capacity(n);
+    let started = std::time::Instant::now();
+    for i in 0..n {
+        let k = rng.gen_range(1..=5);
+        let mut q: Vec<String> = (0..k).map(|_| words[rng.gen_range(0..words.len())].clone()).collect();
+        match i % 10 {
+            0 => q = vec![format!("\"{}\"", q.join(" "))],
+            1 => q[0] = format!("ti:{}", q[0]),
+            _ => {}
+        }
+        let query = paperboy_search::SearchQuery { text: q.join(" "), limit: 20, highlight: true, ..Default::default() };
+        let t = std::time::Instant::now();
+        ix.search(&query).map_err(|e| anyhow::anyhow!("{e}"))?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    println!(
+        "search-latency: {n} queries over {} docs in {:.1}s: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ix.num_docs(),
+        started.elapsed().as_secs_f64(),
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        times[times.len() - 1]
+    );
+    Ok(())
 }
