@@ -66,7 +66,10 @@ impl WordModel {
         let mut v: Vec<String> = self
             .words
             .iter()
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
             .filter(|w| !w.is_empty())
             .collect();
         v.sort();

@@ -62,8 +62,14 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::SearchLatency { index, queries, seed, vocab } => {
-            let text = std::fs::read_to_string(&vocab).with_context(|| format!("reading {}", vocab.display()))?;
+        Command::SearchLatency {
+            index,
+            queries,
+            seed,
+            vocab,
+        } => {
+            let text = std::fs::read_to_string(&vocab)
+                .with_context(|| format!("reading {}", vocab.display()))?;
             search_latency(&index, queries, seed, &text)
         }
         Command::OaiParse {
@@ -120,21 +126,33 @@ fn main() -> anyhow::Result<()> {
 /// with a field prefix), each timed with highlighting, as the web asks.
 fn search_latency(index: &std::path::Path, n: usize, seed: u64, vocab: &str) -> anyhow::Result<()> {
     use rand::{Rng, SeedableRng};
-    let ix = paperboy_search::KeywordIndex::open(index, false).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let words: Vec<String> = gen::WordModel::learn(vocab).vocabulary().into_iter().filter(|w| w.len() > 3).collect();
+    let ix =
+        paperboy_search::KeywordIndex::open(index, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let words: Vec<String> = gen::WordModel::learn(vocab)
+        .vocabulary()
+        .into_iter()
+        .filter(|w| w.len() > 3)
+        .collect();
     anyhow::ensure!(!words.is_empty(), "no vocabulary");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut times = Vec::with_capacity(n);
     let started = std::time::Instant::now();
     for i in 0..n {
         let k = rng.gen_range(1..=5);
-        let mut q: Vec<String> = (0..k).map(|_| words[rng.gen_range(0..words.len())].clone()).collect();
+        let mut q: Vec<String> = (0..k)
+            .map(|_| words[rng.gen_range(0..words.len())].clone())
+            .collect();
         match i % 10 {
             0 => q = vec![format!("\"{}\"", q.join(" "))],
             1 => q[0] = format!("ti:{}", q[0]),
             _ => {}
         }
-        let query = paperboy_search::SearchQuery { text: q.join(" "), limit: 20, highlight: true, ..Default::default() };
+        let query = paperboy_search::SearchQuery {
+            text: q.join(" "),
+            limit: 20,
+            highlight: std::env::var("NO_HIGHLIGHT").is_err(),
+            ..Default::default()
+        };
         let t = std::time::Instant::now();
         ix.search(&query).map_err(|e| anyhow::anyhow!("{e}"))?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);

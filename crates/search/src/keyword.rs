@@ -53,6 +53,9 @@ pub struct SearchQuery {
     pub published_from: Option<i64>,
     pub published_to: Option<i64>,
     pub highlight: bool,
+    /// Count every match (slower on large indexes); otherwise `total` is
+    /// a lower bound.
+    pub count_total: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -277,17 +280,20 @@ impl KeywordIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let limit = q.limit.clamp(1, 1000);
-        let (top, total) = searcher
-            .search(
-                &query,
-                &(
-                    TopDocs::with_limit(limit)
-                        .and_offset(q.offset)
-                        .order_by_score(),
-                    Count,
-                ),
-            )
-            .map_err(ix)?;
+        // Counting every match defeats block-max WAND pruning, so the exact
+        // total is computed only when asked for; otherwise it is a lower
+        // bound (one more than shown when the page is full).
+        let top_docs = TopDocs::with_limit(limit)
+            .and_offset(q.offset)
+            .order_by_score();
+        let (top, total) = if q.count_total {
+            searcher.search(&query, &(top_docs, Count)).map_err(ix)?
+        } else {
+            let top = searcher.search(&query, &top_docs).map_err(ix)?;
+            let more = usize::from(top.len() == limit);
+            let n = q.offset + top.len() + more;
+            (top, n)
+        };
         let (mut title_snip, mut abs_snip) = (None, None);
         if q.highlight {
             let mut t = SnippetGenerator::create(&searcher, &query, f.title).map_err(ix)?;

@@ -136,7 +136,7 @@ async fn get_search(
             h1 { "Papers about “" (query) "”" }
             (form)
             p.lede role="status" {
-                (outcome.total) " papers found"
+                @if outcome.total > page * 20 + found.len() { "Papers " (page * 20 + 1) "–" (page * 20 + found.len()) " of many" } @else { (outcome.total) " papers found" }
                 @if let Some(note) = &outcome.note { " · " (note) }
             }
         }
