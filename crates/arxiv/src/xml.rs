@@ -44,7 +44,7 @@ pub fn walk(xml: &str, mut visit: impl FnMut(Node<'_>)) -> Result<(), XmlError> 
     let mut depth: usize = 0;
     let mut saw_root = false;
     loop {
-        let pos = reader.buffer_position() as u64;
+        let pos = reader.buffer_position();
         let err = |reason: String| XmlError {
             position: pos,
             reason,

@@ -313,10 +313,7 @@ async fn subscribe_confirm_digest_unsubscribe() {
         ("categories", "cs.LG".into()),
     ])
     .await;
-    assert_eq!(
-        again.text().await.unwrap(),
-        ok_text.replace("reader@example.org", "reader@example.org")
-    );
+    assert_eq!(again.text().await.unwrap(), ok_text);
     assert_eq!(smtp.messages().len(), 2);
 
     // One-click unsubscribe (RFC 8058), then no more mail.

@@ -92,7 +92,7 @@ async fn get_feed(
                 .into_iter()
                 .map(|l| Entry { updated: l.daily.as_ref().map(|d| d.submitted_at).unwrap_or_else(|| paper_updated(&l)), listed: l })
                 .collect();
-            entries.sort_by(|a, b| b.updated.cmp(&a.updated));
+            entries.sort_by_key(|e| std::cmp::Reverse(e.updated));
             (format!("Daily papers · {}", state.settings.instance_name), format!("{base}/daily"), entries)
         }
         "search" => {
