@@ -31,9 +31,9 @@ async fn send_row(
 ) -> Result<(), SmtpError> {
     let id = row.outbox_id;
     client
-        .send(from, &row.recipient, &row.message, || async move {
+        .send(from, &row.recipient, &row.message, |dot| async move {
             store
-                .finish_outbox(id, SendOutcome::Sent)
+                .finish_outbox_sent_then(id, Box::new(move || dot.write_now()))
                 .await
                 .map_err(|e| e.to_string())
         })

@@ -184,7 +184,28 @@ impl AsyncWrite for Stream {
     }
 }
 
+/// Writes the final `.` synchronously, on the thread that has just
+/// committed the outbox row, so nothing can stop the process between the
+/// two but the write itself.
+pub struct DotWriter(Option<std::net::TcpStream>);
+
+impl DotWriter {
+    /// Bytes of `.\r\n` written (the caller writes the rest).
+    pub fn write_now(&self) -> usize {
+        use std::io::Write;
+        match &self.0 {
+            Some(s) => {
+                let mut s = s;
+                s.write(b".\r\n").unwrap_or(0)
+            }
+            None => 0,
+        }
+    }
+}
+
 pub struct SmtpClient {
+    /// A second handle on the plain TCP socket for [`DotWriter`].
+    dot: Option<std::net::TcpStream>,
     stream: Stream,
     buf: Vec<u8>,
     timeout: Duration,
@@ -230,12 +251,23 @@ impl SmtpClient {
             ))
         })?;
         let _ = tcp.set_nodelay(true);
-        let stream = if config.tls == Tls::Implicit {
-            Stream::Tls(Box::new(Self::tls(tcp, &config.host).await?))
+        let (tcp, dot) = match tcp.into_std() {
+            Ok(std) => {
+                let dot = std.try_clone().ok();
+                (TcpStream::from_std(std).map_err(temp)?, dot)
+            }
+            Err(e) => return Err(temp(e)),
+        };
+        let (stream, dot) = if config.tls == Tls::Implicit {
+            (
+                Stream::Tls(Box::new(Self::tls(tcp, &config.host).await?)),
+                None,
+            )
         } else {
-            Stream::Plain(tcp)
+            (Stream::Plain(tcp), dot)
         };
         let mut c = SmtpClient {
+            dot,
             stream,
             buf: Vec::new(),
             timeout: config.timeout,
@@ -259,6 +291,7 @@ impl SmtpClient {
                 return Err(temp("STARTTLS on a connection that is already encrypted"));
             };
             c.stream = Stream::Tls(Box::new(Self::tls(tcp, &config.host).await?));
+            c.dot = None;
             c.buf.clear();
             ehlo = c.command("EHLO paperboy").await?;
             if ehlo.0 != 250 {
@@ -350,8 +383,10 @@ impl SmtpClient {
     }
 
     /// Sends one message. `commit` runs once the message is transmitted
-    /// and before the final `.`; if it fails the transaction is abandoned
-    /// (the connection dropped) and the server keeps nothing.
+    /// and before the final `.`; it gets a [`DotWriter`] to write the dot
+    /// itself right after its commit and returns how many of its bytes it
+    /// wrote. If it fails, the transaction is abandoned (the connection
+    /// dropped) and the server keeps nothing.
     pub async fn send<F, Fut>(
         &mut self,
         from: &str,
@@ -360,8 +395,8 @@ impl SmtpClient {
         commit: F,
     ) -> Result<(), SmtpError>
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<(), String>>,
+        F: FnOnce(DotWriter) -> Fut,
+        Fut: Future<Output = Result<usize, String>>,
     {
         self.command_expect(&format!("MAIL FROM:<{}>", envelope(from)), &[250])
             .await?;
@@ -377,10 +412,14 @@ impl SmtpClient {
             body.push_str("\r\n");
         }
         self.write(body.as_bytes()).await?;
-        if let Err(e) = commit().await {
-            return Err(temp(format!("not committed: {e}")));
+        let dot = DotWriter(self.dot.as_ref().and_then(|s| s.try_clone().ok()));
+        let written = match commit(dot).await {
+            Ok(n) => n.min(3),
+            Err(e) => return Err(temp(format!("not committed: {e}"))),
+        };
+        if written < 3 {
+            self.write(&b".\r\n"[written..]).await?;
         }
-        self.write(b".\r\n").await?;
         match self.reply().await {
             Ok((code, text)) => classify(code, &text, &[250]),
             // The server has the whole message and may have taken it; the

@@ -374,6 +374,16 @@ impl Store for PostgresStore {
         delivery::finish(&mut c, outbox_id, outcome).await
     }
 
+    async fn finish_outbox_sent_then(
+        &self,
+        outbox_id: i64,
+        after_commit: Box<dyn FnOnce() -> usize + Send>,
+    ) -> Result<usize, StoreError> {
+        let mut c = self.client().await?;
+        delivery::finish(&mut c, outbox_id, SendOutcome::Sent).await?;
+        Ok(after_commit())
+    }
+
     async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         delivery::counts(&**self.client().await?).await
     }

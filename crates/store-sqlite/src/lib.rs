@@ -482,6 +482,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn finish_outbox_sent_then(
+        &self,
+        outbox_id: i64,
+        after_commit: Box<dyn FnOnce() -> usize + Send>,
+    ) -> Result<usize, StoreError> {
+        self.write(move |c| {
+            delivery::finish(c, outbox_id, SendOutcome::Sent)?;
+            Ok(after_commit())
+        })
+        .await
+    }
+
     async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         self.read(delivery::counts).await
     }

@@ -234,6 +234,14 @@ pub trait Store: Send + Sync + 'static {
     /// Records how a send ended; a permanent failure counts a bounce and
     /// stops mail to the address after [`delivery::MAX_BOUNCES`].
     async fn finish_outbox(&self, outbox_id: i64, outcome: SendOutcome) -> Result<(), StoreError>;
+    /// Marks a row sent and runs `after_commit` the moment the commit
+    /// returns, on the same thread (the mail sender writes the final SMTP
+    /// `.` there); returns what `after_commit` returned.
+    async fn finish_outbox_sent_then(
+        &self,
+        outbox_id: i64,
+        after_commit: Box<dyn FnOnce() -> usize + Send>,
+    ) -> Result<usize, StoreError>;
     /// Rows by status (`pending`, `sent`, `failed`).
     async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
