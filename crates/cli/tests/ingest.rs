@@ -134,9 +134,11 @@ async fn harvests_every_page_then_adds_nothing_the_second_time() {
     assert_eq!(reqs.len(), 3, "three pages of three");
     assert!(reqs[0].query.contains("set=cs") && reqs[0].query.contains("metadataPrefix=arXivRaw"));
     assert!(reqs[1].query.contains("resumptionToken="));
+    // The client spaces the starts of its requests 250 ms apart; the server
+    // sees them with some jitter of its own, hence the margin.
     for pair in reqs.windows(2) {
         let gap = pair[1].at - pair[0].at;
-        assert!(gap >= Duration::from_millis(240), "requests {gap:?} apart");
+        assert!(gap >= Duration::from_millis(200), "requests {gap:?} apart");
     }
     assert!(
         reqs[0].user_agent.contains("Paperboy") && reqs[0].user_agent.contains("ops@example.org")
