@@ -52,6 +52,26 @@ async fn signup(c: &reqwest::Client, s: &Server, name: &str) {
     );
 }
 
+/// The upvote count the API reports for a paper.
+async fn upvotes_of(s: &Server, id: &str) -> i64 {
+    let p: Value = reqwest::get(s.url(&format!("/api/papers/{id}")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    p["upvotes"].as_i64().unwrap()
+}
+
+/// Posts the Model soups vote form (`add` or `remove`).
+async fn vote_form(c: &reqwest::Client, s: &Server, csrf: &str, action: &str) -> reqwest::Response {
+    c.post(s.url("/papers/2203.05482/upvote"))
+        .form(&[("csrf", csrf), ("action", action)])
+        .send()
+        .await
+        .unwrap()
+}
+
 fn recent_record(id: &str, title: &str) -> String {
     let now = chrono::Utc::now()
         .format("%a, %-d %b %Y %H:%M:%S GMT")
@@ -105,43 +125,17 @@ async fn sign_up_vote_and_see_the_vote_kept() {
         page.contains("aria-pressed=\"true\""),
         "the vote shows after a reload"
     );
-    let api: Value = reqwest::get(s.url("/api/papers/2203.05482"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(api["upvotes"], 1);
+    assert_eq!(upvotes_of(&s, "2203.05482").await, 1);
     // Voting again counts once; removing takes it away.
-    c.post(s.url("/papers/2203.05482/upvote"))
-        .form(&[("csrf", csrf.as_str()), ("action", "add")])
-        .send()
-        .await
-        .unwrap();
-    let api: Value = reqwest::get(s.url("/api/papers/2203.05482"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(api["upvotes"], 1);
+    vote_form(&c, &s, &csrf, "add").await;
+    assert_eq!(upvotes_of(&s, "2203.05482").await, 1);
     let profile = get_text(&c, &s.url("/u/ada")).await.1;
     assert!(
         profile.contains("Model soups"),
         "the profile lists the upvote"
     );
-    c.post(s.url("/papers/2203.05482/upvote"))
-        .form(&[("csrf", csrf.as_str()), ("action", "remove")])
-        .send()
-        .await
-        .unwrap();
-    let api: Value = reqwest::get(s.url("/api/papers/2203.05482"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(api["upvotes"], 0);
+    vote_form(&c, &s, &csrf, "remove").await;
+    assert_eq!(upvotes_of(&s, "2203.05482").await, 0);
 
     // A form without the CSRF token is refused.
     let r = c
