@@ -40,6 +40,7 @@ struct Fields {
     authors: Field,
     cat: Field,
     published: Field,
+    words: Field,
 }
 
 /// What to look for.
@@ -108,6 +109,7 @@ fn schema() -> (Schema, Fields) {
     let authors = b.add_text_field("au", text(false));
     let cat = b.add_text_field("cat", STRING);
     let published = b.add_i64_field("published", INDEXED | FAST);
+    let words = b.add_u64_field("words", FAST);
     (
         b.build(),
         Fields {
@@ -117,9 +119,13 @@ fn schema() -> (Schema, Fields) {
             authors,
             cat,
             published,
+            words,
         },
     )
 }
+
+/// How many BM25 candidates the short-document prior re-scores.
+const PRIOR_POOL: usize = 300;
 
 /// Writer memory: tantivy splits it among its indexing threads.
 const WRITER_HEAP: usize = 256 * 1024 * 1024;
@@ -135,6 +141,17 @@ impl KeywordIndex {
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let (schema, fields) = schema();
         let index = match Index::open_in_dir(dir) {
+            Ok(i) if i.schema() != schema && writable => {
+                // Made by an older Paperboy: rebuild from the store.
+                tracing::warn!(dir = %dir.display(), "the keyword index has an older layout; rebuilding it from the store");
+                drop(i);
+                std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+                std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+                Index::create_in_dir(dir, schema).map_err(|e| open_err(e.to_string()))?
+            }
+            Ok(i) if i.schema() != schema => {
+                return Err(open_err("the index has an older layout; run `paperboy reindex`".into()))
+            }
             Ok(i) => i,
             Err(_) if !dir.join("meta.json").exists() => {
                 Index::create_in_dir(dir, schema).map_err(|e| open_err(e.to_string()))?
@@ -204,6 +221,7 @@ impl KeywordIndex {
                 f.title => p.title.as_str(),
                 f.abs => p.abstract_text.as_str(),
                 f.published => p.published_at().timestamp(),
+                f.words => p.abstract_text.split_whitespace().count() as u64,
             );
             for a in &p.authors {
                 d.add_text(f.authors, &a.name);
@@ -283,17 +301,33 @@ impl KeywordIndex {
         // Counting every match defeats block-max WAND pruning, so the exact
         // total is computed only when asked for; otherwise it is a lower
         // bound (one more than shown when the page is full).
-        let top_docs = TopDocs::with_limit(limit)
-            .and_offset(q.offset)
-            .order_by_score();
-        let (top, total) = if q.count_total {
+        //
+        // Scores then pass through the short-document prior: BM25 favours
+        // short texts, and a one-line record that repeats the query's words
+        // must not bury a paper's abstract. The best `PRIOR_POOL` by BM25
+        // are re-scored and the page cut from them.
+        let want = q.offset + limit;
+        let pool = want.max(PRIOR_POOL);
+        let top_docs = TopDocs::with_limit(pool).order_by_score();
+        let (mut top, total) = if q.count_total {
             searcher.search(&query, &(top_docs, Count)).map_err(ix)?
         } else {
             let top = searcher.search(&query, &top_docs).map_err(ix)?;
-            let more = usize::from(top.len() == limit);
-            let n = q.offset + top.len() + more;
+            let n = if top.len() == pool { pool + 1 } else { top.len() };
             (top, n)
         };
+        for (score, addr) in top.iter_mut() {
+            let words = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("words")
+                .ok()
+                .and_then(|c| c.first(addr.doc_id))
+                .unwrap_or(0);
+            *score *= crate::hybrid::length_prior(words);
+        }
+        top.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let top: Vec<_> = top.into_iter().skip(q.offset).take(limit).collect();
         let (mut title_snip, mut abs_snip) = (None, None);
         if q.highlight {
             let mut t = SnippetGenerator::create(&searcher, &query, f.title).map_err(ix)?;

@@ -1,0 +1,127 @@
+//! Keeping the vector index in step with the store: the same change
+//! sequence the keyword index follows, each new or changed paper embedded
+//! (title and abstract), each deletion recorded. Papers whose text did not
+//! change keep their vector. Every batch ends with its change sequence on
+//! disk, so a stopped run resumes where it was.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use paperboy_core::Paper;
+use paperboy_embed::{paper_text, Embedder};
+use paperboy_store::Store;
+
+use crate::vector::{VectorEntry, VectorError, VectorIndex};
+
+const BATCH: u32 = 2_048;
+
+/// What the embedded text of a paper hashes to.
+pub fn text_hash(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+pub fn abstract_words(p: &Paper) -> u16 {
+    p.abstract_text.split_whitespace().count().min(u16::MAX as usize) as u16
+}
+
+/// Embeds every change after the index's sequence; returns how many
+/// changes were applied. `progress(done)` after each batch.
+pub async fn embed_catch_up(
+    store: &dyn Store,
+    index: &Arc<VectorIndex>,
+    embedder: &Arc<dyn Embedder>,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, VectorError> {
+    let err = |e: String| VectorError::Io {
+        path: "store".into(),
+        reason: e,
+    };
+    let mut seq = index.synced_seq();
+    let mut done = 0u64;
+    loop {
+        let changes = store
+            .changes_since(seq, BATCH)
+            .await
+            .map_err(|e| err(format!("reading changes from the store: {e}")))?;
+        let Some(last) = changes.last().map(|c| c.change_seq) else {
+            break;
+        };
+        let n = changes.len() as u64;
+        let mut todo = Vec::new();
+        let mut deletes = Vec::new();
+        for c in changes {
+            match c.paper {
+                Some(p) => {
+                    let text = paper_text(&p.paper.title, &p.paper.abstract_text);
+                    let hash = text_hash(&text);
+                    if index.hash_of(&p.paper.id) != Some(hash) {
+                        todo.push((p.paper.id.clone(), hash, abstract_words(&p.paper), text));
+                    }
+                }
+                None => deletes.push(c.arxiv_id),
+            }
+        }
+        let ix = index.clone();
+        let emb = embedder.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), VectorError> {
+            let texts: Vec<&str> = todo.iter().map(|t| t.3.as_str()).collect();
+            let vectors = emb.embed(&texts).map_err(|e| VectorError::Io {
+                path: emb.name().to_string(),
+                reason: e.to_string(),
+            })?;
+            let entries: Vec<VectorEntry> = todo
+                .iter()
+                .zip(vectors)
+                .map(|((id, hash, words, _), vector)| VectorEntry {
+                    arxiv_id: id.clone(),
+                    content_hash: *hash,
+                    words: *words,
+                    vector,
+                })
+                .collect();
+            ix.apply(&entries, &deletes, last)
+        })
+        .await
+        .map_err(|e| err(e.to_string()))??;
+        seq = last;
+        done += n;
+        progress(done);
+    }
+    if index.needs_rebuild() {
+        let ix = index.clone();
+        tokio::task::spawn_blocking(move || ix.build_cells())
+            .await
+            .map_err(|e| err(e.to_string()))??;
+    }
+    Ok(done)
+}
+
+/// Follows the store forever, polling every `every`.
+pub async fn embed_follow(
+    store: Arc<dyn Store>,
+    index: Arc<VectorIndex>,
+    embedder: Arc<dyn Embedder>,
+    every: Duration,
+) {
+    loop {
+        match embed_catch_up(&*store, &index, &embedder, |_| {}).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(changes = n, "vector index caught up"),
+            Err(e) => tracing::warn!(error = %e, "vector index sync failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// For processes that only read: picks up what the writer appended.
+pub async fn vector_refresh(index: Arc<VectorIndex>, every: Duration) {
+    loop {
+        let ix = index.clone();
+        match tokio::task::spawn_blocking(move || ix.refresh()).await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "vector index refresh failed"),
+            Err(e) => tracing::warn!(error = %e, "vector index refresh panicked"),
+            Ok(Ok(())) => {}
+        }
+        tokio::time::sleep(every).await;
+    }
+}
