@@ -19,6 +19,11 @@ pub struct Config {
     pub instance_name: String,
     pub contact_email: String,
     pub model_dir: Option<PathBuf>,
+    /// Which embedder builds the vector index and embeds queries:
+    /// `static` (distilled from `model_dir` on first use; fast enough for
+    /// millions of papers) or `transformer` (the model itself; better
+    /// vectors, for small collections).
+    pub embedder: String,
     pub smtp_url: Option<String>,
     pub arxiv_oai_url: String,
     pub arxiv_api_url: String,
@@ -66,6 +71,7 @@ impl Default for Config {
             instance_name: "Paperboy".into(),
             contact_email: String::new(),
             model_dir: None,
+            embedder: "static".into(),
             smtp_url: None,
             arxiv_oai_url: "https://oaipmh.arxiv.org/oai".into(),
             arxiv_api_url: "https://export.arxiv.org/api/query".into(),
@@ -120,6 +126,7 @@ impl fmt::Debug for Config {
             .field("instance_name", &self.instance_name)
             .field("contact_email", &self.contact_email)
             .field("model_dir", &self.model_dir)
+            .field("embedder", &self.embedder)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact))
             .field("arxiv_oai_url", &self.arxiv_oai_url)
             .field("arxiv_api_url", &self.arxiv_api_url)
@@ -288,8 +295,14 @@ instance_name = "Paperboy"
 contact_email = ""
 
 # A sentence-transformer directory (config.json, tokenizer.json,
-# model.safetensors). Without one, search is keyword-only.
+# model.safetensors), or a model2vec static model. Without one, search is
+# keyword-only. From a sentence transformer, a fast static model is distilled
+# into <data_dir>/models on first use.
 # model_dir = "/path/to/all-MiniLM-L6-v2"
+
+# Which embedder builds the vector index and embeds queries: "static" (fast,
+# for any size) or "transformer" (better vectors, slow: small collections).
+embedder = "static"
 
 # Outgoing mail, e.g. smtp://user:password@mail.example.org:587 (STARTTLS),
 # smtps://… for TLS, smtp://127.0.0.1:1025 for a local relay.

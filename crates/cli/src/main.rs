@@ -4,6 +4,7 @@ mod cmd;
 mod config;
 mod progress;
 mod scheduler;
+mod models;
 mod search;
 mod store;
 
@@ -48,6 +49,11 @@ enum Command {
     Search(cmd::search::Opts),
     /// Rebuild the derived indexes from the store.
     Reindex,
+    /// Compute missing embeddings (resumable).
+    Embed,
+    /// Embedding models.
+    #[command(subcommand)]
+    Model(cmd::model::Opts),
     /// Accounts and roles (admin, curator, member).
     #[command(subcommand)]
     User(cmd::user::Opts),
@@ -91,6 +97,8 @@ fn main() -> ExitCode {
             Command::Digest(opts) => cmd::digest::run(opts, config).await,
             Command::Eval(opts) => cmd::eval::run(opts, config).await,
             Command::Reindex => cmd::search::reindex(config).await,
+            Command::Embed => cmd::search::embed(config).await,
+            Command::Model(opts) => cmd::model::run(opts).await,
             Command::Migrate => cmd::migrate(config).await,
             Command::DefaultConfig => Ok(()),
         }

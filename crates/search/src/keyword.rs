@@ -57,6 +57,8 @@ pub struct SearchQuery {
     /// Count every match (slower on large indexes); otherwise `total` is
     /// a lower bound.
     pub count_total: bool,
+    /// Only these papers (used to highlight a page chosen elsewhere).
+    pub only_ids: Option<Vec<ArxivId>>,
 }
 
 #[derive(Debug, Clone)]
@@ -294,6 +296,19 @@ impl KeywordIndex {
                     std::ops::Bound::Included(Term::from_field_i64(f.published, hi)),
                 )),
             ));
+        }
+        if let Some(ids) = &q.only_ids {
+            let any: Vec<(Occur, Box<dyn Query>)> = ids
+                .iter()
+                .map(|id| {
+                    let t: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.id, id.as_str()),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, t)
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();

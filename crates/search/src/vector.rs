@@ -231,6 +231,12 @@ impl VectorIndex {
         inner.rows.by_id.get(id).map(|&r| inner.rows.hashes[r as usize])
     }
 
+    /// Words in the abstract of `id`, as recorded with its vector.
+    pub fn words_of(&self, id: &ArxivId) -> Option<u64> {
+        let inner = self.read();
+        inner.rows.by_id.get(id).map(|&r| u64::from(inner.rows.words[r as usize]))
+    }
+
     /// The stored (dequantised) vector of `id`.
     pub fn vector_of(&self, id: &ArxivId) -> Option<Vec<f32>> {
         let inner = self.read();

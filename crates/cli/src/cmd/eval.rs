@@ -3,12 +3,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
 use paperboy_web::fetch::{SearchMode, SearchRequest};
-use paperboy_web::{AppState, WebSettings};
+use paperboy_search::hybrid::Fusion;
 use serde::Deserialize;
 
 use crate::config::Config;
@@ -21,6 +20,13 @@ pub struct Opts {
     /// Modes to evaluate, comma separated.
     #[arg(long, default_value = "keyword,semantic,hybrid")]
     pub modes: String,
+    /// Embedders for the semantic and hybrid modes, comma separated
+    /// (`static`, `transformer`); each gets its own vector index.
+    #[arg(long, default_value = "static,transformer")]
+    pub embedders: String,
+    /// Fusions for hybrid mode, comma separated (`rrf`, `convex`).
+    #[arg(long, default_value = "rrf,convex")]
+    pub fusion: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,36 +99,95 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         "{}: no judged queries",
         opts.qrels.display()
     );
+    let modes: Vec<SearchMode> = opts
+        .modes
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| m.parse().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<_>>()?;
+    let fusions: Vec<(&str, Fusion)> = opts
+        .fusion
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| match f {
+            "rrf" => Ok(("rrf", Fusion::default())),
+            "convex" => Ok(("convex", Fusion::Convex { alpha: 0.5 })),
+            other => anyhow::bail!("fusion `{other}` is neither `rrf` nor `convex`"),
+        })
+        .collect::<anyhow::Result<_>>()?;
+
     let store = crate::store::open(&config).await?;
     let index = crate::search::open_index(&config)?;
     if index.is_writable() {
         paperboy_search::catch_up(&*store, &index, |_| {}).await?;
     }
-    let mut state = AppState::new(store.clone(), WebSettings::default());
-    let search = Arc::new(crate::search::Search::new(index, store));
-    state.search = Some(search.clone());
+    // Each embedder asked for gets its own vector index (kept under the
+    // data directory, so a second run does not embed again).
+    let mut embedders: Vec<(String, Option<crate::search::Semantic>)> = Vec::new();
+    let kinds: Vec<&str> = opts.embedders.split(',').map(str::trim).filter(|k| !k.is_empty()).collect();
+    for kind in kinds {
+        let k: crate::models::Kind = kind.parse()?;
+        match crate::models::load(&config, k)? {
+            Some(e) => {
+                let sem = crate::search::open_vectors(&config, e)?;
+                crate::search::embed_missing(&*store, &sem, 500).await?;
+                embedders.push((kind.to_string(), Some(sem)));
+            }
+            None => embedders.push((kind.to_string(), None)),
+        }
+    }
+    if embedders.is_empty() {
+        embedders.push(("none".into(), None));
+    }
+
     println!("{} queries from {}", judged.len(), opts.qrels.display());
     println!(
-        "{:<10} {:>8} {:>8} {:>10}  note",
+        "{:<28} {:>8} {:>8} {:>10}  note",
         "mode", "nDCG@10", "MRR", "Recall@10"
     );
-    for mode in opts
-        .modes
-        .split(',')
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-    {
-        let mode: SearchMode = mode.parse().map_err(anyhow::Error::msg)?;
+    let mut runs: Vec<(String, crate::search::Search, SearchMode)> = Vec::new();
+    for &mode in &modes {
+        match mode {
+            SearchMode::Keyword => runs.push((
+                "keyword".into(),
+                crate::search::Search::new(index.clone(), store.clone()),
+                mode,
+            )),
+            SearchMode::Semantic | SearchMode::Hybrid => {
+                for (kind, sem) in &embedders {
+                    let variants: Vec<(&str, Fusion)> = if mode == SearchMode::Hybrid {
+                        fusions.clone()
+                    } else {
+                        vec![("", Fusion::default())]
+                    };
+                    for (fname, fusion) in variants {
+                        let name = match (mode, fname) {
+                            (SearchMode::Semantic, _) => format!("semantic/{kind}"),
+                            (_, "rrf") => format!("hybrid/{kind}"),
+                            _ => format!("hybrid-{fname}/{kind}"),
+                        };
+                        let search = crate::search::Search::new(index.clone(), store.clone())
+                            .with_semantic(sem.clone())
+                            .with_fusion(fusion);
+                        runs.push((name, search, mode));
+                    }
+                }
+            }
+        }
+    }
+    for (name, search, mode) in &runs {
         let (mut ndcg, mut mrr, mut recall) = (0.0, 0.0, 0.0);
         let mut note = None;
         for j in &judged {
             let req = SearchRequest {
                 query: j.query.clone(),
-                mode,
+                mode: *mode,
                 limit: 10,
                 offset: 0,
             };
-            let outcome = paperboy_web::PaperSearch::search(&*search, req)
+            let outcome = paperboy_web::PaperSearch::search(search, req)
                 .await
                 .map_err(|e| anyhow::anyhow!("query {}: {e}", j.id))?;
             note = outcome.note.clone().or(note);
@@ -136,12 +201,8 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             recall += recall_at(&ranked, &j.judgments, 10);
         }
         let n = judged.len() as f64;
-        let name = serde_json::to_string(&mode)
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_string();
         println!(
-            "{:<10} {:>8.3} {:>8.3} {:>10.3}  {}",
+            "{:<28} {:>8.3} {:>8.3} {:>10.3}  {}",
             name,
             ndcg / n,
             mrr / n,
@@ -149,7 +210,6 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             note.unwrap_or_default()
         );
     }
-    let _ = state;
     Ok(())
 }
 

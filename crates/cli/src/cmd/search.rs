@@ -30,8 +30,18 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             .await
             .context("bringing the keyword index up to date")?;
     }
+    let semantic = if opts.mode == "keyword" {
+        None
+    } else {
+        crate::search::open_semantic(&config)?
+    };
+    if let Some(sem) = &semantic {
+        crate::search::embed_missing(&*store, sem, 5_000).await?;
+    }
     let mut state = AppState::new(store.clone(), WebSettings::default());
-    state.search = Some(Arc::new(crate::search::Search::new(index, store)));
+    state.search = Some(Arc::new(
+        crate::search::Search::new(index, store).with_semantic(semantic),
+    ));
     let mut q = HashMap::new();
     q.insert("q".to_string(), opts.query.clone());
     q.insert("mode".to_string(), opts.mode.clone());
@@ -60,7 +70,38 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `paperboy reindex`: throws the keyword index away and rebuilds it from the store.
+/// `paperboy embed`: computes the embeddings the vector index lacks (new
+/// or changed papers). Each batch is on disk before the next starts, so a
+/// stopped run picks up where it was.
+pub async fn embed(config: Config) -> anyhow::Result<()> {
+    let store = crate::store::open(&config).await?;
+    let Some(embedder) = crate::models::serving(&config)? else {
+        anyhow::bail!("no embedding model configured: set model_dir (PAPERBOY_MODEL_DIR) to a sentence-transformer directory");
+    };
+    let sem = crate::search::open_vectors(&config, embedder)?;
+    anyhow::ensure!(
+        sem.index.is_writable(),
+        "another process (`paperboy serve`?) writes the vector index and embeds new papers itself"
+    );
+    let before = sem.index.len();
+    let started = std::time::Instant::now();
+    let n = crate::search::embed_missing(&*store, &sem, 0).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let added = sem.index.len().saturating_sub(before);
+    println!(
+        "embedded {} changes ({} new vectors) with {} in {:.1}s ({:.0} papers/s); the index holds {} vectors",
+        n,
+        added,
+        sem.embedder.name(),
+        secs,
+        n as f64 / secs.max(1e-3),
+        sem.index.len()
+    );
+    Ok(())
+}
+
+/// `paperboy reindex`: throws the keyword index (and the vector index, when
+/// a model is configured) away and rebuilds them from the store.
 pub async fn reindex(config: Config) -> anyhow::Result<()> {
     let store = crate::store::open(&config).await?;
     let dir = crate::search::index_dir(&config);
@@ -88,5 +129,27 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
         secs,
         n as f64 / secs.max(1e-3)
     );
+    if let Some(embedder) = crate::models::serving(&config)? {
+        let sem = crate::search::open_vectors(&config, embedder)?;
+        anyhow::ensure!(
+            sem.index.is_writable(),
+            "another process writes the vector index; stop `paperboy serve` first"
+        );
+        sem.index.reset()?;
+        let started = std::time::Instant::now();
+        let n = crate::search::embed_missing(&*store, &sem, 0).await?;
+        let ix = sem.index.clone();
+        tokio::task::spawn_blocking(move || ix.build_cells()).await??;
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "re-embedded {} papers with {} in {:.1}s ({:.0} papers/s)",
+            sem.index.len(),
+            sem.embedder.name(),
+            secs,
+            n as f64 / secs.max(1e-3)
+        );
+    } else {
+        println!("no embedding model configured: keyword index only");
+    }
     Ok(())
 }

@@ -64,11 +64,25 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             std::time::Duration::from_secs(1),
         ));
     }
-    tracing::warn!("{}", crate::search::NO_MODEL_NOTE);
-    state.search = Some(Arc::new(crate::search::Search::new(
-        index.clone(),
-        store.clone(),
-    )));
+    let semantic = crate::search::open_semantic(&config)?;
+    if let Some(sem) = &semantic {
+        if sem.index.is_writable() {
+            tokio::spawn(paperboy_search::embed_follow(
+                store.clone(),
+                sem.index.clone(),
+                sem.embedder.clone(),
+                std::time::Duration::from_secs(1),
+            ));
+        } else {
+            tokio::spawn(paperboy_search::vector_refresh(
+                sem.index.clone(),
+                std::time::Duration::from_secs(1),
+            ));
+        }
+    }
+    state.search = Some(Arc::new(
+        crate::search::Search::new(index.clone(), store.clone()).with_semantic(semantic),
+    ));
     if opts.no_scheduler {
         tracing::info!("scheduler off (--no-scheduler)");
     } else {

@@ -1,0 +1,129 @@
+//! From the one `model_dir` setting to the embedders Paperboy uses:
+//! - a sentence-transformer directory gives the transformer, and a static
+//!   model distilled from it into `<data_dir>/models/` on first use;
+//! - a model2vec directory gives the static model alone.
+//!
+//! `embedder` picks which of them builds the vector index and embeds
+//! queries (static by default: it keeps up with millions of papers).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use paperboy_embed::{DistillOptions, Embedder, StaticModel, Transformer};
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Static,
+    Transformer,
+}
+
+impl std::str::FromStr for Kind {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s.trim() {
+            "static" => Ok(Kind::Static),
+            "transformer" => Ok(Kind::Transformer),
+            other => anyhow::bail!("embedder `{other}` is neither `static` nor `transformer`"),
+        }
+    }
+}
+
+/// Where the static model distilled from `source` lives.
+pub fn distilled_dir(config: &Config, source: &Path) -> PathBuf {
+    let mut h = Vec::new();
+    for f in ["config.json", "tokenizer.json"] {
+        h.extend(std::fs::read(source.join(f)).unwrap_or_default());
+    }
+    let size = std::fs::metadata(source.join("model.safetensors")).map(|m| m.len()).unwrap_or(0);
+    h.extend(size.to_le_bytes());
+    let tag = xxhash_rust::xxh3::xxh3_64(&h);
+    config.data_dir.join("models").join(format!("static-{:08x}", tag as u32))
+}
+
+/// The configured model directory, checked.
+fn model_dir(config: &Config) -> anyhow::Result<Option<PathBuf>> {
+    let Some(dir) = config.model_dir.clone() else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        dir.join("config.json").is_file(),
+        "model_dir {}: no config.json there (expected a sentence-transformer or model2vec directory)",
+        dir.display()
+    );
+    Ok(Some(dir))
+}
+
+/// Loads the embedder of `kind`, distilling the static model first if it
+/// is missing. `Ok(None)` when no model is configured.
+pub fn load(config: &Config, kind: Kind) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+    let Some(dir) = model_dir(config)? else {
+        return Ok(None);
+    };
+    if StaticModel::is_static_dir(&dir) {
+        anyhow::ensure!(
+            kind == Kind::Static,
+            "model_dir {} is a static model; the transformer embedder needs a sentence-transformer directory",
+            dir.display()
+        );
+        let m = StaticModel::load(&dir).with_context(|| format!("loading {}", dir.display()))?;
+        return Ok(Some(Arc::new(m)));
+    }
+    match kind {
+        Kind::Transformer => {
+            let m = Transformer::load(&dir).with_context(|| format!("loading {}", dir.display()))?;
+            Ok(Some(Arc::new(m)))
+        }
+        Kind::Static => {
+            let out = distilled_dir(config, &dir);
+            if !StaticModel::is_static_dir(&out) {
+                distill_with_progress(&dir, &out)?;
+            }
+            let name = out
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("static")
+                .to_string();
+            let m = StaticModel::load(&out)
+                .with_context(|| format!("loading {}", out.display()))?
+                .with_name(name);
+            Ok(Some(Arc::new(m)))
+        }
+    }
+}
+
+/// The embedder `embedder` names in the configuration.
+pub fn serving(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+    load(config, config.embedder.parse()?)
+}
+
+pub fn distill_with_progress(from: &Path, out: &Path) -> anyhow::Result<()> {
+    eprintln!(
+        "distilling a static embedding model from {} into {} (once)",
+        from.display(),
+        out.display()
+    );
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("distill [{bar:30}] {pos}/{len} tokens ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let started = std::time::Instant::now();
+    let report = paperboy_embed::distill(from, out, &DistillOptions::default(), |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .with_context(|| format!("distilling {}", from.display()))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "distilled {} tokens to {} dimensions in {:.1}s: {}",
+        report.tokens,
+        report.dims,
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
