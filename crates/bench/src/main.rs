@@ -2,6 +2,7 @@
 //!
 //! `paperboy-bench gen --n 1000000 --seed 7 --vocab fixtures/seed-papers.jsonl --out papers.jsonl`
 
+mod distract;
 mod gen;
 mod oai;
 
@@ -33,6 +34,18 @@ enum Command {
         /// Output file; stdout when absent.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Write N short, unrelated records (one-line package descriptions in
+    /// the field's vocabulary) to mix into a corpus for search-quality checks.
+    Distractors {
+        #[arg(long, default_value_t = 17_000)]
+        n: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_name = "FILE")]
+        vocab: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Keyword search latency over generated queries against an index directory.
     SearchLatency {
@@ -83,6 +96,25 @@ fn main() -> anyhow::Result<()> {
             let mut g = gen::Generator::new(gen::WordModel::learn(&text), seed, n);
             let xml = oai::list_records_response(&mut g, n);
             oai::time_parse(&xml, n, runs)
+        }
+        Command::Distractors { n, seed, vocab, out } => {
+            let text = std::fs::read_to_string(&vocab)
+                .with_context(|| format!("reading {}", vocab.display()))?;
+            let words: Vec<String> = gen::WordModel::learn(&text)
+                .vocabulary()
+                .into_iter()
+                .filter(|w| w.len() > 4 && w.chars().all(|c| c.is_alphabetic()))
+                .collect();
+            let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+            let mut sink = BufWriter::new(file);
+            let mut rng = distract::stream(seed);
+            for i in 0..n {
+                serde_json::to_writer(&mut sink, &distract::record(&mut rng, i, &words))?;
+                sink.write_all(b"\n")?;
+            }
+            sink.flush()?;
+            eprintln!("wrote {n} distractors to {}", out.display());
+            Ok(())
         }
         Command::Gen {
             n,

@@ -231,12 +231,17 @@ fn plain_words(q: &str) -> String {
 }
 
 impl Search {
+    /// Nearest papers to the query, re-scored by the short-document prior
+    /// over a deeper pool than asked for.
     fn semantic_hits(&self, sem: &Semantic, text: &str, k: usize) -> Result<Vec<Neighbour>, String> {
         let v = sem.embedder.embed_one(&plain_words(text)).map_err(|e| e.to_string())?;
         if v.iter().all(|x| *x == 0.0) {
             return Ok(Vec::new());
         }
-        Ok(sem.index.search(&v, k, None))
+        let mut found = sem.index.search(&v, (k * 4).max(SEMANTIC_POOL), None);
+        prefer_papers(&mut found);
+        found.truncate(k);
+        Ok(found)
     }
 
     fn run(&self, req: &SearchRequest) -> Result<SearchOutcome, String> {
@@ -327,14 +332,22 @@ impl Search {
                 .map_err(|e| e.to_string())?,
         };
         // Nearest neighbours first; short records yield to real papers.
-        let mut found = sem.index.search(&v, limit * 3 + 10, Some(&paper.id));
-        for n in &mut found {
-            n.score *= hybrid::length_prior(u64::from(n.words));
-        }
-        found.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut found = sem.index.search(&v, (limit * 4).max(SEMANTIC_POOL), Some(&paper.id));
+        prefer_papers(&mut found);
         found.truncate(limit);
         Ok(neighbour_hits(found))
     }
+}
+
+/// Candidates the semantic side re-scores with the short-document prior.
+const SEMANTIC_POOL: usize = 200;
+
+/// Applies the short-document prior and re-sorts.
+fn prefer_papers(found: &mut [Neighbour]) {
+    for n in found.iter_mut() {
+        n.score *= hybrid::length_prior(u64::from(n.words));
+    }
+    found.sort_by(|a, b| b.score.total_cmp(&a.score));
 }
 
 /// CPU-bound work off the async workers when the runtime allows it.

@@ -9,12 +9,12 @@ use paperboy_core::ArxivId;
 const FULL_WORDS: f32 = 60.0;
 
 /// A multiplier in (0, 1] for a paper with `words` words of abstract: one
-/// line of text gets about half the weight of a real abstract. Records that
+/// line of text gets about a quarter of the weight of a real abstract. Records that
 /// short are package blurbs, errata and notices far more often than papers,
 /// and both BM25 and mean-pooled embeddings flatter them (every word of a
 /// short text is on topic).
 pub fn length_prior(words: u64) -> f32 {
-    ((words as f32 + 5.0) / FULL_WORDS).min(1.0).sqrt()
+    ((words as f32 + 5.0) / FULL_WORDS).min(1.0)
 }
 
 /// How the lists are combined.
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn short_records_yield_to_abstracts() {
-        assert!(length_prior(8) < 0.6);
+        assert!(length_prior(8) < 0.3);
         assert_eq!(length_prior(200), 1.0);
         let mut k = ranked(&["2401.00001", "2401.00002"], 150);
         k.words[0] = Some(8);

@@ -127,7 +127,7 @@ fn schema() -> (Schema, Fields) {
 }
 
 /// How many BM25 candidates the short-document prior re-scores.
-const PRIOR_POOL: usize = 300;
+const PRIOR_POOL: usize = 1000;
 
 /// Writer memory: tantivy splits it among its indexing threads.
 const WRITER_HEAP: usize = 256 * 1024 * 1024;
