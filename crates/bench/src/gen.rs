@@ -160,7 +160,7 @@ impl Generator {
         format!("{first}|{last}")
     }
 
-    fn sentence_text(&mut self, words: usize) -> String {
+    pub fn sentence_text(&mut self, words: usize) -> String {
         let w = self.model.words(&mut self.rng, words);
         let mut s = w.join(" ");
         if let Some(first) = s.get_mut(0..1) {

@@ -5,6 +5,7 @@
 mod distract;
 mod gen;
 mod oai;
+mod semantic;
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -46,6 +47,37 @@ enum Command {
         vocab: PathBuf,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Hybrid, semantic and related-paper latency over a data directory's
+    /// indexes (after `paperboy reindex`/`embed` with the static model).
+    SemanticLatency {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// The static model the vectors were made with.
+        #[arg(long, value_name = "DIR")]
+        model: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_name = "FILE")]
+        vocab: PathBuf,
+    },
+    /// Embedding throughput on generated abstracts.
+    EmbedThroughput {
+        #[arg(long, value_name = "DIR")]
+        model: PathBuf,
+        /// `static` or `transformer`.
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value_t = 320)]
+        n: usize,
+        #[arg(long, default_value_t = 200)]
+        words: usize,
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+        #[arg(long, value_name = "FILE")]
+        vocab: PathBuf,
     },
     /// Keyword search latency over generated queries against an index directory.
     SearchLatency {
@@ -96,6 +128,14 @@ fn main() -> anyhow::Result<()> {
             let mut g = gen::Generator::new(gen::WordModel::learn(&text), seed, n);
             let xml = oai::list_records_response(&mut g, n);
             oai::time_parse(&xml, n, runs)
+        }
+        Command::SemanticLatency { data_dir, model, queries, seed, vocab } => {
+            let text = std::fs::read_to_string(&vocab).with_context(|| format!("reading {}", vocab.display()))?;
+            semantic::latency(&data_dir, &model, queries, seed, &text)
+        }
+        Command::EmbedThroughput { model, kind, n, words, batch, vocab } => {
+            let text = std::fs::read_to_string(&vocab).with_context(|| format!("reading {}", vocab.display()))?;
+            semantic::throughput(&model, &kind, n, words, batch, &text)
         }
         Command::Distractors { n, seed, vocab, out } => {
             let text = std::fs::read_to_string(&vocab)

@@ -1,8 +1,11 @@
-//! Search: a tantivy keyword index derived from the store and kept in step
-//! with it by following the store's change sequence. Never touches SQL.
+//! Search: a tantivy keyword index and a vector index derived from the
+//! store and kept in step with it by following its change sequence; the
+//! engine that answers keyword, semantic and hybrid queries over them.
+//! Never touches SQL.
 
 mod keyword;
 mod embed_sync;
+pub mod engine;
 pub mod hybrid;
 mod sync;
 pub mod vector;

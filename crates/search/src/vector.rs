@@ -231,6 +231,19 @@ impl VectorIndex {
         inner.rows.by_id.get(id).map(|&r| inner.rows.hashes[r as usize])
     }
 
+    /// The paper at `row` of the log if its vector is current (benchmarks
+    /// sample papers this way).
+    pub fn id_at(&self, row: usize) -> Option<ArxivId> {
+        let inner = self.read();
+        let live = *inner.rows.live.get(row)?;
+        live.then(|| inner.rows.ids[row].clone())
+    }
+
+    /// Rows in the log, current or superseded.
+    pub fn rows(&self) -> usize {
+        self.read().rows.ids.len()
+    }
+
     /// Words in the abstract of `id`, as recorded with its vector.
     pub fn words_of(&self, id: &ArxivId) -> Option<u64> {
         let inner = self.read();

@@ -1,0 +1,118 @@
+//! Benchmarks of search by meaning: hybrid and related-paper latency over
+//! a data directory's indexes, and embedding throughput of both embedders.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use paperboy_embed::{Embedder, StaticModel, Transformer};
+use paperboy_search::engine::{Engine, Mode, Semantic};
+use paperboy_search::{KeywordIndex, VectorIndex};
+use rand::{Rng, SeedableRng};
+
+use crate::gen;
+
+fn percentiles(label: &str, mut times: Vec<f64>, started: Instant) {
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    println!(
+        "{label}: {} runs in {:.1}s: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        times.len(),
+        started.elapsed().as_secs_f64(),
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        times[times.len() - 1]
+    );
+}
+
+/// Loads `<data_dir>/index/keyword` and the vector index of the static
+/// model in `model`, then times hybrid queries and related lookups.
+pub fn latency(data_dir: &Path, model: &Path, n: usize, seed: u64, vocab: &str) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let keyword = Arc::new(
+        KeywordIndex::open(&data_dir.join("index").join("keyword"), false).map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let name = model.file_name().and_then(|n| n.to_str()).unwrap_or("static").to_string();
+    let embedder: Arc<dyn Embedder> = Arc::new(StaticModel::load(model)?.with_name(name.clone()));
+    let vectors = Arc::new(VectorIndex::open(
+        &data_dir.join("index").join("vectors").join(&name),
+        &name,
+        embedder.dim(),
+        false,
+    )?);
+    println!(
+        "loaded {} keyword docs and {} vectors in {:.1}s",
+        keyword.num_docs(),
+        vectors.len(),
+        t.elapsed().as_secs_f64()
+    );
+    anyhow::ensure!(!vectors.is_empty(), "no vectors: run `paperboy embed` first");
+    let engine = Engine::new(
+        keyword,
+        Some(Semantic {
+            embedder,
+            index: vectors.clone(),
+        }),
+    );
+    let words: Vec<String> = gen::WordModel::learn(vocab)
+        .vocabulary()
+        .into_iter()
+        .filter(|w| w.len() > 3)
+        .collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    for mode in [Mode::Hybrid, Mode::Semantic] {
+        let mut times = Vec::with_capacity(n);
+        let started = Instant::now();
+        for _ in 0..n {
+            let k = rng.gen_range(2..=8);
+            let q: Vec<&str> = (0..k).map(|_| words[rng.gen_range(0..words.len())].as_str()).collect();
+            let t = Instant::now();
+            engine
+                .search(&q.join(" "), mode, 20, 0)
+                .map_err(anyhow::Error::msg)?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        percentiles(&format!("{mode:?} search (20 hits, highlighted)"), times, started);
+    }
+    let mut times = Vec::with_capacity(n);
+    let started = Instant::now();
+    let rows = vectors.rows();
+    for _ in 0..n {
+        let Some(id) = vectors.id_at(rng.gen_range(0..rows)) else {
+            continue;
+        };
+        let t = Instant::now();
+        engine.related_by_id(&id, 10).context("a sampled paper has no vector")?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    percentiles("related papers (10)", times, started);
+    Ok(())
+}
+
+/// Embeds generated abstracts of about `words` words in batches of `batch`.
+pub fn throughput(model: &Path, kind: &str, n: usize, words: usize, batch: usize, vocab: &str) -> anyhow::Result<()> {
+    let embedder: Box<dyn Embedder> = match kind {
+        "static" => Box::new(StaticModel::load(model).with_context(|| model.display().to_string())?),
+        "transformer" => Box::new(Transformer::load(model)?.with_batch(batch)),
+        other => anyhow::bail!("kind `{other}`: static or transformer"),
+    };
+    let mut g = gen::Generator::new(gen::WordModel::learn(vocab), 7, n);
+    let texts: Vec<String> = (0..n).map(|_| g.sentence_text(words)).collect();
+    // One warm-up batch.
+    let warm: Vec<&str> = texts.iter().take(batch).map(String::as_str).collect();
+    embedder.embed(&warm)?;
+    let started = Instant::now();
+    for chunk in texts.chunks(batch.max(1)) {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        embedder.embed(&refs)?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{kind} embeddings: {n} texts of {words} words in batches of {batch}: {:.1}s, {:.1} texts/s",
+        secs,
+        n as f64 / secs
+    );
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! The search engine: keyword, semantic and hybrid modes over the keyword
+//! index and (when a model is configured) the vector index, and related
+//! papers. Independent of the web layer; the binary adapts it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use paperboy_core::{ArxivId, Paper};
+use paperboy_embed::Embedder;
+
+use crate::hybrid::{self, Fusion, Ranked};
+use crate::{Hit, KeywordIndex, Neighbour, SearchQuery, VectorIndex};
+
+/// The semantic half of search: an embedder and the vectors it made.
+#[derive(Clone)]
+pub struct Semantic {
+    pub embedder: Arc<dyn Embedder>,
+    pub index: Arc<VectorIndex>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Keyword,
+    Semantic,
+    Hybrid,
+}
+
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub hits: Vec<Hit>,
+    pub total: usize,
+    /// The mode that answered (keyword when semantic was not possible).
+    pub mode: Mode,
+    pub note: Option<String>,
+}
+
+pub const NO_MODEL_NOTE: &str = "semantic search is not available on this instance (no embedding model); showing keyword results";
+
+/// Candidates each side brings to the fusion.
+const FUSION_DEPTH: usize = 100;
+/// Candidates the semantic side re-scores with the short-document prior.
+const SEMANTIC_POOL: usize = 200;
+
+pub struct Engine {
+    pub keyword: Arc<KeywordIndex>,
+    pub semantic: Option<Semantic>,
+    pub fusion: Fusion,
+}
+
+/// Field prefixes ask for words in a field: a question for the keyword
+/// index alone.
+fn has_field_syntax(q: &str) -> bool {
+    q.split_whitespace().any(|w| {
+        let w = w.trim_start_matches(['+', '-', '(']);
+        ["ti:", "au:", "abs:", "cat:"].iter().any(|p| w.starts_with(p))
+    })
+}
+
+/// The query with search syntax taken out, for the embedder.
+fn plain_words(q: &str) -> String {
+    q.chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' || c == '\'' { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "AND" | "OR" | "NOT"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Applies the short-document prior and re-sorts.
+fn prefer_papers(found: &mut [Neighbour]) {
+    for n in found.iter_mut() {
+        n.score *= hybrid::length_prior(u64::from(n.words));
+    }
+    found.sort_by(|a, b| b.score.total_cmp(&a.score));
+}
+
+fn neighbour_hit(n: Neighbour) -> Hit {
+    Hit {
+        arxiv_id: n.arxiv_id,
+        score: n.score,
+        highlighted_title: None,
+        highlighted_summary: None,
+    }
+}
+
+impl Engine {
+    pub fn new(keyword: Arc<KeywordIndex>, semantic: Option<Semantic>) -> Self {
+        Engine {
+            keyword,
+            semantic,
+            fusion: Fusion::default(),
+        }
+    }
+
+    fn keyword_hits(&self, text: &str, limit: usize, offset: usize, highlight: bool) -> Result<(Vec<Hit>, usize), String> {
+        let q = SearchQuery {
+            text: text.to_string(),
+            limit,
+            offset,
+            highlight,
+            ..Default::default()
+        };
+        self.keyword.search(&q).map_err(|e| e.to_string())
+    }
+
+    /// Highlights for a page of papers chosen by fusion: those matching the
+    /// query's words get their matches marked.
+    fn highlights(&self, text: &str, ids: &[ArxivId]) -> HashMap<ArxivId, Hit> {
+        if ids.is_empty() {
+            return HashMap::new();
+        }
+        let q = SearchQuery {
+            text: text.to_string(),
+            limit: ids.len(),
+            highlight: true,
+            only_ids: Some(ids.to_vec()),
+            ..Default::default()
+        };
+        match self.keyword.search(&q) {
+            Ok((found, _)) => found.into_iter().map(|h| (h.arxiv_id.clone(), h)).collect(),
+            Err(_) => HashMap::new(),
+        }
+    }
+
+    /// Nearest papers to the query, re-scored by the short-document prior
+    /// over a deeper pool than asked for.
+    fn semantic_hits(&self, sem: &Semantic, text: &str, k: usize) -> Result<Vec<Neighbour>, String> {
+        let v = sem.embedder.embed_one(&plain_words(text)).map_err(|e| e.to_string())?;
+        if v.iter().all(|x| *x == 0.0) {
+            return Ok(Vec::new());
+        }
+        let mut found = sem.index.search(&v, (k * 4).max(SEMANTIC_POOL), None);
+        prefer_papers(&mut found);
+        found.truncate(k);
+        Ok(found)
+    }
+
+    /// Searches in `mode`; falls back to keywords (saying why in `note`)
+    /// when there is no model or the query uses field prefixes.
+    pub fn search(&self, query: &str, mode: Mode, limit: usize, offset: usize) -> Result<Found, String> {
+        let want = offset + limit;
+        let answered = match (&self.semantic, mode) {
+            (_, Mode::Keyword) | (None, _) => Mode::Keyword,
+            (Some(_), _) if has_field_syntax(query) => Mode::Keyword,
+            (Some(_), m) => m,
+        };
+        let note = match (&self.semantic, mode) {
+            (None, Mode::Semantic | Mode::Hybrid) => Some(NO_MODEL_NOTE.to_string()),
+            (Some(_), Mode::Semantic | Mode::Hybrid) if answered == Mode::Keyword => {
+                Some("field prefixes (ti:, au:, abs:, cat:) search by keyword only".to_string())
+            }
+            _ => None,
+        };
+        match (answered, &self.semantic) {
+            (Mode::Semantic, Some(sem)) => {
+                let found = self.semantic_hits(sem, query, want)?;
+                let total = found.len();
+                let hits = found.into_iter().skip(offset).take(limit).map(neighbour_hit).collect();
+                Ok(Found { hits, total, mode: answered, note })
+            }
+            (Mode::Hybrid, Some(sem)) => {
+                let depth = FUSION_DEPTH.max(want * 2);
+                let (kw, kw_total) = self.keyword_hits(query, depth, 0, false)?;
+                let sem_found = self.semantic_hits(sem, query, depth)?;
+                let keyword = Ranked {
+                    ids: kw.iter().map(|h| h.arxiv_id.clone()).collect(),
+                    scores: kw.iter().map(|h| h.score).collect(),
+                    words: kw.iter().map(|h| sem.index.words_of(&h.arxiv_id)).collect(),
+                };
+                let semantic = Ranked {
+                    ids: sem_found.iter().map(|n| n.arxiv_id.clone()).collect(),
+                    scores: sem_found.iter().map(|n| n.score).collect(),
+                    words: sem_found.iter().map(|n| Some(u64::from(n.words))).collect(),
+                };
+                let fused = hybrid::fuse(&keyword, &semantic, self.fusion);
+                let total = kw_total.max(fused.len());
+                let page: Vec<(ArxivId, f32)> = fused.into_iter().skip(offset).take(limit).collect();
+                let ids: Vec<ArxivId> = page.iter().map(|(id, _)| id.clone()).collect();
+                let mut marked = self.highlights(query, &ids);
+                let hits = page
+                    .into_iter()
+                    .map(|(id, score)| {
+                        let h = marked.remove(&id);
+                        Hit {
+                            arxiv_id: id,
+                            score,
+                            highlighted_title: h.as_ref().and_then(|h| h.highlighted_title.clone()),
+                            highlighted_summary: h.and_then(|h| h.highlighted_summary),
+                        }
+                    })
+                    .collect();
+                Ok(Found { hits, total, mode: answered, note })
+            }
+            _ => {
+                let (hits, total) = self.keyword_hits(query, limit, offset, true)?;
+                Ok(Found { hits, total, mode: Mode::Keyword, note })
+            }
+        }
+    }
+
+    /// Papers nearest to `paper` (never itself): by vector when a model is
+    /// configured, by distinctive shared words otherwise.
+    pub fn related(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, String> {
+        let Some(sem) = &self.semantic else {
+            return self.keyword.more_like(paper, limit).map_err(|e| e.to_string());
+        };
+        let v = match sem.index.vector_of(&paper.id) {
+            Some(v) => v,
+            None => sem
+                .embedder
+                .embed_one(&paperboy_embed::paper_text(&paper.title, &paper.abstract_text))
+                .map_err(|e| e.to_string())?,
+        };
+        Ok(Self::nearest(sem, &v, &paper.id, limit))
+    }
+
+    /// Related papers of a paper the vector index holds (`None` if not).
+    pub fn related_by_id(&self, id: &ArxivId, limit: usize) -> Option<Vec<Hit>> {
+        let sem = self.semantic.as_ref()?;
+        let v = sem.index.vector_of(id)?;
+        Some(Self::nearest(sem, &v, id, limit))
+    }
+
+    fn nearest(sem: &Semantic, v: &[f32], id: &ArxivId, limit: usize) -> Vec<Hit> {
+        // Nearest neighbours first; short records yield to real papers.
+        let mut found = sem.index.search(v, (limit * 4).max(SEMANTIC_POOL), Some(id));
+        prefer_papers(&mut found);
+        found.truncate(limit);
+        found.into_iter().map(neighbour_hit).collect()
+    }
+}
