@@ -83,6 +83,10 @@ pub async fn embed_missing(store: &dyn Store, sem: &Semantic, quiet_below: u64) 
     }
     let latest = store.changes_since(sem.index.synced_seq(), 1).await?;
     if latest.is_empty() {
+        if sem.index.needs_rebuild() {
+            let ix = sem.index.clone();
+            tokio::task::spawn_blocking(move || ix.build_cells()).await??;
+        }
         return Ok(0);
     }
     let total = store.count_papers().await?;

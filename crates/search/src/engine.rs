@@ -37,9 +37,9 @@ pub struct Found {
 pub const NO_MODEL_NOTE: &str = "semantic search is not available on this instance (no embedding model); showing keyword results";
 
 /// Candidates each side brings to the fusion.
-const FUSION_DEPTH: usize = 100;
+const FUSION_DEPTH: usize = 60;
 /// Candidates each side brings to a related-papers list.
-const RELATED_DEPTH: usize = 40;
+const RELATED_DEPTH: usize = 30;
 /// Candidates the semantic side re-scores with the short-document prior.
 const SEMANTIC_POOL: usize = 200;
 

@@ -126,8 +126,11 @@ fn schema() -> (Schema, Fields) {
     )
 }
 
-/// How many BM25 candidates the short-document prior re-scores.
-const PRIOR_POOL: usize = 1000;
+/// Distinctive terms a more-like-this query ORs together.
+const MORE_LIKE_TERMS: usize = 8;
+
+/// The most BM25 candidates the short-document prior re-scores.
+const MAX_POOL: usize = 10_240;
 
 /// Writer memory: tantivy splits it among its indexing threads.
 const WRITER_HEAP: usize = 256 * 1024 * 1024;
@@ -160,7 +163,13 @@ impl KeywordIndex {
             }
             Err(e) => return Err(open_err(e.to_string())),
         };
+        let mut index = index;
         index.tokenizers().register(ANALYZER, analyzer());
+        // Segments are searched in parallel: a query's latency divides by
+        // the cores rather than waiting on each segment in turn.
+        index
+            .set_default_multithread_executor()
+            .map_err(|e| open_err(e.to_string()))?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
@@ -319,29 +328,42 @@ impl KeywordIndex {
         //
         // Scores then pass through the short-document prior: BM25 favours
         // short texts, and a one-line record that repeats the query's words
-        // must not bury a paper's abstract. The best `PRIOR_POOL` by BM25
-        // are re-scored and the page cut from them.
+        // must not bury a paper's abstract. The prior never raises a score,
+        // so once the page's last re-scored hit beats the lowest BM25 score
+        // fetched, nothing further down can overtake it; until then the
+        // pool of BM25 candidates grows.
         let want = q.offset + limit;
-        let pool = want.max(PRIOR_POOL);
-        let top_docs = TopDocs::with_limit(pool).order_by_score();
-        let (mut top, total) = if q.count_total {
-            searcher.search(&query, &(top_docs, Count)).map_err(ix)?
-        } else {
-            let top = searcher.search(&query, &top_docs).map_err(ix)?;
-            let n = if top.len() == pool { pool + 1 } else { top.len() };
-            (top, n)
-        };
-        for (score, addr) in top.iter_mut() {
-            let words = searcher
+        let mut pool = (want * 2).max(40);
+        let words_of = |addr: &tantivy::DocAddress| {
+            searcher
                 .segment_reader(addr.segment_ord)
                 .fast_fields()
                 .u64("words")
                 .ok()
                 .and_then(|c| c.first(addr.doc_id))
-                .unwrap_or(0);
-            *score *= crate::hybrid::length_prior(words);
-        }
-        top.sort_by(|a, b| b.0.total_cmp(&a.0));
+                .unwrap_or(0)
+        };
+        let (top, total) = loop {
+            let top_docs = TopDocs::with_limit(pool).order_by_score();
+            let (mut top, counted) = if q.count_total {
+                let (t, c) = searcher.search(&query, &(top_docs, Count)).map_err(ix)?;
+                (t, Some(c))
+            } else {
+                (searcher.search(&query, &top_docs).map_err(ix)?, None)
+            };
+            let full = top.len() == pool;
+            let lowest = top.last().map_or(0.0, |t| t.0);
+            for (score, addr) in top.iter_mut() {
+                *score *= crate::hybrid::length_prior(words_of(addr));
+            }
+            top.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let settled = top.get(want.saturating_sub(1)).is_some_and(|t| t.0 >= lowest);
+            if !full || settled || pool >= MAX_POOL {
+                let total = counted.unwrap_or(if full { top.len() + 1 } else { top.len() });
+                break (top, total);
+            }
+            pool *= 4;
+        };
         let top: Vec<_> = top.into_iter().skip(q.offset).take(limit).collect();
         let (mut title_snip, mut abs_snip) = (None, None);
         if q.highlight {
@@ -445,7 +467,7 @@ impl KeywordIndex {
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         let clauses: Vec<(Occur, Box<dyn Query>)> = scored
             .into_iter()
-            .take(12)
+            .take(MORE_LIKE_TERMS)
             .flat_map(|(_, a, t)| {
                 [
                     (
