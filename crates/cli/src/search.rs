@@ -199,6 +199,11 @@ impl PaperSearch for Search {
             .map_err(|e| e.to_string())?
             .paper;
         let found = hits(blocking(|| self.engine.related(&paper, limit))?);
+        // Nothing found usually means the indexes are still catching up:
+        // ask again next time rather than remembering it.
+        if found.is_empty() {
+            return Ok(found);
+        }
         if let Ok(mut cache) = self.related_cache.lock() {
             if cache.len() >= RELATED_CACHE_MAX {
                 cache.clear();

@@ -95,13 +95,41 @@ async fn related_papers_and_live_semantic_sync_through_the_server() {
     let model = static_model_dir();
     let s = Server::start_with(with_model(&env, &model), &[]).await;
 
-    let rows: Value = reqwest::get(s.url("/api/papers/2203.05482/related?limit=8"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let related = ids(&rows);
+    // The server indexes and embeds the store in the background after it
+    // starts: wait until both indexes answer.
+    let started = Instant::now();
+    loop {
+        let semantic: Value = reqwest::get(s.url("/api/papers/search?q=model+soups&mode=semantic&limit=100"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let keyword: Value = reqwest::get(s.url("/api/papers/search?q=fine-tuning&mode=keyword&limit=1"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ids(&semantic).len() == 68 && !ids(&keyword).is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the indexes never caught up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let related = loop {
+        let rows: Value = reqwest::get(s.url("/api/papers/2203.05482/related?limit=8"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let related = ids(&rows);
+        if related.len() == 8 || started.elapsed() > Duration::from_secs(30) {
+            break related;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert_eq!(related.len(), 8);
     assert!(!related.contains(&"2203.05482".to_string()), "a paper is not related to itself");
     // Weight averaging, weight-space ensembles, robust fine-tuning.

@@ -39,7 +39,7 @@ pub const NO_MODEL_NOTE: &str = "semantic search is not available on this instan
 /// Candidates each side brings to the fusion.
 const FUSION_DEPTH: usize = 60;
 /// Candidates each side brings to a related-papers list.
-const RELATED_DEPTH: usize = 30;
+const RELATED_DEPTH: usize = 40;
 /// Candidates the semantic side re-scores with the short-document prior.
 const SEMANTIC_POOL: usize = 200;
 

@@ -127,7 +127,7 @@ fn schema() -> (Schema, Fields) {
 }
 
 /// Distinctive terms a more-like-this query ORs together.
-const MORE_LIKE_TERMS: usize = 8;
+const MORE_LIKE_TERMS: usize = 12;
 
 /// The most BM25 candidates the short-document prior re-scores.
 const MAX_POOL: usize = 10_240;
