@@ -76,17 +76,33 @@ pub fn open_semantic(config: &Config) -> anyhow::Result<Option<Semantic>> {
 }
 
 /// Embeds what the vector index lacks, with a progress bar when there is
-/// much to do; returns the number of changes applied.
+/// much to do, then rebuilds the cells if due; returns the number of
+/// changes applied.
 pub async fn embed_missing(store: &dyn Store, sem: &Semantic, quiet_below: u64) -> anyhow::Result<u64> {
+    let n = embed_only(store, sem, quiet_below).await?;
+    build_cells(sem).await?;
+    Ok(n)
+}
+
+/// Rebuilds the vector cells when due, saying so when it takes a while.
+pub async fn build_cells(sem: &Semantic) -> anyhow::Result<Option<f64>> {
+    if !sem.index.is_writable() || !sem.index.needs_rebuild() {
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    paperboy_search::rebuild_cells_if_due(&sem.index)
+        .await
+        .context("building the vector index cells")?;
+    Ok(Some(started.elapsed().as_secs_f64()))
+}
+
+/// [`embed_missing`] without the cell rebuild.
+pub async fn embed_only(store: &dyn Store, sem: &Semantic, quiet_below: u64) -> anyhow::Result<u64> {
     if !sem.index.is_writable() {
         return Ok(0);
     }
     let latest = store.changes_since(sem.index.synced_seq(), 1).await?;
     if latest.is_empty() {
-        if sem.index.needs_rebuild() {
-            let ix = sem.index.clone();
-            tokio::task::spawn_blocking(move || ix.build_cells()).await??;
-        }
         return Ok(0);
     }
     let total = store.count_papers().await?;

@@ -13,7 +13,7 @@ use paperboy_store::Store;
 
 use crate::vector::{VectorEntry, VectorError, VectorIndex};
 
-const BATCH: u32 = 2_048;
+const BATCH: u32 = 8_192;
 
 /// What the embedded text of a paper hashes to.
 pub fn text_hash(text: &str) -> u64 {
@@ -87,13 +87,23 @@ pub async fn embed_catch_up(
         done += n;
         progress(done);
     }
-    if index.needs_rebuild() {
-        let ix = index.clone();
-        tokio::task::spawn_blocking(move || ix.build_cells())
-            .await
-            .map_err(|e| err(e.to_string()))??;
-    }
     Ok(done)
+}
+
+/// Rebuilds the vector index's cells when enough vectors arrived since the
+/// last build; returns whether it did.
+pub async fn rebuild_cells_if_due(index: &Arc<VectorIndex>) -> Result<bool, VectorError> {
+    if !index.needs_rebuild() {
+        return Ok(false);
+    }
+    let ix = index.clone();
+    tokio::task::spawn_blocking(move || ix.build_cells())
+        .await
+        .map_err(|e| VectorError::Io {
+            path: "cells".into(),
+            reason: e.to_string(),
+        })??;
+    Ok(true)
 }
 
 /// Follows the store forever, polling every `every`.
@@ -108,6 +118,9 @@ pub async fn embed_follow(
             Ok(0) => {}
             Ok(n) => tracing::debug!(changes = n, "vector index caught up"),
             Err(e) => tracing::warn!(error = %e, "vector index sync failed"),
+        }
+        if let Err(e) = rebuild_cells_if_due(&index).await {
+            tracing::warn!(error = %e, "rebuilding the vector cells failed");
         }
         tokio::time::sleep(every).await;
     }

@@ -11,6 +11,8 @@ mod sync;
 pub mod vector;
 
 pub use keyword::{Hit, KeywordIndex, SearchError, SearchQuery};
-pub use embed_sync::{abstract_words, embed_catch_up, embed_follow, text_hash, vector_refresh};
+pub use embed_sync::{
+    abstract_words, embed_catch_up, embed_follow, rebuild_cells_if_due, text_hash, vector_refresh,
+};
 pub use sync::{catch_up, follow};
 pub use vector::{Neighbour, VectorEntry, VectorError, VectorIndex};

@@ -85,16 +85,18 @@ pub async fn embed(config: Config) -> anyhow::Result<()> {
     );
     let before = sem.index.len();
     let started = std::time::Instant::now();
-    let n = crate::search::embed_missing(&*store, &sem, 0).await?;
+    let n = crate::search::embed_only(&*store, &sem, 0).await?;
     let secs = started.elapsed().as_secs_f64();
+    let cells = crate::search::build_cells(&sem).await?;
     let added = sem.index.len().saturating_sub(before);
     println!(
-        "embedded {} changes ({} new vectors) with {} in {:.1}s ({:.0} papers/s); the index holds {} vectors",
+        "embedded {} changes ({} new vectors) with {} in {:.1}s ({:.0} papers/s){}; the index holds {} vectors",
         n,
         added,
         sem.embedder.name(),
         secs,
         n as f64 / secs.max(1e-3),
+        cells.map(|c| format!(", cells rebuilt in {c:.1}s")).unwrap_or_default(),
         sem.index.len()
     );
     Ok(())
@@ -137,16 +139,16 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
         );
         sem.index.reset()?;
         let started = std::time::Instant::now();
-        let n = crate::search::embed_missing(&*store, &sem, 0).await?;
-        let ix = sem.index.clone();
-        tokio::task::spawn_blocking(move || ix.build_cells()).await??;
+        let n = crate::search::embed_only(&*store, &sem, 0).await?;
         let secs = started.elapsed().as_secs_f64();
+        let cells = crate::search::build_cells(&sem).await?;
         println!(
-            "re-embedded {} papers with {} in {:.1}s ({:.0} papers/s)",
+            "re-embedded {} papers with {} in {:.1}s ({:.0} papers/s){}",
             sem.index.len(),
             sem.embedder.name(),
             secs,
-            n as f64 / secs.max(1e-3)
+            n as f64 / secs.max(1e-3),
+            cells.map(|c| format!(", cells built in {c:.1}s")).unwrap_or_default()
         );
     } else {
         println!("no embedding model configured: keyword index only");
