@@ -91,6 +91,20 @@ pub fn latency(data_dir: &Path, model: &Path, n: usize, seed: u64, vocab: &str) 
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     percentiles("related papers (10)", times, started);
+
+    // Recall of the cells against an exact scan, on papers' own vectors.
+    let (mut found, mut asked) = (0usize, 0usize);
+    for _ in 0..100 {
+        let Some(id) = vectors.id_at(rng.gen_range(0..rows)) else {
+            continue;
+        };
+        let Some(v) = vectors.vector_of(&id) else { continue };
+        let exact: Vec<_> = vectors.search_exact(&v, 10, Some(&id)).into_iter().map(|n| n.arxiv_id).collect();
+        let approx: Vec<_> = vectors.search(&v, 10, Some(&id)).into_iter().map(|n| n.arxiv_id).collect();
+        found += exact.iter().filter(|e| approx.contains(e)).count();
+        asked += exact.len();
+    }
+    println!("cells recall@10 against the exact scan: {:.3} ({asked} neighbours of 100 papers)", found as f64 / asked.max(1) as f64);
     Ok(())
 }
 

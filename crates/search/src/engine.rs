@@ -163,8 +163,13 @@ impl Engine {
             }
             (Mode::Hybrid, Some(sem)) => {
                 let depth = FUSION_DEPTH.max(want * 2);
-                let (kw, kw_total) = self.keyword_hits(query, depth, 0, false)?;
-                let sem_found = self.semantic_hits(sem, query, depth)?;
+                // The two halves are independent: run them side by side.
+                let (kw, sem_found) = rayon::join(
+                    || self.keyword_hits(query, depth, 0, false),
+                    || self.semantic_hits(sem, query, depth),
+                );
+                let (kw, kw_total) = kw?;
+                let sem_found = sem_found?;
                 let keyword = Ranked {
                     ids: kw.iter().map(|h| h.arxiv_id.clone()).collect(),
                     scores: kw.iter().map(|h| h.score).collect(),

@@ -128,6 +128,10 @@ fn schema() -> (Schema, Fields) {
 
 /// Distinctive terms a more-like-this query ORs together.
 const MORE_LIKE_TERMS: usize = 12;
+/// More-like-this leaves out terms found in more than this share of the
+/// papers (but never those in fewer than the floor's count of papers).
+const MORE_LIKE_MAX_SHARE: f32 = 0.05;
+const MORE_LIKE_MAX_DF_FLOOR: f32 = 1000.0;
 
 /// The most BM25 candidates the short-document prior re-scores.
 const MAX_POOL: usize = 10_240;
@@ -446,6 +450,7 @@ impl KeywordIndex {
         let f = self.fields;
         let searcher = self.reader.searcher();
         let total = searcher.num_docs().max(1) as f32;
+        let max_df = (total * MORE_LIKE_MAX_SHARE).max(MORE_LIKE_MAX_DF_FLOOR);
         let mut tf: std::collections::HashMap<String, f32> = std::collections::HashMap::new();
         let mut analyzer = analyzer();
         for (text, weight) in [(title, 2.0f32), (abstract_text, 1.0)] {
@@ -460,6 +465,11 @@ impl KeywordIndex {
             let df = searcher.doc_freq(&t_abs).map_err(ix)? as f32;
             if df < 2.0 {
                 continue; // only this paper has it: no neighbour shares it
+            }
+            if df > max_df {
+                // In a large share of the collection: says little about a
+                // paper and walks a long posting list.
+                continue;
             }
             let idf = (total / df).ln();
             scored.push((count * idf, t_abs, Term::from_field_text(f.title, &word)));

@@ -30,6 +30,10 @@ use rayon::prelude::*;
 
 const MAGIC: &[u8; 8] = b"PBVEC01\n";
 const IVF_MAGIC: &[u8; 8] = b"PBIVF01\n";
+/// A query scans about this many average cells' worth of vectors…
+const PROBE_BUDGET_CELLS: usize = 24;
+/// …but never fewer cells than this.
+const MIN_PROBE: usize = 4;
 /// Up to this many vectors, every query scans them all.
 pub const EXACT_LIMIT: usize = 20_000;
 
@@ -78,13 +82,26 @@ pub struct Neighbour {
     pub words: u16,
 }
 
+/// The cells as stored in `ivf.bin`: lists of log rows (the order of
+/// upserts in the log).
 struct Ivf {
     nlist: usize,
     /// `nlist × dim`, f32.
     centroids: Vec<f32>,
     lists: Vec<Vec<u32>>,
-    /// Rows `[0, covered)` are in the lists.
+    /// Log rows below this are in the lists or superseded.
     covered: usize,
+}
+
+/// The cells in memory: each cell's vectors are stored side by side, so a
+/// query reads a few contiguous runs rather than scattered rows.
+struct Cells {
+    nlist: usize,
+    centroids: Vec<f32>,
+    /// Row range of each cell.
+    ranges: Vec<(u32, u32)>,
+    /// Rows from here on arrived after the cells were built.
+    tail: usize,
 }
 
 #[derive(Default)]
@@ -95,6 +112,10 @@ struct Rows {
     scales: Vec<f32>,
     codes: Vec<i8>,
     live: Vec<bool>,
+    /// Each row's place among the log's upserts.
+    log_row: Vec<u32>,
+    /// Upserts read from or written to the log so far.
+    appended: u32,
     by_id: HashMap<ArxivId, u32>,
     synced_seq: i64,
     /// How much of the log has been read, and which file it was (a
@@ -105,7 +126,7 @@ struct Rows {
 
 struct Inner {
     rows: Rows,
-    ivf: Option<Ivf>,
+    cells: Option<Cells>,
     ivf_mtime: Option<SystemTime>,
 }
 
@@ -182,12 +203,16 @@ impl VectorIndex {
             }
             None => None,
         };
-        let (ivf, ivf_mtime) = load_ivf(dir, dim, rows.ids.len());
+        let (rows, cells, ivf_mtime) = with_cells(dir, dim, rows);
         Ok(VectorIndex {
             dir: dir.to_path_buf(),
             model: model.to_string(),
             dim,
-            inner: RwLock::new(Inner { rows, ivf, ivf_mtime }),
+            inner: RwLock::new(Inner {
+                rows,
+                cells,
+                ivf_mtime,
+            }),
             writer,
         })
     }
@@ -342,7 +367,7 @@ impl VectorIndex {
             log_ino: ino,
             ..Default::default()
         };
-        inner.ivf = None;
+        inner.cells = None;
         inner.ivf_mtime = None;
         Ok(())
     }
@@ -363,18 +388,16 @@ impl VectorIndex {
             }
         }
         let mut inner = self.write();
-        if ino != inner.rows.log_ino || len < inner.rows.log_len {
-            // Replaced by a reindex: start over.
-            inner.rows = Rows::default();
-            inner.ivf_mtime = None;
-        }
-        if len > inner.rows.log_len {
-            read_log(&path, &self.model, self.dim, &mut inner.rows)?;
-        }
-        if ivf_mtime != inner.ivf_mtime {
-            let (ivf, m) = load_ivf(&self.dir, self.dim, inner.rows.ids.len());
-            inner.ivf = ivf;
+        if ino != inner.rows.log_ino || len < inner.rows.log_len || ivf_mtime != inner.ivf_mtime {
+            // Replaced by a reindex, or new cells: read it all again.
+            let mut rows = Rows::default();
+            read_log(&path, &self.model, self.dim, &mut rows)?;
+            let (rows, cells, m) = with_cells(&self.dir, self.dim, rows);
+            inner.rows = rows;
+            inner.cells = cells;
             inner.ivf_mtime = m;
+        } else if len > inner.rows.log_len {
+            read_log(&path, &self.model, self.dim, &mut inner.rows)?;
         }
         Ok(())
     }
@@ -384,8 +407,8 @@ impl VectorIndex {
     pub fn needs_rebuild(&self) -> bool {
         let inner = self.read();
         let n = inner.rows.ids.len();
-        let covered = inner.ivf.as_ref().map_or(0, |i| i.covered);
-        n > EXACT_LIMIT && n - covered > (covered / 4).max(EXACT_LIMIT)
+        let covered = inner.cells.as_ref().map_or(0, |c| c.tail);
+        n > EXACT_LIMIT && n.saturating_sub(covered) > (covered / 4).max(EXACT_LIMIT)
     }
 
     /// Builds the cell index over every vector held now and writes it.
@@ -425,6 +448,21 @@ impl VectorIndex {
             }
             (centroids, nlist, n, lists)
         };
+        // On disk the lists name log rows, which outlive this process's order.
+        let (disk_lists, covered_log) = {
+            let inner = self.read();
+            let rows = &inner.rows;
+            let disk: Vec<Vec<u32>> = lists
+                .iter()
+                .map(|l| l.iter().map(|&r| rows.log_row[r as usize]).collect())
+                .collect();
+            // Every log row up to the last one held at the snapshot.
+            let covered_log = rows.log_row[..covered]
+                .iter()
+                .max()
+                .map_or(0, |&m| m as usize + 1);
+            (disk, covered_log)
+        };
         let path = self.dir.join("ivf.bin");
         let tmp = self.dir.join("ivf.bin.partial");
         {
@@ -434,11 +472,11 @@ impl VectorIndex {
             out.extend_from_slice(IVF_MAGIC);
             out.extend_from_slice(&(self.dim as u32).to_le_bytes());
             out.extend_from_slice(&(nlist as u32).to_le_bytes());
-            out.extend_from_slice(&(covered as u64).to_le_bytes());
+            out.extend_from_slice(&(covered_log as u64).to_le_bytes());
             for c in &centroids {
                 out.extend_from_slice(&c.to_le_bytes());
             }
-            for l in &lists {
+            for l in &disk_lists {
                 out.extend_from_slice(&(l.len() as u32).to_le_bytes());
                 for r in l {
                     out.extend_from_slice(&r.to_le_bytes());
@@ -453,12 +491,12 @@ impl VectorIndex {
         std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
         let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut inner = self.write();
-        inner.ivf = Some(Ivf {
-            nlist,
-            centroids,
-            lists,
-            covered,
-        });
+        // Rows that arrived while the cells were computed form the tail.
+        let tail: Vec<u32> = (covered as u32..inner.rows.ids.len() as u32).collect();
+        let rows = std::mem::take(&mut inner.rows);
+        let (rows, cells) = rows.lay_out(self.dim, nlist, centroids, &lists, &tail);
+        inner.rows = rows;
+        inner.cells = Some(cells);
         inner.ivf_mtime = mtime;
         Ok(())
     }
@@ -466,6 +504,16 @@ impl VectorIndex {
     /// The `k` vectors with the largest inner product with `query` (a unit
     /// vector), best first, leaving out `exclude`.
     pub fn search(&self, query: &[f32], k: usize, exclude: Option<&ArxivId>) -> Vec<Neighbour> {
+        self.search_with(query, k, exclude, false)
+    }
+
+    /// [`VectorIndex::search`] scanning every vector (the cells' recall is
+    /// measured against it).
+    pub fn search_exact(&self, query: &[f32], k: usize, exclude: Option<&ArxivId>) -> Vec<Neighbour> {
+        self.search_with(query, k, exclude, true)
+    }
+
+    fn search_with(&self, query: &[f32], k: usize, exclude: Option<&ArxivId>, exact: bool) -> Vec<Neighbour> {
         if query.len() != self.dim || k == 0 {
             return Vec::new();
         }
@@ -482,23 +530,34 @@ impl VectorIndex {
             let d = dot_i8(&q, &rows.codes[r * self.dim..(r + 1) * self.dim]);
             heap.push(d as f32 * rows.scales[r], r as u32);
         };
-        match &inner.ivf {
-            Some(ivf) if n > EXACT_LIMIT => {
-                let nprobe = (ivf.nlist / 32).clamp(8, 64);
-                let mut cells: Vec<(f32, usize)> = ivf
+        match &inner.cells {
+            Some(cells) if n > EXACT_LIMIT && !exact => {
+                // Cells in order of closeness until a budget of vectors is
+                // scanned: dense regions (where papers cluster) hold bigger
+                // cells, and a fixed count of cells would cost more there.
+                let mut order: Vec<(f32, usize)> = cells
                     .centroids
                     .chunks_exact(self.dim)
                     .enumerate()
-                    .map(|(c, cen)| (crate::vector::dot_f32(query, cen), c))
+                    .map(|(c, cen)| (dot_f32(query, cen), c))
                     .collect();
-                let nth = nprobe.min(cells.len()) - 1;
-                cells.select_nth_unstable_by(nth, |a, b| b.0.total_cmp(&a.0));
-                for &(_, c) in &cells[..=nth] {
-                    for &r in &ivf.lists[c] {
-                        consider(r as usize);
+                let max_cells = (cells.nlist / 32).clamp(8, 64).min(order.len());
+                order.select_nth_unstable_by(max_cells - 1, |a, b| b.0.total_cmp(&a.0));
+                let nearest = &mut order[..max_cells];
+                nearest.sort_by(|a, b| b.0.total_cmp(&a.0));
+                let budget = PROBE_BUDGET_CELLS * cells.tail.max(1) / cells.nlist.max(1);
+                let mut scanned = 0usize;
+                for (i, &(_, c)) in nearest.iter().enumerate() {
+                    if i >= MIN_PROBE && scanned >= budget {
+                        break;
                     }
+                    let (a, b) = cells.ranges[c];
+                    for r in a as usize..b as usize {
+                        consider(r);
+                    }
+                    scanned += (b - a) as usize;
                 }
-                for r in ivf.covered.min(n)..n {
+                for r in cells.tail.min(n)..n {
                     consider(r);
                 }
             }
@@ -531,6 +590,62 @@ impl Rows {
         self.scales.push(scale);
         self.codes.extend_from_slice(codes);
         self.live.push(true);
+        self.log_row.push(self.appended);
+        self.appended += 1;
+    }
+
+    /// Reorders the rows cell by cell (`lists` holds current row numbers),
+    /// followed by `tail` rows; rows in neither (superseded) are dropped.
+    fn lay_out(self, dim: usize, nlist: usize, centroids: Vec<f32>, lists: &[Vec<u32>], tail: &[u32]) -> (Rows, Cells) {
+        let total = lists.iter().map(Vec::len).sum::<usize>() + tail.len();
+        let mut out = Rows {
+            ids: Vec::with_capacity(total),
+            hashes: Vec::with_capacity(total),
+            words: Vec::with_capacity(total),
+            scales: Vec::with_capacity(total),
+            codes: Vec::with_capacity(total * dim),
+            live: Vec::with_capacity(total),
+            log_row: Vec::with_capacity(total),
+            appended: self.appended,
+            by_id: HashMap::with_capacity(self.by_id.len()),
+            synced_seq: self.synced_seq,
+            log_len: self.log_len,
+            log_ino: self.log_ino,
+        };
+        let take = |r: usize, out: &mut Rows| {
+            let at = out.ids.len() as u32;
+            if self.live[r] {
+                out.by_id.insert(self.ids[r].clone(), at);
+            }
+            out.ids.push(self.ids[r].clone());
+            out.hashes.push(self.hashes[r]);
+            out.words.push(self.words[r]);
+            out.scales.push(self.scales[r]);
+            out.codes.extend_from_slice(&self.codes[r * dim..(r + 1) * dim]);
+            out.live.push(self.live[r]);
+            out.log_row.push(self.log_row[r]);
+        };
+        let mut ranges = Vec::with_capacity(lists.len());
+        for l in lists {
+            let start = out.ids.len() as u32;
+            for &r in l {
+                take(r as usize, &mut out);
+            }
+            ranges.push((start, out.ids.len() as u32));
+        }
+        let tail_start = out.ids.len();
+        for &r in tail {
+            take(r as usize, &mut out);
+        }
+        (
+            out,
+            Cells {
+                nlist,
+                centroids,
+                ranges,
+                tail: tail_start,
+            },
+        )
     }
 
     fn delete(&mut self, id: &ArxivId) {
@@ -666,17 +781,32 @@ fn apply_record(body: &[u8], dim: usize, rows: &mut Rows) -> bool {
     }
 }
 
-fn load_ivf(dir: &Path, dim: usize, rows: usize) -> (Option<Ivf>, Option<SystemTime>) {
+/// Reads `ivf.bin` beside a freshly read log and lays the rows out by cell.
+fn with_cells(dir: &Path, dim: usize, rows: Rows) -> (Rows, Option<Cells>, Option<SystemTime>) {
     let path = dir.join("ivf.bin");
     let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     let Ok(bytes) = std::fs::read(&path) else {
-        return (None, mtime);
+        return (rows, None, mtime);
     };
-    let parsed = parse_ivf(&bytes, dim, rows);
-    if parsed.is_none() {
+    let n = rows.ids.len();
+    let Some(ivf) = parse_ivf(&bytes, dim, rows.appended as usize) else {
         tracing::warn!(path = %path.display(), "ignoring an unreadable cell index; queries scan every vector until the next rebuild");
+        return (rows, None, mtime);
+    };
+    // Freshly read, row r is log row r: the lists name rows directly.
+    let mut seen = vec![false; n];
+    for l in &ivf.lists {
+        for &r in l {
+            if (r as usize) >= n || seen[r as usize] {
+                tracing::warn!(path = %path.display(), "ignoring an inconsistent cell index");
+                return (rows, None, mtime);
+            }
+            seen[r as usize] = true;
+        }
     }
-    (parsed, mtime)
+    let tail: Vec<u32> = (ivf.covered.min(n) as u32..n as u32).collect();
+    let (rows, cells) = rows.lay_out(dim, ivf.nlist, ivf.centroids, &ivf.lists, &tail);
+    (rows, Some(cells), mtime)
 }
 
 fn parse_ivf(bytes: &[u8], dim: usize, rows: usize) -> Option<Ivf> {
@@ -995,8 +1125,27 @@ mod tests {
         }
         let recall = found as f64 / 400.0;
         assert!(recall >= 0.9, "recall@10 of the cell index: {recall}");
-        // A reader in another process sees the same cells.
+        // Updates after the build: paper 5 gets a new vector, paper 7 goes.
+        let moved = unit(999_999, dim);
+        let update = VectorEntry {
+            arxiv_id: batch[5].arxiv_id.clone(),
+            content_hash: 1,
+            words: 10,
+            vector: moved.clone(),
+        };
+        ix.apply(&[update], &[batch[7].arxiv_id.clone()], 2).unwrap();
+        assert_eq!(ix.search(&moved, 1, None)[0].arxiv_id, batch[5].arxiv_id);
+        assert_eq!(ix.len(), n - 1);
+        // A reader in another process lays the same cells out from disk.
         let reader = VectorIndex::open(dir.path(), "m", dim, false).unwrap();
-        assert_eq!(reader.search(&queries[0], 1, None)[0].arxiv_id, exact[0][0]);
+        assert_eq!(reader.len(), n - 1);
+        assert_eq!(reader.hash_of(&batch[5].arxiv_id), Some(1));
+        assert_eq!(reader.search(&moved, 1, None)[0].arxiv_id, batch[5].arxiv_id);
+        for q in &queries {
+            let a: Vec<ArxivId> = reader.search(q, 10, None).into_iter().map(|h| h.arxiv_id).collect();
+            let b: Vec<ArxivId> = ix.search(q, 10, None).into_iter().map(|h| h.arxiv_id).collect();
+            assert_eq!(a, b);
+            assert!(!a.contains(&batch[7].arxiv_id));
+        }
     }
 }
