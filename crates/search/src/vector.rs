@@ -31,7 +31,7 @@ use rayon::prelude::*;
 const MAGIC: &[u8; 8] = b"PBVEC01\n";
 const IVF_MAGIC: &[u8; 8] = b"PBIVF01\n";
 /// A query scans about this many average cells' worth of vectors…
-const PROBE_BUDGET_CELLS: usize = 24;
+const PROBE_BUDGET_CELLS: usize = 128;
 /// …but never fewer cells than this.
 const MIN_PROBE: usize = 4;
 /// Up to this many vectors, every query scans them all.
@@ -541,7 +541,7 @@ impl VectorIndex {
                     .enumerate()
                     .map(|(c, cen)| (dot_f32(query, cen), c))
                     .collect();
-                let max_cells = (cells.nlist / 32).clamp(8, 64).min(order.len());
+                let max_cells = (cells.nlist / 12).clamp(8, 128).min(order.len());
                 order.select_nth_unstable_by(max_cells - 1, |a, b| b.0.total_cmp(&a.0));
                 let nearest = &mut order[..max_cells];
                 nearest.sort_by(|a, b| b.0.total_cmp(&a.0));
