@@ -9,27 +9,85 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 
 const KINDS: &[&str] = &[
-    "A library", "A toolkit", "A framework", "A Python package", "A command-line tool",
-    "Utilities", "A minimal implementation", "Scripts", "A plugin", "A benchmark harness",
-    "A wrapper", "Reference code", "A collection of notebooks", "An extension", "A server",
+    "A library",
+    "A toolkit",
+    "A framework",
+    "A Python package",
+    "A command-line tool",
+    "Utilities",
+    "A minimal implementation",
+    "Scripts",
+    "A plugin",
+    "A benchmark harness",
+    "A wrapper",
+    "Reference code",
+    "A collection of notebooks",
+    "An extension",
+    "A server",
 ];
 const VERBS: &[&str] = &[
-    "fine-tuning", "training", "evaluating", "serving", "merging", "distilling", "quantizing",
-    "pruning", "benchmarking", "deploying", "visualizing", "debugging", "averaging", "compressing",
-    "adapting", "prompting", "aligning", "scaling", "monitoring", "tuning",
+    "fine-tuning",
+    "training",
+    "evaluating",
+    "serving",
+    "merging",
+    "distilling",
+    "quantizing",
+    "pruning",
+    "benchmarking",
+    "deploying",
+    "visualizing",
+    "debugging",
+    "averaging",
+    "compressing",
+    "adapting",
+    "prompting",
+    "aligning",
+    "scaling",
+    "monitoring",
+    "tuning",
 ];
 const OBJECTS: &[&str] = &[
-    "large language models", "pre-trained models", "vision transformers", "diffusion models",
-    "neural networks", "language models", "model weights", "transformer models", "embeddings",
-    "instruction-tuned models", "foundation models", "small models", "multilingual models",
-    "reward models", "code models", "speech models", "sparse models", "ensembles of models",
+    "large language models",
+    "pre-trained models",
+    "vision transformers",
+    "diffusion models",
+    "neural networks",
+    "language models",
+    "model weights",
+    "transformer models",
+    "embeddings",
+    "instruction-tuned models",
+    "foundation models",
+    "small models",
+    "multilingual models",
+    "reward models",
+    "code models",
+    "speech models",
+    "sparse models",
+    "ensembles of models",
 ];
 const MEANS: &[&str] = &[
-    "with adapters", "using LoRA", "on a single GPU", "with low-rank updates", "in PyTorch",
-    "with mixed precision", "across many tasks", "for better generalization", "for robustness",
-    "under distribution shift", "with human feedback", "with synthetic data", "in JAX",
-    "with parameter-efficient methods", "at scale", "without labels", "for zero-shot transfer",
-    "with weight averaging", "with sparsity", "from the command line",
+    "with adapters",
+    "using LoRA",
+    "on a single GPU",
+    "with low-rank updates",
+    "in PyTorch",
+    "with mixed precision",
+    "across many tasks",
+    "for better generalization",
+    "for robustness",
+    "under distribution shift",
+    "with human feedback",
+    "with synthetic data",
+    "in JAX",
+    "with parameter-efficient methods",
+    "at scale",
+    "without labels",
+    "for zero-shot transfer",
+    "with weight averaging",
+    "with sparsity",
+    "from the command line",
 ];
 
 fn pick<'a>(rng: &mut ChaCha8Rng, xs: &[&'a str]) -> &'a str {
@@ -40,7 +98,11 @@ fn pick<'a>(rng: &mut ChaCha8Rng, xs: &[&'a str]) -> &'a str {
 pub fn record(rng: &mut ChaCha8Rng, i: usize, vocab: &[String]) -> Value {
     let verb = pick(rng, VERBS);
     let object = pick(rng, OBJECTS);
-    let mut blurb = format!("{} for {verb} {object} {}", pick(rng, KINDS), pick(rng, MEANS));
+    let mut blurb = format!(
+        "{} for {verb} {object} {}",
+        pick(rng, KINDS),
+        pick(rng, MEANS)
+    );
     // Now and then a few words of the field's own vocabulary.
     if !vocab.is_empty() && rng.gen_bool(0.5) {
         let extra: Vec<&str> = (0..rng.gen_range(1..4))
@@ -52,7 +114,11 @@ pub fn record(rng: &mut ChaCha8Rng, i: usize, vocab: &[String]) -> Value {
     let name = format!(
         "{}-{}{}",
         verb.split('-').next().unwrap_or(verb),
-        object.split(' ').next_back().unwrap_or(object).trim_end_matches('s'),
+        object
+            .split(' ')
+            .next_back()
+            .unwrap_or(object)
+            .trim_end_matches('s'),
         ["", "-kit", "-lab", "x", "-py", "-hub"][rng.gen_range(0..6)]
     );
     json!({

@@ -133,15 +133,35 @@ fn main() -> anyhow::Result<()> {
             let xml = oai::list_records_response(&mut g, n);
             oai::time_parse(&xml, n, runs)
         }
-        Command::SemanticLatency { data_dir, model, queries, seed, vocab } => {
-            let text = std::fs::read_to_string(&vocab).with_context(|| format!("reading {}", vocab.display()))?;
+        Command::SemanticLatency {
+            data_dir,
+            model,
+            queries,
+            seed,
+            vocab,
+        } => {
+            let text = std::fs::read_to_string(&vocab)
+                .with_context(|| format!("reading {}", vocab.display()))?;
             semantic::latency(&data_dir, &model, queries, seed, &text)
         }
-        Command::EmbedThroughput { model, kind, n, words, batch, vocab } => {
-            let text = std::fs::read_to_string(&vocab).with_context(|| format!("reading {}", vocab.display()))?;
+        Command::EmbedThroughput {
+            model,
+            kind,
+            n,
+            words,
+            batch,
+            vocab,
+        } => {
+            let text = std::fs::read_to_string(&vocab)
+                .with_context(|| format!("reading {}", vocab.display()))?;
             semantic::throughput(&model, &kind, n, words, batch, &text)
         }
-        Command::Distractors { n, seed, vocab, out } => {
+        Command::Distractors {
+            n,
+            seed,
+            vocab,
+            out,
+        } => {
             let text = std::fs::read_to_string(&vocab)
                 .with_context(|| format!("reading {}", vocab.display()))?;
             let words: Vec<String> = gen::WordModel::learn(&text)
@@ -149,7 +169,8 @@ fn main() -> anyhow::Result<()> {
                 .into_iter()
                 .filter(|w| w.len() > 4 && w.chars().all(|c| c.is_alphabetic()))
                 .collect();
-            let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("creating {}", out.display()))?;
             let mut sink = BufWriter::new(file);
             let mut rng = distract::stream(seed);
             for i in 0..n {

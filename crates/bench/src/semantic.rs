@@ -29,12 +29,23 @@ fn percentiles(label: &str, mut times: Vec<f64>, started: Instant) {
 
 /// Loads `<data_dir>/index/keyword` and the vector index of the static
 /// model in `model`, then times hybrid queries and related lookups.
-pub fn latency(data_dir: &Path, model: &Path, n: usize, seed: u64, vocab: &str) -> anyhow::Result<()> {
+pub fn latency(
+    data_dir: &Path,
+    model: &Path,
+    n: usize,
+    seed: u64,
+    vocab: &str,
+) -> anyhow::Result<()> {
     let t = Instant::now();
     let keyword = Arc::new(
-        KeywordIndex::open(&data_dir.join("index").join("keyword"), false).map_err(|e| anyhow::anyhow!("{e}"))?,
+        KeywordIndex::open(&data_dir.join("index").join("keyword"), false)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
-    let name = model.file_name().and_then(|n| n.to_str()).unwrap_or("static").to_string();
+    let name = model
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("static")
+        .to_string();
     let embedder: Arc<dyn Embedder> = Arc::new(StaticModel::load(model)?.with_name(name.clone()));
     let vectors = Arc::new(VectorIndex::open(
         &data_dir.join("index").join("vectors").join(&name),
@@ -48,7 +59,10 @@ pub fn latency(data_dir: &Path, model: &Path, n: usize, seed: u64, vocab: &str) 
         vectors.len(),
         t.elapsed().as_secs_f64()
     );
-    anyhow::ensure!(!vectors.is_empty(), "no vectors: run `paperboy embed` first");
+    anyhow::ensure!(
+        !vectors.is_empty(),
+        "no vectors: run `paperboy embed` first"
+    );
     let engine = Engine::new(
         keyword,
         Some(Semantic {
@@ -67,14 +81,20 @@ pub fn latency(data_dir: &Path, model: &Path, n: usize, seed: u64, vocab: &str) 
         let started = Instant::now();
         for _ in 0..n {
             let k = rng.gen_range(2..=8);
-            let q: Vec<&str> = (0..k).map(|_| words[rng.gen_range(0..words.len())].as_str()).collect();
+            let q: Vec<&str> = (0..k)
+                .map(|_| words[rng.gen_range(0..words.len())].as_str())
+                .collect();
             let t = Instant::now();
             engine
                 .search(&q.join(" "), mode, 20, 0)
                 .map_err(anyhow::Error::msg)?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
-        percentiles(&format!("{mode:?} search (20 hits, highlighted)"), times, started);
+        percentiles(
+            &format!("{mode:?} search (20 hits, highlighted)"),
+            times,
+            started,
+        );
     }
     let mut times = Vec::with_capacity(n);
     let started = Instant::now();
@@ -98,20 +118,42 @@ pub fn latency(data_dir: &Path, model: &Path, n: usize, seed: u64, vocab: &str) 
         let Some(id) = vectors.id_at(rng.gen_range(0..rows)) else {
             continue;
         };
-        let Some(v) = vectors.vector_of(&id) else { continue };
-        let exact: Vec<_> = vectors.search_exact(&v, 10, Some(&id)).into_iter().map(|n| n.arxiv_id).collect();
-        let approx: Vec<_> = vectors.search(&v, 10, Some(&id)).into_iter().map(|n| n.arxiv_id).collect();
+        let Some(v) = vectors.vector_of(&id) else {
+            continue;
+        };
+        let exact: Vec<_> = vectors
+            .search_exact(&v, 10, Some(&id))
+            .into_iter()
+            .map(|n| n.arxiv_id)
+            .collect();
+        let approx: Vec<_> = vectors
+            .search(&v, 10, Some(&id))
+            .into_iter()
+            .map(|n| n.arxiv_id)
+            .collect();
         found += exact.iter().filter(|e| approx.contains(e)).count();
         asked += exact.len();
     }
-    println!("cells recall@10 against the exact scan: {:.3} ({asked} neighbours of 100 papers)", found as f64 / asked.max(1) as f64);
+    println!(
+        "cells recall@10 against the exact scan: {:.3} ({asked} neighbours of 100 papers)",
+        found as f64 / asked.max(1) as f64
+    );
     Ok(())
 }
 
 /// Embeds generated abstracts of about `words` words in batches of `batch`.
-pub fn throughput(model: &Path, kind: &str, n: usize, words: usize, batch: usize, vocab: &str) -> anyhow::Result<()> {
+pub fn throughput(
+    model: &Path,
+    kind: &str,
+    n: usize,
+    words: usize,
+    batch: usize,
+    vocab: &str,
+) -> anyhow::Result<()> {
     let embedder: Box<dyn Embedder> = match kind {
-        "static" => Box::new(StaticModel::load(model).with_context(|| model.display().to_string())?),
+        "static" => {
+            Box::new(StaticModel::load(model).with_context(|| model.display().to_string())?)
+        }
         "transformer" => Box::new(Transformer::load(model)?.with_batch(batch)),
         other => anyhow::bail!("kind `{other}`: static or transformer"),
     };

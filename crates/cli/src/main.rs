@@ -2,9 +2,9 @@
 
 mod cmd;
 mod config;
+mod models;
 mod progress;
 mod scheduler;
-mod models;
 mod search;
 mod store;
 

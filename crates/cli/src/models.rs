@@ -37,10 +37,15 @@ pub fn distilled_dir(config: &Config, source: &Path) -> PathBuf {
     for f in ["config.json", "tokenizer.json"] {
         h.extend(std::fs::read(source.join(f)).unwrap_or_default());
     }
-    let size = std::fs::metadata(source.join("model.safetensors")).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(source.join("model.safetensors"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     h.extend(size.to_le_bytes());
     let tag = xxhash_rust::xxh3::xxh3_64(&h);
-    config.data_dir.join("models").join(format!("static-{:08x}", tag as u32))
+    config
+        .data_dir
+        .join("models")
+        .join(format!("static-{:08x}", tag as u32))
 }
 
 /// The configured model directory, checked.
@@ -73,7 +78,8 @@ pub fn load(config: &Config, kind: Kind) -> anyhow::Result<Option<Arc<dyn Embedd
     }
     match kind {
         Kind::Transformer => {
-            let m = Transformer::load(&dir).with_context(|| format!("loading {}", dir.display()))?;
+            let m =
+                Transformer::load(&dir).with_context(|| format!("loading {}", dir.display()))?;
             Ok(Some(Arc::new(m)))
         }
         Kind::Static => {

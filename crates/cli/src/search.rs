@@ -39,7 +39,11 @@ pub fn open_index(config: &Config) -> anyhow::Result<Arc<KeywordIndex>> {
 }
 
 pub fn vector_dir(config: &Config, embedder: &dyn Embedder) -> PathBuf {
-    config.data_dir.join("index").join("vectors").join(embedder.name())
+    config
+        .data_dir
+        .join("index")
+        .join("vectors")
+        .join(embedder.name())
 }
 
 /// Opens the vector index of `embedder`: writable when no other process
@@ -78,7 +82,11 @@ pub fn open_semantic(config: &Config) -> anyhow::Result<Option<Semantic>> {
 /// Embeds what the vector index lacks, with a progress bar when there is
 /// much to do, then rebuilds the cells if due; returns the number of
 /// changes applied.
-pub async fn embed_missing(store: &dyn Store, sem: &Semantic, quiet_below: u64) -> anyhow::Result<u64> {
+pub async fn embed_missing(
+    store: &dyn Store,
+    sem: &Semantic,
+    quiet_below: u64,
+) -> anyhow::Result<u64> {
     let n = embed_only(store, sem, quiet_below).await?;
     build_cells(sem).await?;
     Ok(n)
@@ -97,7 +105,11 @@ pub async fn build_cells(sem: &Semantic) -> anyhow::Result<Option<f64>> {
 }
 
 /// [`embed_missing`] without the cell rebuild.
-pub async fn embed_only(store: &dyn Store, sem: &Semantic, quiet_below: u64) -> anyhow::Result<u64> {
+pub async fn embed_only(
+    store: &dyn Store,
+    sem: &Semantic,
+    quiet_below: u64,
+) -> anyhow::Result<u64> {
     if !sem.index.is_writable() {
         return Ok(0);
     }

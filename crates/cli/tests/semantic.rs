@@ -21,7 +21,10 @@ fn with_model(env: &Env, model: &Path) -> Command {
 }
 
 fn run(env: &Env, model: &Path, args: &[&str]) -> Output {
-    with_model(env, model).args(args).output().expect("run paperboy")
+    with_model(env, model)
+        .args(args)
+        .output()
+        .expect("run paperboy")
 }
 
 fn seeded() -> Env {
@@ -49,11 +52,18 @@ fn hybrid_search_ranks_model_soups_first_in_every_mode_that_uses_meaning() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let first = text.lines().next().unwrap_or_default();
-    assert!(first.contains("2203.05482"), "hybrid ranks Model soups first:\n{text}");
+    assert!(
+        first.contains("2203.05482"),
+        "hybrid ranks Model soups first:\n{text}"
+    );
     assert!(!stderr(&out).contains("note:"), "{}", stderr(&out));
 
     for mode in ["hybrid", "semantic"] {
-        let out = run(&env, &model, &["search", query, "--mode", mode, "--json", "--limit", "8"]);
+        let out = run(
+            &env,
+            &model,
+            &["search", query, "--mode", mode, "--json", "--limit", "8"],
+        );
         assert!(out.status.success(), "{}", stderr(&out));
         let rows: Value = serde_json::from_str(&stdout(&out)).expect("json");
         let found = ids(&rows);
@@ -63,8 +73,16 @@ fn hybrid_search_ranks_model_soups_first_in_every_mode_that_uses_meaning() {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), found.len(), "{mode}: duplicates in {found:?}");
-        let scores: Vec<f64> = rows.as_array().unwrap().iter().map(|r| r["score"].as_f64().unwrap()).collect();
-        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{mode}: scores not descending: {scores:?}");
+        let scores: Vec<f64> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["score"].as_f64().unwrap())
+            .collect();
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "{mode}: scores not descending: {scores:?}"
+        );
         for r in rows.as_array().unwrap() {
             assert!(!r["title"].as_str().unwrap().is_empty());
             assert!(r["publishedAt"].is_string());
@@ -72,7 +90,19 @@ fn hybrid_search_ranks_model_soups_first_in_every_mode_that_uses_meaning() {
     }
 
     // A paraphrase ("average the parameters … networks") finds it by meaning.
-    let out = run(&env, &model, &["search", "average the parameters of several fine-tuned networks", "--mode", "semantic", "--json", "--limit", "3"]);
+    let out = run(
+        &env,
+        &model,
+        &[
+            "search",
+            "average the parameters of several fine-tuned networks",
+            "--mode",
+            "semantic",
+            "--json",
+            "--limit",
+            "3",
+        ],
+    );
     let found = ids(&serde_json::from_str(&stdout(&out)).expect("json"));
     assert!(found.contains(&"2203.05482".to_string()), "{found:?}");
 
@@ -86,7 +116,11 @@ fn hybrid_search_ranks_model_soups_first_in_every_mode_that_uses_meaning() {
     let out = env.run(&["search", query]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("2203.05482"));
-    assert!(stderr(&out).contains("semantic search is not available"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("semantic search is not available"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -99,22 +133,27 @@ async fn related_papers_and_live_semantic_sync_through_the_server() {
     // starts: wait until both indexes answer.
     let started = Instant::now();
     loop {
-        let semantic: Value = reqwest::get(s.url("/api/papers/search?q=model+soups&mode=semantic&limit=100"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let keyword: Value = reqwest::get(s.url("/api/papers/search?q=fine-tuning&mode=keyword&limit=1"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let semantic: Value =
+            reqwest::get(s.url("/api/papers/search?q=model+soups&mode=semantic&limit=100"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        let keyword: Value =
+            reqwest::get(s.url("/api/papers/search?q=fine-tuning&mode=keyword&limit=1"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
         if ids(&semantic).len() == 68 && !ids(&keyword).is_empty() {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "the indexes never caught up");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the indexes never caught up"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let related = loop {
@@ -131,10 +170,24 @@ async fn related_papers_and_live_semantic_sync_through_the_server() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(related.len(), 8);
-    assert!(!related.contains(&"2203.05482".to_string()), "a paper is not related to itself");
+    assert!(
+        !related.contains(&"2203.05482".to_string()),
+        "a paper is not related to itself"
+    );
     // Weight averaging, weight-space ensembles, robust fine-tuning.
-    let on_topic = ["2407.02880", "2402.04644", "2309.17230", "2308.02533", "2110.07560", "2401.15914", "2310.03646"];
-    let hits = related.iter().filter(|id| on_topic.contains(&id.as_str())).count();
+    let on_topic = [
+        "2407.02880",
+        "2402.04644",
+        "2309.17230",
+        "2308.02533",
+        "2110.07560",
+        "2401.15914",
+        "2310.03646",
+    ];
+    let hits = related
+        .iter()
+        .filter(|id| on_topic.contains(&id.as_str()))
+        .count();
     assert!(hits >= 3, "related papers of Model soups: {related:?}");
     // Speech enhancement, dense vision, novelty exploration: not related.
     for off in ["2308.15777", "2404.18459", "2410.14765"] {
@@ -152,9 +205,11 @@ async fn related_papers_and_live_semantic_sync_through_the_server() {
     assert_eq!(summary(&env.run(&["import", extra.to_str().unwrap()])).0, 1);
     let mut found = false;
     while started.elapsed() < Duration::from_secs(5) {
-        let r = reqwest::get(s.url("/api/papers/search?q=warming%20seas%20harm%20corals&mode=semantic&limit=1"))
-            .await
-            .unwrap();
+        let r = reqwest::get(
+            s.url("/api/papers/search?q=warming%20seas%20harm%20corals&mode=semantic&limit=1"),
+        )
+        .await
+        .unwrap();
         assert!(r.headers().get("x-search-note").is_none());
         let rows: Value = r.json().await.unwrap();
         if ids(&rows).first().map(String::as_str) == Some("2501.00042") {
@@ -175,26 +230,46 @@ fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
     let out = run(&env, &transformer, &["embed"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("embedded 68 changes (68 new vectors)"), "{text}");
+    assert!(
+        text.contains("embedded 68 changes (68 new vectors)"),
+        "{text}"
+    );
     assert!(stderr(&out).contains("distill"), "{}", stderr(&out));
-    let models: Vec<_> = std::fs::read_dir(env.path("data/models")).unwrap().collect();
+    let models: Vec<_> = std::fs::read_dir(env.path("data/models"))
+        .unwrap()
+        .collect();
     assert_eq!(models.len(), 1);
     let distilled = models[0].as_ref().unwrap().path();
     assert!(StaticModel::is_static_dir(&distilled));
     // Nothing new: nothing to do, and no second distillation.
     let out = run(&env, &transformer, &["embed"]);
-    assert!(stdout(&out).contains("embedded 0 changes"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("embedded 0 changes"),
+        "{}",
+        stdout(&out)
+    );
     assert!(!stderr(&out).contains("distill"));
 
     // Many more papers; the first run is killed part-way.
     let big = env.path("big.jsonl");
     write(&big, &synthetic_records(40_000));
-    assert_eq!(summary(&env.run(&["import", big.to_str().unwrap()])).0, 40_000);
-    let vectors = std::fs::read_dir(env.path("data/index/vectors")).unwrap().next().unwrap().unwrap().path().join("vectors.log");
+    assert_eq!(
+        summary(&env.run(&["import", big.to_str().unwrap()])).0,
+        40_000
+    );
+    let vectors = std::fs::read_dir(env.path("data/index/vectors"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("vectors.log");
     let before = std::fs::metadata(&vectors).unwrap().len();
     let mut child = with_model(&env, &transformer).arg("embed").spawn().unwrap();
     let started = Instant::now();
-    while std::fs::metadata(&vectors).unwrap().len() == before && started.elapsed() < Duration::from_secs(60) {
+    while std::fs::metadata(&vectors).unwrap().len() == before
+        && started.elapsed() < Duration::from_secs(60)
+    {
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
@@ -207,16 +282,41 @@ fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
     assert!(n <= 40_000, "{text}");
 
     // Search works on the resumed index, and reindex rebuilds it whole.
-    let out = run(&env, &transformer, &["search", "averaging weights of several fine-tuned models", "--limit", "3"]);
-    assert!(stdout(&out).lines().next().unwrap_or_default().contains("2203.05482"), "{}", stdout(&out));
+    let out = run(
+        &env,
+        &transformer,
+        &[
+            "search",
+            "averaging weights of several fine-tuned models",
+            "--limit",
+            "3",
+        ],
+    );
+    assert!(
+        stdout(&out)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("2203.05482"),
+        "{}",
+        stdout(&out)
+    );
     let out = run(&env, &transformer, &["reindex"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("re-embedded 40068 papers"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("re-embedded 40068 papers"),
+        "{}",
+        stdout(&out)
+    );
 
     // A model directory that is not there is a clear error, not a crash.
     let out = run(&env, Path::new("/nonexistent/model"), &["embed"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("/nonexistent/model"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/nonexistent/model"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -232,7 +332,10 @@ fn distilled_model_loads_in_python_model2vec_with_the_same_vectors() {
         dir.to_str().unwrap(),
         serde_json::to_string(&texts).unwrap()
     );
-    let out = Command::new("python3").args(["-c", &script]).output().expect("python3");
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3");
     assert!(
         out.status.success(),
         "model2vec could not load the distilled model (pip install model2vec): {}",
@@ -252,12 +355,29 @@ fn eval_reports_each_embedder_and_fusion() {
     let env = seeded();
     let model = static_model_dir();
     let qrels = paperboy_testkit::repo_root().join("eval/seed-qrels.jsonl");
-    let out = run(&env, &model, &["eval", "--qrels", qrels.to_str().unwrap(), "--embedders", "static"]);
+    let out = run(
+        &env,
+        &model,
+        &[
+            "eval",
+            "--qrels",
+            qrels.to_str().unwrap(),
+            "--embedders",
+            "static",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let metric = |name: &str| -> Vec<f64> {
-        let line = text.lines().find(|l| l.split_whitespace().next() == Some(name)).unwrap_or_else(|| panic!("no {name} in {text}"));
-        line.split_whitespace().skip(1).take(3).map(|n| n.parse().unwrap()).collect()
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} in {text}"));
+        line.split_whitespace()
+            .skip(1)
+            .take(3)
+            .map(|n| n.parse().unwrap())
+            .collect()
     };
     let keyword = metric("keyword");
     let semantic = metric("semantic/static");

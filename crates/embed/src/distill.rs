@@ -76,7 +76,10 @@ pub fn distill(
     }
 
     write_model(from, out, &table, vocab, dims, opts)?;
-    Ok(DistillReport { tokens: vocab, dims })
+    Ok(DistillReport {
+        tokens: vocab,
+        dims,
+    })
 }
 
 fn write_model(
@@ -95,8 +98,9 @@ fn write_model(
     std::fs::create_dir_all(&staging).map_err(|e| EmbedError::io(&staging, e))?;
 
     let bytes: Vec<u8> = table.iter().flat_map(|x| x.to_le_bytes()).collect();
-    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![vocab, dims], &bytes)
-        .map_err(|e| EmbedError::Model(format!("building the embeddings tensor: {e}")))?;
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![vocab, dims], &bytes)
+            .map_err(|e| EmbedError::Model(format!("building the embeddings tensor: {e}")))?;
     let st_path = staging.join("model.safetensors");
     safetensors::serialize_to_file([("embeddings", view)], None, &st_path)
         .map_err(|e| EmbedError::Model(format!("{}: {e}", st_path.display())))?;

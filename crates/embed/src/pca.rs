@@ -148,7 +148,10 @@ mod tests {
         for c in 0..d {
             for r in 0..d {
                 let av: f64 = (0..d).map(|k| m[r * d + k] * vecs[k * d + c]).sum();
-                assert!((av - vals[c] * vecs[r * d + c]).abs() < 1e-9, "column {c} row {r}");
+                assert!(
+                    (av - vals[c] * vecs[r * d + c]).abs() < 1e-9,
+                    "column {c} row {r}"
+                );
             }
         }
     }
@@ -165,7 +168,10 @@ mod tests {
         // The one component is ±sqrt(2)·t.
         for (i, v) in p.iter().enumerate() {
             let t = i as f32 - 24.5;
-            assert!((v.abs() - t.abs() * 2f32.sqrt()).abs() < 0.05, "row {i}: {v}");
+            assert!(
+                (v.abs() - t.abs() * 2f32.sqrt()).abs() < 0.05,
+                "row {i}: {v}"
+            );
         }
     }
 }

@@ -47,7 +47,8 @@ impl StaticModel {
 
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
         let config_path = dir.join("config.json");
-        let text = std::fs::read_to_string(&config_path).map_err(|e| EmbedError::io(&config_path, e))?;
+        let text =
+            std::fs::read_to_string(&config_path).map_err(|e| EmbedError::io(&config_path, e))?;
         let config: StaticConfig = serde_json::from_str(&text)
             .map_err(|e| EmbedError::Model(format!("{}: {e}", config_path.display())))?;
         let tokenizer = WordPiece::from_file(&dir.join("tokenizer.json"))?;
@@ -82,7 +83,13 @@ impl StaticModel {
         })
     }
 
-    pub fn from_parts(tokenizer: WordPiece, table: Vec<f32>, dim: usize, normalize: bool, name: String) -> Self {
+    pub fn from_parts(
+        tokenizer: WordPiece,
+        table: Vec<f32>,
+        dim: usize,
+        normalize: bool,
+        name: String,
+    ) -> Self {
         StaticModel {
             tokenizer,
             table,

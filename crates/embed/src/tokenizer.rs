@@ -74,9 +74,18 @@ impl WordPiece {
                 t.model.kind
             ));
         }
-        let prefix = t.model.continuing_subword_prefix.unwrap_or_else(|| "##".into());
+        let prefix = t
+            .model
+            .continuing_subword_prefix
+            .unwrap_or_else(|| "##".into());
         let unk_token = t.model.unk_token.unwrap_or_else(|| "[UNK]".into());
-        let vocab_size = t.model.vocab.values().map(|&i| i as usize + 1).max().unwrap_or(0);
+        let vocab_size = t
+            .model
+            .vocab
+            .values()
+            .map(|&i| i as usize + 1)
+            .max()
+            .unwrap_or(0);
         let id = |name: &str| t.model.vocab.get(name).copied();
         let unk = id(&unk_token).ok_or("the vocabulary has no unknown token")?;
         let cls = id("[CLS]").ok_or("the vocabulary has no [CLS]")?;
@@ -91,7 +100,8 @@ impl WordPiece {
             };
         }
         let norm = t.normalizer.unwrap_or(serde_json::Value::Null);
-        let flag = |k: &str, default: bool| norm.get(k).and_then(|v| v.as_bool()).unwrap_or(default);
+        let flag =
+            |k: &str, default: bool| norm.get(k).and_then(|v| v.as_bool()).unwrap_or(default);
         let lowercase = flag("lowercase", true);
         // `strip_accents: null` follows `lowercase`, as in the reference.
         let strip_accents = flag("strip_accents", lowercase);
@@ -189,7 +199,11 @@ impl WordPiece {
                     word.push(c);
                     self.flush(&mut word, out);
                 } else {
-                    word.push(if self.lowercase { c.to_ascii_lowercase() } else { c });
+                    word.push(if self.lowercase {
+                        c.to_ascii_lowercase()
+                    } else {
+                        c
+                    });
                 }
             }
             self.flush(&mut word, out);
@@ -217,7 +231,13 @@ impl WordPiece {
         let cleaned: String = text
             .chars()
             .filter(|&c| !(self.clean_text && (c == '\0' || c == '\u{fffd}' || is_control(c))))
-            .map(|c| if self.clean_text && is_bert_whitespace(c) { ' ' } else { c })
+            .map(|c| {
+                if self.clean_text && is_bert_whitespace(c) {
+                    ' '
+                } else {
+                    c
+                }
+            })
             .collect();
         let stripped: String = if self.strip_accents {
             cleaned
@@ -279,7 +299,8 @@ impl WordPiece {
 }
 
 fn is_bert_whitespace(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r') || get_general_category(c) == GeneralCategory::SpaceSeparator
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+        || get_general_category(c) == GeneralCategory::SpaceSeparator
 }
 
 fn is_control(c: char) -> bool {

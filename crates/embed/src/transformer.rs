@@ -123,7 +123,8 @@ impl Transformer {
     /// `tokenizer.json` and `model.safetensors`.
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
         let config_path = dir.join("config.json");
-        let text = std::fs::read_to_string(&config_path).map_err(|e| EmbedError::io(&config_path, e))?;
+        let text =
+            std::fs::read_to_string(&config_path).map_err(|e| EmbedError::io(&config_path, e))?;
         let config: BertConfig = serde_json::from_str(&text)
             .map_err(|e| EmbedError::Model(format!("{}: {e}", config_path.display())))?;
         if let Some(t) = &config.model_type {
@@ -146,7 +147,10 @@ impl Transformer {
 
         let weights_path = dir.join("model.safetensors");
         if !weights_path.exists() {
-            return Err(EmbedError::Model(format!("{} is missing", weights_path.display())));
+            return Err(EmbedError::Model(format!(
+                "{} is missing",
+                weights_path.display()
+            )));
         }
         let tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
             .map_err(|e| EmbedError::Model(format!("{}: {e}", weights_path.display())))?;
@@ -214,7 +218,8 @@ impl Transformer {
         let mut ids = Vec::with_capacity(64);
         ids.push(self.tokenizer.cls);
         // `encode` counts the `[CLS]` already in `ids` against its limit.
-        self.tokenizer.encode(text, self.max_tokens.saturating_sub(1), &mut ids);
+        self.tokenizer
+            .encode(text, self.max_tokens.saturating_sub(1), &mut ids);
         ids.push(self.tokenizer.sep);
         ids
     }

@@ -24,7 +24,10 @@ fn model_dir() -> PathBuf {
 }
 
 fn reference() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/embeddings/reference.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/embeddings/reference.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("fixture json")
 }
 
@@ -36,7 +39,12 @@ fn tokenizer_matches_the_reference_ids() {
     assert!(cases.len() > 80);
     for case in cases {
         let text = case["text"].as_str().unwrap();
-        let want: Vec<u32> = case["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let want: Vec<u32> = case["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
         let mut got = Vec::new();
         tok.encode(text, usize::MAX, &mut got);
         assert_eq!(got, want, "tokens of {text:?}");
@@ -51,7 +59,12 @@ fn transformer_matches_sentence_transformers() {
     let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
     let got = model.embed(&texts).unwrap();
     for (case, v) in cases.iter().zip(&got) {
-        let want: Vec<f32> = case["vector"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+        let want: Vec<f32> = case["vector"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
         let norm = dot(&want, &want).sqrt();
         let cos = dot(v, &want) / norm;
         assert!(cos >= 0.9999, "cosine {cos} for {:?}", case["text"]);
@@ -65,7 +78,10 @@ fn distilled_static_model_loads_and_ranks_by_meaning() {
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("static");
     let mut calls = 0;
-    let report = paperboy_embed::distill(&model_dir(), &target, &Default::default(), |_, _| calls += 1).unwrap();
+    let report = paperboy_embed::distill(&model_dir(), &target, &Default::default(), |_, _| {
+        calls += 1
+    })
+    .unwrap();
     assert_eq!(report.dims, 256);
     assert_eq!(report.tokens, 30522);
     assert!(calls > 1);
@@ -82,7 +98,10 @@ fn distilled_static_model_loads_and_ranks_by_meaning() {
     for x in &v {
         assert!((dot(x, x) - 1.0).abs() < 1e-4);
     }
-    assert!(dot(&v[0], &v[1]) > dot(&v[0], &v[2]), "related texts must be closer than unrelated ones");
+    assert!(
+        dot(&v[0], &v[1]) > dot(&v[0], &v[2]),
+        "related texts must be closer than unrelated ones"
+    );
     // Unknown-only and empty texts give the zero vector, not NaN.
     let z = model.embed(&[""]).unwrap();
     assert!(z[0].iter().all(|x| *x == 0.0));

@@ -21,7 +21,10 @@ pub fn text_hash(text: &str) -> u64 {
 }
 
 pub fn abstract_words(p: &Paper) -> u16 {
-    p.abstract_text.split_whitespace().count().min(u16::MAX as usize) as u16
+    p.abstract_text
+        .split_whitespace()
+        .count()
+        .min(u16::MAX as usize) as u16
 }
 
 /// Embeds every change after the index's sequence; returns how many

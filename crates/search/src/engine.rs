@@ -54,14 +54,22 @@ pub struct Engine {
 fn has_field_syntax(q: &str) -> bool {
     q.split_whitespace().any(|w| {
         let w = w.trim_start_matches(['+', '-', '(']);
-        ["ti:", "au:", "abs:", "cat:"].iter().any(|p| w.starts_with(p))
+        ["ti:", "au:", "abs:", "cat:"]
+            .iter()
+            .any(|p| w.starts_with(p))
     })
 }
 
 /// The query with search syntax taken out, for the embedder.
 fn plain_words(q: &str) -> String {
     q.chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '\'' { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '\'' {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .filter(|w| !matches!(*w, "AND" | "OR" | "NOT"))
@@ -95,7 +103,13 @@ impl Engine {
         }
     }
 
-    fn keyword_hits(&self, text: &str, limit: usize, offset: usize, highlight: bool) -> Result<(Vec<Hit>, usize), String> {
+    fn keyword_hits(
+        &self,
+        text: &str,
+        limit: usize,
+        offset: usize,
+        highlight: bool,
+    ) -> Result<(Vec<Hit>, usize), String> {
         let q = SearchQuery {
             text: text.to_string(),
             limit,
@@ -127,8 +141,16 @@ impl Engine {
 
     /// Nearest papers to the query, re-scored by the short-document prior
     /// over a deeper pool than asked for.
-    fn semantic_hits(&self, sem: &Semantic, text: &str, k: usize) -> Result<Vec<Neighbour>, String> {
-        let v = sem.embedder.embed_one(&plain_words(text)).map_err(|e| e.to_string())?;
+    fn semantic_hits(
+        &self,
+        sem: &Semantic,
+        text: &str,
+        k: usize,
+    ) -> Result<Vec<Neighbour>, String> {
+        let v = sem
+            .embedder
+            .embed_one(&plain_words(text))
+            .map_err(|e| e.to_string())?;
         if v.iter().all(|x| *x == 0.0) {
             return Ok(Vec::new());
         }
@@ -140,7 +162,13 @@ impl Engine {
 
     /// Searches in `mode`; falls back to keywords (saying why in `note`)
     /// when there is no model or the query uses field prefixes.
-    pub fn search(&self, query: &str, mode: Mode, limit: usize, offset: usize) -> Result<Found, String> {
+    pub fn search(
+        &self,
+        query: &str,
+        mode: Mode,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Found, String> {
         let want = offset + limit;
         let answered = match (&self.semantic, mode) {
             (_, Mode::Keyword) | (None, _) => Mode::Keyword,
@@ -158,8 +186,18 @@ impl Engine {
             (Mode::Semantic, Some(sem)) => {
                 let found = self.semantic_hits(sem, query, want)?;
                 let total = found.len();
-                let hits = found.into_iter().skip(offset).take(limit).map(neighbour_hit).collect();
-                Ok(Found { hits, total, mode: answered, note })
+                let hits = found
+                    .into_iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(neighbour_hit)
+                    .collect();
+                Ok(Found {
+                    hits,
+                    total,
+                    mode: answered,
+                    note,
+                })
             }
             (Mode::Hybrid, Some(sem)) => {
                 let depth = FUSION_DEPTH.max(want * 2);
@@ -182,7 +220,8 @@ impl Engine {
                 };
                 let fused = hybrid::fuse(&keyword, &semantic, self.fusion);
                 let total = kw_total.max(fused.len());
-                let page: Vec<(ArxivId, f32)> = fused.into_iter().skip(offset).take(limit).collect();
+                let page: Vec<(ArxivId, f32)> =
+                    fused.into_iter().skip(offset).take(limit).collect();
                 let ids: Vec<ArxivId> = page.iter().map(|(id, _)| id.clone()).collect();
                 let mut marked = self.highlights(query, &ids);
                 let hits = page
@@ -197,11 +236,21 @@ impl Engine {
                         }
                     })
                     .collect();
-                Ok(Found { hits, total, mode: answered, note })
+                Ok(Found {
+                    hits,
+                    total,
+                    mode: answered,
+                    note,
+                })
             }
             _ => {
                 let (hits, total) = self.keyword_hits(query, limit, offset, true)?;
-                Ok(Found { hits, total, mode: Mode::Keyword, note })
+                Ok(Found {
+                    hits,
+                    total,
+                    mode: Mode::Keyword,
+                    note,
+                })
             }
         }
     }
@@ -210,16 +259,29 @@ impl Engine {
     /// configured, by distinctive shared words otherwise.
     pub fn related(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, String> {
         let Some(sem) = &self.semantic else {
-            return self.keyword.more_like(paper, limit).map_err(|e| e.to_string());
+            return self
+                .keyword
+                .more_like(paper, limit)
+                .map_err(|e| e.to_string());
         };
         let v = match sem.index.vector_of(&paper.id) {
             Some(v) => v,
             None => sem
                 .embedder
-                .embed_one(&paperboy_embed::paper_text(&paper.title, &paper.abstract_text))
+                .embed_one(&paperboy_embed::paper_text(
+                    &paper.title,
+                    &paper.abstract_text,
+                ))
                 .map_err(|e| e.to_string())?,
         };
-        self.nearest(sem, &v, &paper.id, &paper.title, &paper.abstract_text, limit)
+        self.nearest(
+            sem,
+            &v,
+            &paper.id,
+            &paper.title,
+            &paper.abstract_text,
+            limit,
+        )
     }
 
     /// Related papers of a paper both indexes hold (`None` if not).
@@ -259,7 +321,10 @@ impl Engine {
         let keyword = Ranked {
             ids: like.iter().map(|h| h.arxiv_id.clone()).collect(),
             scores: like.iter().map(|h| h.score).collect(),
-            words: like.iter().map(|h| sem.index.words_of(&h.arxiv_id)).collect(),
+            words: like
+                .iter()
+                .map(|h| sem.index.words_of(&h.arxiv_id))
+                .collect(),
         };
         Ok(hybrid::fuse(&keyword, &semantic, self.fusion)
             .into_iter()

@@ -159,7 +159,9 @@ impl KeywordIndex {
                 Index::create_in_dir(dir, schema).map_err(|e| open_err(e.to_string()))?
             }
             Ok(i) if i.schema() != schema => {
-                return Err(open_err("the index has an older layout; run `paperboy reindex`".into()))
+                return Err(open_err(
+                    "the index has an older layout; run `paperboy reindex`".into(),
+                ))
             }
             Ok(i) => i,
             Err(_) if !dir.join("meta.json").exists() => {
@@ -361,7 +363,9 @@ impl KeywordIndex {
                 *score *= crate::hybrid::length_prior(words_of(addr));
             }
             top.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let settled = top.get(want.saturating_sub(1)).is_some_and(|t| t.0 >= lowest);
+            let settled = top
+                .get(want.saturating_sub(1))
+                .is_some_and(|t| t.0 >= lowest);
             if !full || settled || pool >= MAX_POOL {
                 let total = counted.unwrap_or(if full { top.len() + 1 } else { top.len() });
                 break (top, total);
@@ -431,11 +435,21 @@ impl KeywordIndex {
     pub fn stored_text(&self, id: &ArxivId) -> Option<(String, String)> {
         let f = self.fields;
         let searcher = self.reader.searcher();
-        let q = TermQuery::new(Term::from_field_text(f.id, id.as_str()), IndexRecordOption::Basic);
-        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).ok()?;
+        let q = TermQuery::new(
+            Term::from_field_text(f.id, id.as_str()),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .ok()?;
         let (_, addr) = top.first()?;
         let doc: TantivyDocument = searcher.doc(*addr).ok()?;
-        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let text = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
         Some((text(f.title), text(f.abs)))
     }
 

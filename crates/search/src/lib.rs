@@ -3,16 +3,16 @@
 //! engine that answers keyword, semantic and hybrid queries over them.
 //! Never touches SQL.
 
-mod keyword;
 mod embed_sync;
 pub mod engine;
 pub mod hybrid;
+mod keyword;
 mod sync;
 pub mod vector;
 
-pub use keyword::{Hit, KeywordIndex, SearchError, SearchQuery};
 pub use embed_sync::{
     abstract_words, embed_catch_up, embed_follow, rebuild_cells_if_due, text_hash, vector_refresh,
 };
+pub use keyword::{Hit, KeywordIndex, SearchError, SearchQuery};
 pub use sync::{catch_up, follow};
 pub use vector::{Neighbour, VectorEntry, VectorError, VectorIndex};

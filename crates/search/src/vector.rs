@@ -172,7 +172,8 @@ impl VectorIndex {
                 .open(&log_path)
                 .map_err(|e| io(&log_path, e))?;
             if fresh {
-                file.write_all(&header(model, dim)).map_err(|e| io(&log_path, e))?;
+                file.write_all(&header(model, dim))
+                    .map_err(|e| io(&log_path, e))?;
                 file.sync_all().map_err(|e| io(&log_path, e))?;
             }
             Some((file, lock))
@@ -253,7 +254,11 @@ impl VectorIndex {
     /// The content hash the index holds for `id`, if any.
     pub fn hash_of(&self, id: &ArxivId) -> Option<u64> {
         let inner = self.read();
-        inner.rows.by_id.get(id).map(|&r| inner.rows.hashes[r as usize])
+        inner
+            .rows
+            .by_id
+            .get(id)
+            .map(|&r| inner.rows.hashes[r as usize])
     }
 
     /// The paper at `row` of the log if its vector is current (benchmarks
@@ -272,7 +277,11 @@ impl VectorIndex {
     /// Words in the abstract of `id`, as recorded with its vector.
     pub fn words_of(&self, id: &ArxivId) -> Option<u64> {
         let inner = self.read();
-        inner.rows.by_id.get(id).map(|&r| u64::from(inner.rows.words[r as usize]))
+        inner
+            .rows
+            .by_id
+            .get(id)
+            .map(|&r| u64::from(inner.rows.words[r as usize]))
     }
 
     /// The stored (dequantised) vector of `id`.
@@ -290,7 +299,12 @@ impl VectorIndex {
 
     /// Appends vectors and deletions, then records `seq` as synced; all of it
     /// is on disk (fsync) before this returns.
-    pub fn apply(&self, upserts: &[VectorEntry], deletes: &[ArxivId], seq: i64) -> Result<(), VectorError> {
+    pub fn apply(
+        &self,
+        upserts: &[VectorEntry],
+        deletes: &[ArxivId],
+        seq: i64,
+    ) -> Result<(), VectorError> {
         let writer = self.writer.as_ref().ok_or_else(|| VectorError::Io {
             path: self.dir.display().to_string(),
             reason: "opened read-only".into(),
@@ -301,11 +315,25 @@ impl VectorIndex {
         let mut buf = Vec::new();
         for e in upserts {
             if e.vector.len() != self.dim {
-                return Err(io(&path, format!("a vector of {} dimensions for {}", e.vector.len(), e.arxiv_id)));
+                return Err(io(
+                    &path,
+                    format!(
+                        "a vector of {} dimensions for {}",
+                        e.vector.len(),
+                        e.arxiv_id
+                    ),
+                ));
             }
             let (scale, codes) = quantize(&e.vector);
             buf.clear();
-            encode_upsert(&mut buf, &e.arxiv_id, e.content_hash, e.words, scale, &codes);
+            encode_upsert(
+                &mut buf,
+                &e.arxiv_id,
+                e.content_hash,
+                e.words,
+                scale,
+                &codes,
+            );
             write_record(&mut w.file, &buf).map_err(|err| io(&path, err))?;
             encoded.push((scale, codes));
         }
@@ -321,7 +349,12 @@ impl VectorIndex {
         write_record(&mut w.file, &buf).map_err(|err| io(&path, err))?;
         w.file.flush().map_err(|err| io(&path, err))?;
         w.file.get_ref().sync_data().map_err(|err| io(&path, err))?;
-        let len = w.file.get_ref().metadata().map_err(|err| io(&path, err))?.len();
+        let len = w
+            .file
+            .get_ref()
+            .metadata()
+            .map_err(|err| io(&path, err))?
+            .len();
         drop(w);
 
         let mut inner = self.write();
@@ -379,11 +412,18 @@ impl VectorIndex {
             return Ok(());
         }
         let path = self.dir.join("vectors.log");
-        let (len, ino) = std::fs::metadata(&path).map(|m| (m.len(), m.ino())).unwrap_or((0, 0));
-        let ivf_mtime = std::fs::metadata(self.dir.join("ivf.bin")).and_then(|m| m.modified()).ok();
+        let (len, ino) = std::fs::metadata(&path)
+            .map(|m| (m.len(), m.ino()))
+            .unwrap_or((0, 0));
+        let ivf_mtime = std::fs::metadata(self.dir.join("ivf.bin"))
+            .and_then(|m| m.modified())
+            .ok();
         {
             let inner = self.read();
-            if ino == inner.rows.log_ino && len <= inner.rows.log_len && ivf_mtime == inner.ivf_mtime {
+            if ino == inner.rows.log_ino
+                && len <= inner.rows.log_len
+                && ivf_mtime == inner.ivf_mtime
+            {
                 return Ok(());
             }
         }
@@ -437,7 +477,12 @@ impl VectorIndex {
                 .into_par_iter()
                 .with_min_len(1024)
                 .map(|r| {
-                    nearest_code(&coded, &inv_norms, self.dim, &rows.codes[r * self.dim..(r + 1) * self.dim]) as u32
+                    nearest_code(
+                        &coded,
+                        &inv_norms,
+                        self.dim,
+                        &rows.codes[r * self.dim..(r + 1) * self.dim],
+                    ) as u32
                 })
                 .collect();
             let mut lists = vec![Vec::new(); nlist];
@@ -509,11 +554,22 @@ impl VectorIndex {
 
     /// [`VectorIndex::search`] scanning every vector (the cells' recall is
     /// measured against it).
-    pub fn search_exact(&self, query: &[f32], k: usize, exclude: Option<&ArxivId>) -> Vec<Neighbour> {
+    pub fn search_exact(
+        &self,
+        query: &[f32],
+        k: usize,
+        exclude: Option<&ArxivId>,
+    ) -> Vec<Neighbour> {
         self.search_with(query, k, exclude, true)
     }
 
-    fn search_with(&self, query: &[f32], k: usize, exclude: Option<&ArxivId>, exact: bool) -> Vec<Neighbour> {
+    fn search_with(
+        &self,
+        query: &[f32],
+        k: usize,
+        exclude: Option<&ArxivId>,
+        exact: bool,
+    ) -> Vec<Neighbour> {
         if query.len() != self.dim || k == 0 {
             return Vec::new();
         }
@@ -521,7 +577,9 @@ impl VectorIndex {
         let inner = self.read();
         let rows = &inner.rows;
         let n = rows.ids.len();
-        let skip = exclude.and_then(|id| rows.by_id.get(id)).map(|&r| r as usize);
+        let skip = exclude
+            .and_then(|id| rows.by_id.get(id))
+            .map(|&r| r as usize);
         let mut heap = TopK::new(k);
         let mut consider = |r: usize| {
             if !rows.live[r] || Some(r) == skip {
@@ -596,7 +654,14 @@ impl Rows {
 
     /// Reorders the rows cell by cell (`lists` holds current row numbers),
     /// followed by `tail` rows; rows in neither (superseded) are dropped.
-    fn lay_out(self, dim: usize, nlist: usize, centroids: Vec<f32>, lists: &[Vec<u32>], tail: &[u32]) -> (Rows, Cells) {
+    fn lay_out(
+        self,
+        dim: usize,
+        nlist: usize,
+        centroids: Vec<f32>,
+        lists: &[Vec<u32>],
+        tail: &[u32],
+    ) -> (Rows, Cells) {
         let total = lists.iter().map(Vec::len).sum::<usize>() + tail.len();
         let mut out = Rows {
             ids: Vec::with_capacity(total),
@@ -621,7 +686,8 @@ impl Rows {
             out.hashes.push(self.hashes[r]);
             out.words.push(self.words[r]);
             out.scales.push(self.scales[r]);
-            out.codes.extend_from_slice(&self.codes[r * dim..(r + 1) * dim]);
+            out.codes
+                .extend_from_slice(&self.codes[r * dim..(r + 1) * dim]);
             out.live.push(self.live[r]);
             out.log_row.push(self.log_row[r]);
         };
@@ -757,7 +823,9 @@ fn apply_record(body: &[u8], dim: usize, rows: &mut Rows) -> bool {
     };
     match body.first() {
         Some(&KIND_UPSERT) => {
-            let Some((id, at)) = read_id(body) else { return false };
+            let Some((id, at)) = read_id(body) else {
+                return false;
+            };
             if body.len() != at + 8 + 2 + 4 + dim {
                 return false;
             }
@@ -769,7 +837,9 @@ fn apply_record(body: &[u8], dim: usize, rows: &mut Rows) -> bool {
             true
         }
         Some(&KIND_DELETE) => {
-            let Some((id, _)) = read_id(body) else { return false };
+            let Some((id, _)) = read_id(body) else {
+                return false;
+            };
             rows.delete(&id);
             true
         }
@@ -817,7 +887,9 @@ fn parse_ivf(bytes: &[u8], dim: usize, rows: usize) -> Option<Ivf> {
     if xxhash_rust::xxh3::xxh3_64(body) != u64::from_le_bytes(sum.try_into().ok()?) {
         return None;
     }
-    let u32_at = |at: usize| -> Option<u32> { Some(u32::from_le_bytes(body.get(at..at + 4)?.try_into().ok()?)) };
+    let u32_at = |at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(body.get(at..at + 4)?.try_into().ok()?))
+    };
     if u32_at(8)? as usize != dim {
         return None;
     }
@@ -859,7 +931,12 @@ pub fn quantize(v: &[f32]) -> (f32, Vec<i8>) {
         return (0.0, vec![0; v.len()]);
     }
     let scale = max / 127.0;
-    (scale, v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect())
+    (
+        scale,
+        v.iter()
+            .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+            .collect(),
+    )
 }
 
 #[inline]
@@ -921,7 +998,10 @@ fn kmeans(rows: &Rows, dim: usize, k: usize) -> Vec<f32> {
         .step_by(step)
         .take(want)
         .map(|&r| {
-            let mut v: Vec<f32> = rows.codes[r * dim..(r + 1) * dim].iter().map(|&c| c as f32).collect();
+            let mut v: Vec<f32> = rows.codes[r * dim..(r + 1) * dim]
+                .iter()
+                .map(|&c| c as f32)
+                .collect();
             normalize(&mut v);
             v
         })
@@ -1008,7 +1088,11 @@ impl TopK {
     }
 
     fn into_sorted(self) -> Vec<(f32, u32)> {
-        let mut v: Vec<(f32, u32)> = self.heap.into_iter().map(|std::cmp::Reverse((s, r))| (s.0, r)).collect();
+        let mut v: Vec<(f32, u32)> = self
+            .heap
+            .into_iter()
+            .map(|std::cmp::Reverse((s, r))| (s.0, r))
+            .collect();
         v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         v
     }
@@ -1075,7 +1159,9 @@ mod tests {
         assert_eq!(ix.len(), 50);
         assert_eq!(ix.search(&unit(60, dim), 1, None)[0].arxiv_id, id(60));
         // Another model's vectors are refused, naming both.
-        let err = VectorIndex::open(dir.path(), "other", dim, false).err().unwrap();
+        let err = VectorIndex::open(dir.path(), "other", dim, false)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("other"), "{err}");
     }
 
@@ -1083,7 +1169,10 @@ mod tests {
     fn only_one_writer() {
         let dir = tempfile::tempdir().unwrap();
         let _w = VectorIndex::open(dir.path(), "m", 8, true).unwrap();
-        assert!(matches!(VectorIndex::open(dir.path(), "m", 8, true), Err(VectorError::Locked)));
+        assert!(matches!(
+            VectorIndex::open(dir.path(), "m", 8, true),
+            Err(VectorError::Locked)
+        ));
         assert!(VectorIndex::open(dir.path(), "m", 8, false).is_ok());
     }
 
@@ -1113,14 +1202,23 @@ mod tests {
         let queries: Vec<Vec<f32>> = (0..40).map(|i| batch[i * 613].vector.clone()).collect();
         let exact: Vec<Vec<ArxivId>> = queries
             .iter()
-            .map(|q| ix.search(q, 10, None).into_iter().map(|h| h.arxiv_id).collect())
+            .map(|q| {
+                ix.search(q, 10, None)
+                    .into_iter()
+                    .map(|h| h.arxiv_id)
+                    .collect()
+            })
             .collect();
         assert!(ix.needs_rebuild());
         ix.build_cells().unwrap();
         assert!(!ix.needs_rebuild());
         let mut found = 0;
         for (q, want) in queries.iter().zip(&exact) {
-            let got: Vec<ArxivId> = ix.search(q, 10, None).into_iter().map(|h| h.arxiv_id).collect();
+            let got: Vec<ArxivId> = ix
+                .search(q, 10, None)
+                .into_iter()
+                .map(|h| h.arxiv_id)
+                .collect();
             found += want.iter().filter(|w| got.contains(w)).count();
         }
         let recall = found as f64 / 400.0;
@@ -1133,17 +1231,29 @@ mod tests {
             words: 10,
             vector: moved.clone(),
         };
-        ix.apply(&[update], &[batch[7].arxiv_id.clone()], 2).unwrap();
+        ix.apply(&[update], &[batch[7].arxiv_id.clone()], 2)
+            .unwrap();
         assert_eq!(ix.search(&moved, 1, None)[0].arxiv_id, batch[5].arxiv_id);
         assert_eq!(ix.len(), n - 1);
         // A reader in another process lays the same cells out from disk.
         let reader = VectorIndex::open(dir.path(), "m", dim, false).unwrap();
         assert_eq!(reader.len(), n - 1);
         assert_eq!(reader.hash_of(&batch[5].arxiv_id), Some(1));
-        assert_eq!(reader.search(&moved, 1, None)[0].arxiv_id, batch[5].arxiv_id);
+        assert_eq!(
+            reader.search(&moved, 1, None)[0].arxiv_id,
+            batch[5].arxiv_id
+        );
         for q in &queries {
-            let a: Vec<ArxivId> = reader.search(q, 10, None).into_iter().map(|h| h.arxiv_id).collect();
-            let b: Vec<ArxivId> = ix.search(q, 10, None).into_iter().map(|h| h.arxiv_id).collect();
+            let a: Vec<ArxivId> = reader
+                .search(q, 10, None)
+                .into_iter()
+                .map(|h| h.arxiv_id)
+                .collect();
+            let b: Vec<ArxivId> = ix
+                .search(q, 10, None)
+                .into_iter()
+                .map(|h| h.arxiv_id)
+                .collect();
             assert_eq!(a, b);
             assert!(!a.contains(&batch[7].arxiv_id));
         }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use paperboy_web::fetch::{SearchMode, SearchRequest};
 use paperboy_search::hybrid::Fusion;
+use paperboy_web::fetch::{SearchMode, SearchRequest};
 use serde::Deserialize;
 
 use crate::config::Config;
@@ -126,7 +126,12 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     // Each embedder asked for gets its own vector index (kept under the
     // data directory, so a second run does not embed again).
     let mut embedders: Vec<(String, Option<crate::search::Semantic>)> = Vec::new();
-    let kinds: Vec<&str> = opts.embedders.split(',').map(str::trim).filter(|k| !k.is_empty()).collect();
+    let kinds: Vec<&str> = opts
+        .embedders
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .collect();
     for kind in kinds {
         let k: crate::models::Kind = kind.parse()?;
         match crate::models::load(&config, k)? {

@@ -28,7 +28,10 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                 "{}: not a sentence-transformer directory (needs config.json, tokenizer.json and model.safetensors)",
                 o.from.display()
             );
-            tokio::task::spawn_blocking(move || crate::models::distill_with_progress(&o.from, &o.out)).await?
+            tokio::task::spawn_blocking(move || {
+                crate::models::distill_with_progress(&o.from, &o.out)
+            })
+            .await?
         }
     }
 }

@@ -148,7 +148,9 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
             sem.embedder.name(),
             secs,
             n as f64 / secs.max(1e-3),
-            cells.map(|c| format!(", cells built in {c:.1}s")).unwrap_or_default()
+            cells
+                .map(|c| format!(", cells built in {c:.1}s"))
+                .unwrap_or_default()
         );
     } else {
         println!("no embedding model configured: keyword index only");

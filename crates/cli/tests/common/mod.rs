@@ -178,15 +178,19 @@ pub fn write(path: &Path, text: &str) {
 pub fn static_model_dir() -> PathBuf {
     let root = paperboy_testkit::repo_root().join("target/test-models");
     std::fs::create_dir_all(&root).expect("test model dir");
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(paperboy_testkit::repo_root().join("crates/embed/src"))
-        .expect("embed sources")
-        .map(|e| e.expect("entry").path())
-        .collect();
+    let mut sources: Vec<PathBuf> =
+        std::fs::read_dir(paperboy_testkit::repo_root().join("crates/embed/src"))
+            .expect("embed sources")
+            .map(|e| e.expect("entry").path())
+            .collect();
     sources.sort();
     let mut key = 0u64;
     for p in sources {
         let text = std::fs::read(&p).expect("source");
-        key = key.rotate_left(7) ^ text.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3));
+        key = key.rotate_left(7)
+            ^ text.iter().fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ *b as u64).wrapping_mul(0x100000001b3)
+            });
     }
     let out = root.join(format!("static-{key:016x}"));
     let lock = std::fs::File::create(root.join(".lock")).expect("lock file");
@@ -194,11 +198,22 @@ pub fn static_model_dir() -> PathBuf {
     if !out.join("config.json").exists() {
         let from = paperboy_testkit::transformer_model_dir();
         let o = Command::new(bin())
-            .args(["model", "distill", "--from", from.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args([
+                "model",
+                "distill",
+                "--from",
+                from.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
             .env("PAPERBOY_DATA_DIR", root.join("data"))
             .output()
             .expect("run paperboy model distill");
-        assert!(o.status.success(), "distill failed: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "distill failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     out
 }
