@@ -141,11 +141,14 @@ pub async fn embed_only(
     Ok(n)
 }
 
+/// Related lists by (paper, limit), with when they were made.
+type RelatedCache = HashMap<(ArxivId, usize), (Instant, Vec<SearchHit>)>;
+
 pub struct Search {
     pub engine: Engine,
     pub store: Arc<dyn Store>,
     /// Related lists change slowly and cost a query each: keep them a while.
-    related_cache: Mutex<HashMap<(ArxivId, usize), (Instant, Vec<SearchHit>)>>,
+    related_cache: Mutex<RelatedCache>,
 }
 
 const RELATED_TTL: Duration = Duration::from_secs(600);

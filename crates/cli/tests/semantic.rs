@@ -30,7 +30,8 @@ fn run(env: &Env, model: &Path, args: &[&str]) -> Output {
 fn seeded() -> Env {
     let env = Env::sqlite();
     let seed = seed_corpus_path();
-    assert_eq!(summary(&env.run(&["import", seed.to_str().unwrap()])).0, 68);
+    let seed = seed.to_str().expect("a UTF-8 path");
+    assert_eq!(summary(&env.run(&["import", seed])).0, 68);
     env
 }
 

@@ -1058,9 +1058,24 @@ struct TopK {
     heap: BinaryHeap<std::cmp::Reverse<(Ordered, u32)>>,
 }
 
-#[derive(PartialEq, PartialOrd, Clone, Copy)]
+/// An f32 ordered by `total_cmp`, so scores can live in a heap.
+#[derive(Clone, Copy)]
 struct Ordered(f32);
+
+impl PartialEq for Ordered {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
 impl Eq for Ordered {}
+
+impl PartialOrd for Ordered {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl Ord for Ordered {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.0.total_cmp(&other.0)
