@@ -85,6 +85,27 @@ fn prefer_papers(found: &mut [Neighbour]) {
     found.sort_by(|a, b| b.score.total_cmp(&a.score));
 }
 
+/// Keyword hits as a list to fuse, with abstract lengths from the vector index.
+fn ranked_hits(hits: &[Hit], sem: &Semantic) -> Ranked {
+    Ranked {
+        ids: hits.iter().map(|h| h.arxiv_id.clone()).collect(),
+        scores: hits.iter().map(|h| h.score).collect(),
+        words: hits
+            .iter()
+            .map(|h| sem.index.words_of(&h.arxiv_id))
+            .collect(),
+    }
+}
+
+/// Vector neighbours as a list to fuse.
+fn ranked_neighbours(found: &[Neighbour]) -> Ranked {
+    Ranked {
+        ids: found.iter().map(|n| n.arxiv_id.clone()).collect(),
+        scores: found.iter().map(|n| n.score).collect(),
+        words: found.iter().map(|n| Some(u64::from(n.words))).collect(),
+    }
+}
+
 fn neighbour_hit(n: Neighbour) -> Hit {
     Hit {
         arxiv_id: n.arxiv_id,
@@ -208,16 +229,8 @@ impl Engine {
                 );
                 let (kw, kw_total) = kw?;
                 let sem_found = sem_found?;
-                let keyword = Ranked {
-                    ids: kw.iter().map(|h| h.arxiv_id.clone()).collect(),
-                    scores: kw.iter().map(|h| h.score).collect(),
-                    words: kw.iter().map(|h| sem.index.words_of(&h.arxiv_id)).collect(),
-                };
-                let semantic = Ranked {
-                    ids: sem_found.iter().map(|n| n.arxiv_id.clone()).collect(),
-                    scores: sem_found.iter().map(|n| n.score).collect(),
-                    words: sem_found.iter().map(|n| Some(u64::from(n.words))).collect(),
-                };
+                let keyword = ranked_hits(&kw, sem);
+                let semantic = ranked_neighbours(&sem_found);
                 let fused = hybrid::fuse(&keyword, &semantic, self.fusion);
                 let total = kw_total.max(fused.len());
                 let page: Vec<(ArxivId, f32)> =
@@ -313,19 +326,8 @@ impl Engine {
             .keyword
             .more_like_text(id, title, abs, depth)
             .map_err(|e| e.to_string())?;
-        let semantic = Ranked {
-            ids: near.iter().map(|n| n.arxiv_id.clone()).collect(),
-            scores: near.iter().map(|n| n.score).collect(),
-            words: near.iter().map(|n| Some(u64::from(n.words))).collect(),
-        };
-        let keyword = Ranked {
-            ids: like.iter().map(|h| h.arxiv_id.clone()).collect(),
-            scores: like.iter().map(|h| h.score).collect(),
-            words: like
-                .iter()
-                .map(|h| sem.index.words_of(&h.arxiv_id))
-                .collect(),
-        };
+        let semantic = ranked_neighbours(&near);
+        let keyword = ranked_hits(&like, sem);
         Ok(hybrid::fuse(&keyword, &semantic, self.fusion)
             .into_iter()
             .take(limit)

@@ -385,11 +385,7 @@ impl KeywordIndex {
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
-            let Some(id) = doc
-                .get_first(f.id)
-                .and_then(|v| v.as_str())
-                .and_then(|s| ArxivId::parse(s).ok())
-            else {
+            let Some(id) = stored_id(&doc, f.id) else {
                 continue;
             };
             let field_text = |field: Field| {
@@ -515,11 +511,7 @@ impl KeywordIndex {
         let mut hits = Vec::new();
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
-            let Some(id) = doc
-                .get_first(f.id)
-                .and_then(|v| v.as_str())
-                .and_then(|s| ArxivId::parse(s).ok())
-            else {
+            let Some(id) = stored_id(&doc, f.id) else {
                 continue;
             };
             if id != *own && hits.len() < limit {
@@ -533,6 +525,13 @@ impl KeywordIndex {
         }
         Ok(hits)
     }
+}
+
+/// The arXiv id a stored document carries.
+fn stored_id(doc: &TantivyDocument, field: Field) -> Option<ArxivId> {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .and_then(|s| ArxivId::parse(s).ok())
 }
 
 fn escape(s: &str) -> String {
