@@ -5,6 +5,7 @@
 pub mod arxiv_id;
 pub mod category;
 pub mod code_link;
+pub mod days;
 pub mod paper;
 pub mod text;
 pub mod trending;
@@ -13,6 +14,7 @@ pub mod user;
 pub use arxiv_id::{ArxivId, ArxivIdError, VersionedId};
 pub use category::{Category, CategoryError, TAXONOMY};
 pub use code_link::{extract_code_links, CodeLink, CodeLinkKind};
+pub use days::{DayError, DayRange};
 pub use paper::{Author, Paper, PaperError, PaperId, Version};
 pub use trending::{trending_score, TrendingInput};
-pub use user::{Role, User, UserId};
+pub use user::{AccountError, Role, User, UserId};

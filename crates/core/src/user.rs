@@ -38,14 +38,32 @@ impl fmt::Display for Role {
     }
 }
 
+/// Why a name, address, password or role was refused; the message is
+/// written for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    #[error("a username has 3 to 32 characters")]
+    UsernameLength,
+    #[error("a username may hold only letters, digits, _ and -")]
+    UsernameCharacters,
+    #[error("`{0}` is not an email address")]
+    Email(String),
+    #[error("a password has at least 8 characters")]
+    PasswordShort,
+    #[error("that password is too long")]
+    PasswordLong,
+    #[error("`{0}` is not a role (admin, curator, member)")]
+    Role(String),
+}
+
 impl FromStr for Role {
-    type Err = String;
+    type Err = AccountError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "admin" => Ok(Role::Admin),
             "curator" => Ok(Role::Curator),
             "member" => Ok(Role::Member),
-            other => Err(format!("`{other}` is not a role (admin, curator, member)")),
+            other => Err(AccountError::Role(other.to_string())),
         }
     }
 }
@@ -61,16 +79,16 @@ pub struct User {
 
 /// Usernames are lowercase ASCII letters, digits, `_` and `-`, 3 to 32
 /// long, so they are safe in URLs (`/u/{username}`) and case-insensitive.
-pub fn validate_username(raw: &str) -> Result<String, String> {
+pub fn validate_username(raw: &str) -> Result<String, AccountError> {
     let name = raw.trim().to_ascii_lowercase();
     if name.len() < 3 || name.len() > 32 {
-        return Err("a username has 3 to 32 characters".into());
+        return Err(AccountError::UsernameLength);
     }
     if !name
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
     {
-        return Err("a username may hold only letters, digits, _ and -".into());
+        return Err(AccountError::UsernameCharacters);
     }
     Ok(name)
 }
@@ -78,9 +96,9 @@ pub fn validate_username(raw: &str) -> Result<String, String> {
 /// A deliberately plain check: one `@`, something before it, a dotted
 /// domain after it, no spaces or angle brackets. Deliverability is the
 /// mail server's to judge.
-pub fn validate_email(raw: &str) -> Result<String, String> {
+pub fn validate_email(raw: &str) -> Result<String, AccountError> {
     let email = raw.trim().to_ascii_lowercase();
-    let bad = || Err(format!("`{}` is not an email address", raw.trim()));
+    let bad = || Err(AccountError::Email(raw.trim().to_string()));
     if email.len() > 254
         || email
             .chars()
@@ -103,12 +121,12 @@ pub fn validate_email(raw: &str) -> Result<String, String> {
     Ok(email)
 }
 
-pub fn validate_password(pw: &str) -> Result<(), String> {
+pub fn validate_password(pw: &str) -> Result<(), AccountError> {
     if pw.chars().count() < 8 {
-        return Err("a password has at least 8 characters".into());
+        return Err(AccountError::PasswordShort);
     }
     if pw.len() > 1024 {
-        return Err("that password is too long".into());
+        return Err(AccountError::PasswordLong);
     }
     Ok(())
 }

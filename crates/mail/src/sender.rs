@@ -1,9 +1,13 @@
 //! Draining the outbox over SMTP. Each row is marked sent in the store
 //! before the server is told to take it (see [`crate::smtp`]), temporary
 //! failures are retried with backoff, permanent ones count as bounces.
+//!
+//! The final `.` goes out the moment the store's commit returns: a crash
+//! between the two loses that one message (the outbox says sent), it can
+//! never deliver it twice.
 
 use chrono::Utc;
-use paperboy_store::{OutboxRow, SendOutcome, Store};
+use paperboy_store::{OutboxRow, OutboxStore, SendOutcome};
 
 use crate::smtp::{SmtpClient, SmtpConfig, SmtpError};
 
@@ -25,27 +29,25 @@ fn backoff_secs(attempts: i64) -> i64 {
 
 async fn send_row(
     client: &mut SmtpClient,
-    store: &dyn Store,
+    store: &dyn OutboxStore,
     from: &str,
     row: &OutboxRow,
 ) -> Result<(), SmtpError> {
     let id = row.outbox_id;
     client
         .send(from, &row.recipient, &row.message, |dot| async move {
-            store
-                .finish_outbox_sent_then(id, Box::new(move || dot.write_now()))
-                .await
-                .map_err(|e| e.to_string())
+            store.finish_outbox(id, SendOutcome::Sent).await?;
+            Ok(dot.write_now())
         })
         .await
 }
 
 /// Records a failed attempt; returns whether it was final.
 async fn record_failure(
-    store: &dyn Store,
+    store: &dyn OutboxStore,
     row: &OutboxRow,
     err: &SmtpError,
-) -> Result<bool, String> {
+) -> Result<bool, SmtpError> {
     let outcome = match err {
         SmtpError::Permanent(e) | SmtpError::Config(e) => SendOutcome::Failed { error: e.clone() },
         SmtpError::Temporary(e) if row.attempts >= MAX_ATTEMPTS => SendOutcome::Failed {
@@ -55,40 +57,40 @@ async fn record_failure(
             at: Utc::now().timestamp() + backoff_secs(row.attempts),
             error: e.clone(),
         },
+        SmtpError::Store(e) => SendOutcome::Retry {
+            at: Utc::now().timestamp() + backoff_secs(row.attempts),
+            error: format!("store: {e}"),
+        },
     };
     let last = matches!(outcome, SendOutcome::Failed { .. });
-    store
-        .finish_outbox(row.outbox_id, outcome)
-        .await
-        .map_err(|e| e.to_string())?;
+    store.finish_outbox(row.outbox_id, outcome).await?;
     Ok(last)
 }
 
 /// Sends everything due, `batch` rows at a time, until nothing is due.
 pub async fn drain_outbox(
-    store: &dyn Store,
+    store: &dyn OutboxStore,
     smtp: &SmtpConfig,
     from: &str,
     batch: u32,
-) -> Result<DrainSummary, String> {
+) -> Result<DrainSummary, SmtpError> {
     drain_outbox_with_lease(store, smtp, from, batch, LEASE_SECS).await
 }
 
 /// As [`drain_outbox`], with the claim's length given: it must outlast
 /// sending one batch, and is how long a crashed sender's rows wait.
 pub async fn drain_outbox_with_lease(
-    store: &dyn Store,
+    store: &dyn OutboxStore,
     smtp: &SmtpConfig,
     from: &str,
     batch: u32,
     lease_secs: i64,
-) -> Result<DrainSummary, String> {
+) -> Result<DrainSummary, SmtpError> {
     let mut summary = DrainSummary::default();
     loop {
         let rows = store
             .claim_outbox(Utc::now().timestamp(), lease_secs, batch)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         if rows.is_empty() {
             return Ok(summary);
         }
@@ -134,15 +136,14 @@ pub async fn drain_outbox_with_lease(
 
 /// Sends one queued row now (transactional mail such as a confirmation).
 pub async fn send_one(
-    store: &dyn Store,
+    store: &dyn OutboxStore,
     smtp: &SmtpConfig,
     from: &str,
     outbox_id: i64,
 ) -> Result<(), SmtpError> {
     let row = store
         .claim_outbox_row(outbox_id, Utc::now().timestamp(), LEASE_SECS)
-        .await
-        .map_err(|e| SmtpError::Temporary(e.to_string()))?;
+        .await?;
     let Some(row) = row else { return Ok(()) };
     let result = async {
         let mut c = SmtpClient::connect(smtp).await?;
@@ -152,9 +153,7 @@ pub async fn send_one(
     }
     .await;
     if let Err(e) = &result {
-        record_failure(store, &row, e)
-            .await
-            .map_err(SmtpError::Temporary)?;
+        record_failure(store, &row, e).await?;
     }
     result
 }

@@ -42,7 +42,7 @@ impl std::fmt::Debug for SmtpConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SmtpError {
     #[error("temporary failure: {0}")]
     Temporary(String),
@@ -50,6 +50,9 @@ pub enum SmtpError {
     Permanent(String),
     #[error("bad SMTP URL: {0}")]
     Config(String),
+    /// The outbox could not be read or updated.
+    #[error(transparent)]
+    Store(#[from] paperboy_store::StoreError),
 }
 
 fn pct_decode(s: &str) -> String {
@@ -396,7 +399,7 @@ impl SmtpClient {
     ) -> Result<(), SmtpError>
     where
         F: FnOnce(DotWriter) -> Fut,
-        Fut: Future<Output = Result<usize, String>>,
+        Fut: Future<Output = Result<usize, SmtpError>>,
     {
         self.command_expect(&format!("MAIL FROM:<{}>", envelope(from)), &[250])
             .await?;
@@ -415,7 +418,7 @@ impl SmtpClient {
         let dot = DotWriter(self.dot.as_ref().and_then(|s| s.try_clone().ok()));
         let written = match commit(dot).await {
             Ok(n) => n.min(3),
-            Err(e) => return Err(temp(format!("not committed: {e}"))),
+            Err(e) => return Err(e),
         };
         if written < 3 {
             self.write(&b".\r\n"[written..]).await?;

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use paperboy_core::Paper;
 use paperboy_embed::{paper_text, Embedder};
-use paperboy_store::Store;
+use paperboy_store::ChangeFeed;
 
-use crate::vector::{VectorEntry, VectorError, VectorIndex};
+use crate::vector::{VectorEntry, VectorIndex};
+use crate::SearchError;
 
 const BATCH: u32 = 8_192;
 
@@ -30,22 +31,15 @@ pub fn abstract_words(p: &Paper) -> u16 {
 /// Embeds every change after the index's sequence; returns how many
 /// changes were applied. `progress(done)` after each batch.
 pub async fn embed_catch_up(
-    store: &dyn Store,
+    store: &dyn ChangeFeed,
     index: &Arc<VectorIndex>,
     embedder: &Arc<dyn Embedder>,
     mut progress: impl FnMut(u64),
-) -> Result<u64, VectorError> {
-    let err = |e: String| VectorError::Io {
-        path: "store".into(),
-        reason: e,
-    };
+) -> Result<u64, SearchError> {
     let mut seq = index.synced_seq();
     let mut done = 0u64;
     loop {
-        let changes = store
-            .changes_since(seq, BATCH)
-            .await
-            .map_err(|e| err(format!("reading changes from the store: {e}")))?;
+        let changes = store.changes_since(seq, BATCH).await?;
         let Some(last) = changes.last().map(|c| c.change_seq) else {
             break;
         };
@@ -66,12 +60,9 @@ pub async fn embed_catch_up(
         }
         let ix = index.clone();
         let emb = embedder.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), VectorError> {
+        tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
             let texts: Vec<&str> = todo.iter().map(|t| t.3.as_str()).collect();
-            let vectors = emb.embed(&texts).map_err(|e| VectorError::Io {
-                path: emb.name().to_string(),
-                reason: e.to_string(),
-            })?;
+            let vectors = emb.embed(&texts)?;
             let entries: Vec<VectorEntry> = todo
                 .iter()
                 .zip(vectors)
@@ -85,7 +76,7 @@ pub async fn embed_catch_up(
             ix.apply(&entries, &deletes, last)
         })
         .await
-        .map_err(|e| err(e.to_string()))??;
+        .map_err(|e| SearchError::Task(e.to_string()))??;
         seq = last;
         done += n;
         progress(done);
@@ -95,23 +86,20 @@ pub async fn embed_catch_up(
 
 /// Rebuilds the vector index's cells when enough vectors arrived since the
 /// last build; returns whether it did.
-pub async fn rebuild_cells_if_due(index: &Arc<VectorIndex>) -> Result<bool, VectorError> {
+pub async fn rebuild_cells_if_due(index: &Arc<VectorIndex>) -> Result<bool, SearchError> {
     if !index.needs_rebuild() {
         return Ok(false);
     }
     let ix = index.clone();
     tokio::task::spawn_blocking(move || ix.build_cells())
         .await
-        .map_err(|e| VectorError::Io {
-            path: "cells".into(),
-            reason: e.to_string(),
-        })??;
+        .map_err(|e| SearchError::Task(e.to_string()))??;
     Ok(true)
 }
 
 /// Follows the store forever, polling every `every`.
 pub async fn embed_follow(
-    store: Arc<dyn Store>,
+    store: Arc<dyn ChangeFeed>,
     index: Arc<VectorIndex>,
     embedder: Arc<dyn Embedder>,
     every: Duration,

@@ -9,7 +9,7 @@ use paperboy_core::{ArxivId, Paper};
 use paperboy_embed::Embedder;
 
 use crate::hybrid::{self, Fusion, Ranked};
-use crate::{Hit, KeywordIndex, Neighbour, SearchQuery, VectorIndex};
+use crate::{Hit, KeywordIndex, Neighbour, SearchError, SearchQuery, VectorIndex};
 
 /// The semantic half of search: an embedder and the vectors it made.
 #[derive(Clone)]
@@ -23,6 +23,26 @@ pub enum Mode {
     Keyword,
     Semantic,
     Hybrid,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Keyword => "keyword",
+            Mode::Semantic => "semantic",
+            Mode::Hybrid => "hybrid",
+        }
+    }
+
+    /// `keyword`, `semantic` or `hybrid`.
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "keyword" => Some(Mode::Keyword),
+            "semantic" => Some(Mode::Semantic),
+            "hybrid" => Some(Mode::Hybrid),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -130,7 +150,7 @@ impl Engine {
         limit: usize,
         offset: usize,
         highlight: bool,
-    ) -> Result<(Vec<Hit>, usize), String> {
+    ) -> Result<(Vec<Hit>, usize), SearchError> {
         let q = SearchQuery {
             text: text.to_string(),
             limit,
@@ -138,7 +158,7 @@ impl Engine {
             highlight,
             ..Default::default()
         };
-        self.keyword.search(&q).map_err(|e| e.to_string())
+        self.keyword.search(&q)
     }
 
     /// Highlights for a page of papers chosen by fusion: those matching the
@@ -167,11 +187,10 @@ impl Engine {
         sem: &Semantic,
         text: &str,
         k: usize,
-    ) -> Result<Vec<Neighbour>, String> {
+    ) -> Result<Vec<Neighbour>, SearchError> {
         let v = sem
             .embedder
-            .embed_one(&plain_words(text))
-            .map_err(|e| e.to_string())?;
+            .embed_one(&plain_words(text))?;
         if v.iter().all(|x| *x == 0.0) {
             return Ok(Vec::new());
         }
@@ -189,7 +208,7 @@ impl Engine {
         mode: Mode,
         limit: usize,
         offset: usize,
-    ) -> Result<Found, String> {
+    ) -> Result<Found, SearchError> {
         let want = offset + limit;
         let answered = match (&self.semantic, mode) {
             (_, Mode::Keyword) | (None, _) => Mode::Keyword,
@@ -270,12 +289,9 @@ impl Engine {
 
     /// Papers nearest to `paper` (never itself): by vector when a model is
     /// configured, by distinctive shared words otherwise.
-    pub fn related(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, String> {
+    pub fn related(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, SearchError> {
         let Some(sem) = &self.semantic else {
-            return self
-                .keyword
-                .more_like(paper, limit)
-                .map_err(|e| e.to_string());
+            return self.keyword.more_like(paper, limit);
         };
         let v = match sem.index.vector_of(&paper.id) {
             Some(v) => v,
@@ -284,8 +300,7 @@ impl Engine {
                 .embed_one(&paperboy_embed::paper_text(
                     &paper.title,
                     &paper.abstract_text,
-                ))
-                .map_err(|e| e.to_string())?,
+                ))?,
         };
         self.nearest(
             sem,
@@ -298,7 +313,7 @@ impl Engine {
     }
 
     /// Related papers of a paper both indexes hold (`None` if not).
-    pub fn related_by_id(&self, id: &ArxivId, limit: usize) -> Option<Result<Vec<Hit>, String>> {
+    pub fn related_by_id(&self, id: &ArxivId, limit: usize) -> Option<Result<Vec<Hit>, SearchError>> {
         let sem = self.semantic.as_ref()?;
         let v = sem.index.vector_of(id)?;
         let (title, abs) = self.keyword.stored_text(id)?;
@@ -317,15 +332,14 @@ impl Engine {
         title: &str,
         abs: &str,
         limit: usize,
-    ) -> Result<Vec<Hit>, String> {
+    ) -> Result<Vec<Hit>, SearchError> {
         let depth = (limit * 4).max(RELATED_DEPTH);
         let mut near = sem.index.search(v, depth.max(SEMANTIC_POOL), Some(id));
         prefer_papers(&mut near);
         near.truncate(depth);
         let like = self
             .keyword
-            .more_like_text(id, title, abs, depth)
-            .map_err(|e| e.to_string())?;
+            .more_like_text(id, title, abs, depth)?;
         let semantic = ranked_neighbours(&near);
         let keyword = ranked_hits(&like, sem);
         Ok(hybrid::fuse(&keyword, &semantic, self.fusion)

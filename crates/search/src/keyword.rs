@@ -16,17 +16,8 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
+use crate::SearchError;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SearchError {
-    #[error("keyword index at {path}: {reason}")]
-    Open { path: String, reason: String },
-    #[error("keyword index: {0}")]
-    Index(String),
-    #[error("the keyword index is being written by another process (it holds the index lock)")]
-    Locked,
-}
 
 fn ix(e: tantivy::TantivyError) -> SearchError {
     SearchError::Index(e.to_string())

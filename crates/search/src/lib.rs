@@ -5,6 +5,7 @@
 
 mod embed_sync;
 pub mod engine;
+mod error;
 pub mod hybrid;
 mod keyword;
 mod sync;
@@ -13,6 +14,8 @@ pub mod vector;
 pub use embed_sync::{
     abstract_words, embed_catch_up, embed_follow, rebuild_cells_if_due, text_hash, vector_refresh,
 };
-pub use keyword::{Hit, KeywordIndex, SearchError, SearchQuery};
+pub use engine::{Engine, Found, Mode, Semantic, NO_MODEL_NOTE};
+pub use error::SearchError;
+pub use keyword::{Hit, KeywordIndex, SearchQuery};
 pub use sync::{catch_up, follow};
-pub use vector::{Neighbour, VectorEntry, VectorError, VectorIndex};
+pub use vector::{Neighbour, VectorEntry, VectorIndex};

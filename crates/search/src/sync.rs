@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use paperboy_store::Store;
+use paperboy_store::ChangeFeed;
 
 use crate::{KeywordIndex, SearchError};
 
@@ -12,17 +12,14 @@ const BATCH: u32 = 5_000;
 
 /// Applies every change after the index's sequence; returns how many.
 pub async fn catch_up(
-    store: &dyn Store,
+    store: &dyn ChangeFeed,
     index: &Arc<KeywordIndex>,
     mut progress: impl FnMut(u64),
 ) -> Result<u64, SearchError> {
     let mut seq = index.synced_seq();
     let mut done = 0u64;
     loop {
-        let changes = store
-            .changes_since(seq, BATCH)
-            .await
-            .map_err(|e| SearchError::Index(format!("reading changes from the store: {e}")))?;
+        let changes = store.changes_since(seq, BATCH).await?;
         let Some(last) = changes.last().map(|c| c.change_seq) else {
             break;
         };
@@ -38,7 +35,7 @@ pub async fn catch_up(
         let ix = index.clone();
         tokio::task::spawn_blocking(move || ix.apply(&upserts, &deletes, last))
             .await
-            .map_err(|e| SearchError::Index(e.to_string()))??;
+            .map_err(|e| SearchError::Task(e.to_string()))??;
         seq = last;
         done += n;
         progress(done);
@@ -50,7 +47,7 @@ pub async fn catch_up(
 }
 
 /// Follows the store forever, polling every `every`.
-pub async fn follow(store: Arc<dyn Store>, index: Arc<KeywordIndex>, every: Duration) {
+pub async fn follow(store: Arc<dyn ChangeFeed>, index: Arc<KeywordIndex>, every: Duration) {
     loop {
         match catch_up(&*store, &index, |_| {}).await {
             Ok(0) => {}

@@ -1,83 +1,53 @@
-//! PostgreSQL store: the path to several web nodes sharing one database.
-
-mod community;
-mod delivery;
-mod harvest;
-mod migrate;
-mod papers;
+//! PostgreSQL: the path to several web nodes sharing one database.
+//!
+//! This crate only provides connections (a pool); the storage contracts
+//! are implemented once in `paperboy-store-sql`. Statements are prepared
+//! once per connection and cached.
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use paperboy_core::{ArxivId, Paper, PaperId, Role, User, UserId};
-use paperboy_store::{
-    DailyEntry, DailySort, Frequency, HarvestCheckpoint, HarvestCounts, HarvestPage, ListedPaper,
-    NewUser, OutboxRow, OutgoingMail, PaperChange, Preferences, SendOutcome, Store, StoreError,
-    StoredPaper, Subscriber, SubscriberId, TrendingRow, UpsertCounts,
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use paperboy_store::StoreError;
+use paperboy_store_sql::{
+    Backend, BoxFuture, Conn, Dialect, Job, RowFn, Sql, SqlRow, SqlStore, Value,
 };
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::NoTls;
 
-pub struct PostgresStore {
+/// The store every contract is implemented on.
+pub type PostgresStore = SqlStore<Postgres>;
+
+/// A pool of connections to one database.
+pub struct Postgres {
     pool: Pool,
 }
 
-pub(crate) fn db_err(e: tokio_postgres::Error) -> StoreError {
-    if let Some(db) = e.as_db_error() {
-        if db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION
-            || db.code() == &tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION
-        {
-            return StoreError::Conflict {
-                constraint: db.constraint().unwrap_or("unknown").to_string(),
-            };
-        }
-    }
-    match e.as_db_error() {
-        Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
-        None => StoreError::Database(e.to_string()),
-    }
+/// Connects to a `postgres://` URL and applies pending migrations.
+pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+    connect_with_pool_size(url, 16).await
 }
 
-pub(crate) fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
-    match e {
-        deadpool_postgres::PoolError::Backend(e) => db_err(e),
-        other => StoreError::Database(format!("connection pool: {other}")),
-    }
-}
-
-impl PostgresStore {
-    /// Connects to a `postgres://` URL and applies pending migrations.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::connect_with_pool_size(url, 16).await
-    }
-
-    pub async fn connect_with_pool_size(url: &str, max_size: usize) -> Result<Self, StoreError> {
-        let open_err = |reason: String| StoreError::Open {
-            url: redact(url),
-            reason,
-        };
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e: tokio_postgres::Error| open_err(e.to_string()))?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(max_size)
-            .build()
-            .map_err(|e| open_err(e.to_string()))?;
-        let mut client = pool.get().await.map_err(|e| open_err(e.to_string()))?;
-        migrate::run(&mut client).await?;
-        drop(client);
-        Ok(PostgresStore { pool })
-    }
-
-    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(pool_err)
-    }
+pub async fn connect_with_pool_size(url: &str, max_size: usize) -> Result<PostgresStore, StoreError> {
+    let open_err = |reason: String| StoreError::Open {
+        url: redact(url),
+        reason,
+    };
+    let config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| open_err(e.to_string()))?;
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(max_size)
+        .build()
+        .map_err(|e| open_err(e.to_string()))?;
+    drop(pool.get().await.map_err(|e| open_err(e.to_string()))?);
+    SqlStore::new(Postgres { pool }).await
 }
 
 /// Hides a password in a URL before it reaches a message or a log.
@@ -94,298 +64,225 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+fn db_err(e: tokio_postgres::Error) -> StoreError {
+    let Some(db) = e.as_db_error() else {
+        // No answer from the server: the connection broke or never was.
+        return StoreError::Unavailable(e.to_string());
+    };
+    let code = db.code();
+    if code == &SqlState::UNIQUE_VIOLATION || code == &SqlState::FOREIGN_KEY_VIOLATION {
+        return StoreError::Conflict {
+            constraint: db.constraint().unwrap_or("unknown").to_string(),
+        };
+    }
+    if code == &SqlState::ADMIN_SHUTDOWN
+        || code == &SqlState::CANNOT_CONNECT_NOW
+        || code == &SqlState::TOO_MANY_CONNECTIONS
+    {
+        return StoreError::Unavailable(db.message().to_string());
+    }
+    StoreError::Database(format!("{}: {}", code.code(), db.message()))
+}
+
+fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => db_err(e),
+        other => StoreError::Unavailable(format!("connection pool: {other}")),
+    }
+}
+
+/// A connection inside a transaction. If the caller stops waiting before
+/// it ends (a client hung up), the connection is closed rather than
+/// handed back to the pool, and the server rolls the transaction back.
+struct Tx {
+    client: Option<Object>,
+}
+
+impl Tx {
+    fn client(&mut self) -> Result<&mut Object, StoreError> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| StoreError::Database("transaction already ended".into()))
+    }
+
+    async fn end(mut self, statement: &str) -> Result<(), StoreError> {
+        self.client()?.batch_execute(statement).await.map_err(db_err)?;
+        // Ended cleanly: the connection goes back to the pool.
+        drop(self.client.take());
+        Ok(())
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            drop(Object::take(client));
+        }
+    }
+}
+
 #[async_trait]
-impl Store for PostgresStore {
-    fn backend(&self) -> &'static str {
+impl Backend for Postgres {
+    fn name(&self) -> &'static str {
         "postgres"
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.client()
-            .await?
-            .simple_query("SELECT 1")
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn read<T: Send + 'static>(&self, job: Job<T>) -> Result<T, StoreError> {
+        let mut client = self.pool.get().await.map_err(pool_err)?;
+        job(&mut Pg(&mut client)).await
+    }
+
+    async fn write<T: Send + 'static>(&self, job: Job<T>) -> Result<T, StoreError> {
+        let client = self.pool.get().await.map_err(pool_err)?;
+        client.batch_execute("BEGIN").await.map_err(db_err)?;
+        let mut tx = Tx {
+            client: Some(client),
+        };
+        let out = job(&mut Pg(tx.client()?)).await;
+        match out {
+            Ok(v) => {
+                tx.end("COMMIT").await?;
+                Ok(v)
+            }
+            Err(e) => {
+                if let Err(r) = tx.end("ROLLBACK").await {
+                    tracing::warn!(error = %r, "rolling back a failed write");
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A value bound to whatever type the server inferred for its placeholder.
+#[derive(Debug)]
+struct Bind<'a>(&'a Value<'a>);
+
+impl ToSql for Bind<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match *self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::I64(v) if *ty == Type::INT4 => i32::try_from(v)?.to_sql(ty, out),
+            Value::I64(v) if *ty == Type::FLOAT8 => (v as f64).to_sql(ty, out),
+            Value::I64(v) => v.to_sql(ty, out),
+            Value::F64(v) => v.to_sql(ty, out),
+            Value::Text(s) => s.to_sql(ty, out),
+            Value::I64s(v) => v.to_sql(ty, out),
+            Value::Texts(v) => v.to_sql(ty, out),
+            Value::OptTexts(v) => v.to_sql(ty, out),
+            Value::F64s(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Each variant checks the type in `to_sql`.
+        true
+    }
+
+    to_sql_checked!();
+}
+
+struct Row<'a>(&'a tokio_postgres::Row);
+
+impl Row<'_> {
+    fn get<'b, T: tokio_postgres::types::FromSql<'b>>(&'b self, i: usize) -> Result<T, StoreError> {
+        self.0
+            .try_get(i)
+            .map_err(|e| StoreError::Database(format!("reading column {i}: {e}")))
+    }
+
+    fn int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        let ty = self.0.columns().get(i).map(|c| c.type_().clone());
+        match ty {
+            Some(Type::INT4) => Ok(self.get::<Option<i32>>(i)?.map(i64::from)),
+            Some(Type::INT2) => Ok(self.get::<Option<i16>>(i)?.map(i64::from)),
+            _ => self.get(i),
+        }
+    }
+}
+
+impl SqlRow for Row<'_> {
+    fn i64(&self, i: usize) -> Result<i64, StoreError> {
+        self.int(i)?
+            .ok_or_else(|| StoreError::Database(format!("column {i} is NULL")))
+    }
+    fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        self.int(i)
+    }
+    fn f64(&self, i: usize) -> Result<f64, StoreError> {
+        self.get(i)
+    }
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.get(i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        self.get(i)
+    }
+}
+
+struct Pg<'c>(&'c mut Object);
+
+impl Pg<'_> {
+    async fn prepare(&self, sql: &Sql) -> Result<tokio_postgres::Statement, StoreError> {
+        self.0
+            .prepare_cached(sql.text(Dialect::Postgres))
             .await
-            .map_err(db_err)?;
-        Ok(())
+            .map_err(db_err)
+    }
+}
+
+fn binds<'a>(params: &'a [Value<'a>]) -> Vec<Bind<'a>> {
+    params.iter().map(Bind).collect()
+}
+
+fn refs<'a>(binds: &'a [Bind<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect()
+}
+
+impl Conn for Pg<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
     }
 
-    async fn upsert_papers(&self, papers: Vec<Paper>) -> Result<UpsertCounts, StoreError> {
-        let mut client = self.client().await?;
-        papers::upsert(&mut client, papers).await
+    fn execute<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        params: &'a [Value<'a>],
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let stmt = self.prepare(sql).await?;
+            let b = binds(params);
+            self.0.execute(&stmt, &refs(&b)).await.map_err(db_err)
+        })
     }
 
-    async fn get_paper(&self, id: &ArxivId) -> Result<StoredPaper, StoreError> {
-        papers::get(&**self.client().await?, id.as_str()).await
+    fn query<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        params: &'a [Value<'a>],
+        each: &'a mut RowFn<'a>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let stmt = self.prepare(sql).await?;
+            let b = binds(params);
+            let rows = self.0.query(&stmt, &refs(&b)).await.map_err(db_err)?;
+            for r in &rows {
+                each(&Row(r))?;
+            }
+            Ok(())
+        })
     }
 
-    async fn delete_paper(&self, id: &ArxivId) -> Result<bool, StoreError> {
-        let mut client = self.client().await?;
-        papers::delete(&mut client, id.as_str()).await
-    }
-
-    async fn count_papers(&self) -> Result<u64, StoreError> {
-        let row = self
-            .client()
-            .await?
-            .query_one("SELECT count(*) FROM papers WHERE deleted_at IS NULL", &[])
-            .await
-            .map_err(db_err)?;
-        Ok(row.get::<_, i64>(0) as u64)
-    }
-
-    async fn change_seq(&self) -> Result<i64, StoreError> {
-        let row = self
-            .client()
-            .await?
-            .query_one("SELECT value FROM store_meta WHERE key = 'change_seq'", &[])
-            .await
-            .map_err(db_err)?;
-        Ok(row.get(0))
-    }
-
-    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError> {
-        papers::changes_since(&**self.client().await?, after, limit).await
-    }
-
-    async fn harvest_checkpoint(
-        &self,
-        set_spec: &str,
-    ) -> Result<Option<HarvestCheckpoint>, StoreError> {
-        harvest::checkpoint(&**self.client().await?, set_spec).await
-    }
-
-    async fn apply_harvest_page(&self, page: HarvestPage) -> Result<HarvestCounts, StoreError> {
-        let mut client = self.client().await?;
-        harvest::apply_page(&mut client, page).await
-    }
-
-    async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError> {
-        harvest::try_lease(&**self.client().await?, name, holder, ttl_secs).await
-    }
-
-    async fn get_papers(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, StoreError> {
-        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        community::get_papers(&**self.client().await?, &ids).await
-    }
-
-    async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
-        community::create_user(&**self.client().await?, user).await
-    }
-
-    async fn user_by_name(&self, username: &str) -> Result<(User, String), StoreError> {
-        community::user_by_name(&**self.client().await?, username).await
-    }
-
-    async fn set_role(&self, username: &str, role: Role) -> Result<(), StoreError> {
-        community::set_role(&**self.client().await?, username, role).await
-    }
-
-    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        community::list_users(&**self.client().await?).await
-    }
-
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        user: UserId,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        community::create_session(&**self.client().await?, token_hash, user, expires_at).await
-    }
-
-    async fn session_user(&self, token_hash: &str, now: i64) -> Result<User, StoreError> {
-        community::session_user(&**self.client().await?, token_hash, now).await
-    }
-
-    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        community::delete_session(&**self.client().await?, token_hash).await
-    }
-
-    async fn create_api_token(
-        &self,
-        token_hash: &str,
-        user: UserId,
-        name: &str,
-    ) -> Result<(), StoreError> {
-        community::create_api_token(&**self.client().await?, token_hash, user, name).await
-    }
-
-    async fn api_token_user(&self, token_hash: &str) -> Result<User, StoreError> {
-        community::api_token_user(&**self.client().await?, token_hash).await
-    }
-
-    async fn set_vote(&self, user: UserId, paper: PaperId, up: bool) -> Result<i64, StoreError> {
-        let mut client = self.client().await?;
-        community::set_vote(&mut client, user, paper, up).await
-    }
-
-    async fn voted(&self, user: UserId, papers: &[PaperId]) -> Result<Vec<PaperId>, StoreError> {
-        community::voted(&**self.client().await?, user, papers).await
-    }
-
-    async fn submit_daily(
-        &self,
-        paper: PaperId,
-        day: NaiveDate,
-        user: UserId,
-    ) -> Result<DailyEntry, StoreError> {
-        community::submit_daily(&**self.client().await?, paper, day, user).await
-    }
-
-    async fn daily_entry(&self, paper: PaperId) -> Result<Option<DailyEntry>, StoreError> {
-        community::daily_entry(&**self.client().await?, paper).await
-    }
-
-    async fn daily_papers(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-        sort: DailySort,
-        offset: u32,
-        limit: u32,
-    ) -> Result<Vec<ListedPaper>, StoreError> {
-        community::daily_papers(&**self.client().await?, from, to, sort, offset, limit).await
-    }
-
-    async fn trending_papers(
-        &self,
-        offset: u32,
-        limit: u32,
-    ) -> Result<Vec<ListedPaper>, StoreError> {
-        community::trending_papers(&**self.client().await?, offset, limit).await
-    }
-
-    async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError> {
-        community::trending_rows(&**self.client().await?, since).await
-    }
-
-    async fn set_trending_scores(
-        &self,
-        scores: Vec<(PaperId, f64)>,
-        zero_before: i64,
-    ) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        community::set_trending_scores(&mut client, scores, zero_before).await
-    }
-
-    async fn recent_in_category(
-        &self,
-        category: &str,
-        limit: u32,
-    ) -> Result<Vec<ListedPaper>, StoreError> {
-        community::recent_in_category(&**self.client().await?, category, limit).await
-    }
-
-    async fn user_submissions(
-        &self,
-        user: UserId,
-        limit: u32,
-    ) -> Result<Vec<ListedPaper>, StoreError> {
-        community::user_submissions(&**self.client().await?, user, limit).await
-    }
-
-    async fn user_upvoted(&self, user: UserId, limit: u32) -> Result<Vec<ListedPaper>, StoreError> {
-        community::user_upvoted(&**self.client().await?, user, limit).await
-    }
-
-    async fn upsert_subscriber(
-        &self,
-        email: &str,
-        prefs: &Preferences,
-    ) -> Result<Subscriber, StoreError> {
-        let mut c = self.client().await?;
-        delivery::upsert_subscriber(&mut c, email, prefs).await
-    }
-
-    async fn set_preferences(
-        &self,
-        id: SubscriberId,
-        prefs: &Preferences,
-    ) -> Result<(), StoreError> {
-        delivery::set_preferences(&**self.client().await?, id, prefs).await
-    }
-
-    async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
-        delivery::by_email(&**self.client().await?, email).await
-    }
-
-    async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError> {
-        delivery::subscriber(&**self.client().await?, id).await
-    }
-
-    async fn confirm_subscriber(&self, id: SubscriberId) -> Result<(), StoreError> {
-        delivery::confirm(&**self.client().await?, id).await
-    }
-
-    async fn unsubscribe(&self, id: SubscriberId) -> Result<(), StoreError> {
-        delivery::unsubscribe(&**self.client().await?, id).await
-    }
-
-    async fn active_subscribers(
-        &self,
-        frequency: Frequency,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<Subscriber>, StoreError> {
-        delivery::active(&**self.client().await?, frequency, after, limit).await
-    }
-
-    async fn unsent_papers(
-        &self,
-        subscriber: SubscriberId,
-        papers: &[PaperId],
-    ) -> Result<Vec<PaperId>, StoreError> {
-        delivery::unsent(&**self.client().await?, subscriber, papers).await
-    }
-
-    async fn enqueue_mail(
-        &self,
-        mail: OutgoingMail,
-        papers: &[PaperId],
-    ) -> Result<bool, StoreError> {
-        let mut c = self.client().await?;
-        delivery::enqueue(&mut c, mail, papers).await
-    }
-
-    async fn claim_outbox(
-        &self,
-        now: i64,
-        lease_secs: i64,
-        limit: u32,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        delivery::claim(&**self.client().await?, now, lease_secs, limit).await
-    }
-
-    async fn claim_outbox_row(
-        &self,
-        outbox_id: i64,
-        now: i64,
-        lease_secs: i64,
-    ) -> Result<Option<OutboxRow>, StoreError> {
-        delivery::claim_one(&**self.client().await?, outbox_id, now, lease_secs).await
-    }
-
-    async fn outbox_id(&self, dedupe_key: &str) -> Result<Option<i64>, StoreError> {
-        delivery::outbox_id(&**self.client().await?, dedupe_key).await
-    }
-
-    async fn finish_outbox(&self, outbox_id: i64, outcome: SendOutcome) -> Result<(), StoreError> {
-        let mut c = self.client().await?;
-        delivery::finish(&mut c, outbox_id, outcome).await
-    }
-
-    async fn finish_outbox_sent_then(
-        &self,
-        outbox_id: i64,
-        after_commit: Box<dyn FnOnce() -> usize + Send>,
-    ) -> Result<usize, StoreError> {
-        let mut c = self.client().await?;
-        delivery::finish(&mut c, outbox_id, SendOutcome::Sent).await?;
-        Ok(after_commit())
-    }
-
-    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        delivery::counts(&**self.client().await?).await
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { self.0.batch_execute(sql).await.map_err(db_err) })
     }
 }
 

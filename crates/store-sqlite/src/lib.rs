@@ -1,45 +1,165 @@
 //! The embedded store: one SQLite file (WAL) under the data directory.
 //!
-//! rusqlite is synchronous; every call runs on tokio's blocking pool. One
-//! writer connection (SQLite allows one writer at a time anyway) and a small
-//! pool of read connections, so reads never queue behind an import.
-
-mod community;
-mod delivery;
-mod harvest;
-mod migrate;
-mod papers;
+//! This crate only provides connections; the storage contracts are
+//! implemented once in `paperboy-store-sql`. rusqlite is synchronous, so
+//! every job runs on tokio's blocking pool, where its future completes at
+//! once. One writer connection (SQLite allows one writer at a time anyway)
+//! and a small pool of read connections, so reads never queue behind an
+//! import.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
-use paperboy_core::{ArxivId, Paper, PaperId, Role, User, UserId};
-use paperboy_store::{
-    DailyEntry, DailySort, Frequency, HarvestCheckpoint, HarvestCounts, HarvestPage, ListedPaper,
-    NewUser, OutboxRow, OutgoingMail, PaperChange, Preferences, SendOutcome, Store, StoreError,
-    StoredPaper, Subscriber, SubscriberId, TrendingRow, UpsertCounts,
+use paperboy_store::StoreError;
+use paperboy_store_sql::{
+    complete_now, Backend, BoxFuture, Conn, Dialect, Job, RowFn, Sql, SqlRow, SqlStore, Value,
 };
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 
-pub struct SqliteStore {
+/// The store every contract is implemented on.
+pub type SqliteStore = SqlStore<Sqlite>;
+
+/// Connections to one SQLite file.
+pub struct Sqlite {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
 
-pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
-    match e {
-        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
-        rusqlite::Error::SqliteFailure(f, Some(msg))
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            StoreError::Conflict {
-                constraint: constraint_name(&msg),
-            }
+/// Readers kept open between jobs.
+const READER_POOL: usize = 16;
+
+/// Opens (creating the file and its directory if needed) and migrates.
+/// Accepts `sqlite://path`, `sqlite:path` or a plain path.
+pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+    let url = url.to_string();
+    let backend = tokio::task::spawn_blocking(move || Sqlite::open(&url))
+        .await
+        .map_err(|e| StoreError::Database(format!("opening SQLite: {e}")))??;
+    SqlStore::new(backend).await
+}
+
+impl Sqlite {
+    fn open(url: &str) -> Result<Self, StoreError> {
+        let path = PathBuf::from(
+            url.strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url),
+        );
+        let open_err = |reason: String| StoreError::Open {
+            url: url.to_string(),
+            reason,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| open_err(format!("{}: {e}", dir.display())))?;
         }
-        other => StoreError::Database(other.to_string()),
+        let writer = Connection::open(&path).map_err(|e| open_err(e.to_string()))?;
+        configure(&writer, false).map_err(|e| open_err(e.to_string()))?;
+        Ok(Sqlite {
+            path,
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    if !read_only {
+        // WAL: readers never block the writer; NORMAL sync is durable at
+        // every checkpoint and never corrupts on a crash.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Checkpoint in larger steps (64 MiB of WAL) during heavy writes.
+        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Page cache in KiB (negative): the writer's covers the hot index pages
+    // of a large import; readers are many and keep less.
+    conn.pragma_update(
+        None,
+        "cache_size",
+        if read_only { -16_000 } else { -64_000 },
+    )?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Prepared statements are kept per connection, keyed by their text.
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+fn blocking_err(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Database(format!("store task failed: {e}"))
+}
+
+#[async_trait]
+impl Backend for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn read<T: Send + 'static>(&self, job: Job<T>) -> Result<T, StoreError> {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                    let c = Connection::open_with_flags(&path, flags).map_err(db_err)?;
+                    configure(&c, true).map_err(db_err)?;
+                    c
+                }
+            };
+            let out = complete_now(job(&mut Lite(&mut conn)));
+            let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < READER_POOL {
+                pool.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(blocking_err)?
+    }
+
+    async fn write<T: Send + 'static>(&self, job: Job<T>) -> Result<T, StoreError> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+            // A job that panicked left its transaction open: end it first.
+            if !conn.is_autocommit() {
+                conn.execute_batch("ROLLBACK").map_err(db_err)?;
+            }
+            // IMMEDIATE takes the write lock at once: another process
+            // writing the same file makes this wait (busy timeout) instead
+            // of failing half-way through.
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+            match complete_now(job(&mut Lite(&mut conn))) {
+                Ok(out) => {
+                    conn.execute_batch("COMMIT").map_err(db_err)?;
+                    Ok(out)
+                }
+                Err(e) => {
+                    if let Err(r) = conn.execute_batch("ROLLBACK") {
+                        tracing::error!(error = %r, "rolling back a failed SQLite write");
+                    }
+                    Err(e)
+                }
+            }
+        })
+        .await
+        .map_err(blocking_err)?
     }
 }
 
@@ -69,432 +189,146 @@ fn constraint_name(msg: &str) -> String {
     }
 }
 
-impl SqliteStore {
-    /// Opens (creating the file and its directory if needed) and migrates.
-    /// Accepts `sqlite://path`, `sqlite:path` or a plain path.
-    pub fn open(url: &str) -> Result<Self, StoreError> {
-        let path = PathBuf::from(
-            url.strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url),
-        );
-        let open_err = |reason: String| StoreError::Open {
-            url: url.to_string(),
-            reason,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| open_err(format!("{}: {e}", dir.display())))?;
-        }
-        let mut writer = Connection::open(&path).map_err(|e| open_err(e.to_string()))?;
-        configure(&writer, false).map_err(|e| open_err(e.to_string()))?;
-        migrate::run(&mut writer)?;
-        Ok(SqliteStore {
-            path,
-            writer: Arc::new(Mutex::new(writer)),
-            readers: Arc::new(Mutex::new(Vec::new())),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Runs `f` on the writer connection on the blocking pool.
-    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("store task failed: {e}")))?
-    }
-
-    /// Runs `f` on a pooled read connection on the blocking pool.
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let readers = self.readers.clone();
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            let conn = match pooled {
-                Some(c) => c,
-                None => {
-                    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                    let c = Connection::open_with_flags(&path, flags).map_err(db_err)?;
-                    configure(&c, true).map_err(db_err)?;
-                    c
-                }
-            };
-            let out = f(&conn);
-            let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
-            if pool.len() < 16 {
-                pool.push(conn);
+fn db_err(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(f, Some(msg))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict {
+                constraint: constraint_name(&msg),
             }
-            out
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("store task failed: {e}")))?
+        }
+        rusqlite::Error::SqliteFailure(f, msg)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StoreError::Unavailable(msg.unwrap_or_else(|| f.to_string()))
+        }
+        other => StoreError::Database(other.to_string()),
     }
 }
 
-fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    if !read_only {
-        // WAL: readers never block the writer; NORMAL sync is durable at
-        // every checkpoint and never corrupts on a crash.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Checkpoint in larger steps (64 MiB of WAL) during heavy writes.
-        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+/// A value as SQLite binds it; a list becomes JSON text for `json_each`.
+struct Bind<'a>(&'a Value<'a>);
+
+impl rusqlite::ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        let json = |v: serde_json::Result<String>| {
+            v.map(|s| ToSqlOutput::Owned(rusqlite::types::Value::Text(s)))
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+        };
+        match *self.0 {
+            Value::Null => Ok(ToSqlOutput::Borrowed(ValueRef::Null)),
+            Value::I64(v) => Ok(ToSqlOutput::Owned(rusqlite::types::Value::Integer(v))),
+            Value::F64(v) => Ok(ToSqlOutput::Owned(rusqlite::types::Value::Real(v))),
+            Value::Text(s) => Ok(ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))),
+            Value::I64s(v) => json(serde_json::to_string(v)),
+            Value::Texts(v) => json(serde_json::to_string(v)),
+            Value::OptTexts(v) => json(serde_json::to_string(v)),
+            Value::F64s(v) => json(serde_json::to_string(v)),
+        }
     }
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Page cache in KiB (negative): the writer's covers the hot index pages
-    // of a large import; readers are many and keep less.
-    conn.pragma_update(
-        None,
-        "cache_size",
-        if read_only { -16_000 } else { -64_000 },
-    )?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
+}
+
+fn run_execute(conn: &Connection, sql: &Sql, params: &[Value<'_>]) -> Result<u64, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(sql.text(Dialect::Sqlite))
+        .map_err(db_err)?;
+    let n = stmt
+        .execute(rusqlite::params_from_iter(params.iter().map(Bind)))
+        .map_err(db_err)?;
+    Ok(n as u64)
+}
+
+fn run_query(
+    conn: &Connection,
+    sql: &Sql,
+    params: &[Value<'_>],
+    each: &mut RowFn<'_>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare_cached(sql.text(Dialect::Sqlite))
+        .map_err(db_err)?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter().map(Bind)))
+        .map_err(db_err)?;
+    while let Some(row) = rows.next().map_err(db_err)? {
+        each(&Row(row))?;
+    }
     Ok(())
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
+struct Row<'a, 'b>(&'a rusqlite::Row<'b>);
+
+impl Row<'_, '_> {
+    fn get<T: rusqlite::types::FromSql>(&self, i: usize) -> Result<T, StoreError> {
+        self.0.get(i).map_err(db_err)
+    }
+}
+
+impl SqlRow for Row<'_, '_> {
+    fn i64(&self, i: usize) -> Result<i64, StoreError> {
+        self.get(i)
+    }
+    fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        self.get(i)
+    }
+    fn f64(&self, i: usize) -> Result<f64, StoreError> {
+        self.get(i)
+    }
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.get(i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        self.get(i)
+    }
+}
+
+/// A connection (the writer inside its transaction, or a reader). Every
+/// call completes before its future is made.
+struct Lite<'c>(&'c mut Connection);
+
+impl Conn for Lite<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db_err))
-            .await
+    fn execute<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        params: &'a [Value<'a>],
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(std::future::ready(run_execute(self.0, sql, params)))
     }
 
-    async fn upsert_papers(&self, papers: Vec<Paper>) -> Result<UpsertCounts, StoreError> {
-        self.write(move |c| papers::upsert(c, papers)).await
+    fn query<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        params: &'a [Value<'a>],
+        each: &'a mut RowFn<'a>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(std::future::ready(run_query(self.0, sql, params, each)))
     }
 
-    async fn get_paper(&self, id: &ArxivId) -> Result<StoredPaper, StoreError> {
-        let id = id.to_string();
-        self.read(move |c| papers::get(c, &id)).await
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(std::future::ready(self.0.execute_batch(sql).map_err(db_err)))
     }
+}
 
-    async fn delete_paper(&self, id: &ArxivId) -> Result<bool, StoreError> {
-        let id = id.to_string();
-        self.write(move |c| papers::delete(c, &id)).await
-    }
-
-    async fn count_papers(&self) -> Result<u64, StoreError> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT count(*) FROM papers WHERE deleted_at IS NULL",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as u64)
-            .map_err(db_err)
-        })
-        .await
-    }
-
-    async fn change_seq(&self) -> Result<i64, StoreError> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT value FROM store_meta WHERE key = 'change_seq'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(db_err)
-        })
-        .await
-    }
-
-    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError> {
-        self.read(move |c| papers::changes_since(c, after, limit))
-            .await
-    }
-
-    async fn harvest_checkpoint(
-        &self,
-        set_spec: &str,
-    ) -> Result<Option<HarvestCheckpoint>, StoreError> {
-        let set_spec = set_spec.to_string();
-        self.read(move |c| harvest::checkpoint(c, &set_spec)).await
-    }
-
-    async fn apply_harvest_page(&self, page: HarvestPage) -> Result<HarvestCounts, StoreError> {
-        self.write(move |c| harvest::apply_page(c, page)).await
-    }
-
-    async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError> {
-        let (name, holder) = (name.to_string(), holder.to_string());
-        self.write(move |c| harvest::try_lease(c, &name, &holder, ttl_secs))
-            .await
-    }
-
-    async fn get_papers(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, StoreError> {
-        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        self.read(move |c| community::get_papers(c, &ids)).await
-    }
-
-    async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
-        self.write(move |c| community::create_user(c, user)).await
-    }
-
-    async fn user_by_name(&self, username: &str) -> Result<(User, String), StoreError> {
-        let name = username.to_string();
-        self.read(move |c| community::user_by_name(c, &name)).await
-    }
-
-    async fn set_role(&self, username: &str, role: Role) -> Result<(), StoreError> {
-        let name = username.to_string();
-        self.write(move |c| community::set_role(c, &name, role))
-            .await
-    }
-
-    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        self.read(community::list_users).await
-    }
-
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        user: UserId,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        let t = token_hash.to_string();
-        self.write(move |c| community::create_session(c, &t, user, expires_at))
-            .await
-    }
-
-    async fn session_user(&self, token_hash: &str, now: i64) -> Result<User, StoreError> {
-        let t = token_hash.to_string();
-        self.read(move |c| community::session_user(c, &t, now))
-            .await
-    }
-
-    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        let t = token_hash.to_string();
-        self.write(move |c| community::delete_session(c, &t)).await
-    }
-
-    async fn create_api_token(
-        &self,
-        token_hash: &str,
-        user: UserId,
-        name: &str,
-    ) -> Result<(), StoreError> {
-        let (t, n) = (token_hash.to_string(), name.to_string());
-        self.write(move |c| community::create_api_token(c, &t, user, &n))
-            .await
-    }
-
-    async fn api_token_user(&self, token_hash: &str) -> Result<User, StoreError> {
-        let t = token_hash.to_string();
-        self.read(move |c| community::api_token_user(c, &t)).await
-    }
-
-    async fn set_vote(&self, user: UserId, paper: PaperId, up: bool) -> Result<i64, StoreError> {
-        self.write(move |c| community::set_vote(c, user, paper, up))
-            .await
-    }
-
-    async fn voted(&self, user: UserId, papers: &[PaperId]) -> Result<Vec<PaperId>, StoreError> {
-        let papers = papers.to_vec();
-        self.read(move |c| community::voted(c, user, &papers)).await
-    }
-
-    async fn submit_daily(
-        &self,
-        paper: PaperId,
-        day: NaiveDate,
-        user: UserId,
-    ) -> Result<DailyEntry, StoreError> {
-        self.write(move |c| community::submit_daily(c, paper, day, user))
-            .await
-    }
-
-    async fn daily_entry(&self, paper: PaperId) -> Result<Option<DailyEntry>, StoreError> {
-        self.read(move |c| community::daily_entry(c, paper)).await
-    }
-
-    async fn daily_papers(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-        sort: DailySort,
-        offset: u32,
-        limit: u32,
-    ) -> Result<Vec<ListedPaper>, StoreError> {
-        self.read(move |c| community::daily_papers(c, from, to, sort, offset, limit))
-            .await
-    }
-
-    async fn trending_papers(
-        &self,
-        offset: u32,
-        limit: u32,
-    ) -> Result<Vec<ListedPaper>, StoreError> {
-        self.read(move |c| community::trending_papers(c, offset, limit))
-            .await
-    }
-
-    async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError> {
-        self.read(move |c| community::trending_rows(c, since)).await
-    }
-
-    async fn set_trending_scores(
-        &self,
-        scores: Vec<(PaperId, f64)>,
-        zero_before: i64,
-    ) -> Result<(), StoreError> {
-        self.write(move |c| community::set_trending_scores(c, scores, zero_before))
-            .await
-    }
-
-    async fn recent_in_category(
-        &self,
-        category: &str,
-        limit: u32,
-    ) -> Result<Vec<ListedPaper>, StoreError> {
-        let c = category.to_string();
-        self.read(move |conn| community::recent_in_category(conn, &c, limit))
-            .await
-    }
-
-    async fn user_submissions(
-        &self,
-        user: UserId,
-        limit: u32,
-    ) -> Result<Vec<ListedPaper>, StoreError> {
-        self.read(move |c| community::user_submissions(c, user, limit))
-            .await
-    }
-
-    async fn user_upvoted(&self, user: UserId, limit: u32) -> Result<Vec<ListedPaper>, StoreError> {
-        self.read(move |c| community::user_upvoted(c, user, limit))
-            .await
-    }
-
-    async fn upsert_subscriber(
-        &self,
-        email: &str,
-        prefs: &Preferences,
-    ) -> Result<Subscriber, StoreError> {
-        let (e, p) = (email.to_string(), prefs.clone());
-        self.write(move |c| delivery::upsert_subscriber(c, &e, &p))
-            .await
-    }
-
-    async fn set_preferences(
-        &self,
-        id: SubscriberId,
-        prefs: &Preferences,
-    ) -> Result<(), StoreError> {
-        let p = prefs.clone();
-        self.write(move |c| delivery::set_preferences(c, id, &p))
-            .await
-    }
-
-    async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
-        let e = email.to_string();
-        self.read(move |c| delivery::by_email(c, &e)).await
-    }
-
-    async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError> {
-        self.read(move |c| delivery::subscriber(c, id)).await
-    }
-
-    async fn confirm_subscriber(&self, id: SubscriberId) -> Result<(), StoreError> {
-        self.write(move |c| delivery::confirm(c, id)).await
-    }
-
-    async fn unsubscribe(&self, id: SubscriberId) -> Result<(), StoreError> {
-        self.write(move |c| delivery::unsubscribe(c, id)).await
-    }
-
-    async fn active_subscribers(
-        &self,
-        frequency: Frequency,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<Subscriber>, StoreError> {
-        self.read(move |c| delivery::active(c, frequency, after, limit))
-            .await
-    }
-
-    async fn unsent_papers(
-        &self,
-        subscriber: SubscriberId,
-        papers: &[PaperId],
-    ) -> Result<Vec<PaperId>, StoreError> {
-        let papers = papers.to_vec();
-        self.read(move |c| delivery::unsent(c, subscriber, &papers))
-            .await
-    }
-
-    async fn enqueue_mail(
-        &self,
-        mail: OutgoingMail,
-        papers: &[PaperId],
-    ) -> Result<bool, StoreError> {
-        let papers = papers.to_vec();
-        self.write(move |c| delivery::enqueue(c, mail, &papers))
-            .await
-    }
-
-    async fn claim_outbox(
-        &self,
-        now: i64,
-        lease_secs: i64,
-        limit: u32,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        self.write(move |c| delivery::claim(c, now, lease_secs, limit))
-            .await
-    }
-
-    async fn claim_outbox_row(
-        &self,
-        outbox_id: i64,
-        now: i64,
-        lease_secs: i64,
-    ) -> Result<Option<OutboxRow>, StoreError> {
-        self.write(move |c| delivery::claim_one(c, outbox_id, now, lease_secs))
-            .await
-    }
-
-    async fn outbox_id(&self, dedupe_key: &str) -> Result<Option<i64>, StoreError> {
-        let k = dedupe_key.to_string();
-        self.read(move |c| delivery::outbox_id(c, &k)).await
-    }
-
-    async fn finish_outbox(&self, outbox_id: i64, outcome: SendOutcome) -> Result<(), StoreError> {
-        self.write(move |c| delivery::finish(c, outbox_id, outcome))
-            .await
-    }
-
-    async fn finish_outbox_sent_then(
-        &self,
-        outbox_id: i64,
-        after_commit: Box<dyn FnOnce() -> usize + Send>,
-    ) -> Result<usize, StoreError> {
-        self.write(move |c| {
-            delivery::finish(c, outbox_id, SendOutcome::Sent)?;
-            Ok(after_commit())
-        })
-        .await
-    }
-
-    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        self.read(delivery::counts).await
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn constraint_names_follow_postgres() {
+        assert_eq!(
+            super::constraint_name("UNIQUE constraint failed: users.username"),
+            "users_username_key"
+        );
+        assert_eq!(
+            super::constraint_name("UNIQUE constraint failed: votes.user_id, votes.paper_id"),
+            "votes_user_id_paper_id_key"
+        );
     }
 }

@@ -1,17 +1,10 @@
-//! Accounts, sessions, votes, the daily list and trending keys.
+//! Votes, the daily list and trending keys.
 
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use paperboy_core::{PaperId, Role};
+use paperboy_core::{PaperId, UserId};
 
-use crate::StoredPaper;
-
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub username: String,
-    pub email: String,
-    pub password_hash: String,
-    pub role: Role,
-}
+use crate::{StoreError, StoredPaper};
 
 /// A paper's place on a day's list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,13 +38,46 @@ pub struct TrendingRow {
     pub primary_category: String,
 }
 
-pub fn parse_role(s: &str) -> Role {
-    s.parse().unwrap_or(Role::Member)
-}
-
-pub fn parse_day(key: &str, s: &str) -> Result<NaiveDate, crate::StoreError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| crate::StoreError::Corrupt {
-        key: key.to_string(),
-        reason: format!("day `{s}`: {e}"),
-    })
+#[async_trait]
+pub trait CommunityStore: Send + Sync + 'static {
+    /// Sets or clears a user's vote on a paper; returns the paper's count.
+    /// Idempotent: voting twice counts once.
+    async fn set_vote(&self, user: UserId, paper: PaperId, up: bool) -> Result<i64, StoreError>;
+    /// Which of `papers` the user has voted for.
+    async fn voted(&self, user: UserId, papers: &[PaperId]) -> Result<Vec<PaperId>, StoreError>;
+    /// `Conflict` when the paper is already on a daily list.
+    async fn submit_daily(
+        &self,
+        paper: PaperId,
+        day: NaiveDate,
+        user: UserId,
+    ) -> Result<DailyEntry, StoreError>;
+    async fn daily_entry(&self, paper: PaperId) -> Result<Option<DailyEntry>, StoreError>;
+    /// Papers submitted on days `from..=to`.
+    async fn daily_papers(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        sort: DailySort,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError>;
+    /// By stored trending key, newest first among equals.
+    async fn trending_papers(&self, offset: u32, limit: u32)
+        -> Result<Vec<ListedPaper>, StoreError>;
+    /// Inputs of the trending formula for papers first published at or
+    /// after `since` (unix seconds).
+    async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError>;
+    /// Stores keys, and zeroes those of papers published before `zero_before`.
+    async fn set_trending_scores(
+        &self,
+        scores: Vec<(PaperId, f64)>,
+        zero_before: i64,
+    ) -> Result<(), StoreError>;
+    async fn user_submissions(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError>;
+    async fn user_upvoted(&self, user: UserId, limit: u32) -> Result<Vec<ListedPaper>, StoreError>;
 }

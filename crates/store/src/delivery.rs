@@ -1,7 +1,10 @@
 //! Subscribers, the outbox and what was already sent.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use paperboy_core::PaperId;
+
+use crate::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SubscriberId(pub i64);
@@ -95,40 +98,68 @@ pub enum SendOutcome {
 /// Bounces after which an address is no longer mailed.
 pub const MAX_BOUNCES: i64 = 3;
 
-pub fn prefs_to_columns(p: &Preferences) -> (String, i64, i64, String, String) {
-    (
-        p.frequency.as_str().to_string(),
-        i64::from(p.trending_top),
-        i64::from(p.daily_list),
-        p.categories.join(" "),
-        p.queries.join("\n"),
-    )
+/// Subscribers and what was sent to them.
+#[async_trait]
+pub trait SubscriberStore: Send + Sync + 'static {
+    /// A new unconfirmed subscriber, or the existing one with that address
+    /// (its preferences replaced when it is not active, so a returning
+    /// reader starts over).
+    async fn upsert_subscriber(
+        &self,
+        email: &str,
+        prefs: &Preferences,
+    ) -> Result<Subscriber, StoreError>;
+    /// Replaces a subscriber's preferences (the owner, logged in, in settings).
+    async fn set_preferences(&self, id: SubscriberId, prefs: &Preferences)
+        -> Result<(), StoreError>;
+    /// The subscriber with this address, if any.
+    async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError>;
+    async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError>;
+    async fn confirm_subscriber(&self, id: SubscriberId) -> Result<(), StoreError>;
+    /// Stops mail to the subscriber, queued mail included.
+    async fn unsubscribe(&self, id: SubscriberId) -> Result<(), StoreError>;
+    /// Active subscribers of a frequency with ids above `after`, in id order.
+    async fn active_subscribers(
+        &self,
+        frequency: Frequency,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Subscriber>, StoreError>;
+    /// Which of `papers` were never sent to the subscriber.
+    async fn unsent_papers(
+        &self,
+        subscriber: SubscriberId,
+        papers: &[PaperId],
+    ) -> Result<Vec<PaperId>, StoreError>;
 }
 
-pub fn prefs_from_columns(
-    frequency: &str,
-    trending_top: i64,
-    daily_list: i64,
-    categories: &str,
-    queries: &str,
-) -> Preferences {
-    Preferences {
-        frequency: Frequency::parse(frequency).unwrap_or(Frequency::Weekly),
-        trending_top: trending_top.clamp(0, 100) as u32,
-        daily_list: daily_list != 0,
-        categories: categories.split_whitespace().map(str::to_string).collect(),
-        queries: queries
-            .lines()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(str::to_string)
-            .collect(),
-    }
+/// The outbox: complete messages, claimed by senders, each sent once.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + 'static {
+    /// Queues a message once per dedupe key, and records its papers as
+    /// sent to its subscriber, in one transaction. False when the key was
+    /// queued before.
+    async fn enqueue_mail(&self, mail: OutgoingMail, papers: &[PaperId])
+        -> Result<bool, StoreError>;
+    /// Claims up to `limit` due rows for `lease_secs` (several senders
+    /// never claim the same row).
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Claims one row by id (a transactional mail sent at once).
+    async fn claim_outbox_row(
+        &self,
+        outbox_id: i64,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<Option<OutboxRow>, StoreError>;
+    async fn outbox_id(&self, dedupe_key: &str) -> Result<Option<i64>, StoreError>;
+    /// Records how a send ended; a permanent failure counts a bounce and
+    /// stops mail to the address after [`MAX_BOUNCES`].
+    async fn finish_outbox(&self, outbox_id: i64, outcome: SendOutcome) -> Result<(), StoreError>;
+    /// Rows by status (`pending`, `sent`, `failed`).
+    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 }
-
-pub fn ts(secs: Option<i64>) -> Option<DateTime<Utc>> {
-    secs.and_then(|s| DateTime::from_timestamp(s, 0))
-}
-
-/// Papers are identified by store id in `digest_papers`.
-pub type SentPapers = Vec<PaperId>;

@@ -14,8 +14,22 @@ pub enum StoreError {
     Corrupt { key: String, reason: String },
     #[error("migration {version} failed: {reason}")]
     Migration { version: i64, reason: String },
+    /// The database cannot be reached right now (connection refused, pool
+    /// exhausted, server restarting); worth retrying shortly.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Database(String),
     #[error("cannot open store at {url}: {reason}")]
     Open { url: String, reason: String },
+}
+
+impl StoreError {
+    /// The constraint a `Conflict` names, if this is one.
+    pub fn conflict(&self) -> Option<&str> {
+        match self {
+            StoreError::Conflict { constraint } => Some(constraint),
+            _ => None,
+        }
+    }
 }

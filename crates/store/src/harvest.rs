@@ -1,9 +1,30 @@
 //! Harvest bookkeeping: where each OAI-PMH set's harvest stands.
 
+use async_trait::async_trait;
 use chrono::NaiveDate;
 use paperboy_core::{ArxivId, Paper};
 
-use crate::UpsertCounts;
+use crate::{StoreError, UpsertCounts};
+
+/// Where each set's harvest stands; a page and its checkpoint land together.
+#[async_trait]
+pub trait HarvestStore: Send + Sync + 'static {
+    /// Where the harvest of an OAI-PMH set stands (`None`: never harvested).
+    async fn harvest_checkpoint(&self, set_spec: &str)
+        -> Result<Option<HarvestCheckpoint>, StoreError>;
+
+    /// Applies a harvested page (papers, deletions) and its checkpoint in
+    /// one transaction.
+    async fn apply_harvest_page(&self, page: HarvestPage) -> Result<HarvestCounts, StoreError>;
+}
+
+/// Named leases: one node of several runs the scheduler.
+#[async_trait]
+pub trait LeaseStore: Send + Sync + 'static {
+    /// Takes or renews the lease `name` for `holder` for `ttl_secs`; false
+    /// while another holder's lease is live.
+    async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError>;
+}
 
 /// How far the harvest of one set has got. Saved in the same transaction
 /// as the papers of the page it follows, so a kill at any point resumes
@@ -48,52 +69,4 @@ pub struct HarvestPage {
 pub struct HarvestCounts {
     pub papers: UpsertCounts,
     pub deleted: u64,
-}
-
-pub(crate) fn date_to_text(d: Option<NaiveDate>) -> Option<String> {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
-}
-
-impl HarvestCheckpoint {
-    /// Columns as both SQL stores keep them: (last, run_from, token, run_max).
-    pub fn to_columns(
-        &self,
-    ) -> (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) {
-        (
-            date_to_text(self.last_datestamp),
-            date_to_text(self.run_from),
-            self.resumption_token.clone(),
-            date_to_text(self.run_max_datestamp),
-        )
-    }
-
-    pub fn from_columns(
-        set_spec: String,
-        last: Option<String>,
-        run_from: Option<String>,
-        token: Option<String>,
-        run_max: Option<String>,
-    ) -> Result<Self, crate::StoreError> {
-        let parse = |s: Option<String>| -> Result<Option<NaiveDate>, crate::StoreError> {
-            s.map(|s| {
-                NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| crate::StoreError::Corrupt {
-                    key: format!("harvest checkpoint {set_spec}"),
-                    reason: format!("date `{s}`: {e}"),
-                })
-            })
-            .transpose()
-        };
-        Ok(HarvestCheckpoint {
-            last_datestamp: parse(last)?,
-            run_from: parse(run_from)?,
-            resumption_token: token,
-            run_max_datestamp: parse(run_max)?,
-            set_spec,
-        })
-    }
 }

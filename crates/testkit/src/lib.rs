@@ -13,8 +13,6 @@ use std::sync::Arc;
 use paperboy_arxiv::{SnapshotItem, SnapshotReader};
 use paperboy_core::Paper;
 use paperboy_store::Store;
-use paperboy_store_postgres::PostgresStore;
-use paperboy_store_sqlite::SqliteStore;
 
 pub const PG_ENV: &str = "PAPERBOY_TEST_PG";
 
@@ -36,7 +34,9 @@ enum Guard {
 pub async fn sqlite_store() -> TestStore {
     let dir = tempfile::tempdir().expect("create temp dir");
     let url = format!("sqlite://{}", dir.path().join("paperboy.db").display());
-    let store = SqliteStore::open(&url).expect("open SQLite test store");
+    let store = paperboy_store_sqlite::open(&url)
+        .await
+        .expect("open SQLite test store");
     TestStore {
         store: Arc::new(store),
         url,
@@ -47,7 +47,7 @@ pub async fn sqlite_store() -> TestStore {
 /// A fresh PostgreSQL database, or `None` when `PAPERBOY_TEST_PG` is unset.
 pub async fn postgres_store() -> Option<TestStore> {
     let db = PgDatabase::create().await?;
-    let store = PostgresStore::connect_with_pool_size(&db.url, 4)
+    let store = paperboy_store_postgres::connect_with_pool_size(&db.url, 4)
         .await
         .unwrap_or_else(|e| panic!("connect to test database {}: {e}", db.name));
     Some(TestStore {

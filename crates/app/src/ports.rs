@@ -1,0 +1,71 @@
+//! The ports the use cases reach the outside through, each with its own
+//! error enum. The production adapters are in `adapters.rs` (arXiv, SMTP)
+//! and `search.rs` (the search engine); tests plug in their own.
+
+use async_trait::async_trait;
+use paperboy_core::{ArxivId, Paper};
+use paperboy_search::{Found, Hit, Mode, SearchError};
+use paperboy_store::StoreError;
+
+/// What a reader asked search for, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRequest {
+    pub query: String,
+    pub mode: Mode,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// Keyword and semantic search over the store's papers.
+#[async_trait]
+pub trait Search: Send + Sync {
+    async fn search(&self, req: &SearchRequest) -> Result<Found, SearchError>;
+
+    /// Papers nearest to `paper`, never itself.
+    async fn related(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, SearchError>;
+
+    /// The best keyword matches of a saved search (digests).
+    async fn find(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, SearchError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// arXiv could not be asked (network, rate limit, a 5xx).
+    #[error("arXiv could not be reached: {0}")]
+    Unreachable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Brings a paper the store lacks into it.
+#[async_trait]
+pub trait Fetcher: Send + Sync {
+    /// `Ok(true)` when the paper is now in the store, `Ok(false)` when
+    /// arXiv does not know it.
+    async fn fetch(&self, id: &ArxivId) -> Result<bool, FetchError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The server refused the message for good (a bad address); the
+    /// detail is the server's reply, for the log.
+    #[error("the mail server refused the message: {0}")]
+    Refused(String),
+    /// Not now (server unreachable, a 4xx reply); it stays queued.
+    #[error("the message could not be sent yet: {0}")]
+    Deferred(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub use paperboy_mail::DrainSummary;
+
+/// Sends what the outbox holds.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends one queued message now (a confirmation).
+    async fn send_now(&self, outbox_id: i64) -> Result<(), SendError>;
+
+    /// Sends everything due.
+    async fn drain(&self) -> Result<DrainSummary, SendError>;
+}

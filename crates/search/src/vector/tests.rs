@@ -1,0 +1,168 @@
+//! The vector index against its own exact scan, reopened, torn and locked.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+
+use paperboy_core::ArxivId;
+
+use super::quant::normalize;
+use super::*;
+
+
+
+fn id(i: usize) -> ArxivId {
+    ArxivId::parse(&format!("2401.{:05}", i)).unwrap()
+}
+
+fn unit(seed: usize, dim: usize) -> Vec<f32> {
+    let mut x = (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut v: Vec<f32> = (0..dim)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % 2001) as f32 / 1000.0 - 1.0
+        })
+        .collect();
+    normalize(&mut v);
+    v
+}
+
+fn entry(i: usize, dim: usize) -> VectorEntry {
+    VectorEntry {
+        arxiv_id: id(i),
+        content_hash: i as u64,
+        words: 100,
+        vector: unit(i, dim),
+    }
+}
+
+#[test]
+fn finds_a_vector_by_itself_and_survives_reopen_and_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 32;
+    {
+        let ix = VectorIndex::open(dir.path(), "m", dim, true).unwrap();
+        let batch: Vec<_> = (1..=50).map(|i| entry(i, dim)).collect();
+        ix.apply(&batch, &[], 7).unwrap();
+        ix.apply(&[], &[id(3)], 8).unwrap();
+        let hits = ix.search(&unit(10, dim), 3, None);
+        assert_eq!(hits[0].arxiv_id, id(10));
+        assert!(hits[0].score > 0.98, "{}", hits[0].score);
+        let hits = ix.search(&unit(10, dim), 3, Some(&id(10)));
+        assert!(hits.iter().all(|h| h.arxiv_id != id(10)));
+    }
+    // A torn record at the end (a crash mid-append) is cut off.
+    let log = dir.path().join("vectors.log");
+    let mut f = OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(&[200, 1, 0, 0, 1, 2, 3]).unwrap();
+    drop(f);
+    let ix = VectorIndex::open(dir.path(), "m", dim, true).unwrap();
+    assert_eq!(ix.synced_seq(), 8);
+    assert_eq!(ix.len(), 49);
+    assert!(ix.search(&unit(3, dim), 1, None)[0].arxiv_id != id(3));
+    ix.apply(&[entry(60, dim)], &[], 9).unwrap();
+    drop(ix);
+    let ix = VectorIndex::open(dir.path(), "m", dim, false).unwrap();
+    assert_eq!(ix.len(), 50);
+    assert_eq!(ix.search(&unit(60, dim), 1, None)[0].arxiv_id, id(60));
+    // Another model's vectors are refused, naming both.
+    let err = VectorIndex::open(dir.path(), "other", dim, false)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("other"), "{err}");
+}
+
+#[test]
+fn only_one_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let _w = VectorIndex::open(dir.path(), "m", 8, true).unwrap();
+    assert!(matches!(
+        VectorIndex::open(dir.path(), "m", 8, true),
+        Err(SearchError::VectorLocked)
+    ));
+    assert!(VectorIndex::open(dir.path(), "m", 8, false).is_ok());
+}
+
+#[test]
+fn cell_index_agrees_with_the_exact_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 16;
+    let n = EXACT_LIMIT + 5_000;
+    let ix = VectorIndex::open(dir.path(), "m", dim, true).unwrap();
+    // Clustered data, as embeddings are: 50 topics with noise.
+    let batch: Vec<_> = (0..n)
+        .map(|i| {
+            let mut v = unit(i % 50 + 1_000_000, dim);
+            for (a, b) in v.iter_mut().zip(unit(i, dim)) {
+                *a += 0.3 * b;
+            }
+            normalize(&mut v);
+            VectorEntry {
+                arxiv_id: ArxivId::parse(&format!("2401.{:05}", i)).unwrap(),
+                content_hash: 0,
+                words: 10,
+                vector: v,
+            }
+        })
+        .collect();
+    ix.apply(&batch, &[], 1).unwrap();
+    let queries: Vec<Vec<f32>> = (0..40).map(|i| batch[i * 613].vector.clone()).collect();
+    let exact: Vec<Vec<ArxivId>> = queries
+        .iter()
+        .map(|q| {
+            ix.search(q, 10, None)
+                .into_iter()
+                .map(|h| h.arxiv_id)
+                .collect()
+        })
+        .collect();
+    assert!(ix.needs_rebuild());
+    ix.build_cells().unwrap();
+    assert!(!ix.needs_rebuild());
+    let mut found = 0;
+    for (q, want) in queries.iter().zip(&exact) {
+        let got: Vec<ArxivId> = ix
+            .search(q, 10, None)
+            .into_iter()
+            .map(|h| h.arxiv_id)
+            .collect();
+        found += want.iter().filter(|w| got.contains(w)).count();
+    }
+    let recall = found as f64 / 400.0;
+    assert!(recall >= 0.9, "recall@10 of the cell index: {recall}");
+    // Updates after the build: paper 5 gets a new vector, paper 7 goes.
+    let moved = unit(999_999, dim);
+    let update = VectorEntry {
+        arxiv_id: batch[5].arxiv_id.clone(),
+        content_hash: 1,
+        words: 10,
+        vector: moved.clone(),
+    };
+    ix.apply(&[update], &[batch[7].arxiv_id.clone()], 2)
+        .unwrap();
+    assert_eq!(ix.search(&moved, 1, None)[0].arxiv_id, batch[5].arxiv_id);
+    assert_eq!(ix.len(), n - 1);
+    // A reader in another process lays the same cells out from disk.
+    let reader = VectorIndex::open(dir.path(), "m", dim, false).unwrap();
+    assert_eq!(reader.len(), n - 1);
+    assert_eq!(reader.hash_of(&batch[5].arxiv_id), Some(1));
+    assert_eq!(
+        reader.search(&moved, 1, None)[0].arxiv_id,
+        batch[5].arxiv_id
+    );
+    for q in &queries {
+        let a: Vec<ArxivId> = reader
+            .search(q, 10, None)
+            .into_iter()
+            .map(|h| h.arxiv_id)
+            .collect();
+        let b: Vec<ArxivId> = ix
+            .search(q, 10, None)
+            .into_iter()
+            .map(|h| h.arxiv_id)
+            .collect();
+        assert_eq!(a, b);
+        assert!(!a.contains(&batch[7].arxiv_id));
+    }
+}

@@ -1,0 +1,136 @@
+//! Accounts, sessions and API tokens.
+
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use paperboy_core::{Role, User, UserId};
+use paperboy_store::{AccountStore, NewUser, StoreError};
+
+use crate::columns::{self, ts, USER_COLUMNS};
+use crate::conn::Sql;
+use crate::{args, Backend, SqlStore};
+
+static CREATE_USER: Sql = Sql::new(
+    "INSERT INTO users (username, email, password_hash, role, created_at)
+     VALUES ($1, $2, $3, $4, $5) RETURNING user_id",
+);
+static USER_BY_NAME: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1"
+    ))
+});
+static SET_ROLE: Sql = Sql::new("UPDATE users SET role = $2 WHERE username = $1");
+static LIST_USERS: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {USER_COLUMNS} FROM users u ORDER BY u.user_id"
+    ))
+});
+static CREATE_SESSION: Sql = Sql::new(
+    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+);
+static SESSION_USER: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.user_id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2"
+    ))
+});
+static DELETE_SESSION: Sql = Sql::new("DELETE FROM sessions WHERE token_hash = $1");
+static CREATE_TOKEN: Sql = Sql::new(
+    "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
+);
+static TOKEN_USER: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.user_id = t.user_id
+         WHERE t.token_hash = $1"
+    ))
+});
+
+#[async_trait]
+impl<B: Backend> AccountStore for SqlStore<B> {
+    async fn create_user(&self, u: NewUser) -> Result<User, StoreError> {
+        tx!(self, |c| {
+                    let now = Utc::now().timestamp();
+                    let id = c
+                        .scalar(
+                            &CREATE_USER,
+                            args![&u.username, &u.email, &u.password_hash, u.role.as_str(), now],
+                        )
+                        .await?;
+                    Ok(User {
+                        user_id: UserId(id),
+                        username: u.username,
+                        email: u.email,
+                        role: u.role,
+                        created_at: ts(now),
+                    })
+                })
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<(User, String), StoreError> {
+        let name = username.to_string();
+        read!(self, |c| {
+                    c.one(&USER_BY_NAME, args![&name], |r| Ok((columns::user(r)?, r.text(5)?)))
+                        .await
+                })
+    }
+
+    async fn set_role(&self, username: &str, role: Role) -> Result<(), StoreError> {
+        let name = username.to_string();
+        tx!(self, |c| {
+                    match c.execute(&SET_ROLE, args![&name, role.as_str()]).await? {
+                        0 => Err(StoreError::NotFound),
+                        _ => Ok(()),
+                    }
+                })
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        read!(self, |c| { c.all(&LIST_USERS, &[], columns::user).await })
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let t = token_hash.to_string();
+        tx!(self, |c| {
+                    let now = Utc::now().timestamp();
+                    c.execute(&CREATE_SESSION, args![&t, user.0, now, expires_at])
+                        .await
+                        .map(drop)
+                })
+    }
+
+    async fn session_user(&self, token_hash: &str, now: i64) -> Result<User, StoreError> {
+        let t = token_hash.to_string();
+        read!(self, |c| { c.one(&SESSION_USER, args![&t, now], columns::user).await })
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let t = token_hash.to_string();
+        tx!(self, |c| { c.execute(&DELETE_SESSION, args![&t]).await.map(drop) })
+    }
+
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        let (t, n) = (token_hash.to_string(), name.to_string());
+        tx!(self, |c| {
+                    let now = Utc::now().timestamp();
+                    c.execute(&CREATE_TOKEN, args![&t, user.0, &n, now])
+                        .await
+                        .map(drop)
+                })
+    }
+
+    async fn api_token_user(&self, token_hash: &str) -> Result<User, StoreError> {
+        let t = token_hash.to_string();
+        read!(self, |c| { c.one(&TOKEN_USER, args![&t], columns::user).await })
+    }
+}

@@ -1,0 +1,316 @@
+//! Papers and the change feed.
+//!
+//! Every write takes numbers from the store-wide change sequence. The
+//! sequence row is locked first (`UPDATE … SET value = value`, a no-op that
+//! takes PostgreSQL's row lock and that SQLite's single writer already
+//! holds): numbers are handed out in commit order, so a follower never
+//! skips a late commit, and writers never deadlock on each other.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use paperboy_core::{ArxivId, Paper};
+use paperboy_store::{
+    decide_upsert, ChangeFeed, ListedPaper, PaperChange, PaperStore, StoreError, StoredPaper,
+    UpsertCounts, UpsertDecision,
+};
+
+use crate::columns::{self, paper_columns_of, PaperColumns, PAPER_COLUMNS};
+use crate::conn::{Conn, Dialect, Sql, Value};
+use crate::{args, Backend, SqlStore};
+
+static LOCK_SEQ: Sql =
+    Sql::new("UPDATE store_meta SET value = value WHERE key = 'change_seq'");
+static RESERVE_SEQ: Sql = Sql::new(
+    "UPDATE store_meta SET value = value + $1 WHERE key = 'change_seq' RETURNING value",
+);
+static CHANGE_SEQ: Sql = Sql::new("SELECT value FROM store_meta WHERE key = 'change_seq'");
+static GET: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {PAPER_COLUMNS} FROM papers WHERE arxiv_id = $1 AND deleted_at IS NULL"
+    ))
+});
+static CHANGES: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {PAPER_COLUMNS} FROM papers WHERE change_seq > $1 ORDER BY change_seq LIMIT $2"
+    ))
+});
+static COUNT: Sql = Sql::new("SELECT count(*) FROM papers WHERE deleted_at IS NULL");
+static KNOWN: Sql = Sql::new(
+    "SELECT arxiv_id, content_hash, latest_version FROM papers WHERE arxiv_id = ANY($1)",
+);
+static IS_LIVE: Sql = Sql::new(
+    "SELECT paper_id FROM papers WHERE arxiv_id = $1 AND deleted_at IS NULL FOR UPDATE",
+);
+static MARK_DELETED: Sql =
+    Sql::new("UPDATE papers SET deleted_at = $2, change_seq = $3 WHERE arxiv_id = $1");
+static PING: Sql = Sql::new("SELECT 1");
+
+/// Papers joined with their daily entry and its submitter: the paper
+/// columns, then `day`, `username`, `submitted_at` ([`columns::listed`]).
+pub(crate) fn listed_select(tail: &str) -> Sql {
+    Sql::owned(format!(
+        "SELECT {}, d.day, u.username, d.submitted_at FROM papers p \
+         LEFT JOIN daily_submissions d ON d.paper_id = p.paper_id \
+         LEFT JOIN users u ON u.user_id = d.submitted_by {tail}",
+        paper_columns_of("p")
+    ))
+}
+
+static LISTED_BY_IDS: LazyLock<Sql> =
+    LazyLock::new(|| listed_select("WHERE p.arxiv_id = ANY($1) AND p.deleted_at IS NULL"));
+static RECENT_IN_CATEGORY: LazyLock<Sql> = LazyLock::new(|| {
+    listed_select(
+        "WHERE p.deleted_at IS NULL AND (' ' || p.categories || ' ') LIKE $1 \
+         ORDER BY p.published_at DESC LIMIT $2",
+    )
+});
+
+const INSERT_COLUMNS: &str = "arxiv_id, title, abstract, authors, categories, versions, \
+    latest_version, comments, journal_ref, doi, report_no, license, submitter, updated_on, \
+    code_links, github_repo, published_at, content_hash, change_seq, created_at";
+const ON_CONFLICT_UPDATE: &str = "ON CONFLICT (arxiv_id) DO UPDATE SET title = EXCLUDED.title, \
+    abstract = EXCLUDED.abstract, authors = EXCLUDED.authors, categories = EXCLUDED.categories, \
+    versions = EXCLUDED.versions, latest_version = EXCLUDED.latest_version, \
+    comments = EXCLUDED.comments, journal_ref = EXCLUDED.journal_ref, doi = EXCLUDED.doi, \
+    report_no = EXCLUDED.report_no, license = EXCLUDED.license, submitter = EXCLUDED.submitter, \
+    updated_on = EXCLUDED.updated_on, code_links = EXCLUDED.code_links, \
+    github_repo = EXCLUDED.github_repo, published_at = EXCLUDED.published_at, \
+    content_hash = EXCLUDED.content_hash, change_seq = EXCLUDED.change_seq, deleted_at = NULL";
+
+/// One paper a statement (SQLite: local and prepared, as fast as a batch).
+static UPSERT_ONE: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "INSERT INTO papers ({INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) {ON_CONFLICT_UPDATE}"
+    ))
+});
+
+/// A whole batch in one round trip (PostgreSQL only: it binds arrays).
+static UPSERT_MANY: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "INSERT INTO papers ({INSERT_COLUMNS}) SELECT u.*, $20 FROM UNNEST($1::text[], \
+         $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], \
+         $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], \
+         $15::text[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[]) AS u \
+         {ON_CONFLICT_UPDATE}"
+    ))
+});
+
+/// Takes `n` numbers from the change sequence; the first of them.
+pub(crate) async fn reserve_seq(c: &mut dyn Conn, n: i64) -> Result<i64, StoreError> {
+    let end = c.scalar(&RESERVE_SEQ, args![n]).await?;
+    Ok(end - n + 1)
+}
+
+/// Locks the change sequence before any other row (see the module doc).
+pub(crate) async fn lock_seq(c: &mut dyn Conn) -> Result<(), StoreError> {
+    c.execute(&LOCK_SEQ, &[]).await?;
+    Ok(())
+}
+
+/// Upserts inside the caller's transaction.
+pub(crate) async fn upsert_in(
+    c: &mut dyn Conn,
+    papers: Vec<Paper>,
+) -> Result<UpsertCounts, StoreError> {
+    lock_seq(c).await?;
+    let ids: Vec<String> = papers.iter().map(|p| p.id.to_string()).collect();
+    let mut known: HashMap<String, (i64, u32)> = c
+        .all(&KNOWN, args![ids.as_slice()], |r| {
+            Ok((r.text(0)?, (r.i64(1)?, r.i64(2)? as u32)))
+        })
+        .await?
+        .into_iter()
+        .collect();
+    // An id seen twice in one batch keeps its last accepted content.
+    let mut counts = UpsertCounts::default();
+    let mut writes: Vec<PaperColumns> = Vec::new();
+    let mut slot: HashMap<String, usize> = HashMap::new();
+    for paper in papers {
+        let cols = PaperColumns::from_paper(paper);
+        let version = cols.latest_version as u32;
+        match decide_upsert(known.get(&cols.arxiv_id).copied(), cols.content_hash, version) {
+            UpsertDecision::Unchanged => {
+                counts.unchanged += 1;
+                continue;
+            }
+            UpsertDecision::Insert => counts.imported += 1,
+            UpsertDecision::Update => counts.updated += 1,
+        }
+        known.insert(cols.arxiv_id.clone(), (cols.content_hash, version));
+        match slot.get(&cols.arxiv_id) {
+            Some(&i) => writes[i] = cols,
+            None => {
+                slot.insert(cols.arxiv_id.clone(), writes.len());
+                writes.push(cols);
+            }
+        }
+    }
+    if writes.is_empty() {
+        return Ok(counts);
+    }
+    let first = reserve_seq(c, writes.len() as i64).await?;
+    let now = Utc::now().timestamp();
+    match c.dialect() {
+        Dialect::Sqlite => {
+            for (i, w) in writes.iter().enumerate() {
+                let seq = first + i as i64;
+                c.execute(&UPSERT_ONE, &one_row(w, seq, now)).await?;
+            }
+        }
+        Dialect::Postgres => write_many(c, &writes, first, now).await?,
+    }
+    Ok(counts)
+}
+
+fn one_row(w: &PaperColumns, seq: i64, now: i64) -> [Value<'_>; 20] {
+    [
+        Value::from(&w.arxiv_id),
+        Value::from(&w.title),
+        Value::from(&w.abstract_text),
+        Value::from(&w.authors),
+        Value::from(&w.categories),
+        Value::from(&w.versions),
+        Value::from(w.latest_version),
+        Value::from(&w.comments),
+        Value::from(&w.journal_ref),
+        Value::from(&w.doi),
+        Value::from(&w.report_no),
+        Value::from(&w.license),
+        Value::from(&w.submitter),
+        Value::from(&w.updated_on),
+        Value::from(&w.code_links),
+        Value::from(&w.github_repo),
+        Value::from(w.published_at),
+        Value::from(w.content_hash),
+        Value::from(seq),
+        Value::from(now),
+    ]
+}
+
+/// The batch as columns (arrays) for [`UPSERT_MANY`].
+async fn write_many(
+    c: &mut dyn Conn,
+    writes: &[PaperColumns],
+    first: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    fn text(writes: &[PaperColumns], f: impl Fn(&PaperColumns) -> &String) -> Vec<String> {
+        writes.iter().map(|w| f(w).clone()).collect()
+    }
+    fn opt(writes: &[PaperColumns], f: impl Fn(&PaperColumns) -> &Option<String>) -> Vec<Option<String>> {
+        writes.iter().map(|w| f(w).clone()).collect()
+    }
+    fn num(writes: &[PaperColumns], f: impl Fn(&PaperColumns) -> i64) -> Vec<i64> {
+        writes.iter().map(f).collect()
+    }
+    let texts = [
+        text(writes, |w| &w.arxiv_id),
+        text(writes, |w| &w.title),
+        text(writes, |w| &w.abstract_text),
+        text(writes, |w| &w.authors),
+        text(writes, |w| &w.categories),
+        text(writes, |w| &w.versions),
+    ];
+    let latest = num(writes, |w| w.latest_version);
+    let opts = [
+        opt(writes, |w| &w.comments),
+        opt(writes, |w| &w.journal_ref),
+        opt(writes, |w| &w.doi),
+        opt(writes, |w| &w.report_no),
+        opt(writes, |w| &w.license),
+        opt(writes, |w| &w.submitter),
+        opt(writes, |w| &w.updated_on),
+    ];
+    let code_links = text(writes, |w| &w.code_links);
+    let github = opt(writes, |w| &w.github_repo);
+    let published = num(writes, |w| w.published_at);
+    let hashes = num(writes, |w| w.content_hash);
+    let seqs: Vec<i64> = (0..writes.len() as i64).map(|i| first + i).collect();
+    let mut params: Vec<Value<'_>> = texts.iter().map(|t| Value::Texts(t)).collect();
+    params.push(Value::I64s(&latest));
+    params.extend(opts.iter().map(|o| Value::OptTexts(o)));
+    params.push(Value::Texts(&code_links));
+    params.push(Value::OptTexts(&github));
+    params.push(Value::I64s(&published));
+    params.push(Value::I64s(&hashes));
+    params.push(Value::I64s(&seqs));
+    params.push(Value::I64(now));
+    c.execute(&UPSERT_MANY, &params).await?;
+    Ok(())
+}
+
+/// Marks a paper deleted inside the caller's transaction.
+pub(crate) async fn delete_in(c: &mut dyn Conn, arxiv_id: &str) -> Result<bool, StoreError> {
+    lock_seq(c).await?;
+    if c.opt(&IS_LIVE, args![arxiv_id], |r| r.i64(0)).await?.is_none() {
+        return Ok(false);
+    }
+    let seq = reserve_seq(c, 1).await?;
+    let now = Utc::now().timestamp();
+    c.execute(&MARK_DELETED, args![arxiv_id, now, seq]).await?;
+    Ok(true)
+}
+
+#[async_trait]
+impl<B: Backend> PaperStore for SqlStore<B> {
+    fn backend(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        read!(self, |c| { c.scalar(&PING, &[]).await.map(drop) })
+    }
+
+    async fn upsert_papers(&self, papers: Vec<Paper>) -> Result<UpsertCounts, StoreError> {
+        tx!(self, |c| { upsert_in(c, papers).await })
+    }
+
+    async fn get_paper(&self, id: &ArxivId) -> Result<StoredPaper, StoreError> {
+        let id = id.to_string();
+        read!(self, |c| { c.one(&GET, args![&id], columns::paper).await })
+    }
+
+    async fn get_papers(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, StoreError> {
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        read!(self, |c| {
+                    c.all(&LISTED_BY_IDS, args![ids.as_slice()], columns::listed)
+                        .await
+                })
+    }
+
+    async fn delete_paper(&self, id: &ArxivId) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        tx!(self, |c| { delete_in(c, &id).await })
+    }
+
+    async fn count_papers(&self) -> Result<u64, StoreError> {
+        read!(self, |c| { Ok(c.scalar(&COUNT, &[]).await?.max(0) as u64) })
+    }
+
+    async fn recent_in_category(
+        &self,
+        category: &str,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError> {
+        let pattern = format!("% {category} %");
+        read!(self, |c| {
+                    c.all(&RECENT_IN_CATEGORY, args![&pattern, limit], columns::listed)
+                        .await
+                })
+    }
+}
+
+#[async_trait]
+impl<B: Backend> ChangeFeed for SqlStore<B> {
+    async fn change_seq(&self) -> Result<i64, StoreError> {
+        read!(self, |c| { c.scalar(&CHANGE_SEQ, &[]).await })
+    }
+
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError> {
+        read!(self, |c| { c.all(&CHANGES, args![after, limit], columns::change).await })
+    }
+}
