@@ -5,6 +5,7 @@
 //! through their contracts or through the ports in [`ports`].
 
 pub mod accounts;
+pub mod adapters;
 pub mod digest;
 mod error;
 pub mod feeds;
@@ -107,14 +108,14 @@ impl App {
     }
 
     pub(crate) fn search_port(&self) -> Result<&Arc<dyn Search>, AppError> {
-        self.search.as_ref().ok_or_else(|| {
-            AppError::NotConfigured("search is not set up on this instance".into())
-        })
+        self.search
+            .as_ref()
+            .ok_or_else(|| AppError::NotConfigured("search is not set up on this instance".into()))
     }
 
     pub(crate) fn mail_settings(&self) -> Result<&Arc<MailSettings>, AppError> {
-        self.mail.as_ref().ok_or_else(|| {
-            AppError::NotConfigured("email is not set up on this instance".into())
-        })
+        self.mail
+            .as_ref()
+            .ok_or_else(|| AppError::NotConfigured("email is not set up on this instance".into()))
     }
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use paperboy_core::{ArxivId, Paper};
-use paperboy_store::{HarvestCheckpoint, HarvestPage, Store, StoreError, UpsertCounts};
+use paperboy_store::{
+    HarvestCheckpoint, HarvestPage, HarvestStore, PaperStore, StoreError, UpsertCounts,
+};
 
 use crate::atom::{self, AtomEntry};
 use crate::client::{FetchError, PoliteClient};
@@ -68,7 +70,10 @@ pub enum HarvestEvent<'a> {
 
 pub struct Harvester {
     client: Arc<PoliteClient>,
-    store: Arc<dyn Store>,
+    /// Checkpoints and harvested pages.
+    store: Arc<dyn HarvestStore>,
+    /// Papers fetched by id.
+    papers: Arc<dyn PaperStore>,
     oai_url: String,
     api_url: String,
     metadata_prefix: String,
@@ -80,13 +85,15 @@ const MAX_RESTARTS: u32 = 3;
 impl Harvester {
     pub fn new(
         client: Arc<PoliteClient>,
-        store: Arc<dyn Store>,
+        store: Arc<dyn HarvestStore>,
+        papers: Arc<dyn PaperStore>,
         oai_url: &str,
         api_url: &str,
     ) -> Self {
         Harvester {
             client,
             store,
+            papers,
             oai_url: oai_url.to_string(),
             api_url: api_url.to_string(),
             metadata_prefix: "arXivRaw".into(),
@@ -308,7 +315,7 @@ impl Harvester {
                 }
             }
             got.extend(papers.iter().cloned());
-            let counts = self.store.upsert_papers(papers).await?;
+            let counts = self.papers.upsert_papers(papers).await?;
             summary.add_upserts(counts);
             summary.pages += 1;
         }

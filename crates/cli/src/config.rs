@@ -222,7 +222,7 @@ impl Config {
         }
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        let key = paperboy_web::auth::new_token();
+        let key = paperboy_app::accounts::new_token();
         // Written aside and renamed, so two processes never see half a key.
         let tmp = self
             .data_dir
@@ -237,21 +237,6 @@ impl Config {
         }
         let _ = std::fs::remove_file(&tmp);
         Ok(key.into_bytes())
-    }
-
-    pub fn mail_settings(&self) -> anyhow::Result<paperboy_web::MailSettings> {
-        let smtp = match self.smtp_url.as_deref().filter(|s| !s.is_empty()) {
-            Some(url) => Some(
-                paperboy_mail::SmtpConfig::parse(url)
-                    .map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?,
-            ),
-            None => None,
-        };
-        Ok(paperboy_web::MailSettings {
-            signer: paperboy_mail::Signer::new(&self.secret()?),
-            smtp,
-            from: self.mail_from(),
-        })
     }
 
     pub fn timezone(&self) -> anyhow::Result<chrono_tz::Tz> {

@@ -2,11 +2,10 @@
 
 mod cmd;
 mod config;
-mod models;
+mod embedding;
+mod indexes;
 mod progress;
-mod scheduler;
-mod search;
-mod store;
+mod wiring;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use common::{stderr, stdout, summary, write, Env};
-use paperboy_store::{Frequency, Preferences, Store};
+use paperboy_store::{Frequency, Preferences, SubscriberStore};
 use paperboy_testkit::seed_corpus_path;
 
 /// A real SMTP server (aiosmtpd) storing every message in a Maildir.
@@ -358,7 +358,9 @@ async fn killed_senders_deliver_each_digest_exactly_once() {
     assert_eq!(summary(&env.run(&["import", file.to_str().unwrap()])).0, 20);
     let n = 200;
     {
-        let store = paperboy_store_sqlite::SqliteStore::open(&env.database_url).unwrap();
+        let store = paperboy_store_sqlite::open(&env.database_url)
+            .await
+            .unwrap();
         let prefs = Preferences {
             frequency: Frequency::Daily,
             trending_top: 0,

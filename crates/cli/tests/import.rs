@@ -135,13 +135,13 @@ async fn killed_import_is_consistent_and_resumable() {
     let url = env.database_url.clone();
     let deadline = Instant::now() + Duration::from_secs(120);
     let store = loop {
-        if let Ok(s) = paperboy_store_sqlite::SqliteStore::open(&url) {
+        if let Ok(s) = paperboy_store_sqlite::open(&url).await {
             break s;
         }
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
-    use paperboy_store::Store;
+    use paperboy_store::{ChangeFeed, PaperStore};
     loop {
         let count = store.count_papers().await.unwrap_or(0);
         if count > 0 {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{stderr, stdout, Env};
-use paperboy_store::Store;
+use paperboy_store::{ChangeFeed, HarvestStore, PaperStore};
 use paperboy_testkit::arxiv_standin::{
     atom_entry, deleted_record, raw_record, ArxivStandin, Fault, StandinRecord,
 };
@@ -88,7 +88,7 @@ fn summary(out: &std::process::Output) -> Vec<u64> {
 
 /// Every live paper in a store, by id, as comparable text.
 async fn snapshot(url: &str) -> BTreeMap<String, String> {
-    let store = paperboy_store_sqlite::SqliteStore::open(url).unwrap();
+    let store = paperboy_store_sqlite::open(url).await.unwrap();
     let mut out = BTreeMap::new();
     for change in store.changes_since(0, 10_000).await.unwrap() {
         if let Some(p) = change.paper {
@@ -144,7 +144,9 @@ async fn harvests_every_page_then_adds_nothing_the_second_time() {
         reqs[0].user_agent.contains("Paperboy") && reqs[0].user_agent.contains("ops@example.org")
     );
 
-    let store = paperboy_store_sqlite::SqliteStore::open(&env.database_url).unwrap();
+    let store = paperboy_store_sqlite::open(&env.database_url)
+        .await
+        .unwrap();
     let tex = store
         .get_paper(&"2404.00006".parse().unwrap())
         .await
@@ -234,7 +236,9 @@ async fn a_page_that_never_parses_is_an_error_naming_the_url() {
         "{err}"
     );
     // The first page stays, and the checkpoint points at the failing page.
-    let store = paperboy_store_sqlite::SqliteStore::open(&env.database_url).unwrap();
+    let store = paperboy_store_sqlite::open(&env.database_url)
+        .await
+        .unwrap();
     assert_eq!(store.count_papers().await.unwrap(), 3);
     let cp = store.harvest_checkpoint("cs").await.unwrap().unwrap();
     assert_eq!(
@@ -340,7 +344,9 @@ async fn ids_are_fetched_through_the_atom_api() {
         "{}",
         stderr(&out)
     );
-    let store = paperboy_store_sqlite::SqliteStore::open(&env.database_url).unwrap();
+    let store = paperboy_store_sqlite::open(&env.database_url)
+        .await
+        .unwrap();
     let p = store
         .get_paper(&"2203.05482".parse().unwrap())
         .await

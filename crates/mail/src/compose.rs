@@ -1,22 +1,14 @@
-//! Digests: per subscriber and period, the papers that match what they
-//! asked for and were never sent to them, ranked; and the confirmation mail.
-
-use std::collections::HashMap;
+//! Composing mail: a digest from the papers picked for a subscriber, and
+//! the double opt-in confirmation. Which papers a digest holds is decided
+//! by the application (`paperboy_app::digest`); this renders them.
 
 use chrono::{Duration, NaiveDate, Utc};
 use maud::{html, Markup};
-use paperboy_core::{ArxivId, PaperId};
-use paperboy_store::{
-    DailySort, Frequency, ListedPaper, OutgoingMail, Store, StoreError, Subscriber,
-};
+use paperboy_core::PaperId;
+use paperboy_store::{Frequency, ListedPaper, OutgoingMail, Subscriber};
 
 use crate::message::{message_id, Message};
 use crate::token::Signer;
-
-/// Finds papers for a saved search (the search index).
-pub trait Finder: Send + Sync {
-    fn find(&self, query: &str, limit: usize) -> Vec<ArxivId>;
-}
 
 pub const MAX_PAPERS: usize = 30;
 
@@ -52,15 +44,12 @@ impl Period {
     }
 }
 
-pub struct Composer<'a> {
-    pub store: &'a dyn Store,
-    pub finder: Option<&'a dyn Finder>,
+/// Who a message is from and where its links point.
+pub struct Letterhead<'a> {
     pub signer: &'a Signer,
     pub base_url: &'a str,
     pub from: &'a str,
     pub instance: &'a str,
-    /// Candidate lists shared by every subscriber of one run.
-    cache: HashMap<String, Vec<ListedPaper>>,
 }
 
 fn host_of(base_url: &str) -> String {
@@ -82,124 +71,28 @@ fn trim(s: &str, max: usize) -> String {
     format!("{}…", &cut[..cut.rfind(' ').unwrap_or(cut.len())])
 }
 
-impl<'a> Composer<'a> {
-    pub fn new(
-        store: &'a dyn Store,
-        finder: Option<&'a dyn Finder>,
-        signer: &'a Signer,
-        base_url: &'a str,
-        from: &'a str,
-        instance: &'a str,
-    ) -> Self {
-        Composer {
-            store,
-            finder,
-            signer,
-            base_url: base_url.trim_end_matches('/'),
-            from,
-            instance,
-            cache: HashMap::new(),
-        }
+impl Letterhead<'_> {
+    fn base(&self) -> &str {
+        self.base_url.trim_end_matches('/')
     }
 
     pub fn unsubscribe_url(&self, sub: &Subscriber) -> String {
         format!(
             "{}/unsubscribe?token={}",
-            self.base_url,
+            self.base(),
             self.signer
                 .sign("unsubscribe", sub.subscriber_id, &sub.email, 0)
         )
     }
 
-    async fn cached(
-        &mut self,
-        key: String,
-        period: &Period,
-    ) -> Result<Vec<ListedPaper>, StoreError> {
-        if let Some(v) = self.cache.get(&key) {
-            return Ok(v.clone());
-        }
-        let since = (period.from - Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc().timestamp())
-            .unwrap_or(0);
-        let fresh = |v: Vec<ListedPaper>| -> Vec<ListedPaper> {
-            v.into_iter()
-                .filter(|l| l.stored.paper.published_at().timestamp() >= since)
-                .collect()
-        };
-        let v = if key == "trending" {
-            self.store.trending_papers(0, 100).await?
-        } else if key == "daily" {
-            self.store
-                .daily_papers(period.from, period.to, DailySort::Trending, 0, 100)
-                .await?
-        } else if let Some(cat) = key.strip_prefix("cat:") {
-            fresh(self.store.recent_in_category(cat, 100).await?)
-        } else if let Some(q) = key.strip_prefix("q:") {
-            let ids: Vec<ArxivId> = self.finder.map(|f| f.find(q, 50)).unwrap_or_default();
-            let mut found = self.store.get_papers(&ids).await?;
-            found.sort_by_key(|l| ids.iter().position(|i| *i == l.stored.paper.id));
-            fresh(found)
-        } else {
-            Vec::new()
-        };
-        self.cache.insert(key, v.clone());
-        Ok(v)
-    }
-
-    /// The digest for one subscriber and period, or `None` when nothing new
-    /// matches (an empty digest is not sent).
-    pub async fn digest(
-        &mut self,
+    /// The digest of `picked` (papers and why each was picked) for one
+    /// subscriber and period, and the papers it records as sent.
+    pub fn digest(
+        &self,
         sub: &Subscriber,
         period: &Period,
-    ) -> Result<Option<(OutgoingMail, Vec<PaperId>)>, StoreError> {
-        let mut picked: Vec<(ListedPaper, String)> = Vec::new();
-        let push = |list: Vec<ListedPaper>,
-                    why: String,
-                    n: usize,
-                    picked: &mut Vec<(ListedPaper, String)>| {
-            for l in list.into_iter().take(n) {
-                if !picked
-                    .iter()
-                    .any(|(p, _)| p.stored.paper_id == l.stored.paper_id)
-                {
-                    picked.push((l, why.clone()));
-                }
-            }
-        };
-        if sub.prefs.trending_top > 0 {
-            let v = self.cached("trending".into(), period).await?;
-            push(
-                v,
-                "trending".into(),
-                sub.prefs.trending_top as usize,
-                &mut picked,
-            );
-        }
-        if sub.prefs.daily_list {
-            let v = self.cached("daily".into(), period).await?;
-            push(v, "on the daily list".into(), MAX_PAPERS, &mut picked);
-        }
-        for c in &sub.prefs.categories {
-            let v = self.cached(format!("cat:{c}"), period).await?;
-            push(v, format!("new in {c}"), 10, &mut picked);
-        }
-        for q in &sub.prefs.queries {
-            let v = self.cached(format!("q:{q}"), period).await?;
-            push(v, format!("matches “{q}”"), 10, &mut picked);
-        }
-        if picked.is_empty() {
-            return Ok(None);
-        }
-        let ids: Vec<PaperId> = picked.iter().map(|(l, _)| l.stored.paper_id).collect();
-        let unsent = self.store.unsent_papers(sub.subscriber_id, &ids).await?;
-        picked.retain(|(l, _)| unsent.contains(&l.stored.paper_id));
-        picked.truncate(MAX_PAPERS);
-        if picked.is_empty() {
-            return Ok(None);
-        }
+        picked: &[(ListedPaper, String)],
+    ) -> (OutgoingMail, Vec<PaperId>) {
         let key = format!("digest:{}:{}", sub.subscriber_id.0, period.key);
         let unsubscribe = self.unsubscribe_url(sub);
         let what = match period.frequency {
@@ -213,15 +106,15 @@ impl<'a> Composer<'a> {
             if picked.len() == 1 { "" } else { "s" },
             period.key
         );
-        let text = self.digest_text(&picked, &unsubscribe);
+        let text = self.digest_text(picked, &unsubscribe);
         let html = self
-            .digest_html(&subject, &picked, &unsubscribe)
+            .digest_html(&subject, picked, &unsubscribe)
             .into_string();
         let message = Message {
             from: self.from,
             to: &sub.email,
             subject: &subject,
-            message_id: message_id(&key, &host_of(self.base_url)),
+            message_id: message_id(&key, &host_of(self.base())),
             text: &text,
             html: &html,
             headers: vec![
@@ -232,7 +125,7 @@ impl<'a> Composer<'a> {
         }
         .render(Utc::now());
         let papers: Vec<PaperId> = picked.iter().map(|(l, _)| l.stored.paper_id).collect();
-        Ok(Some((
+        (
             OutgoingMail {
                 dedupe_key: key,
                 subscriber: Some(sub.subscriber_id),
@@ -240,11 +133,11 @@ impl<'a> Composer<'a> {
                 message,
             },
             papers,
-        )))
+        )
     }
 
     fn paper_url(&self, l: &ListedPaper) -> String {
-        format!("{}/papers/{}", self.base_url, l.stored.paper.id)
+        format!("{}/papers/{}", self.base(), l.stored.paper.id)
     }
 
     fn authors(l: &ListedPaper) -> String {
@@ -285,7 +178,7 @@ impl<'a> Composer<'a> {
         }
         t.push_str(&format!(
             "You receive this because you subscribed on {}.\nUnsubscribe: {unsubscribe}\n",
-            self.base_url
+            self.base()
         ));
         t
     }
@@ -310,7 +203,7 @@ impl<'a> Composer<'a> {
                 }
                 hr;
                 p style="color: #555; font-size: .9rem" {
-                    "You receive this because you subscribed on " a href=(self.base_url) { (self.instance) } ". "
+                    "You receive this because you subscribed on " a href=(self.base()) { (self.instance) } ". "
                     a href=(unsubscribe) { "Unsubscribe" } " with one click."
                 }
             } }
@@ -326,7 +219,7 @@ impl<'a> Composer<'a> {
             &sub.email,
             (now + Duration::days(7)).timestamp(),
         );
-        let url = format!("{}/subscribe/confirm?token={token}", self.base_url);
+        let url = format!("{}/subscribe/confirm?token={token}", self.base());
         // One confirmation per subscriber and hour: a double click sends one.
         let key = format!("confirm:{}:{}", sub.subscriber_id.0, now.format("%Y%m%d%H"));
         let subject = format!("Confirm your subscription to {}", self.instance);
@@ -344,7 +237,7 @@ impl<'a> Composer<'a> {
             from: self.from,
             to: &sub.email,
             subject: &subject,
-            message_id: message_id(&key, &host_of(self.base_url)),
+            message_id: message_id(&key, &host_of(self.base())),
             text: &text,
             html: &html,
             headers: vec![],

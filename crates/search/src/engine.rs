@@ -188,9 +188,7 @@ impl Engine {
         text: &str,
         k: usize,
     ) -> Result<Vec<Neighbour>, SearchError> {
-        let v = sem
-            .embedder
-            .embed_one(&plain_words(text))?;
+        let v = sem.embedder.embed_one(&plain_words(text))?;
         if v.iter().all(|x| *x == 0.0) {
             return Ok(Vec::new());
         }
@@ -295,12 +293,10 @@ impl Engine {
         };
         let v = match sem.index.vector_of(&paper.id) {
             Some(v) => v,
-            None => sem
-                .embedder
-                .embed_one(&paperboy_embed::paper_text(
-                    &paper.title,
-                    &paper.abstract_text,
-                ))?,
+            None => sem.embedder.embed_one(&paperboy_embed::paper_text(
+                &paper.title,
+                &paper.abstract_text,
+            ))?,
         };
         self.nearest(
             sem,
@@ -313,7 +309,11 @@ impl Engine {
     }
 
     /// Related papers of a paper both indexes hold (`None` if not).
-    pub fn related_by_id(&self, id: &ArxivId, limit: usize) -> Option<Result<Vec<Hit>, SearchError>> {
+    pub fn related_by_id(
+        &self,
+        id: &ArxivId,
+        limit: usize,
+    ) -> Option<Result<Vec<Hit>, SearchError>> {
         let sem = self.semantic.as_ref()?;
         let v = sem.index.vector_of(id)?;
         let (title, abs) = self.keyword.stored_text(id)?;
@@ -337,9 +337,7 @@ impl Engine {
         let mut near = sem.index.search(v, depth.max(SEMANTIC_POOL), Some(id));
         prefer_papers(&mut near);
         near.truncate(depth);
-        let like = self
-            .keyword
-            .more_like_text(id, title, abs, depth)?;
+        let like = self.keyword.more_like_text(id, title, abs, depth)?;
         let semantic = ranked_neighbours(&near);
         let keyword = ranked_hits(&like, sem);
         Ok(hybrid::fuse(&keyword, &semantic, self.fusion)

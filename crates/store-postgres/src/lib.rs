@@ -27,7 +27,10 @@ pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
     connect_with_pool_size(url, 16).await
 }
 
-pub async fn connect_with_pool_size(url: &str, max_size: usize) -> Result<PostgresStore, StoreError> {
+pub async fn connect_with_pool_size(
+    url: &str,
+    max_size: usize,
+) -> Result<PostgresStore, StoreError> {
     let open_err = |reason: String| StoreError::Open {
         url: redact(url),
         reason,
@@ -106,7 +109,10 @@ impl Tx {
     }
 
     async fn end(mut self, statement: &str) -> Result<(), StoreError> {
-        self.client()?.batch_execute(statement).await.map_err(db_err)?;
+        self.client()?
+            .batch_execute(statement)
+            .await
+            .map_err(db_err)?;
         // Ended cleanly: the connection goes back to the pool.
         drop(self.client.take());
         Ok(())

@@ -50,39 +50,47 @@ static TOKEN_USER: LazyLock<Sql> = LazyLock::new(|| {
 impl<B: Backend> AccountStore for SqlStore<B> {
     async fn create_user(&self, u: NewUser) -> Result<User, StoreError> {
         tx!(self, |c| {
-                    let now = Utc::now().timestamp();
-                    let id = c
-                        .scalar(
-                            &CREATE_USER,
-                            args![&u.username, &u.email, &u.password_hash, u.role.as_str(), now],
-                        )
-                        .await?;
-                    Ok(User {
-                        user_id: UserId(id),
-                        username: u.username,
-                        email: u.email,
-                        role: u.role,
-                        created_at: ts(now),
-                    })
-                })
+            let now = Utc::now().timestamp();
+            let id = c
+                .scalar(
+                    &CREATE_USER,
+                    args![
+                        &u.username,
+                        &u.email,
+                        &u.password_hash,
+                        u.role.as_str(),
+                        now
+                    ],
+                )
+                .await?;
+            Ok(User {
+                user_id: UserId(id),
+                username: u.username,
+                email: u.email,
+                role: u.role,
+                created_at: ts(now),
+            })
+        })
     }
 
     async fn user_by_name(&self, username: &str) -> Result<(User, String), StoreError> {
         let name = username.to_string();
         read!(self, |c| {
-                    c.one(&USER_BY_NAME, args![&name], |r| Ok((columns::user(r)?, r.text(5)?)))
-                        .await
-                })
+            c.one(&USER_BY_NAME, args![&name], |r| {
+                Ok((columns::user(r)?, r.text(5)?))
+            })
+            .await
+        })
     }
 
     async fn set_role(&self, username: &str, role: Role) -> Result<(), StoreError> {
         let name = username.to_string();
         tx!(self, |c| {
-                    match c.execute(&SET_ROLE, args![&name, role.as_str()]).await? {
-                        0 => Err(StoreError::NotFound),
-                        _ => Ok(()),
-                    }
-                })
+            match c.execute(&SET_ROLE, args![&name, role.as_str()]).await? {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
+        })
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
@@ -97,21 +105,25 @@ impl<B: Backend> AccountStore for SqlStore<B> {
     ) -> Result<(), StoreError> {
         let t = token_hash.to_string();
         tx!(self, |c| {
-                    let now = Utc::now().timestamp();
-                    c.execute(&CREATE_SESSION, args![&t, user.0, now, expires_at])
-                        .await
-                        .map(drop)
-                })
+            let now = Utc::now().timestamp();
+            c.execute(&CREATE_SESSION, args![&t, user.0, now, expires_at])
+                .await
+                .map(drop)
+        })
     }
 
     async fn session_user(&self, token_hash: &str, now: i64) -> Result<User, StoreError> {
         let t = token_hash.to_string();
-        read!(self, |c| { c.one(&SESSION_USER, args![&t, now], columns::user).await })
+        read!(self, |c| {
+            c.one(&SESSION_USER, args![&t, now], columns::user).await
+        })
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let t = token_hash.to_string();
-        tx!(self, |c| { c.execute(&DELETE_SESSION, args![&t]).await.map(drop) })
+        tx!(self, |c| {
+            c.execute(&DELETE_SESSION, args![&t]).await.map(drop)
+        })
     }
 
     async fn create_api_token(
@@ -122,15 +134,17 @@ impl<B: Backend> AccountStore for SqlStore<B> {
     ) -> Result<(), StoreError> {
         let (t, n) = (token_hash.to_string(), name.to_string());
         tx!(self, |c| {
-                    let now = Utc::now().timestamp();
-                    c.execute(&CREATE_TOKEN, args![&t, user.0, &n, now])
-                        .await
-                        .map(drop)
-                })
+            let now = Utc::now().timestamp();
+            c.execute(&CREATE_TOKEN, args![&t, user.0, &n, now])
+                .await
+                .map(drop)
+        })
     }
 
     async fn api_token_user(&self, token_hash: &str) -> Result<User, StoreError> {
         let t = token_hash.to_string();
-        read!(self, |c| { c.one(&TOKEN_USER, args![&t], columns::user).await })
+        read!(self, |c| {
+            c.one(&TOKEN_USER, args![&t], columns::user).await
+        })
     }
 }

@@ -141,9 +141,9 @@ impl PaperColumns {
     }
 }
 
-
 /// The paper columns every paper query selects, in this order.
-pub const PAPER_COLUMNS: &str = "paper_id, arxiv_id, title, abstract, authors, categories, versions, \
+pub const PAPER_COLUMNS: &str =
+    "paper_id, arxiv_id, title, abstract, authors, categories, versions, \
     latest_version, comments, journal_ref, doi, report_no, license, submitter, updated_on, \
     code_links, github_repo, published_at, content_hash, change_seq, created_at, deleted_at, \
     upvotes, num_comments, github_stars";
@@ -277,11 +277,7 @@ pub fn subscriber(r: &dyn SqlRow) -> Result<Subscriber, StoreError> {
             frequency: Frequency::parse(&frequency).unwrap_or(Frequency::Weekly),
             trending_top: r.i64(3)?.clamp(0, 100) as u32,
             daily_list: r.i64(4)? != 0,
-            categories: r
-                .text(5)?
-                .split_whitespace()
-                .map(str::to_string)
-                .collect(),
+            categories: r.text(5)?.split_whitespace().map(str::to_string).collect(),
             queries: r
                 .text(6)?
                 .lines()
@@ -308,7 +304,8 @@ pub fn preference_columns(p: &Preferences) -> (&'static str, i64, i64, String, S
     )
 }
 
-pub const OUTBOX_COLUMNS: &str = "outbox_id, dedupe_key, subscriber_id, recipient, message, attempts";
+pub const OUTBOX_COLUMNS: &str =
+    "outbox_id, dedupe_key, subscriber_id, recipient, message, attempts";
 
 pub fn outbox_row(r: &dyn SqlRow) -> Result<OutboxRow, StoreError> {
     Ok(OutboxRow {

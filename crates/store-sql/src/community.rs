@@ -5,9 +5,7 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
 use paperboy_core::{PaperId, UserId};
-use paperboy_store::{
-    CommunityStore, DailyEntry, DailySort, ListedPaper, StoreError, TrendingRow,
-};
+use paperboy_store::{CommunityStore, DailyEntry, DailySort, ListedPaper, StoreError, TrendingRow};
 
 use crate::columns::{self, day_text, parse_day, ts};
 use crate::conn::{Dialect, Sql, SqlRow};
@@ -120,8 +118,10 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
     async fn voted(&self, user: UserId, papers: &[PaperId]) -> Result<Vec<PaperId>, StoreError> {
         let ids: Vec<i64> = papers.iter().map(|p| p.0).collect();
         read!(self, |c| {
-            c.all(&VOTED, args![user.0, ids.as_slice()], |r| Ok(PaperId(r.i64(0)?)))
-                .await
+            c.all(&VOTED, args![user.0, ids.as_slice()], |r| {
+                Ok(PaperId(r.i64(0)?))
+            })
+            .await
         })
     }
 
@@ -147,7 +147,9 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
     }
 
     async fn daily_entry(&self, paper: PaperId) -> Result<Option<DailyEntry>, StoreError> {
-        read!(self, |c| { c.opt(&DAILY_ENTRY, args![paper.0], daily_entry).await })
+        read!(self, |c| {
+            c.opt(&DAILY_ENTRY, args![paper.0], daily_entry).await
+        })
     }
 
     async fn daily_papers(
@@ -174,11 +176,16 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<ListedPaper>, StoreError> {
-        read!(self, |c| { c.all(&TRENDING, args![limit, offset], columns::listed).await })
+        read!(self, |c| {
+            c.all(&TRENDING, args![limit, offset], columns::listed)
+                .await
+        })
     }
 
     async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError> {
-        read!(self, |c| { c.all(&TRENDING_ROWS, args![since], trending_row).await })
+        read!(self, |c| {
+            c.all(&TRENDING_ROWS, args![since], trending_row).await
+        })
     }
 
     async fn set_trending_scores(

@@ -73,7 +73,9 @@ pub fn to_sqlite(pg: &str) -> String {
     }
     // One writer at a time in SQLite: the write transaction already holds
     // every row a PostgreSQL writer would lock.
-    s = s.replace(" FOR UPDATE SKIP LOCKED", "").replace(" FOR UPDATE", "");
+    s = s
+        .replace(" FOR UPDATE SKIP LOCKED", "")
+        .replace(" FOR UPDATE", "");
     // The rowid alias is SQLite's identity column.
     s = s.replace(
         "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",

@@ -66,9 +66,8 @@ static ACTIVE: LazyLock<Sql> = LazyLock::new(|| {
          ORDER BY subscriber_id LIMIT $3"
     ))
 });
-static SENT: Sql = Sql::new(
-    "SELECT paper_id FROM digest_papers WHERE subscriber_id = $1 AND paper_id = ANY($2)",
-);
+static SENT: Sql =
+    Sql::new("SELECT paper_id FROM digest_papers WHERE subscriber_id = $1 AND paper_id = ANY($2)");
 static ENQUEUE: Sql = Sql::new(
     "INSERT INTO outbox (dedupe_key, subscriber_id, recipient, message, next_attempt_at, created_at)
      VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
@@ -136,7 +135,9 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
             let now = Utc::now().timestamp();
             c.execute(&INSERT_SUBSCRIBER, args![&email, f, t, d, &cats, &q, now])
                 .await?;
-            let s = c.one(&LOCK_BY_EMAIL, args![&email], columns::subscriber).await?;
+            let s = c
+                .one(&LOCK_BY_EMAIL, args![&email], columns::subscriber)
+                .await?;
             if s.is_active() {
                 return Ok(s);
             }
@@ -166,11 +167,15 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
 
     async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
         let email = email.to_string();
-        read!(self, |c| { c.opt(&BY_EMAIL, args![&email], columns::subscriber).await })
+        read!(self, |c| {
+            c.opt(&BY_EMAIL, args![&email], columns::subscriber).await
+        })
     }
 
     async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError> {
-        read!(self, |c| { c.one(&SUBSCRIBER, args![id.0], columns::subscriber).await })
+        read!(self, |c| {
+            c.one(&SUBSCRIBER, args![id.0], columns::subscriber).await
+        })
     }
 
     async fn confirm_subscriber(&self, id: SubscriberId) -> Result<(), StoreError> {
@@ -201,8 +206,12 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
         limit: u32,
     ) -> Result<Vec<Subscriber>, StoreError> {
         read!(self, |c| {
-            c.all(&ACTIVE, args![frequency.as_str(), after, limit], columns::subscriber)
-                .await
+            c.all(
+                &ACTIVE,
+                args![frequency.as_str(), after, limit],
+                columns::subscriber,
+            )
+            .await
         })
     }
 
@@ -219,7 +228,10 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
                 .await?
                 .into_iter()
                 .collect();
-            Ok(papers.into_iter().filter(|p| !sent.contains(&p.0)).collect())
+            Ok(papers
+                .into_iter()
+                .filter(|p| !sent.contains(&p.0))
+                .collect())
         })
     }
 }
@@ -260,7 +272,11 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
     ) -> Result<Vec<OutboxRow>, StoreError> {
         tx!(self, |c| {
             let mut rows = c
-                .all(&CLAIM, args![now, now + lease_secs, limit], columns::outbox_row)
+                .all(
+                    &CLAIM,
+                    args![now, now + lease_secs, limit],
+                    columns::outbox_row,
+                )
                 .await?;
             rows.sort_by_key(|r| r.outbox_id);
             Ok(rows)
@@ -274,14 +290,20 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         lease_secs: i64,
     ) -> Result<Option<OutboxRow>, StoreError> {
         tx!(self, |c| {
-            c.opt(&CLAIM_ONE, args![outbox_id, now, now + lease_secs], columns::outbox_row)
-                .await
+            c.opt(
+                &CLAIM_ONE,
+                args![outbox_id, now, now + lease_secs],
+                columns::outbox_row,
+            )
+            .await
         })
     }
 
     async fn outbox_id(&self, dedupe_key: &str) -> Result<Option<i64>, StoreError> {
         let key = dedupe_key.to_string();
-        read!(self, |c| { c.opt(&OUTBOX_ID, args![&key], |r| r.i64(0)).await })
+        read!(self, |c| {
+            c.opt(&OUTBOX_ID, args![&key], |r| r.i64(0)).await
+        })
     }
 
     async fn finish_outbox(&self, outbox_id: i64, outcome: SendOutcome) -> Result<(), StoreError> {
@@ -303,6 +325,8 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
     }
 
     async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        read!(self, |c| { c.all(&COUNTS, &[], |r| Ok((r.text(0)?, r.i64(1)?))).await })
+        read!(self, |c| {
+            c.all(&COUNTS, &[], |r| Ok((r.text(0)?, r.i64(1)?))).await
+        })
     }
 }

@@ -60,29 +60,31 @@ impl<B: Backend> HarvestStore for SqlStore<B> {
         set_spec: &str,
     ) -> Result<Option<HarvestCheckpoint>, StoreError> {
         let set_spec = set_spec.to_string();
-        read!(self, |c| { c.opt(&CHECKPOINT, args![&set_spec], checkpoint).await })
+        read!(self, |c| {
+            c.opt(&CHECKPOINT, args![&set_spec], checkpoint).await
+        })
     }
 
     async fn apply_harvest_page(&self, page: HarvestPage) -> Result<HarvestCounts, StoreError> {
         tx!(self, |c| {
-                    let papers = upsert_in(c, page.papers).await?;
-                    let mut deleted = 0;
-                    for id in &page.deleted {
-                        if delete_in(c, id.as_str()).await? {
-                            deleted += 1;
-                        }
-                    }
-                    let cp = &page.checkpoint;
-                    let (last, from) = (date_text(cp.last_datestamp), date_text(cp.run_from));
-                    let max = date_text(cp.run_max_datestamp);
-                    let now = Utc::now().timestamp();
-                    c.execute(
-                        &SAVE_CHECKPOINT,
-                        args![&cp.set_spec, &last, &from, &cp.resumption_token, &max, now],
-                    )
-                    .await?;
-                    Ok(HarvestCounts { papers, deleted })
-                })
+            let papers = upsert_in(c, page.papers).await?;
+            let mut deleted = 0;
+            for id in &page.deleted {
+                if delete_in(c, id.as_str()).await? {
+                    deleted += 1;
+                }
+            }
+            let cp = &page.checkpoint;
+            let (last, from) = (date_text(cp.last_datestamp), date_text(cp.run_from));
+            let max = date_text(cp.run_max_datestamp);
+            let now = Utc::now().timestamp();
+            c.execute(
+                &SAVE_CHECKPOINT,
+                args![&cp.set_spec, &last, &from, &cp.resumption_token, &max, now],
+            )
+            .await?;
+            Ok(HarvestCounts { papers, deleted })
+        })
     }
 }
 
@@ -91,11 +93,11 @@ impl<B: Backend> LeaseStore for SqlStore<B> {
     async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError> {
         let (name, holder) = (name.to_string(), holder.to_string());
         tx!(self, |c| {
-                    let now = Utc::now().timestamp();
-                    let n = c
-                        .execute(&TRY_LEASE, args![&name, &holder, now + ttl_secs, now])
-                        .await?;
-                    Ok(n == 1)
-                })
+            let now = Utc::now().timestamp();
+            let n = c
+                .execute(&TRY_LEASE, args![&name, &holder, now + ttl_secs, now])
+                .await?;
+            Ok(n == 1)
+        })
     }
 }

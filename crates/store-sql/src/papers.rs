@@ -21,11 +21,9 @@ use crate::columns::{self, paper_columns_of, PaperColumns, PAPER_COLUMNS};
 use crate::conn::{Conn, Dialect, Sql, Value};
 use crate::{args, Backend, SqlStore};
 
-static LOCK_SEQ: Sql =
-    Sql::new("UPDATE store_meta SET value = value WHERE key = 'change_seq'");
-static RESERVE_SEQ: Sql = Sql::new(
-    "UPDATE store_meta SET value = value + $1 WHERE key = 'change_seq' RETURNING value",
-);
+static LOCK_SEQ: Sql = Sql::new("UPDATE store_meta SET value = value WHERE key = 'change_seq'");
+static RESERVE_SEQ: Sql =
+    Sql::new("UPDATE store_meta SET value = value + $1 WHERE key = 'change_seq' RETURNING value");
 static CHANGE_SEQ: Sql = Sql::new("SELECT value FROM store_meta WHERE key = 'change_seq'");
 static GET: LazyLock<Sql> = LazyLock::new(|| {
     Sql::owned(format!(
@@ -38,12 +36,10 @@ static CHANGES: LazyLock<Sql> = LazyLock::new(|| {
     ))
 });
 static COUNT: Sql = Sql::new("SELECT count(*) FROM papers WHERE deleted_at IS NULL");
-static KNOWN: Sql = Sql::new(
-    "SELECT arxiv_id, content_hash, latest_version FROM papers WHERE arxiv_id = ANY($1)",
-);
-static IS_LIVE: Sql = Sql::new(
-    "SELECT paper_id FROM papers WHERE arxiv_id = $1 AND deleted_at IS NULL FOR UPDATE",
-);
+static KNOWN: Sql =
+    Sql::new("SELECT arxiv_id, content_hash, latest_version FROM papers WHERE arxiv_id = ANY($1)");
+static IS_LIVE: Sql =
+    Sql::new("SELECT paper_id FROM papers WHERE arxiv_id = $1 AND deleted_at IS NULL FOR UPDATE");
 static MARK_DELETED: Sql =
     Sql::new("UPDATE papers SET deleted_at = $2, change_seq = $3 WHERE arxiv_id = $1");
 static PING: Sql = Sql::new("SELECT 1");
@@ -132,7 +128,11 @@ pub(crate) async fn upsert_in(
     for paper in papers {
         let cols = PaperColumns::from_paper(paper);
         let version = cols.latest_version as u32;
-        match decide_upsert(known.get(&cols.arxiv_id).copied(), cols.content_hash, version) {
+        match decide_upsert(
+            known.get(&cols.arxiv_id).copied(),
+            cols.content_hash,
+            version,
+        ) {
             UpsertDecision::Unchanged => {
                 counts.unchanged += 1;
                 continue;
@@ -201,7 +201,10 @@ async fn write_many(
     fn text(writes: &[PaperColumns], f: impl Fn(&PaperColumns) -> &String) -> Vec<String> {
         writes.iter().map(|w| f(w).clone()).collect()
     }
-    fn opt(writes: &[PaperColumns], f: impl Fn(&PaperColumns) -> &Option<String>) -> Vec<Option<String>> {
+    fn opt(
+        writes: &[PaperColumns],
+        f: impl Fn(&PaperColumns) -> &Option<String>,
+    ) -> Vec<Option<String>> {
         writes.iter().map(|w| f(w).clone()).collect()
     }
     fn num(writes: &[PaperColumns], f: impl Fn(&PaperColumns) -> i64) -> Vec<i64> {
@@ -246,7 +249,10 @@ async fn write_many(
 /// Marks a paper deleted inside the caller's transaction.
 pub(crate) async fn delete_in(c: &mut dyn Conn, arxiv_id: &str) -> Result<bool, StoreError> {
     lock_seq(c).await?;
-    if c.opt(&IS_LIVE, args![arxiv_id], |r| r.i64(0)).await?.is_none() {
+    if c.opt(&IS_LIVE, args![arxiv_id], |r| r.i64(0))
+        .await?
+        .is_none()
+    {
         return Ok(false);
     }
     let seq = reserve_seq(c, 1).await?;
@@ -277,9 +283,9 @@ impl<B: Backend> PaperStore for SqlStore<B> {
     async fn get_papers(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, StoreError> {
         let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
         read!(self, |c| {
-                    c.all(&LISTED_BY_IDS, args![ids.as_slice()], columns::listed)
-                        .await
-                })
+            c.all(&LISTED_BY_IDS, args![ids.as_slice()], columns::listed)
+                .await
+        })
     }
 
     async fn delete_paper(&self, id: &ArxivId) -> Result<bool, StoreError> {
@@ -298,9 +304,9 @@ impl<B: Backend> PaperStore for SqlStore<B> {
     ) -> Result<Vec<ListedPaper>, StoreError> {
         let pattern = format!("% {category} %");
         read!(self, |c| {
-                    c.all(&RECENT_IN_CATEGORY, args![&pattern, limit], columns::listed)
-                        .await
-                })
+            c.all(&RECENT_IN_CATEGORY, args![&pattern, limit], columns::listed)
+                .await
+        })
     }
 }
 
@@ -311,6 +317,8 @@ impl<B: Backend> ChangeFeed for SqlStore<B> {
     }
 
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError> {
-        read!(self, |c| { c.all(&CHANGES, args![after, limit], columns::change).await })
+        read!(self, |c| {
+            c.all(&CHANGES, args![after, limit], columns::change).await
+        })
     }
 }

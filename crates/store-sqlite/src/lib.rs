@@ -314,7 +314,9 @@ impl Conn for Lite<'_> {
     }
 
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(std::future::ready(self.0.execute_batch(sql).map_err(db_err)))
+        Box::pin(std::future::ready(
+            self.0.execute_batch(sql).map_err(db_err),
+        ))
     }
 }
 

@@ -63,8 +63,11 @@ pub trait CommunityStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ListedPaper>, StoreError>;
     /// By stored trending key, newest first among equals.
-    async fn trending_papers(&self, offset: u32, limit: u32)
-        -> Result<Vec<ListedPaper>, StoreError>;
+    async fn trending_papers(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<ListedPaper>, StoreError>;
     /// Inputs of the trending formula for papers first published at or
     /// after `since` (unix seconds).
     async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError>;

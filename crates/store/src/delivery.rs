@@ -110,8 +110,11 @@ pub trait SubscriberStore: Send + Sync + 'static {
         prefs: &Preferences,
     ) -> Result<Subscriber, StoreError>;
     /// Replaces a subscriber's preferences (the owner, logged in, in settings).
-    async fn set_preferences(&self, id: SubscriberId, prefs: &Preferences)
-        -> Result<(), StoreError>;
+    async fn set_preferences(
+        &self,
+        id: SubscriberId,
+        prefs: &Preferences,
+    ) -> Result<(), StoreError>;
     /// The subscriber with this address, if any.
     async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError>;
     async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError>;
@@ -139,8 +142,11 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// Queues a message once per dedupe key, and records its papers as
     /// sent to its subscriber, in one transaction. False when the key was
     /// queued before.
-    async fn enqueue_mail(&self, mail: OutgoingMail, papers: &[PaperId])
-        -> Result<bool, StoreError>;
+    async fn enqueue_mail(
+        &self,
+        mail: OutgoingMail,
+        papers: &[PaperId],
+    ) -> Result<bool, StoreError>;
     /// Claims up to `limit` due rows for `lease_secs` (several senders
     /// never claim the same row).
     async fn claim_outbox(

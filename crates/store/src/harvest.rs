@@ -10,8 +10,10 @@ use crate::{StoreError, UpsertCounts};
 #[async_trait]
 pub trait HarvestStore: Send + Sync + 'static {
     /// Where the harvest of an OAI-PMH set stands (`None`: never harvested).
-    async fn harvest_checkpoint(&self, set_spec: &str)
-        -> Result<Option<HarvestCheckpoint>, StoreError>;
+    async fn harvest_checkpoint(
+        &self,
+        set_spec: &str,
+    ) -> Result<Option<HarvestCheckpoint>, StoreError>;
 
     /// Applies a harvested page (papers, deletions) and its checkpoint in
     /// one transaction.

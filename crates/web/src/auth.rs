@@ -1,55 +1,20 @@
-//! Passwords, sessions, API tokens, CSRF and the user extractors.
+//! Cookies, CSRF and the user extractors (sessions and API tokens are the
+//! application's: `paperboy_app::accounts`).
 //!
-//! Session and API tokens are random 256-bit values; only their SHA-256
-//! digests are stored. CSRF uses a double-submit cookie: every form carries
+//! CSRF uses a double-submit cookie: every form carries
 //! the `pb_csrf` cookie's value, and JSON calls authenticated by the session
 //! cookie send it as `X-CSRF-Token`. Bearer-token calls need no CSRF token.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use paperboy_core::User;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::{ApiError, AppState};
 
 pub const SESSION_COOKIE: &str = "pb_session";
 pub const CSRF_COOKIE: &str = "pb_csrf";
-pub const SESSION_DAYS: i64 = 30;
-
-pub fn hash_password(pw: &str) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(pw.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
-}
-
-pub fn verify_password(pw: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
-}
-
-/// A fresh random token, hex encoded.
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex(&bytes)
-}
-
-pub fn token_digest(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -110,27 +75,47 @@ impl FromRequestParts<AppState> for MaybeUser {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
         {
-            return match state
-                .store
-                .api_token_user(&token_digest(token.trim()))
-                .await
-            {
-                Ok(u) => Ok(MaybeUser(Some((u, AuthVia::Token)))),
-                Err(paperboy_store::StoreError::NotFound) => {
-                    Err(ApiError::Unauthorized("that API token is not valid".into()))
-                }
-                Err(e) => Err(e.into()),
-            };
+            let user = state.app.token_user(token).await?;
+            return Ok(MaybeUser(Some((user, AuthVia::Token))));
         }
         let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Ok(MaybeUser(None));
         };
-        let now = chrono::Utc::now().timestamp();
-        match state.store.session_user(&token_digest(&session), now).await {
-            Ok(u) => Ok(MaybeUser(Some((u, AuthVia::Session)))),
-            Err(paperboy_store::StoreError::NotFound) => Ok(MaybeUser(None)),
-            Err(e) => Err(e.into()),
+        let user = state.app.session_user(&session).await?;
+        Ok(MaybeUser(user.map(|u| (u, AuthVia::Session))))
+    }
+}
+
+/// The logged-in user of an API call that needs one: 401 without a
+/// session or token, 403 when a session cookie comes without the CSRF
+/// header (`X-CSRF-Token`).
+pub struct CurrentUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeUser(found) = MaybeUser::from_request_parts(parts, state).await?;
+        let Some((user, via)) = found else {
+            return Err(ApiError::Unauthorized(
+                "log in or send an API token (Authorization: Bearer …)".into(),
+            ));
+        };
+        if via == AuthVia::Session {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            if !csrf_ok(&parts.headers, sent) {
+                return Err(ApiError::Forbidden(
+                    "missing or wrong X-CSRF-Token header".into(),
+                ));
+            }
         }
+        Ok(CurrentUser(user))
     }
 }
 
@@ -171,21 +156,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_and_tokens() {
-        let h = hash_password("correct horse").unwrap();
-        assert!(verify_password("correct horse", &h));
-        assert!(!verify_password("wrong horse", &h));
-        assert!(!verify_password("x", "not a hash"));
-        let t = new_token();
-        assert_eq!(t.len(), 64);
-        assert_ne!(t, new_token());
-        assert_eq!(
-            token_digest("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn cookies_are_read_from_any_header() {

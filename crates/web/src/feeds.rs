@@ -1,9 +1,14 @@
 //! Atom 1.0 and RSS 2.0 feeds: trending, the daily list, a search, a
-//! category. Stable entry ids (the paper's page), `updated` dates, and
-//! ETag / Last-Modified with 304 on conditional GET.
+//! category; rendered with the `atom_syndication` and `rss` crates. Stable
+//! entry ids (the paper's page), `updated` dates, and ETag /
+//! Last-Modified with 304 on conditional GET.
 
 use std::collections::HashMap;
 
+use atom_syndication::{
+    CategoryBuilder, EntryBuilder, FeedBuilder, FixedDateTime, GeneratorBuilder, LinkBuilder,
+    PersonBuilder, Text,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
@@ -12,19 +17,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::{DateTime, Duration, Utc};
-use paperboy_core::{ArxivId, Category};
-use paperboy_store::{DailySort, ListedPaper};
+use chrono::{DateTime, Utc};
+use paperboy_app::feeds::{urlencode, Feed, FeedKind};
+use paperboy_core::Category;
 use sha2::{Digest, Sha256};
 
-use crate::fetch::{SearchMode, SearchRequest};
-use crate::{daily, ApiError, AppState};
+use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/feeds/{*name}", get(get_feed))
+    Router::new()
+        .route("/feeds/{file}", get(get_feed))
+        .route("/feeds/category/{file}", get(get_category_feed))
 }
-
-const ENTRIES: u32 = 30;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -32,113 +36,80 @@ enum Format {
     Rss,
 }
 
-struct Entry {
-    listed: ListedPaper,
-    /// When this entry last changed for this feed.
-    updated: DateTime<Utc>,
-}
-
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 forbids.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
+/// `name.atom` or `name.rss`.
+fn split_format(file: &str) -> Option<(&str, Format)> {
+    if let Some(s) = file.strip_suffix(".atom") {
+        Some((s, Format::Atom))
+    } else {
+        file.strip_suffix(".rss").map(|s| (s, Format::Rss))
     }
-    out
 }
 
-fn paper_updated(l: &ListedPaper) -> DateTime<Utc> {
-    let p = &l.stored.paper;
-    p.versions
-        .last()
-        .map(|v| v.created_at)
-        .unwrap_or_else(|| p.published_at())
+fn no_feed(path: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "no feed {path}; there are /feeds/trending, /feeds/daily, /feeds/search?q= and \
+         /feeds/category/CAT, each .atom or .rss"
+    ))
 }
 
 async fn get_feed(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(file): Path<String>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (stem, format) = if let Some(s) = name.strip_suffix(".atom") {
-        (s, Format::Atom)
-    } else if let Some(s) = name.strip_suffix(".rss") {
-        (s, Format::Rss)
-    } else {
-        return Err(ApiError::NotFound(format!(
-            "no feed /feeds/{name} (feeds end in .atom or .rss)"
-        )));
+    let Some((stem, format)) = split_format(&file) else {
+        return Err(no_feed(&format!("/feeds/{file}")));
     };
-    let base = state.settings.base_url.trim_end_matches('/').to_string();
-    let (title, page_url, entries) = match stem {
-        "trending" => {
-            let rows = state.store.trending_papers(0, ENTRIES).await?;
-            let entries = rows.into_iter().map(|l| Entry { updated: paper_updated(&l), listed: l }).collect();
-            (format!("Trending papers · {}", state.settings.instance_name), format!("{base}/"), entries)
-        }
-        "daily" => {
-            let today = daily::today(state.settings.timezone);
-            let rows = state.store.daily_papers(today - Duration::days(6), today, DailySort::PublishedAt, 0, 100).await?;
-            let mut entries: Vec<Entry> = rows
-                .into_iter()
-                .map(|l| Entry { updated: l.daily.as_ref().map(|d| d.submitted_at).unwrap_or_else(|| paper_updated(&l)), listed: l })
-                .collect();
-            entries.sort_by_key(|e| std::cmp::Reverse(e.updated));
-            (format!("Daily papers · {}", state.settings.instance_name), format!("{base}/daily"), entries)
-        }
+    let kind = match stem {
+        "trending" => FeedKind::Trending,
+        "daily" => FeedKind::Daily,
         "search" => {
-            let query = q.get("q").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-            let Some(query) = query else { return Err(ApiError::BadRequest("q is required".into())) };
-            let Some(search) = &state.search else {
-                return Err(ApiError::Unavailable("search is not set up on this instance".into()));
-            };
-            let outcome = search
-                .search(SearchRequest { query: query.clone(), mode: SearchMode::Hybrid, limit: ENTRIES as usize, offset: 0 })
-                .await
-                .map_err(ApiError::Internal)?;
-            let ids: Vec<ArxivId> = outcome.hits.iter().map(|h| h.arxiv_id.clone()).collect();
-            let mut rows = state.store.get_papers(&ids).await?;
-            rows.sort_by_key(|l| ids.iter().position(|i| *i == l.stored.paper.id));
-            let entries = rows.into_iter().map(|l| Entry { updated: paper_updated(&l), listed: l }).collect();
-            let url = format!("{base}/search?q={}", crate::pages::urlencode(&query));
-            (format!("Papers about “{query}” · {}", state.settings.instance_name), url, entries)
+            let query = q.get("q").map(|s| s.trim()).unwrap_or("");
+            if query.is_empty() {
+                return Err(ApiError::BadRequest("q is required".into()));
+            }
+            FeedKind::Search(query.to_string())
         }
-        other => match other.strip_prefix("category/") {
-            Some(cat) => {
-                let cat = Category::parse(cat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-                let rows = state.store.recent_in_category(cat.as_str(), ENTRIES).await?;
-                let entries = rows.into_iter().map(|l| Entry { updated: paper_updated(&l), listed: l }).collect();
-                let url = format!("{base}/search?q=cat:{}", cat.as_str());
-                (format!("New in {} · {}", cat.as_str(), state.settings.instance_name), url, entries)
-            }
-            None => {
-                return Err(ApiError::NotFound(format!(
-                    "no feed /feeds/{name}; there are trending, daily, search?q= and category/CAT, each .atom or .rss"
-                )))
-            }
-        },
+        _ => return Err(no_feed(&format!("/feeds/{file}"))),
     };
+    let base = state.app.settings.base_url.trim_end_matches('/');
     let self_url = match q.get("q") {
-        Some(query) => format!("{base}/feeds/{name}?q={}", crate::pages::urlencode(query)),
-        None => format!("{base}/feeds/{name}"),
+        Some(query) => format!("{base}/feeds/{file}?q={}", urlencode(query)),
+        None => format!("{base}/feeds/{file}"),
     };
-    let updated = entries
-        .iter()
-        .map(|e| e.updated)
-        .max()
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let feed = state.app.feed(&kind).await?;
+    Ok(respond(&state, &feed, format, &self_url, &headers))
+}
+
+async fn get_category_feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some((cat, format)) = split_format(&file) else {
+        return Err(no_feed(&format!("/feeds/category/{file}")));
+    };
+    let cat = Category::parse(cat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let base = state.app.settings.base_url.trim_end_matches('/');
+    let self_url = format!("{base}/feeds/category/{file}");
+    let feed = state.app.feed(&FeedKind::Category(cat)).await?;
+    Ok(respond(&state, &feed, format, &self_url, &headers))
+}
+
+/// The feed in `format`, or 304 when the client's copy is current.
+fn respond(
+    state: &AppState,
+    feed: &Feed,
+    format: Format,
+    self_url: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let base = state.app.settings.base_url.trim_end_matches('/');
+    let updated = feed.updated();
     let body = match format {
-        Format::Atom => atom(&title, &page_url, &self_url, &base, updated, &entries),
-        Format::Rss => rss(&title, &page_url, &self_url, &base, updated, &entries),
+        Format::Atom => atom(feed, self_url, base),
+        Format::Rss => rss(feed, self_url, base),
     };
     let etag = format!("\"{}\"", hex16(&Sha256::digest(body.as_bytes())));
     let last_modified = updated.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
@@ -160,135 +131,138 @@ async fn get_feed(
         (CACHE_CONTROL, "public, max-age=300".to_string()),
     ];
     if not_modified {
-        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+        return (StatusCode::NOT_MODIFIED, common).into_response();
     }
-    Ok((StatusCode::OK, common, [(CONTENT_TYPE, content_type)], body).into_response())
+    (StatusCode::OK, common, [(CONTENT_TYPE, content_type)], body).into_response()
 }
 
 fn hex16(bytes: &[u8]) -> String {
     bytes.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-fn atom(
-    title: &str,
-    page: &str,
-    self_url: &str,
-    base: &str,
-    updated: DateTime<Utc>,
-    entries: &[Entry],
-) -> String {
-    let mut o = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
-    o.push_str(&format!(
-        "  <title>{}</title>\n  <id>{}</id>\n",
-        xml(title),
-        xml(self_url)
-    ));
-    o.push_str(&format!(
-        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-        xml(page)
-    ));
-    o.push_str(&format!(
-        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
-        xml(self_url)
-    ));
-    o.push_str(&format!(
-        "  <updated>{}</updated>\n  <generator>Paperboy</generator>\n",
-        updated.to_rfc3339()
-    ));
-    for e in entries {
-        let p = &e.listed.stored.paper;
-        let url = format!("{base}/papers/{}", p.id);
-        o.push_str("  <entry>\n");
-        o.push_str(&format!(
-            "    <id>{}</id>\n    <title>{}</title>\n",
-            xml(&url),
-            xml(&p.title)
-        ));
-        o.push_str(&format!(
-            "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-            xml(&url)
-        ));
-        o.push_str(&format!(
-            "    <link rel=\"related\" type=\"text/html\" href=\"{}\"/>\n",
-            xml(&p.id.abs_url())
-        ));
-        o.push_str(&format!(
-            "    <published>{}</published>\n",
-            p.published_at().to_rfc3339()
-        ));
-        o.push_str(&format!(
-            "    <updated>{}</updated>\n",
-            e.updated.to_rfc3339()
-        ));
-        for a in &p.authors {
-            o.push_str(&format!(
-                "    <author><name>{}</name></author>\n",
-                xml(&a.name)
-            ));
-        }
-        if p.authors.is_empty() {
-            o.push_str("    <author><name>Unknown</name></author>\n");
-        }
-        for c in &p.categories {
-            o.push_str(&format!("    <category term=\"{}\"/>\n", xml(c.as_str())));
-        }
-        o.push_str(&format!(
-            "    <summary type=\"text\">{}</summary>\n  </entry>\n",
-            xml(&p.abstract_text)
-        ));
-    }
-    o.push_str("</feed>\n");
-    o
+/// Drops the characters XML 1.0 forbids (control characters other than
+/// tab and line ends); the feed crates escape the rest.
+fn xml_text(s: &str) -> String {
+    s.chars()
+        .filter(|&c| (c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r'))
+        .collect()
 }
 
-fn rss(
-    title: &str,
-    page: &str,
-    self_url: &str,
-    base: &str,
-    updated: DateTime<Utc>,
-    entries: &[Entry],
-) -> String {
-    let date = |d: DateTime<Utc>| d.format("%a, %d %b %Y %H:%M:%S +0000").to_string();
-    let mut o = String::from(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">\n<channel>\n",
-    );
-    o.push_str(&format!(
-        "  <title>{}</title>\n  <link>{}</link>\n",
-        xml(title),
-        xml(page)
-    ));
-    o.push_str(&format!("  <description>{}</description>\n", xml(title)));
-    o.push_str(&format!(
-        "  <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"{}\"/>\n",
-        xml(self_url)
-    ));
-    o.push_str(&format!(
-        "  <lastBuildDate>{}</lastBuildDate>\n  <generator>Paperboy</generator>\n",
-        date(updated)
-    ));
-    for e in entries {
-        let p = &e.listed.stored.paper;
-        let url = format!("{base}/papers/{}", p.id);
-        o.push_str("  <item>\n");
-        o.push_str(&format!(
-            "    <title>{}</title>\n    <link>{}</link>\n",
-            xml(&p.title),
-            xml(&url)
-        ));
-        o.push_str(&format!(
-            "    <guid isPermaLink=\"true\">{}</guid>\n",
-            xml(&url)
-        ));
-        o.push_str(&format!("    <pubDate>{}</pubDate>\n", date(e.updated)));
-        for c in &p.categories {
-            o.push_str(&format!("    <category>{}</category>\n", xml(c.as_str())));
-        }
-        o.push_str(&format!(
-            "    <description>{}</description>\n  </item>\n",
-            xml(&p.abstract_text)
-        ));
-    }
-    o.push_str("</channel>\n</rss>\n");
-    o
+fn fixed(t: DateTime<Utc>) -> FixedDateTime {
+    t.fixed_offset()
+}
+
+fn atom(feed: &Feed, self_url: &str, base: &str) -> String {
+    let entries: Vec<atom_syndication::Entry> = feed
+        .entries
+        .iter()
+        .map(|e| {
+            let p = &e.listed.stored.paper;
+            let url = format!("{base}/papers/{}", p.id);
+            let mut authors: Vec<_> = p
+                .authors
+                .iter()
+                .map(|a| PersonBuilder::default().name(xml_text(&a.name)).build())
+                .collect();
+            if authors.is_empty() {
+                authors.push(PersonBuilder::default().name("Unknown").build());
+            }
+            EntryBuilder::default()
+                .id(url.clone())
+                .title(Text::plain(xml_text(&p.title)))
+                .link(
+                    LinkBuilder::default()
+                        .rel("alternate")
+                        .mime_type(Some("text/html".into()))
+                        .href(url)
+                        .build(),
+                )
+                .link(
+                    LinkBuilder::default()
+                        .rel("related")
+                        .mime_type(Some("text/html".into()))
+                        .href(p.id.abs_url())
+                        .build(),
+                )
+                .published(Some(fixed(p.published_at())))
+                .updated(fixed(e.updated))
+                .authors(authors)
+                .categories(
+                    p.categories
+                        .iter()
+                        .map(|c| CategoryBuilder::default().term(c.as_str()).build())
+                        .collect::<Vec<_>>(),
+                )
+                .summary(Some(Text::plain(xml_text(&p.abstract_text))))
+                .build()
+        })
+        .collect();
+    FeedBuilder::default()
+        .title(Text::plain(xml_text(&feed.title)))
+        .id(self_url)
+        .link(
+            LinkBuilder::default()
+                .rel("alternate")
+                .mime_type(Some("text/html".into()))
+                .href(feed.page_url.clone())
+                .build(),
+        )
+        .link(
+            LinkBuilder::default()
+                .rel("self")
+                .mime_type(Some("application/atom+xml".into()))
+                .href(self_url)
+                .build(),
+        )
+        .updated(fixed(feed.updated()))
+        .generator(Some(GeneratorBuilder::default().value("Paperboy").build()))
+        .entries(entries)
+        .build()
+        .to_string()
+}
+
+fn rss(feed: &Feed, self_url: &str, base: &str) -> String {
+    let date = |d: DateTime<Utc>| d.to_rfc2822();
+    let items: Vec<rss::Item> = feed
+        .entries
+        .iter()
+        .map(|e| {
+            let p = &e.listed.stored.paper;
+            let url = format!("{base}/papers/{}", p.id);
+            rss::ItemBuilder::default()
+                .title(Some(xml_text(&p.title)))
+                .link(Some(url.clone()))
+                .guid(Some(rss::Guid {
+                    value: url,
+                    permalink: true,
+                }))
+                .pub_date(Some(date(e.updated)))
+                .categories(
+                    p.categories
+                        .iter()
+                        .map(|c| rss::CategoryBuilder::default().name(c.as_str()).build())
+                        .collect::<Vec<_>>(),
+                )
+                .description(Some(xml_text(&p.abstract_text)))
+                .build()
+        })
+        .collect();
+    let self_link = rss::extension::atom::Link {
+        rel: "self".into(),
+        href: self_url.to_string(),
+        mime_type: Some("application/rss+xml".into()),
+        ..Default::default()
+    };
+    rss::ChannelBuilder::default()
+        .title(xml_text(&feed.title))
+        .link(feed.page_url.clone())
+        .description(xml_text(&feed.title))
+        .atom_ext(Some(rss::extension::atom::AtomExtension {
+            links: vec![self_link],
+        }))
+        .last_build_date(Some(date(feed.updated())))
+        .generator(Some("Paperboy".to_string()))
+        .items(items)
+        .build()
+        .to_string()
 }

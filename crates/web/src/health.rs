@@ -1,3 +1,5 @@
+//! `/healthz`: 200 when the store answers, 503 otherwise.
+
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -9,14 +11,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(get_health))
 }
 
-/// 200 when the store answers, 503 otherwise.
 async fn get_health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state
-        .store
-        .ping()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(Json(
-        json!({ "status": "ok", "store": state.store.backend() }),
-    ))
+    let store = &state.app.store;
+    store.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "health check: the store does not answer");
+        ApiError::Unavailable("the store does not answer".into())
+    })?;
+    Ok(Json(json!({ "status": "ok", "store": store.backend() })))
 }

@@ -1,87 +1,45 @@
-//! HTTP: pages, the JSON API and health. Never names a concrete store.
+//! HTTP: pages, the JSON API, feeds and health. Handlers translate
+//! requests into calls on the application layer (`paperboy-app`) and
+//! render its answers; they never name a concrete store.
 
 pub mod api;
 pub mod auth;
-pub mod daily;
 pub mod error;
 pub mod feeds;
-pub mod fetch;
 mod health;
 pub mod metrics;
 pub mod pages;
-pub mod ratelimit;
-pub mod trending;
 
 use std::sync::Arc;
 
 use axum::Router;
-use paperboy_store::Store;
+use paperboy_app::App;
 
 pub use error::ApiError;
-pub use fetch::{PaperFetcher, PaperSearch};
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub settings: Arc<WebSettings>,
-    pub fetcher: Option<Arc<dyn PaperFetcher>>,
-    pub search: Option<Arc<dyn PaperSearch>>,
-    pub limiter: Arc<ratelimit::RateLimiter>,
-    pub scales: Arc<trending::Scales>,
+    pub app: App,
     pub metrics: Arc<metrics::Metrics>,
-    /// Email: signing links always; sending when SMTP is configured.
-    pub mail: Option<Arc<MailSettings>>,
-}
-
-pub struct MailSettings {
-    pub signer: paperboy_mail::Signer,
-    pub smtp: Option<paperboy_mail::SmtpConfig>,
-    /// `Name <address>` of outgoing mail.
-    pub from: String,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, settings: WebSettings) -> Self {
+    pub fn new(app: App) -> Self {
         AppState {
-            store,
-            settings: Arc::new(settings),
-            fetcher: None,
-            search: None,
-            limiter: Arc::default(),
-            scales: Arc::default(),
+            app,
             metrics: Arc::default(),
-            mail: None,
         }
     }
 }
 
-/// The part of the configuration the web layer reads.
-#[derive(Debug, Clone)]
-pub struct WebSettings {
-    pub base_url: String,
-    pub instance_name: String,
-    /// Where the daily list's day begins and ends.
-    pub timezone: chrono_tz::Tz,
-    /// Older papers are refused on the daily list.
-    pub max_submission_age_days: i64,
-    pub limits: ratelimit::Limits,
+/// The whole site for `app`.
+pub fn router(app: App) -> Router {
+    app_router(AppState::new(app))
 }
 
-impl Default for WebSettings {
-    fn default() -> Self {
-        WebSettings {
-            base_url: "http://127.0.0.1:8080".into(),
-            instance_name: "Paperboy".into(),
-            timezone: chrono_tz::UTC,
-            max_submission_age_days: 14,
-            limits: ratelimit::Limits::default(),
-        }
-    }
-}
-
-/// The whole application.
-pub fn app(state: AppState) -> Router {
+/// The whole site for a prepared state (its metrics shared with the caller).
+pub fn app_router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(api::router())
@@ -103,7 +61,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let service = app_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await

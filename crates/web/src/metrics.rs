@@ -56,7 +56,7 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
         "paperboy_uptime_seconds {}\n",
         m.started.elapsed().as_secs()
     ));
-    let up = state.store.change_seq().await;
+    let up = state.app.store.change_seq().await;
     out.push_str("# HELP paperboy_store_up Whether the store answers (1) or not (0).\n");
     out.push_str("# TYPE paperboy_store_up gauge\n");
     out.push_str(&format!("paperboy_store_up {}\n", u8::from(up.is_ok())));

@@ -1,13 +1,11 @@
 //! `paperboy digest`: compose the digests due now and send the outbox.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::Datelike;
 use clap::Args;
-use paperboy_mail::compose::{Composer, Finder, Period};
-use paperboy_store::{Frequency, Store};
+use paperboy_app::digest::{due_on, ComposeSummary, Composed};
+use paperboy_store::Frequency;
 
 use crate::config::Config;
 
@@ -21,118 +19,43 @@ pub struct Opts {
     pub dry_run: bool,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ComposeSummary {
-    pub queued: u64,
-    pub empty: u64,
-    pub already: u64,
-}
-
-/// Composes and queues one frequency's digests for the period ending today.
-pub async fn compose(
-    store: &dyn Store,
-    finder: Option<&dyn Finder>,
-    config: &Config,
-    mail: &paperboy_web::MailSettings,
-    frequency: Frequency,
-    dry_run: bool,
-    mut progress: impl FnMut(u64),
-) -> anyhow::Result<ComposeSummary> {
-    let today = chrono::Utc::now()
-        .with_timezone(&config.timezone()?)
-        .date_naive();
-    let period = Period::ending(frequency, today);
-    let mut composer = Composer::new(
-        store,
-        finder,
-        &mail.signer,
-        &config.base_url,
-        &mail.from,
-        &config.instance_name,
-    );
-    let mut summary = ComposeSummary::default();
-    let mut after = 0;
-    let mut seen = 0u64;
-    loop {
-        let subs = store.active_subscribers(frequency, after, 500).await?;
-        let Some(last) = subs.last() else { break };
-        after = last.subscriber_id.0;
-        for sub in &subs {
-            seen += 1;
-            match composer.digest(sub, &period).await? {
-                None => summary.empty += 1,
-                Some((mail, papers)) if dry_run => {
-                    let subject = mail
-                        .message
-                        .lines()
-                        .find(|l| l.starts_with("Subject: "))
-                        .unwrap_or("")
-                        .to_string();
-                    println!(
-                        "would send to {}: {} papers [{}] {subject}",
-                        mail.recipient,
-                        papers.len(),
-                        mail.dedupe_key
-                    );
-                    summary.queued += 1;
-                }
-                Some((mail, papers)) => {
-                    if store.enqueue_mail(mail, &papers).await? {
-                        summary.queued += 1;
-                    } else {
-                        summary.already += 1;
-                    }
-                }
-            }
-        }
-        progress(seen);
-    }
-    Ok(summary)
-}
-
-/// The frequencies due today: daily always, weekly on Mondays.
-pub fn due_today(config: &Config) -> anyhow::Result<Vec<Frequency>> {
-    let today = chrono::Utc::now()
-        .with_timezone(&config.timezone()?)
-        .date_naive();
-    let mut v = vec![Frequency::Daily];
-    if today.weekday() == chrono::Weekday::Mon {
-        v.push(Frequency::Weekly);
-    }
-    Ok(v)
-}
-
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = crate::store::open(&config).await?;
-    let mail = config.mail_settings()?;
-    let index = crate::search::open_index(&config)?;
+    let store = crate::wiring::open_store(&config).await?;
+    let index = crate::indexes::open_index(&config)?;
     if index.is_writable() {
         paperboy_search::catch_up(&*store, &index, |_| {})
             .await
             .context("bringing the keyword index up to date")?;
     }
-    let finder = crate::search::IndexFinder(index);
+    let app = crate::wiring::with_search(crate::wiring::app(&config, store)?, index, None);
+    let today = app.today();
     let frequencies = match opts.frequency.as_deref() {
         Some(f) => vec![Frequency::parse(f).context("frequency")?],
-        None => due_today(&config)?,
+        None => due_on(today),
     };
     let bar = indicatif::ProgressBar::new_spinner();
     let mut total = ComposeSummary::default();
+    let mut describe = |c: Composed| {
+        let subject = c
+            .mail
+            .message
+            .lines()
+            .find(|l| l.starts_with("Subject: "))
+            .unwrap_or("")
+            .to_string();
+        println!(
+            "would send to {}: {} papers [{}] {subject}",
+            c.mail.recipient, c.papers, c.mail.dedupe_key
+        );
+    };
     for f in frequencies {
-        let s = compose(
-            &*store,
-            Some(&finder),
-            &config,
-            &mail,
-            f,
-            opts.dry_run,
-            |n| bar.set_message(format!("{}: {n} subscribers", f.as_str())),
-        )
-        .await?;
-        total.queued += s.queued;
-        total.empty += s.empty;
-        total.already += s.already;
+        let report = |n: u64| bar.set_message(format!("{}: {n} subscribers", f.as_str()));
+        let dry: Option<&mut (dyn FnMut(Composed) + Send)> = opts
+            .dry_run
+            .then_some(&mut describe as &mut (dyn FnMut(Composed) + Send));
+        let s = app.compose_digests(f, today, dry, report).await?;
+        total.add(s);
     }
     bar.finish_and_clear();
     if opts.dry_run {
@@ -142,21 +65,13 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let sent = match &mail.smtp {
-        Some(smtp) => paperboy_mail::drain_outbox_with_lease(
-            &*store,
-            smtp,
-            &mail.from,
-            100,
-            config.mail_claim_secs,
-        )
-        .await
-        .map_err(anyhow::Error::msg)?,
-        None => anyhow::bail!(
+    let Some(mailer) = app.mail.as_ref().and_then(|m| m.mailer.clone()) else {
+        anyhow::bail!(
             "no smtp_url configured: {} digests are queued and wait for one",
             total.queued
-        ),
+        );
     };
+    let sent = mailer.drain().await.context("sending the outbox")?;
     println!(
         "composed {} digests ({} with nothing new, {} already queued), sent {}, retrying {}, failed {} in {:.1}s",
         total.queued,
@@ -167,24 +82,5 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         sent.failed,
         started.elapsed().as_secs_f64()
     );
-    Ok(())
-}
-
-/// Used by the scheduler: compose what is due and drain the outbox.
-pub async fn scheduled(
-    store: Arc<dyn Store>,
-    finder: Option<Arc<dyn Finder>>,
-    config: &Config,
-) -> anyhow::Result<()> {
-    let mail = config.mail_settings()?;
-    for f in due_today(config)? {
-        let s = compose(&*store, finder.as_deref(), config, &mail, f, false, |_| {}).await?;
-        tracing::info!(
-            frequency = f.as_str(),
-            queued = s.queued,
-            empty = s.empty,
-            "digests composed"
-        );
-    }
     Ok(())
 }

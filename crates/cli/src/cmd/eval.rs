@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use paperboy_search::hybrid::Fusion;
-use paperboy_web::fetch::{SearchMode, SearchRequest};
+use paperboy_search::{Engine, Mode as SearchMode, Semantic};
 use serde::Deserialize;
 
 use crate::config::Config;
@@ -104,7 +104,11 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .split(',')
         .map(str::trim)
         .filter(|m| !m.is_empty())
-        .map(|m| m.parse().map_err(anyhow::Error::msg))
+        .map(|m| {
+            SearchMode::parse(m).ok_or_else(|| {
+                anyhow::anyhow!("`{m}` is not a search mode (keyword, semantic, hybrid)")
+            })
+        })
         .collect::<anyhow::Result<_>>()?;
     let fusions: Vec<(&str, Fusion)> = opts
         .fusion
@@ -118,14 +122,14 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
 
-    let store = crate::store::open(&config).await?;
-    let index = crate::search::open_index(&config)?;
+    let store = crate::wiring::open_store(&config).await?;
+    let index = crate::indexes::open_index(&config)?;
     if index.is_writable() {
         paperboy_search::catch_up(&*store, &index, |_| {}).await?;
     }
     // Each embedder asked for gets its own vector index (kept under the
     // data directory, so a second run does not embed again).
-    let mut embedders: Vec<(String, Option<crate::search::Semantic>)> = Vec::new();
+    let mut embedders: Vec<(String, Option<Semantic>)> = Vec::new();
     let kinds: Vec<&str> = opts
         .embedders
         .split(',')
@@ -133,11 +137,11 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .filter(|k| !k.is_empty())
         .collect();
     for kind in kinds {
-        let k: crate::models::Kind = kind.parse()?;
-        match crate::models::load(&config, k)? {
+        let k: crate::embedding::Kind = kind.parse()?;
+        match crate::embedding::load(&config, k)? {
             Some(e) => {
-                let sem = crate::search::open_vectors(&config, e)?;
-                crate::search::embed_missing(&*store, &sem, 500).await?;
+                let sem = crate::indexes::open_vectors(&config, e)?;
+                crate::indexes::embed_missing(&*store, &sem, 500).await?;
                 embedders.push((kind.to_string(), Some(sem)));
             }
             None => embedders.push((kind.to_string(), None)),
@@ -152,14 +156,12 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         "{:<28} {:>8} {:>8} {:>10}  note",
         "mode", "nDCG@10", "MRR", "Recall@10"
     );
-    let mut runs: Vec<(String, crate::search::Search, SearchMode)> = Vec::new();
+    let mut runs: Vec<(String, Engine, SearchMode)> = Vec::new();
     for &mode in &modes {
         match mode {
-            SearchMode::Keyword => runs.push((
-                "keyword".into(),
-                crate::search::Search::new(index.clone(), store.clone()),
-                mode,
-            )),
+            SearchMode::Keyword => {
+                runs.push(("keyword".into(), Engine::new(index.clone(), None), mode))
+            }
             SearchMode::Semantic | SearchMode::Hybrid => {
                 for (kind, sem) in &embedders {
                     let variants: Vec<(&str, Fusion)> = if mode == SearchMode::Hybrid {
@@ -173,9 +175,8 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
                             (_, "rrf") => format!("hybrid/{kind}"),
                             _ => format!("hybrid-{fname}/{kind}"),
                         };
-                        let search = crate::search::Search::new(index.clone(), store.clone())
-                            .with_semantic(sem.clone())
-                            .with_fusion(fusion);
+                        let mut search = Engine::new(index.clone(), sem.clone());
+                        search.fusion = fusion;
                         runs.push((name, search, mode));
                     }
                 }
@@ -186,15 +187,9 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         let (mut ndcg, mut mrr, mut recall) = (0.0, 0.0, 0.0);
         let mut note = None;
         for j in &judged {
-            let req = SearchRequest {
-                query: j.query.clone(),
-                mode: *mode,
-                limit: 10,
-                offset: 0,
-            };
-            let outcome = paperboy_web::PaperSearch::search(search, req)
-                .await
-                .map_err(|e| anyhow::anyhow!("query {}: {e}", j.id))?;
+            let outcome = search
+                .search(&j.query, *mode, 10, 0)
+                .with_context(|| format!("query {}", j.id))?;
             note = outcome.note.clone().or(note);
             let ranked: Vec<String> = outcome
                 .hits

@@ -34,7 +34,7 @@ enum Msg {
 }
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
-    let store = crate::store::open(&config).await?;
+    let store = crate::wiring::open_store(&config).await?;
     let batch_size = opts.batch_size.unwrap_or(config.import_batch_size).max(1);
     let started = Instant::now();
     let mut total = UpsertCounts::default();

@@ -1,17 +1,15 @@
 //! `paperboy ingest`: harvest arXiv over OAI-PMH, or fetch papers by id
 //! through the Atom API.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use paperboy_arxiv::harvest::{HarvestEvent, HarvestSummary, Harvester};
-use paperboy_arxiv::PoliteClient;
+use paperboy_app::scheduler::until_next_harvest;
+use paperboy_arxiv::harvest::{HarvestEvent, HarvestSummary};
 use paperboy_core::ArxivId;
-use paperboy_store::Store;
 
 use crate::config::Config;
 
@@ -35,17 +33,6 @@ pub struct Opts {
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|e| format!("`{s}` is not a date (YYYY-MM-DD): {e}"))
-}
-
-pub fn harvester(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Harvester> {
-    let client = PoliteClient::new(config.arxiv_client()).context("setting up the arXiv client")?;
-    Ok(Harvester::new(
-        Arc::new(client),
-        store,
-        &config.arxiv_oai_url,
-        &config.arxiv_api_url,
-    )
-    .with_metadata_prefix(&config.arxiv_metadata_prefix))
 }
 
 fn spinner() -> ProgressBar {
@@ -78,8 +65,8 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
                 .with_context(|| format!("--id {raw}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let store = crate::store::open(&config).await?;
-    let harvester = harvester(&config, store)?;
+    let store = crate::wiring::open_store(&config).await?;
+    let harvester = crate::wiring::harvester(&config, &store)?;
     let bar = spinner();
     let on_event = {
         let bar = bar.clone();
@@ -141,8 +128,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         if opts.once {
             return Ok(());
         }
-        let wait =
-            crate::scheduler::until_next_harvest(chrono::Utc::now(), config.harvest_hour_utc);
+        let wait = until_next_harvest(chrono::Utc::now(), config.harvest_hour_utc);
         eprintln!(
             "next harvest in {}h{:02}m",
             wait.as_secs() / 3600,

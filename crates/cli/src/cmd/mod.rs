@@ -11,7 +11,7 @@ use crate::config::Config;
 
 /// `paperboy migrate`: opening a store applies its migrations.
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
-    let store = crate::store::open(&config).await?;
+    let store = crate::wiring::open_store(&config).await?;
     println!(
         "{} store at {} is up to date",
         store.backend(),

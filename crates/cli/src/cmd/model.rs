@@ -29,7 +29,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                 o.from.display()
             );
             tokio::task::spawn_blocking(move || {
-                crate::models::distill_with_progress(&o.from, &o.out)
+                crate::embedding::distill_with_progress(&o.from, &o.out)
             })
             .await?
         }

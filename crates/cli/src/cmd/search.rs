@@ -1,11 +1,12 @@
 //! `paperboy search` and `paperboy reindex`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use paperboy_web::{AppState, WebSettings};
+use paperboy_app::search::{parse_mode, Mode, SearchRequest};
+use paperboy_app::views::SearchRow;
+use paperboy_app::App;
 
 use crate::config::Config;
 
@@ -23,36 +24,42 @@ pub struct Opts {
 }
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
-    let store = crate::store::open(&config).await?;
-    let index = crate::search::open_index(&config)?;
+    let mode = parse_mode(&opts.mode).map_err(|e| anyhow::anyhow!("{e}"))?;
+    anyhow::ensure!(
+        (1..=100).contains(&opts.limit),
+        "--limit must be a number from 1 to 100"
+    );
+    let req = SearchRequest::new(&opts.query, mode, opts.limit as usize, 0)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = crate::wiring::open_store(&config).await?;
+    let index = crate::indexes::open_index(&config)?;
     if index.is_writable() {
         paperboy_search::catch_up(&*store, &index, |_| {})
             .await
             .context("bringing the keyword index up to date")?;
     }
-    let semantic = if opts.mode == "keyword" {
+    let semantic = if mode == Mode::Keyword {
         None
     } else {
-        crate::search::open_semantic(&config)?
+        crate::indexes::open_semantic(&config)?
     };
     if let Some(sem) = &semantic {
-        crate::search::embed_missing(&*store, sem, 5_000).await?;
+        crate::indexes::embed_missing(&*store, sem, 5_000).await?;
     }
-    let mut state = AppState::new(store.clone(), WebSettings::default());
-    state.search = Some(Arc::new(
-        crate::search::Search::new(index, store).with_semantic(semantic),
-    ));
-    let mut q = HashMap::new();
-    q.insert("q".to_string(), opts.query.clone());
-    q.insert("mode".to_string(), opts.mode.clone());
-    q.insert("limit".to_string(), opts.limit.to_string());
-    let req = paperboy_web::api::search_request(&q).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (rows, outcome) = paperboy_web::api::search_rows(&state, req)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if let Some(note) = &outcome.note {
+    let app = crate::wiring::with_search(
+        App::new(store, crate::wiring::settings(&config)?),
+        index,
+        semantic,
+    );
+    let results = app.search(&req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(note) = &results.note {
         eprintln!("note: {note}");
     }
+    let rows: Vec<SearchRow> = results
+        .rows
+        .iter()
+        .map(|(l, h)| SearchRow::new(l, h))
+        .collect();
     if opts.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
@@ -66,7 +73,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             r.score
         );
     }
-    println!("{} of {} results", rows.len(), outcome.total);
+    println!("{} of {} results", rows.len(), results.total);
     Ok(())
 }
 
@@ -74,20 +81,20 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
 /// or changed papers). Each batch is on disk before the next starts, so a
 /// stopped run picks up where it was.
 pub async fn embed(config: Config) -> anyhow::Result<()> {
-    let store = crate::store::open(&config).await?;
-    let Some(embedder) = crate::models::serving(&config)? else {
+    let store = crate::wiring::open_store(&config).await?;
+    let Some(embedder) = crate::embedding::serving(&config)? else {
         anyhow::bail!("no embedding model configured: set model_dir (PAPERBOY_MODEL_DIR) to a sentence-transformer directory");
     };
-    let sem = crate::search::open_vectors(&config, embedder)?;
+    let sem = crate::indexes::open_vectors(&config, embedder)?;
     anyhow::ensure!(
         sem.index.is_writable(),
         "another process (`paperboy serve`?) writes the vector index and embeds new papers itself"
     );
     let before = sem.index.len();
     let started = std::time::Instant::now();
-    let n = crate::search::embed_only(&*store, &sem, 0).await?;
+    let n = crate::indexes::embed_only(&*store, &sem, 0).await?;
     let secs = started.elapsed().as_secs_f64();
-    let cells = crate::search::build_cells(&sem).await?;
+    let cells = crate::indexes::build_cells(&sem).await?;
     let added = sem.index.len().saturating_sub(before);
     println!(
         "embedded {} changes ({} new vectors) with {} in {:.1}s ({:.0} papers/s){}; the index holds {} vectors",
@@ -105,8 +112,8 @@ pub async fn embed(config: Config) -> anyhow::Result<()> {
 /// `paperboy reindex`: throws the keyword index (and the vector index, when
 /// a model is configured) away and rebuilds them from the store.
 pub async fn reindex(config: Config) -> anyhow::Result<()> {
-    let store = crate::store::open(&config).await?;
-    let dir = crate::search::index_dir(&config);
+    let store = crate::wiring::open_store(&config).await?;
+    let dir = crate::indexes::index_dir(&config);
     // Take the lock on the old index first, so a running server is not pulled out from under.
     drop(
         paperboy_search::KeywordIndex::open(&dir, true)
@@ -131,17 +138,17 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
         secs,
         n as f64 / secs.max(1e-3)
     );
-    if let Some(embedder) = crate::models::serving(&config)? {
-        let sem = crate::search::open_vectors(&config, embedder)?;
+    if let Some(embedder) = crate::embedding::serving(&config)? {
+        let sem = crate::indexes::open_vectors(&config, embedder)?;
         anyhow::ensure!(
             sem.index.is_writable(),
             "another process writes the vector index; stop `paperboy serve` first"
         );
         sem.index.reset()?;
         let started = std::time::Instant::now();
-        let n = crate::search::embed_only(&*store, &sem, 0).await?;
+        let n = crate::indexes::embed_only(&*store, &sem, 0).await?;
         let secs = started.elapsed().as_secs_f64();
-        let cells = crate::search::build_cells(&sem).await?;
+        let cells = crate::indexes::build_cells(&sem).await?;
         println!(
             "re-embedded {} papers with {} in {:.1}s ({:.0} papers/s){}",
             sem.index.len(),

@@ -2,9 +2,9 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use paperboy_core::user::{validate_email, validate_password, validate_username};
+use paperboy_app::accounts::SignUp;
+use paperboy_app::{App, AppError};
 use paperboy_core::Role;
-use paperboy_store::NewUser;
 
 use crate::config::Config;
 
@@ -34,20 +34,20 @@ pub enum Opts {
     },
 }
 
-fn parse_role(s: &str) -> Result<Role, String> {
+fn parse_role(s: &str) -> Result<Role, paperboy_core::AccountError> {
     s.parse()
 }
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
-    let store = crate::store::open(&config).await?;
+    let store = crate::wiring::open_store(&config).await?;
+    let app = App::new(store, crate::wiring::settings(&config)?);
+    let msg = |e: AppError| anyhow::anyhow!("{e}");
     match opts {
         Opts::Add {
             username,
             email,
             role,
         } => {
-            let username = validate_username(&username).map_err(anyhow::Error::msg)?;
-            let email = validate_email(&email).map_err(anyhow::Error::msg)?;
             let password = match std::env::var("PAPERBOY_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -58,40 +58,23 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            validate_password(&password).map_err(anyhow::Error::msg)?;
-            let password_hash =
-                paperboy_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let user = store
-                .create_user(NewUser {
+            let user = app
+                .create_account(SignUp {
                     username,
                     email,
-                    password_hash,
+                    password,
                     role,
                 })
                 .await
-                .map_err(|e| match e {
-                    paperboy_store::StoreError::Conflict { constraint }
-                        if constraint.contains("email") =>
-                    {
-                        anyhow::anyhow!("an account with that email exists")
-                    }
-                    paperboy_store::StoreError::Conflict { .. } => {
-                        anyhow::anyhow!("that username is taken")
-                    }
-                    other => other.into(),
-                })?;
+                .map_err(msg)?;
             println!("created {} ({})", user.username, user.role);
         }
         Opts::Role { username, role } => {
-            let name = username.to_ascii_lowercase();
-            store.set_role(&name, role).await.map_err(|e| match e {
-                paperboy_store::StoreError::NotFound => anyhow::anyhow!("no user {username}"),
-                other => other.into(),
-            })?;
-            println!("{name} is now {role}");
+            app.set_role(&username, role).await.map_err(msg)?;
+            println!("{} is now {role}", username.to_ascii_lowercase());
         }
         Opts::List => {
-            for u in store.list_users().await? {
+            for u in app.users().await.map_err(msg)? {
                 println!(
                     "{}\t{}\t{}\t{}",
                     u.username,
@@ -102,21 +85,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             }
         }
         Opts::Token { username, name } => {
-            let (user, _) = store
-                .user_by_name(&username.to_ascii_lowercase())
-                .await
-                .map_err(|e| match e {
-                    paperboy_store::StoreError::NotFound => anyhow::anyhow!("no user {username}"),
-                    other => other.into(),
-                })?;
-            let token = paperboy_web::auth::new_token();
-            store
-                .create_api_token(
-                    &paperboy_web::auth::token_digest(&token),
-                    user.user_id,
-                    &name,
-                )
-                .await?;
+            let token = app.create_api_token(&username, &name).await.map_err(msg)?;
             println!("{token}");
         }
     }

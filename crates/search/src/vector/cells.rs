@@ -37,7 +37,6 @@ pub(super) struct Cells {
     pub(super) tail: usize,
 }
 
-
 impl VectorIndex {
     /// Builds the cell index over every vector held now and writes it.
     pub fn build_cells(&self) -> Result<(), SearchError> {
@@ -133,11 +132,14 @@ impl VectorIndex {
         inner.ivf_mtime = mtime;
         Ok(())
     }
-
 }
 
 /// Reads `ivf.bin` beside a freshly read log and lays the rows out by cell.
-pub(super) fn with_cells(dir: &Path, dim: usize, rows: Rows) -> (Rows, Option<Cells>, Option<SystemTime>) {
+pub(super) fn with_cells(
+    dir: &Path,
+    dim: usize,
+    rows: Rows,
+) -> (Rows, Option<Cells>, Option<SystemTime>) {
     let path = dir.join("ivf.bin");
     let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     let Ok(bytes) = std::fs::read(&path) else {

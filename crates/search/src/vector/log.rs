@@ -32,7 +32,14 @@ pub(super) fn push_id(buf: &mut Vec<u8>, id: &ArxivId) {
     buf.extend_from_slice(s.as_bytes());
 }
 
-pub(super) fn encode_upsert(buf: &mut Vec<u8>, id: &ArxivId, hash: u64, words: u16, scale: f32, codes: &[i8]) {
+pub(super) fn encode_upsert(
+    buf: &mut Vec<u8>,
+    id: &ArxivId,
+    hash: u64,
+    words: u16,
+    scale: f32,
+    codes: &[i8],
+) {
     buf.push(KIND_UPSERT);
     push_id(buf, id);
     buf.extend_from_slice(&hash.to_le_bytes());
@@ -50,7 +57,12 @@ pub(super) fn write_record(w: &mut impl Write, body: &[u8]) -> std::io::Result<(
 
 /// Reads the log from `rows.log_len` (or its start) and returns the offset
 /// after the last whole record.
-pub(super) fn read_log(path: &Path, model: &str, dim: usize, rows: &mut Rows) -> Result<u64, SearchError> {
+pub(super) fn read_log(
+    path: &Path,
+    model: &str,
+    dim: usize,
+    rows: &mut Rows,
+) -> Result<u64, SearchError> {
     let file = File::open(path).map_err(|e| io(path, e))?;
     let meta = file.metadata().map_err(|e| io(path, e))?;
     let total = meta.len();

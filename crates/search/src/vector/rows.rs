@@ -27,7 +27,6 @@ pub(super) struct Rows {
     pub(super) log_ino: u64,
 }
 
-
 impl Rows {
     pub(super) fn push(&mut self, id: ArxivId, hash: u64, words: u16, scale: f32, codes: &[i8]) {
         let r = self.ids.len() as u32;

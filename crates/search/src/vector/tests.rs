@@ -8,8 +8,6 @@ use paperboy_core::ArxivId;
 use super::quant::normalize;
 use super::*;
 
-
-
 fn id(i: usize) -> ArxivId {
     ArxivId::parse(&format!("2401.{:05}", i)).unwrap()
 }

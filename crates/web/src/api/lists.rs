@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use paperboy_store::{DailySort, ListedPaper};
-use serde::Serialize;
+use paperboy_app::views::RowView;
+use paperboy_core::days::{parse_date, parse_month, parse_week};
+use paperboy_core::DayRange;
+use paperboy_store::DailySort;
 
-use super::views::{rfc3339, PaperView};
-use crate::daily::{self, DayRange};
+use super::{parse_limit, parse_page};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -18,67 +19,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/trending", get(get_trending))
 }
 
-#[derive(Debug, Serialize)]
-pub struct SubmitterView {
-    pub name: String,
-    pub fullname: String,
-}
-
-/// One row of a list, in the Hugging Face daily papers shape.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RowView {
-    pub paper: PaperView,
-    pub title: String,
-    pub summary: String,
-    pub published_at: String,
-    pub submitted_by: Option<SubmitterView>,
-    pub submitted_on_daily_at: Option<String>,
-    pub num_comments: i64,
-}
-
-impl From<&ListedPaper> for RowView {
-    fn from(l: &ListedPaper) -> Self {
-        let paper = PaperView::from(&l.stored);
-        RowView {
-            title: paper.title.clone(),
-            summary: paper.summary.clone(),
-            published_at: paper.published_at.clone(),
-            num_comments: paper.num_comments,
-            submitted_by: l.daily.as_ref().map(|d| SubmitterView {
-                name: d.submitted_by.clone(),
-                fullname: d.submitted_by.clone(),
-            }),
-            submitted_on_daily_at: l.daily.as_ref().map(|d| rfc3339(d.submitted_at)),
-            paper,
-        }
-    }
-}
-
-pub fn parse_limit(q: &HashMap<String, String>, default: u32, max: u32) -> Result<u32, ApiError> {
-    match q.get("limit") {
-        None => Ok(default),
-        Some(l) => l
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("limit must be a number from 1 to {max}, not `{l}`"))
-            }),
-    }
-}
-
-fn parse_page(q: &HashMap<String, String>) -> Result<u32, ApiError> {
-    match q.get("p") {
-        None => Ok(0),
-        Some(p) => p
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n <= 100_000)
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("p must be a page number (0, 1, …), not `{p}`"))
-            }),
-    }
+fn bad(e: impl std::fmt::Display) -> ApiError {
+    ApiError::BadRequest(e.to_string())
 }
 
 async fn get_daily_papers(
@@ -96,15 +38,13 @@ async fn get_daily_papers(
         )));
     }
     let range = if let Some(d) = q.get("date") {
-        let d = daily::parse_date(d)?;
-        DayRange { from: d, to: d }
+        DayRange::day(parse_date(d).map_err(bad)?)
     } else if let Some(w) = q.get("week") {
-        daily::parse_week(w)?
+        parse_week(w).map_err(bad)?
     } else if let Some(m) = q.get("month") {
-        daily::parse_month(m)?
+        parse_month(m).map_err(bad)?
     } else {
-        let t = daily::today(state.settings.timezone);
-        DayRange { from: t, to: t }
+        DayRange::day(state.app.today())
     };
     let sort = match q.get("sort").map(String::as_str) {
         None | Some("trending") => DailySort::Trending,
@@ -117,10 +57,7 @@ async fn get_daily_papers(
     };
     let limit = parse_limit(&q, 50, 100)?;
     let page = parse_page(&q)?;
-    let rows = state
-        .store
-        .daily_papers(range.from, range.to, sort, page * limit, limit)
-        .await?;
+    let rows = state.app.daily(range, sort, page * limit, limit).await?;
     Ok(Json(rows.iter().map(RowView::from).collect()))
 }
 
@@ -130,6 +67,6 @@ async fn get_trending(
 ) -> Result<Json<Vec<RowView>>, ApiError> {
     let limit = parse_limit(&q, 50, 100)?;
     let page = parse_page(&q)?;
-    let rows = state.store.trending_papers(page * limit, limit).await?;
+    let rows = state.app.trending(page * limit, limit).await?;
     Ok(Json(rows.iter().map(RowView::from).collect()))
 }

@@ -1,36 +1,45 @@
-//! Upvotes: one per user per paper, by form or by API.
+//! `POST` and `DELETE /api/papers/{id}/upvote`.
 
-use paperboy_core::{ArxivId, User};
-use paperboy_store::StoreError;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
 
-use crate::{trending, ApiError, AppState};
+use super::PaperPath;
+use crate::auth::CurrentUser;
+use crate::{ApiError, AppState};
 
-/// Sets the user's vote and refreshes the paper's trending key.
-pub async fn vote(state: &AppState, user: &User, id: &ArxivId, up: bool) -> Result<i64, ApiError> {
-    state
-        .limiter
-        .check("vote", &user.username, state.settings.limits.vote)?;
-    let stored = match state.store.get_paper(id).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::NotFound(format!("no paper {id} in this store")))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let upvotes = state
-        .store
-        .set_vote(user.user_id, stored.paper_id, up)
-        .await?;
-    if let Err(e) = trending::refresh_one(
-        &*state.store,
-        &state.scales,
-        &stored,
-        upvotes,
-        chrono::Utc::now(),
-    )
-    .await
-    {
-        tracing::warn!(%id, error = %e, "could not refresh the trending key after a vote");
-    }
-    Ok(upvotes)
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/papers/{id}/upvote", post(add).delete(remove))
+        .route("/api/papers/{id}/{number}/upvote", post(add).delete(remove))
+}
+
+async fn vote(
+    state: AppState,
+    user: CurrentUser,
+    id: PaperPath,
+    up: bool,
+) -> Result<Json<Value>, ApiError> {
+    let (CurrentUser(user), PaperPath(id)) = (user, id);
+    let upvotes = state.app.upvote(&user, &id, up).await?;
+    Ok(Json(
+        json!({ "id": id.as_str(), "upvotes": upvotes, "upvoted": up }),
+    ))
+}
+
+async fn add(
+    State(state): State<AppState>,
+    id: PaperPath,
+    user: CurrentUser,
+) -> Result<Json<Value>, ApiError> {
+    vote(state, user, id, true).await
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    id: PaperPath,
+    user: CurrentUser,
+) -> Result<Json<Value>, ApiError> {
+    vote(state, user, id, false).await
 }

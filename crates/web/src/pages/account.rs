@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup};
-use paperboy_core::user::{validate_email, validate_password, validate_username};
+use paperboy_app::accounts::{Session, SignUp};
+use paperboy_app::AppError;
 use paperboy_core::Role;
-use paperboy_store::{NewUser, StoreError};
 use serde::Deserialize;
 
 use super::{csrf_form, CheckedForm, Ctx, PageError};
-use crate::{auth, ApiError, AppState};
+use crate::{auth, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -96,31 +96,20 @@ async fn get_login(ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Respon
     ctx.page("Log in", body)
 }
 
-/// Starts a session and redirects.
-async fn start_session(
-    state: &AppState,
-    ctx: &Ctx,
-    user: &paperboy_core::User,
-    next: &str,
-) -> Result<Response, PageError> {
-    let token = auth::new_token();
-    let expires = chrono::Utc::now().timestamp() + auth::SESSION_DAYS * 86_400;
-    state
-        .store
-        .create_session(&auth::token_digest(&token), user.user_id, expires)
-        .await?;
+/// Sets the session cookie and redirects.
+fn start_session(ctx: &Ctx, session: &Session, next: &str) -> Response {
     let cookie = auth::set_cookie(
         auth::SESSION_COOKIE,
-        &token,
-        auth::SESSION_DAYS * 86_400,
+        &session.token,
+        session.max_age_secs,
         true,
         ctx.secure,
     );
-    Ok((
+    (
         StatusCode::SEE_OTHER,
         [(SET_COOKIE, cookie), (LOCATION, next.to_string())],
     )
-        .into_response())
+        .into_response()
 }
 
 async fn post_signup(
@@ -129,46 +118,20 @@ async fn post_signup(
     auth::ClientIp(ip): auth::ClientIp,
     CheckedForm(f): CheckedForm<AccountForm>,
 ) -> Result<Response, PageError> {
-    state
-        .limiter
-        .check("sign-up", &ip, state.settings.limits.signup)?;
-    let mut errors = Vec::new();
-    let username = validate_username(f.username.as_deref().unwrap_or(""))
-        .map_err(|e| errors.push(e))
-        .ok();
-    let email = validate_email(f.email.as_deref().unwrap_or(""))
-        .map_err(|e| errors.push(e))
-        .ok();
-    let password = f.password.clone().unwrap_or_default();
-    if let Err(e) = validate_password(&password) {
-        errors.push(e);
-    }
-    let (Some(username), Some(email), true) = (username, email, errors.is_empty()) else {
-        let body = signup_form(&ctx, &f, &errors);
-        return Ok(ctx.render(StatusCode::UNPROCESSABLE_ENTITY, "Sign up", body));
-    };
-    let password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let new = NewUser {
-        username,
-        email,
-        password_hash,
+    let sign_up = SignUp {
+        username: f.username.clone().unwrap_or_default(),
+        email: f.email.clone().unwrap_or_default(),
+        password: f.password.clone().unwrap_or_default(),
         role: Role::Member,
     };
-    match state.store.create_user(new).await {
-        Ok(user) => start_session(&state, &ctx, &user, "/").await,
-        Err(StoreError::Conflict { constraint }) => {
-            let msg = if constraint.contains("email") {
-                "An account with that email address exists; log in instead."
-            } else {
-                "That username is taken; choose another."
-            };
-            let body = signup_form(&ctx, &f, &[msg.to_string()]);
-            Ok(ctx.render(StatusCode::CONFLICT, "Sign up", body))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let (status, errors) = match state.app.sign_up(&ip, sign_up).await {
+        Ok((_, session)) => return Ok(start_session(&ctx, &session, "/")),
+        Err(AppError::Fields(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        Err(AppError::Conflict(msg)) => (StatusCode::CONFLICT, vec![msg]),
+        Err(e) => return Err(e.into()),
+    };
+    let body = signup_form(&ctx, &f, &errors);
+    Ok(ctx.render(status, "Sign up", body))
 }
 
 async fn post_login(
@@ -177,57 +140,28 @@ async fn post_login(
     auth::ClientIp(ip): auth::ClientIp,
     CheckedForm(f): CheckedForm<AccountForm>,
 ) -> Result<Response, PageError> {
-    state
-        .limiter
-        .check("log-in", &ip, state.settings.limits.login)?;
-    let name = f
-        .username
-        .as_deref()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let password = f.password.clone().unwrap_or_default();
-    let found = match state.store.user_by_name(&name).await {
-        Ok(found) => Some(found),
-        Err(StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let ok_user = match found {
-        Some((user, hash)) => {
-            let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            ok.then_some(user)
-        }
-        None => None,
-    };
-    match ok_user {
-        Some(user) => start_session(&state, &ctx, &user, &safe_next(f.next.as_deref())).await,
-        None => {
-            let body = login_form(&ctx, &f, Some("Wrong username or password."));
+    let name = f.username.as_deref().unwrap_or("");
+    let password = f.password.as_deref().unwrap_or("");
+    match state.app.log_in(&ip, name, password).await {
+        Ok((_, session)) => Ok(start_session(&ctx, &session, &safe_next(f.next.as_deref()))),
+        Err(AppError::Unauthorized(msg)) => {
+            let body = login_form(&ctx, &f, Some(&msg));
             Ok(ctx.render(StatusCode::UNAUTHORIZED, "Log in", body))
         }
+        Err(e) => Err(e.into()),
     }
 }
 
 async fn post_logout(
     State(state): State<AppState>,
+    ctx: Ctx,
     headers: HeaderMap,
     CheckedForm(_): CheckedForm<AccountForm>,
 ) -> Result<Response, PageError> {
     if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
-        state
-            .store
-            .delete_session(&auth::token_digest(&token))
-            .await?;
+        state.app.log_out(&token).await?;
     }
-    let cookie = auth::set_cookie(
-        auth::SESSION_COOKIE,
-        "",
-        0,
-        true,
-        state.settings.base_url.starts_with("https://"),
-    );
+    let cookie = auth::set_cookie(auth::SESSION_COOKIE, "", 0, true, ctx.secure);
     Ok((
         StatusCode::SEE_OTHER,
         [(SET_COOKIE, cookie), (LOCATION, "/".to_string())],

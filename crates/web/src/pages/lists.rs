@@ -8,10 +8,11 @@ use axum::routing::get;
 use axum::Router;
 use chrono::Duration;
 use maud::html;
+use paperboy_core::days::parse_date;
+use paperboy_core::DayRange;
 use paperboy_store::DailySort;
 
-use super::{paper_item, voted_ids, Ctx, PageError};
-use crate::daily::{self, DayRange};
+use super::{page_param, paper_item, voted_ids, Ctx, PageError};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -23,27 +24,13 @@ pub fn router() -> Router<AppState> {
 
 const PAGE_SIZE: u32 = 30;
 
-fn page_param(q: &HashMap<String, String>) -> Result<u32, ApiError> {
-    match q.get("p") {
-        None => Ok(0),
-        Some(p) => p
-            .parse::<u32>()
-            .ok()
-            .filter(|p| *p < 10_000)
-            .ok_or_else(|| ApiError::BadRequest(format!("`{p}` is not a page number"))),
-    }
-}
-
 async fn get_trending(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let page = page_param(&q)?;
-    let papers = state
-        .store
-        .trending_papers(page * PAGE_SIZE, PAGE_SIZE)
-        .await?;
+    let page = page_param(&q, 10_000)?;
+    let papers = state.app.trending(page * PAGE_SIZE, PAGE_SIZE).await?;
     let voted = voted_ids(&state, &ctx, &papers).await;
     let body = html! {
         section.intro {
@@ -76,7 +63,7 @@ async fn get_daily_today(
     ctx: Ctx,
     q: Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let today = daily::today(state.settings.timezone);
+    let today = state.app.today();
     daily_page(state, ctx, today, q.0).await
 }
 
@@ -86,7 +73,7 @@ async fn get_daily(
     Path(date): Path<String>,
     q: Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let day = daily::parse_date(&date)?;
+    let day = parse_date(&date).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     daily_page(state, ctx, day, q.0).await
 }
 
@@ -105,7 +92,7 @@ async fn daily_page(
             day + Duration::days(1),
         ),
         "week" => {
-            let r = daily::week_of(day);
+            let r = DayRange::week_of(day);
             (
                 r,
                 format!("Papers of the week of {}", r.from.format("%B %-d, %Y")),
@@ -114,7 +101,7 @@ async fn daily_page(
             )
         }
         "month" => {
-            let r = daily::month_of(day);
+            let r = DayRange::month_of(day);
             (
                 r,
                 format!("Papers of {}", r.from.format("%B %Y")),
@@ -128,16 +115,10 @@ async fn daily_page(
             )
         }
     };
-    let page = page_param(&q)?;
+    let page = page_param(&q, 10_000)?;
     let papers = state
-        .store
-        .daily_papers(
-            range.from,
-            range.to,
-            DailySort::Trending,
-            page * PAGE_SIZE,
-            PAGE_SIZE,
-        )
+        .app
+        .daily(range, DailySort::Trending, page * PAGE_SIZE, PAGE_SIZE)
         .await?;
     let voted = voted_ids(&state, &ctx, &papers).await;
     let q_view = if view == "day" {

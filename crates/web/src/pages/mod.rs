@@ -1,11 +1,13 @@
 //! Server-rendered pages (maud: compile-time checked, auto-escaping).
 
+mod about;
 mod account;
 mod lists;
-mod misc;
-pub(crate) mod paper;
+mod paper;
+mod search;
 mod submit;
 mod subscribe;
+mod user;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
@@ -15,6 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use paperboy_app::accounts::new_token;
 use paperboy_core::User;
 use paperboy_store::ListedPaper;
 
@@ -29,7 +32,9 @@ pub fn router() -> Router<AppState> {
         .merge(paper::router())
         .merge(account::router())
         .merge(submit::router())
-        .merge(misc::router())
+        .merge(about::router())
+        .merge(user::router())
+        .merge(search::router())
         .merge(subscribe::router())
 }
 
@@ -79,12 +84,13 @@ impl FromRequestParts<AppState> for Ctx {
             .map_err(PageError)?;
         let existing = auth::csrf_cookie(&parts.headers);
         let new_csrf = existing.is_none();
+        let settings = &state.app.settings;
         Ok(Ctx {
             user: user.0.map(|(u, _)| u),
-            csrf: existing.unwrap_or_else(auth::new_token),
+            csrf: existing.unwrap_or_else(new_token),
             new_csrf,
-            instance: state.settings.instance_name.clone(),
-            secure: state.settings.base_url.starts_with("https://"),
+            instance: settings.instance_name.clone(),
+            secure: settings.secure(),
         })
     }
 }
@@ -225,6 +231,20 @@ macro_rules! csrf_form {
 }
 pub(crate) use csrf_form;
 
+/// The arXiv id in a page's path (see [`crate::api::PaperPath`]); a bad
+/// one is a page, not JSON.
+pub struct PagePath(pub paperboy_core::ArxivId);
+
+impl<S: Send + Sync> FromRequestParts<S> for PagePath {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let crate::api::PaperPath(id) =
+            crate::api::PaperPath::from_request_parts(parts, state).await?;
+        Ok(PagePath(id))
+    }
+}
+
 /// An error shown as a page.
 pub struct PageError(pub ApiError);
 
@@ -234,8 +254,8 @@ impl From<ApiError> for PageError {
     }
 }
 
-impl From<paperboy_store::StoreError> for PageError {
-    fn from(e: paperboy_store::StoreError) -> Self {
+impl From<paperboy_app::AppError> for PageError {
+    fn from(e: paperboy_app::AppError) -> Self {
         PageError(e.into())
     }
 }
@@ -243,9 +263,7 @@ impl From<paperboy_store::StoreError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, _) = self.0.status_and_code();
-        if status.is_server_error() {
-            tracing::error!(error = %self.0, "page failed");
-        }
+        self.0.log();
         let message = self.0.public_message();
         let heading = match status {
             StatusCode::NOT_FOUND => "Not found",
@@ -283,7 +301,7 @@ pub fn trim_text(s: &str, max: usize) -> String {
     format!("{}…", &cut[..end])
 }
 
-pub use paper::urlencode;
+pub use paperboy_app::feeds::urlencode;
 
 /// `<link rel="alternate">` for a page's feeds.
 pub fn feed_links(title: &str, path_and_query: &str) -> Markup {
@@ -366,11 +384,20 @@ pub async fn voted_ids(
     ctx: &Ctx,
     papers: &[ListedPaper],
 ) -> Vec<paperboy_core::PaperId> {
-    match &ctx.user {
-        Some(u) => {
-            let ids: Vec<_> = papers.iter().map(|l| l.stored.paper_id).collect();
-            state.store.voted(u.user_id, &ids).await.unwrap_or_default()
-        }
-        None => Vec::new(),
+    state.app.voted_ids(ctx.user.as_ref(), papers).await
+}
+
+/// A page number from `?p=`, below `max`.
+pub fn page_param(
+    q: &std::collections::HashMap<String, String>,
+    max: u32,
+) -> Result<u32, ApiError> {
+    match q.get("p") {
+        None => Ok(0),
+        Some(p) => p
+            .parse::<u32>()
+            .ok()
+            .filter(|p| *p < max)
+            .ok_or_else(|| ApiError::BadRequest(format!("`{p}` is not a page number"))),
     }
 }

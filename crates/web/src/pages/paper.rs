@@ -1,66 +1,31 @@
 //! `/papers/{arxiv_id}` and its upvote form.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
-use paperboy_core::ArxivId;
-use paperboy_store::{ListedPaper, StoreError};
 use serde::Deserialize;
 
-use super::{csrf_form, paper_item, vote_form, CheckedForm, Ctx, PageError};
-use crate::{ApiError, AppState};
+use super::{csrf_form, paper_item, urlencode, vote_form, CheckedForm, Ctx, PageError, PagePath};
+use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/papers/{*id}", get(get_paper).post(post_paper))
-}
-
-fn parse(raw: &str) -> Result<ArxivId, ApiError> {
-    ArxivId::parse(raw).map_err(|e| ApiError::BadRequest(e.to_string()))
+    Router::new()
+        .route("/papers/{id}", get(get_paper))
+        .route("/papers/{id}/{number}", get(get_paper))
+        .route("/papers/{id}/upvote", post(post_upvote))
+        .route("/papers/{id}/{number}/upvote", post(post_upvote))
 }
 
 async fn get_paper(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(raw): Path<String>,
+    PagePath(id): PagePath,
 ) -> Result<Response, PageError> {
-    let id = parse(&raw)?;
-    let stored = match state.store.get_paper(&id).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::NotFound(format!(
-                "This instance has no paper {id}. It may be on arXiv: https://arxiv.org/abs/{id}"
-            ))
-            .into())
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let daily = state.store.daily_entry(stored.paper_id).await?;
-    let voted = match &ctx.user {
-        Some(u) => !state
-            .store
-            .voted(u.user_id, &[stored.paper_id])
-            .await?
-            .is_empty(),
-        None => false,
-    };
-    let related: Vec<ListedPaper> = match &state.search {
-        Some(search) => match search.related(&id, 5).await {
-            Ok(hits) => {
-                let ids: Vec<ArxivId> = hits.iter().map(|h| h.arxiv_id.clone()).collect();
-                let mut found = state.store.get_papers(&ids).await.unwrap_or_default();
-                found.sort_by_key(|l| ids.iter().position(|i| *i == l.stored.paper.id));
-                found
-            }
-            Err(e) => {
-                tracing::warn!(%id, error = %e, "related papers failed");
-                Vec::new()
-            }
-        },
-        None => Vec::new(),
-    };
+    let page = state.app.paper_page(&id, ctx.user.as_ref()).await?;
+    let (stored, daily, voted, related) = (page.stored, page.daily, page.voted, page.related);
     let p = &stored.paper;
     let published = p.published_at();
     let body = html! {
@@ -129,27 +94,23 @@ struct VoteForm {
 
 csrf_form!(VoteForm);
 
-async fn post_paper(
+async fn post_upvote(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    Path(raw): Path<String>,
+    PagePath(id): PagePath,
     CheckedForm(form): CheckedForm<VoteForm>,
 ) -> Result<Response, PageError> {
-    let Some(raw) = raw.strip_suffix("/upvote") else {
-        return Err(ApiError::NotFound(format!("There is no page at /papers/{raw}.")).into());
-    };
-    let id = parse(raw)?;
     let Some(user) = ctx.user.as_ref() else {
         let next = format!("/papers/{id}");
         return Ok(Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response());
     };
     let up = form.action.as_deref() != Some("remove");
-    crate::api::votes::vote(&state, user, &id, up).await?;
+    state.app.upvote(user, &id, up).await?;
     let back = headers
         .get(axum::http::header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .filter(|r| r.starts_with(&state.settings.base_url) || r.starts_with('/'))
+        .filter(|r| r.starts_with(&state.app.settings.base_url) || r.starts_with('/'))
         .map(str::to_string)
         .unwrap_or_else(|| format!("/papers/{id}"));
     Ok((
@@ -157,15 +118,4 @@ async fn post_paper(
         [(axum::http::header::LOCATION, back)],
     )
         .into_response())
-}
-
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

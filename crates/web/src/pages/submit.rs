@@ -7,12 +7,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup};
-use paperboy_core::ArxivId;
-use paperboy_store::StoreError;
+use paperboy_app::submit::SubmitError;
 use serde::Deserialize;
 
 use super::{csrf_form, CheckedForm, Ctx, PageError};
-use crate::{daily, AppState};
+use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/submit", get(get_submit).post(post_submit))
@@ -58,79 +57,39 @@ async fn post_submit(
     let Some(user) = ctx.user.clone() else {
         return Ok(Redirect::to("/login?next=/submit").into_response());
     };
-    state
-        .limiter
-        .check("submission", &user.username, state.settings.limits.submit)?;
     let raw = f.arxiv_id.unwrap_or_default();
     let refuse = |status: StatusCode, msg: Markup| {
         ctx.render(status, "Submit a paper", form(&ctx, &raw, Some(msg)))
     };
-    let id = match ArxivId::parse_loose(&raw) {
-        Ok(v) => v.id,
-        Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, html! { (e.to_string()) })),
-    };
-    let stored = match state.store.get_paper(&id).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => {
-            let Some(fetcher) = &state.fetcher else {
-                return Ok(refuse(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    html! { "This instance does not have " (id) " and cannot fetch papers from arXiv; an operator can harvest or import it." },
-                ));
-            };
-            match fetcher.fetch(&id).await {
-                Ok(true) => state.store.get_paper(&id).await?,
-                Ok(false) => {
-                    return Ok(refuse(
-                        StatusCode::NOT_FOUND,
-                        html! { "arXiv does not know a paper " (id) "." },
-                    ))
-                }
-                Err(e) => {
-                    tracing::warn!(%id, error = %e, "fetching a submitted paper failed");
-                    return Ok(refuse(
-                        StatusCode::BAD_GATEWAY,
-                        html! { "arXiv could not be reached to fetch " (id) "; try again in a few minutes." },
-                    ));
-                }
-            }
+    let e = match state.app.submit_daily(&user, &raw).await {
+        Ok(entry) => {
+            let to = format!("/daily/{}", entry.day);
+            return Ok((StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response());
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => e,
     };
-    let max_age = chrono::Duration::days(state.settings.max_submission_age_days);
-    let published = stored.paper.published_at();
-    if chrono::Utc::now() - published > max_age {
-        return Ok(refuse(
+    let text = e.to_string();
+    let (status, msg) = match e {
+        SubmitError::App(e) => return Err(e.into()),
+        SubmitError::BadId(_) => (StatusCode::BAD_REQUEST, html! { (text) }),
+        SubmitError::NotHere(_) => (StatusCode::UNPROCESSABLE_ENTITY, html! { (text) }),
+        SubmitError::UnknownToArxiv(_) => (StatusCode::NOT_FOUND, html! { (text) }),
+        SubmitError::ArxivUnreachable(_) => (StatusCode::BAD_GATEWAY, html! { (text) }),
+        SubmitError::TooOld { id, .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,
+            html! { (text) " " a href={ "/papers/" (id) } { "Its page is here." } },
+        ),
+        SubmitError::AlreadyListed {
+            id,
+            entry: Some(entry),
+        } => (
+            StatusCode::CONFLICT,
             html! {
-                (id) " was first submitted to arXiv on " (published.format("%B %-d, %Y").to_string())
-                "; the daily list takes papers from the last " (state.settings.max_submission_age_days) " days. "
-                a href={ "/papers/" (id) } { "Its page is here." }
+                (id) " is already on the " a href={ "/daily/" (entry.day) } { "daily list of " (entry.day.format("%B %-d, %Y").to_string()) }
+                ", submitted by " (entry.submitted_by) "."
             },
-        ));
-    }
-    let today = daily::today(state.settings.timezone);
-    match state
-        .store
-        .submit_daily(stored.paper_id, today, user.user_id)
-        .await
-    {
-        Ok(_) => Ok((
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/daily/{today}"))],
-        )
-            .into_response()),
-        Err(StoreError::Conflict { .. }) => {
-            let existing = state.store.daily_entry(stored.paper_id).await?;
-            let msg = match existing {
-                Some(e) => html! {
-                    (id) " is already on the " a href={ "/daily/" (e.day) } { "daily list of " (e.day.format("%B %-d, %Y").to_string()) }
-                    ", submitted by " (e.submitted_by) "."
-                },
-                None => html! { (id) " is already on a daily list." },
-            };
-            Ok(refuse(StatusCode::CONFLICT, msg))
-        }
-        Err(e) => Err(e.into()),
-    }
+        ),
+        SubmitError::AlreadyListed { .. } => (StatusCode::CONFLICT, html! { (text) }),
+    };
+    Ok(refuse(status, msg))
 }

@@ -10,15 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup};
-use paperboy_core::user::validate_email;
+use paperboy_app::subscribe::{SettingsOutcome, SubscribeError};
+use paperboy_app::AppError;
 use paperboy_core::Category;
-use paperboy_mail::compose::Composer;
-use paperboy_mail::SmtpError;
-use paperboy_store::{Frequency, Preferences, StoreError, SubscriberId};
+use paperboy_store::{Frequency, Preferences};
 use serde::Deserialize;
 
 use super::{csrf_form, CheckedForm, Ctx, PageError};
-use crate::{auth, ApiError, AppState};
+use crate::{auth, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,7 +44,7 @@ async fn get_settings(State(state): State<AppState>, ctx: Ctx) -> Result<Respons
     let Some(user) = ctx.user.clone() else {
         return Ok(axum::response::Redirect::to("/login?next=/settings").into_response());
     };
-    let sub = state.store.subscriber_by_email(&user.email).await?;
+    let sub = state.app.subscription_of(&user).await?;
     let status = match &sub {
         Some(s) if s.is_active() => format!(
             "{} is subscribed ({}).",
@@ -61,12 +60,7 @@ async fn get_settings(State(state): State<AppState>, ctx: Ctx) -> Result<Respons
         daily_list: Some("on".into()),
         ..Default::default()
     });
-    let unsubscribe = match (&sub, &state.mail) {
-        (Some(s), Some(m)) if s.is_active() => {
-            Some(m.signer.sign("unsubscribe", s.subscriber_id, &s.email, 0))
-        }
-        _ => None,
-    };
+    let unsubscribe = sub.as_ref().and_then(|s| state.app.unsubscribe_token(s));
     let body = html! {
         p.lede role="status" { (status) }
         (form_to(&ctx, &f, &[], "/settings", "Email settings"))
@@ -80,31 +74,50 @@ async fn get_settings(State(state): State<AppState>, ctx: Ctx) -> Result<Respons
 async fn post_settings(
     State(state): State<AppState>,
     ctx: Ctx,
-    ip: auth::ClientIp,
+    auth::ClientIp(ip): auth::ClientIp,
     CheckedForm(mut f): CheckedForm<SubscribeForm>,
 ) -> Result<Response, PageError> {
     let Some(user) = ctx.user.clone() else {
         return Ok(axum::response::Redirect::to("/login?next=/settings").into_response());
     };
     f.email = Some(user.email.clone());
-    match state.store.subscriber_by_email(&user.email).await? {
-        Some(s) if s.is_active() => {
-            let mut errors = Vec::new();
-            let prefs = parse_prefs(&f, &mut errors);
-            if !errors.is_empty() {
-                return Ok(ctx.render(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Settings",
-                    form_to(&ctx, &f, &errors, "/settings", "Email settings"),
-                ));
-            }
-            state.store.set_preferences(s.subscriber_id, &prefs).await?;
+    let refuse = |errors: Vec<String>| {
+        ctx.render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Settings",
+            form_to(&ctx, &f, &errors, "/settings", "Email settings"),
+        )
+    };
+    let prefs = match parse_prefs(&f) {
+        Ok(p) => p,
+        Err(errors) => return Ok(refuse(errors)),
+    };
+    match state.app.update_subscription(&ip, &user, &prefs).await {
+        Ok(SettingsOutcome::Saved) => {
             let body = html! { section.notice role="status" { h1 { "Saved" } p { "Your next digest follows the new settings. " a href="/settings" { "Back to settings" } } } };
             Ok(ctx.page("Saved", body))
         }
-        // Not subscribed yet: the same double opt-in as anyone.
-        _ => post_subscribe(State(state), ctx, ip, CheckedForm(f)).await,
+        Ok(SettingsOutcome::ConfirmationSent) => Ok(check_inbox(&ctx, &user.email)),
+        Err(SubscribeError::App(AppError::Fields(errors))) => Ok(refuse(errors)),
+        Err(e) => Err(subscribe_error(e)),
     }
+}
+
+fn subscribe_error(e: SubscribeError) -> PageError {
+    match e {
+        SubscribeError::App(e) => e.into(),
+        other => PageError(crate::ApiError::Unprocessable(other.to_string())),
+    }
+}
+
+fn check_inbox(ctx: &Ctx, email: &str) -> Response {
+    let body = html! {
+        section.notice role="status" {
+            h1 { "Check your inbox" }
+            p { "If " strong { (email) } " can receive our mail, a confirmation link is on its way. Nothing else is sent until you click it." }
+        }
+    };
+    ctx.page("Check your inbox", body)
 }
 
 #[derive(Deserialize, Default)]
@@ -176,7 +189,10 @@ async fn get_subscribe(ctx: Ctx) -> Response {
     ctx.page("Subscribe", body)
 }
 
-fn parse_prefs(f: &SubscribeForm, errors: &mut Vec<String>) -> Preferences {
+/// The form's choices as preferences; what cannot be read, one sentence
+/// each (the application checks the rest).
+fn parse_prefs(f: &SubscribeForm) -> Result<Preferences, Vec<String>> {
+    let mut errors = Vec::new();
     let frequency = match f.frequency.as_deref().unwrap_or("daily") {
         "weekly" => Frequency::Weekly,
         "daily" => Frequency::Daily,
@@ -186,8 +202,8 @@ fn parse_prefs(f: &SubscribeForm, errors: &mut Vec<String>) -> Preferences {
         }
     };
     let trending_top = match f.trending_top.as_deref().unwrap_or("0").parse::<u32>() {
-        Ok(n) if n <= 50 => n,
-        _ => {
+        Ok(n) => n,
+        Err(_) => {
             errors.push("trending papers: choose none, 5, 10 or 20".into());
             0
         }
@@ -216,27 +232,16 @@ fn parse_prefs(f: &SubscribeForm, errors: &mut Vec<String>) -> Preferences {
         .filter(|q| !q.is_empty())
         .map(str::to_string)
         .collect();
-    if queries.len() > 5 {
-        errors.push("at most 5 saved searches".into());
+    if !errors.is_empty() {
+        return Err(errors);
     }
-    if queries.iter().any(|q| q.chars().count() > 200) {
-        errors.push("a saved search has at most 200 characters".into());
-    }
-    let prefs = Preferences {
+    Ok(Preferences {
         frequency,
         trending_top,
         daily_list: f.daily_list.is_some(),
         categories,
         queries,
-    };
-    if prefs.trending_top == 0
-        && !prefs.daily_list
-        && prefs.categories.is_empty()
-        && prefs.queries.is_empty()
-    {
-        errors.push("choose at least one thing to receive".into());
-    }
-    prefs
+    })
 }
 
 async fn post_subscribe(
@@ -245,104 +250,24 @@ async fn post_subscribe(
     auth::ClientIp(ip): auth::ClientIp,
     CheckedForm(f): CheckedForm<SubscribeForm>,
 ) -> Result<Response, PageError> {
-    state
-        .limiter
-        .check("subscription", &ip, state.settings.limits.subscribe)?;
-    let mut errors = Vec::new();
-    let email = validate_email(f.email.as_deref().unwrap_or(""))
-        .map_err(|e| errors.push(e))
-        .ok();
-    let prefs = parse_prefs(&f, &mut errors);
-    let Some(email) = email.filter(|_| errors.is_empty()) else {
-        return Ok(ctx.render(
+    let refuse = |errors: Vec<String>| {
+        ctx.render(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Subscribe",
             form(&ctx, &f, &errors),
-        ));
-    };
-    let Some(mail) = &state.mail else {
-        return Err(ApiError::Unavailable(
-            "This instance cannot send email yet (no SMTP server is configured).".into(),
         )
-        .into());
     };
-    let sub = state.store.upsert_subscriber(&email, &prefs).await?;
-    if !sub.is_active() {
-        let composer = Composer::new(
-            &*state.store,
-            None,
-            &mail.signer,
-            &state.settings.base_url,
-            &mail.from,
-            &state.settings.instance_name,
-        );
-        let msg = composer.confirmation(&sub);
-        let key = msg.dedupe_key.clone();
-        state.store.enqueue_mail(msg, &[]).await?;
-        if let (Some(smtp), Some(id)) = (&mail.smtp, state.store.outbox_id(&key).await?) {
-            match paperboy_mail::send_one(&*state.store, smtp, &mail.from, id).await {
-                Ok(()) => {}
-                Err(SmtpError::Permanent(e)) => {
-                    let errors = vec![format!("We could not deliver mail to {email}: {e}")];
-                    return Ok(ctx.render(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "Subscribe",
-                        form(&ctx, &f, &errors),
-                    ));
-                }
-                // Queued; the sender retries it.
-                Err(e) => tracing::warn!(error = %e, "confirmation mail not sent yet"),
-            }
-        }
+    let prefs = match parse_prefs(&f) {
+        Ok(p) => p,
+        Err(errors) => return Ok(refuse(errors)),
+    };
+    let email = f.email.as_deref().unwrap_or("");
+    match state.app.subscribe(&ip, email, &prefs).await {
+        Ok(()) => Ok(check_inbox(&ctx, email.trim())),
+        Err(SubscribeError::App(AppError::Fields(errors))) => Ok(refuse(errors)),
+        Err(e @ SubscribeError::Undeliverable(_)) => Ok(refuse(vec![e.to_string()])),
+        Err(e) => Err(subscribe_error(e)),
     }
-    let body = html! {
-        section.notice role="status" {
-            h1 { "Check your inbox" }
-            p { "If " strong { (email) } " can receive our mail, a confirmation link is on its way. Nothing else is sent until you click it." }
-        }
-    };
-    Ok(ctx.page("Check your inbox", body))
-}
-
-fn verify(
-    state: &AppState,
-    token: &str,
-    purpose: &str,
-    store_email: Option<String>,
-) -> Result<SubscriberId, ApiError> {
-    let Some(mail) = &state.mail else {
-        return Err(ApiError::Unavailable(
-            "email is not set up on this instance".into(),
-        ));
-    };
-    mail.signer
-        .verify(token, purpose, chrono::Utc::now().timestamp(), |_| {
-            store_email
-        })
-        .map_err(|e| ApiError::BadRequest(format!("{e}.")))
-}
-
-/// Reads the token's subscriber, then checks the token against their address.
-async fn subscriber_for(
-    state: &AppState,
-    q: &HashMap<String, String>,
-    purpose: &str,
-) -> Result<SubscriberId, ApiError> {
-    let token = q.get("token").map(String::as_str).unwrap_or("");
-    let claimed = token
-        .split('.')
-        .nth(1)
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(SubscriberId);
-    let email = match claimed {
-        Some(id) => match state.store.subscriber(id).await {
-            Ok(s) => Some(s.email),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
-    verify(state, token, purpose, email)
 }
 
 async fn get_confirm(
@@ -350,17 +275,8 @@ async fn get_confirm(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let id = subscriber_for(&state, &q, "confirm").await?;
-    match state.store.confirm_subscriber(id).await {
-        Ok(()) => {}
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::BadRequest(
-                "This subscription was cancelled; subscribe again.".into(),
-            )
-            .into())
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let token = q.get("token").map(String::as_str).unwrap_or("");
+    state.app.confirm_subscription(token).await?;
     let body = html! { section.notice role="status" { h1 { "You are subscribed" } p { "Your first digest arrives with the next " a href="/daily" { "daily list" } "." } } };
     Ok(ctx.page("Subscribed", body))
 }
@@ -370,8 +286,8 @@ async fn get_unsubscribe(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    subscriber_for(&state, &q, "unsubscribe").await?;
     let token = q.get("token").cloned().unwrap_or_default();
+    state.app.check_unsubscribe(&token).await?;
     let body = html! {
         section.form-page {
             h1 { "Unsubscribe" }
@@ -390,8 +306,8 @@ async fn post_unsubscribe(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let id = subscriber_for(&state, &q, "unsubscribe").await?;
-    state.store.unsubscribe(id).await?;
+    let token = q.get("token").map(String::as_str).unwrap_or("");
+    state.app.unsubscribe(token).await?;
     let body = html! { section.notice role="status" { h1 { "You are unsubscribed" } p { "No more digests will be sent to this address." } } };
     Ok(ctx.page("Unsubscribed", body))
 }

@@ -1,10 +1,12 @@
-//! Fixed-window rate limits per action and client, in memory (per node).
+//! Fixed-window rate limits per action and client, in memory: each node
+//! counts its own requests (a reverse proxy spreading clients over N nodes
+//! lets a client through at most N times the limit).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::ApiError;
+use crate::AppError;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
@@ -44,7 +46,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     /// Counts one `action` by `key`; 429 with the wait when over the limit.
-    pub fn check(&self, action: &'static str, key: &str, limit: Limit) -> Result<(), ApiError> {
+    pub fn check(&self, action: &'static str, key: &str, limit: Limit) -> Result<(), AppError> {
         let now = Instant::now();
         let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if w.len() > 100_000 {
@@ -56,7 +58,7 @@ impl RateLimiter {
         }
         if entry.1 >= limit.max {
             let wait = limit.window.saturating_sub(now.duration_since(entry.0));
-            return Err(ApiError::TooManyRequests {
+            return Err(AppError::RateLimited {
                 message: format!(
                     "too many {action} attempts; try again in {} s",
                     wait.as_secs().max(1)
@@ -84,7 +86,7 @@ mod tests {
         assert!(r.check("vote", "a", l).is_ok());
         assert!(matches!(
             r.check("vote", "a", l),
-            Err(ApiError::TooManyRequests { .. })
+            Err(AppError::RateLimited { .. })
         ));
         assert!(
             r.check("vote", "b", l).is_ok(),

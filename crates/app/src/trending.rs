@@ -1,4 +1,6 @@
-//! Refreshing the stored trending keys from the formula in `core`.
+//! Refreshing the stored trending keys from the formula in `core`: every
+//! key on a schedule (the scheduler's trending job), one paper's after a
+//! vote.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -6,7 +8,7 @@ use std::sync::RwLock;
 use chrono::{DateTime, Utc};
 use paperboy_core::trending::{category_scale, trending_score, TrendingInput, WINDOW_DAYS};
 use paperboy_core::PaperId;
-use paperboy_store::{Store, StoreError, StoredPaper};
+use paperboy_store::{CommunityStore, StoreError, StoredPaper};
 
 /// Category scales from the last full refresh, for single-paper updates.
 #[derive(Default)]
@@ -27,7 +29,7 @@ fn age_hours(now: DateTime<Utc>, published_at: i64) -> f64 {
 
 /// Recomputes every key in the window and zeroes those that left it.
 pub async fn refresh_all(
-    store: &dyn Store,
+    store: &dyn CommunityStore,
     scales: &Scales,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
@@ -64,7 +66,7 @@ pub async fn refresh_all(
 
 /// Recomputes one paper's key after a vote.
 pub async fn refresh_one(
-    store: &dyn Store,
+    store: &dyn CommunityStore,
     scales: &Scales,
     paper: &StoredPaper,
     upvotes: i64,

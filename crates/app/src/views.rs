@@ -1,9 +1,10 @@
-//! JSON views of domain values.
+//! The JSON shapes of the API (they follow the Hugging Face papers API so
+//! its clients work), shared by the web layer and `paperboy … --json`.
 
 use paperboy_core::CodeLink;
-use paperboy_store::StoredPaper;
+use paperboy_search::Hit;
+use paperboy_store::{ListedPaper, StoredPaper};
 use serde::Serialize;
-
 #[derive(Debug, Serialize)]
 pub struct AuthorView {
     pub name: String,
@@ -81,4 +82,69 @@ impl From<&StoredPaper> for PaperView {
 
 pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[derive(Debug, Serialize)]
+pub struct SubmitterView {
+    pub name: String,
+    pub fullname: String,
+}
+
+/// One row of a list, in the Hugging Face daily papers shape.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RowView {
+    pub paper: PaperView,
+    pub title: String,
+    pub summary: String,
+    pub published_at: String,
+    pub submitted_by: Option<SubmitterView>,
+    pub submitted_on_daily_at: Option<String>,
+    pub num_comments: i64,
+}
+
+impl From<&ListedPaper> for RowView {
+    fn from(l: &ListedPaper) -> Self {
+        let paper = PaperView::from(&l.stored);
+        RowView {
+            title: paper.title.clone(),
+            summary: paper.summary.clone(),
+            published_at: paper.published_at.clone(),
+            num_comments: paper.num_comments,
+            submitted_by: l.daily.as_ref().map(|d| SubmitterView {
+                name: d.submitted_by.clone(),
+                fullname: d.submitted_by.clone(),
+            }),
+            submitted_on_daily_at: l.daily.as_ref().map(|d| rfc3339(d.submitted_at)),
+            paper,
+        }
+    }
+}
+
+/// One search result, as `GET /api/papers/search` and `paperboy search --json` answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchRow {
+    pub paper: PaperView,
+    pub title: String,
+    pub summary: String,
+    pub published_at: String,
+    pub score: f32,
+    pub highlighted_title: Option<String>,
+    pub highlighted_summary: Option<String>,
+}
+
+impl SearchRow {
+    pub fn new(l: &ListedPaper, hit: &Hit) -> Self {
+        let paper = PaperView::from(&l.stored);
+        SearchRow {
+            title: paper.title.clone(),
+            summary: paper.summary.clone(),
+            published_at: paper.published_at.clone(),
+            score: hit.score,
+            highlighted_title: hit.highlighted_title.clone(),
+            highlighted_summary: hit.highlighted_summary.clone(),
+            paper,
+        }
+    }
 }

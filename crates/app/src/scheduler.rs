@@ -1,0 +1,184 @@
+//! Periodic work inside `paperboy serve`. Only the node holding the
+//! scheduler lease (in the store) runs it, so several web nodes never
+//! harvest, refresh or send twice; when the holder dies its lease lapses
+//! and another node takes over.
+//!
+//! The jobs, each idempotent:
+//! - trending: recompute every stored trending key (every ten minutes);
+//! - digests: compose the digests due today, once a day after `digest_hour`;
+//! - outbox: send what is queued (every tick);
+//! - harvest: each configured OAI-PMH set, daily after `harvest_hour_utc`,
+//!   and at once for a set never harvested.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use paperboy_arxiv::harvest::{HarvestEvent, Harvester};
+
+use crate::{trending, App};
+
+const LEASE: &str = "scheduler";
+const LEASE_TTL_SECS: i64 = 120;
+const TICK: Duration = Duration::from_secs(60);
+const TRENDING_EVERY: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone)]
+pub struct SchedulerSettings {
+    /// OAI-PMH sets to harvest.
+    pub sets: Vec<String>,
+    /// Hour (UTC) of the daily harvest, after arXiv's announcement.
+    pub harvest_hour_utc: u32,
+    /// Hour (in the instance's time zone) when digests are composed.
+    pub digest_hour: u32,
+}
+
+/// Time from `now` to the next `hour`:00 UTC.
+pub fn until_next_harvest(now: DateTime<Utc>, hour: u32) -> Duration {
+    let today = now
+        .date_naive()
+        .and_hms_opt(hour.min(23), 0, 0)
+        .map(|t| t.and_utc());
+    let next = match today {
+        Some(t) if t > now => t,
+        Some(t) => t + chrono::Duration::days(1),
+        None => now + chrono::Duration::days(1),
+    };
+    (next - now).to_std().unwrap_or(Duration::from_secs(60))
+}
+
+/// Who holds the lease: this host and process.
+fn holder() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
+    format!("{host}-{}", std::process::id())
+}
+
+/// When each job last ran on this node.
+#[derive(Default)]
+struct Runs {
+    trending: Option<Instant>,
+    digest_day: Option<NaiveDate>,
+    harvest_day: Option<NaiveDate>,
+}
+
+pub struct Scheduler {
+    pub app: App,
+    pub harvester: Arc<Harvester>,
+    pub settings: SchedulerSettings,
+}
+
+impl Scheduler {
+    /// Runs forever: renews the lease every tick and, while holding it,
+    /// runs what is due.
+    pub async fn run(self) {
+        let me = holder();
+        let mut runs = Runs::default();
+        loop {
+            match self.app.store.try_lease(LEASE, &me, LEASE_TTL_SECS).await {
+                Ok(true) => self.tick(&me, &mut runs).await,
+                Ok(false) => tracing::debug!("another node holds the scheduler lease"),
+                Err(e) => tracing::warn!(error = %e, "cannot renew the scheduler lease"),
+            }
+            tokio::time::sleep(TICK).await;
+        }
+    }
+
+    async fn tick(&self, me: &str, runs: &mut Runs) {
+        if runs.trending.is_none_or(|t| t.elapsed() >= TRENDING_EVERY) {
+            runs.trending = Some(Instant::now());
+            self.refresh_trending().await;
+        }
+        let sending = self.app.mail.as_ref().and_then(|m| m.mailer.clone());
+        if let Some(mailer) = sending {
+            let local = Utc::now().with_timezone(&self.app.settings.timezone);
+            if local.hour() >= self.settings.digest_hour
+                && runs.digest_day != Some(local.date_naive())
+            {
+                runs.digest_day = Some(local.date_naive());
+                if let Err(e) = self.app.compose_due_digests().await {
+                    tracing::error!(error = %e, "composing digests failed");
+                }
+            }
+            match mailer.drain().await {
+                Ok(s) if s.sent + s.retried + s.failed > 0 => tracing::info!(
+                    sent = s.sent,
+                    retried = s.retried,
+                    failed = s.failed,
+                    "outbox drained"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "draining the outbox failed"),
+            }
+        }
+        self.harvest_if_due(me, runs).await;
+    }
+
+    async fn refresh_trending(&self) {
+        let app = &self.app;
+        match trending::refresh_all(&*app.store, &app.scales, Utc::now()).await {
+            Ok(n) => tracing::info!(papers = n, "trending keys refreshed"),
+            Err(e) => tracing::error!(error = %e, "trending refresh failed"),
+        }
+    }
+
+    async fn harvest_if_due(&self, me: &str, runs: &mut Runs) {
+        let now = Utc::now();
+        let due_today = now.hour() >= self.settings.harvest_hour_utc
+            && runs.harvest_day != Some(now.date_naive());
+        let mut never = false;
+        for set in &self.settings.sets {
+            if matches!(self.app.store.harvest_checkpoint(set).await, Ok(None)) {
+                never = true;
+            }
+        }
+        if !(due_today || never) {
+            return;
+        }
+        runs.harvest_day = Some(now.date_naive());
+        let on_event = |e: HarvestEvent<'_>| {
+            if let HarvestEvent::Rejected(msg) = e {
+                tracing::warn!(%msg, "harvest rejected a record");
+            }
+        };
+        for set in &self.settings.sets {
+            match self.harvester.harvest_set(set, None, &on_event).await {
+                Ok(s) => tracing::info!(
+                    set,
+                    new = s.new,
+                    updated = s.updated,
+                    deleted = s.deleted,
+                    rejected = s.rejected,
+                    "harvest finished"
+                ),
+                Err(e) => tracing::error!(set, error = %e, "harvest failed"),
+            }
+            // A long harvest must not let the lease lapse under it.
+            if let Err(e) = self.app.store.try_lease(LEASE, me, LEASE_TTL_SECS).await {
+                tracing::warn!(error = %e, "cannot renew the scheduler lease");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn next_harvest_is_today_or_tomorrow() {
+        let at = |h, m| Utc.with_ymd_and_hms(2026, 1, 5, h, m, 0).unwrap();
+        assert_eq!(
+            until_next_harvest(at(1, 30), 2),
+            Duration::from_secs(30 * 60)
+        );
+        assert_eq!(
+            until_next_harvest(at(2, 0), 2),
+            Duration::from_secs(24 * 3600)
+        );
+        assert_eq!(
+            until_next_harvest(at(23, 0), 2),
+            Duration::from_secs(3 * 3600)
+        );
+    }
+}

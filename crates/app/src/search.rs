@@ -1,0 +1,182 @@
+//! Search by keyword and by meaning, as the web, the API, feeds and
+//! `paperboy search` share it; and [`EngineSearch`], the port's adapter to
+//! the search engine (keyword index + vector index).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use paperboy_core::{ArxivId, Paper};
+use paperboy_search::{Engine, SearchQuery};
+pub use paperboy_search::{Found, Hit, Mode, SearchError, NO_MODEL_NOTE};
+use paperboy_store::ListedPaper;
+
+use crate::papers::in_order;
+pub use crate::ports::SearchRequest;
+use crate::{App, AppError, Search};
+
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 1000;
+
+impl SearchRequest {
+    /// Checks what a reader typed: a query is required and bounded, the
+    /// page lies within the first 10,000 results.
+    pub fn new(query: &str, mode: Mode, limit: usize, offset: usize) -> Result<Self, AppError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Err(AppError::Invalid("q is required".into()));
+        }
+        if query.chars().count() > MAX_QUERY_CHARS {
+            return Err(AppError::Invalid(format!(
+                "q is longer than {MAX_QUERY_CHARS} characters"
+            )));
+        }
+        if offset > 10_000 {
+            return Err(AppError::Invalid(format!(
+                "`{offset}` is not an offset (0 to 10000)"
+            )));
+        }
+        Ok(SearchRequest {
+            query: query.to_string(),
+            mode,
+            limit,
+            offset,
+        })
+    }
+}
+
+/// Parses `keyword`, `semantic` or `hybrid`.
+pub fn parse_mode(s: &str) -> Result<Mode, AppError> {
+    Mode::parse(s).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "`{s}` is not a search mode (keyword, semantic, hybrid)"
+        ))
+    })
+}
+
+/// Search results joined with the store's papers, best first.
+pub struct Results {
+    pub rows: Vec<(ListedPaper, Hit)>,
+    /// Matches in all (a lower bound on large indexes).
+    pub total: usize,
+    /// The mode that answered (keyword when semantic was not possible).
+    pub mode: Mode,
+    /// Said to the reader, e.g. that semantic search fell back to keywords.
+    pub note: Option<String>,
+}
+
+impl App {
+    pub async fn search(&self, req: &SearchRequest) -> Result<Results, AppError> {
+        let found = self.search_port()?.search(req).await?;
+        let ids: Vec<ArxivId> = found.hits.iter().map(|h| h.arxiv_id.clone()).collect();
+        let mut papers: HashMap<ArxivId, ListedPaper> = self
+            .store
+            .get_papers(&ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.stored.paper.id.clone(), l))
+            .collect();
+        // A hit the store no longer has (deleted since indexing) is left out.
+        let rows = found
+            .hits
+            .into_iter()
+            .filter_map(|h| papers.remove(&h.arxiv_id).map(|l| (l, h)))
+            .collect();
+        Ok(Results {
+            rows,
+            total: found.total,
+            mode: found.mode,
+            note: found.note,
+        })
+    }
+
+    /// Papers for a saved search, best first (digests).
+    pub async fn find_papers(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<ListedPaper>, AppError> {
+        let ids = self.search_port()?.find(query, limit).await?;
+        let found = self.store.get_papers(&ids).await?;
+        Ok(in_order(&ids, found))
+    }
+}
+
+/// Related lists by (paper, limit), with when they were made.
+type RelatedCache = HashMap<(ArxivId, usize), (Instant, Vec<Hit>)>;
+
+/// The search port over the engine. Related lists change slowly and cost
+/// a query each: they are kept ten minutes.
+pub struct EngineSearch {
+    pub engine: Engine,
+    related_cache: Mutex<RelatedCache>,
+}
+
+const RELATED_TTL: Duration = Duration::from_secs(600);
+const RELATED_CACHE_MAX: usize = 20_000;
+
+impl EngineSearch {
+    pub fn new(engine: Engine) -> Self {
+        EngineSearch {
+            engine,
+            related_cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn shared(engine: Engine) -> Arc<dyn Search> {
+        Arc::new(Self::new(engine))
+    }
+}
+
+/// CPU-bound work off the async workers when the runtime allows it.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+#[async_trait]
+impl Search for EngineSearch {
+    async fn search(&self, req: &SearchRequest) -> Result<Found, SearchError> {
+        blocking(|| {
+            self.engine
+                .search(&req.query, req.mode, req.limit, req.offset)
+        })
+    }
+
+    async fn related(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        let key = (paper.id.clone(), limit);
+        if let Ok(cache) = self.related_cache.lock() {
+            if let Some((at, hits)) = cache.get(&key) {
+                if at.elapsed() < RELATED_TTL {
+                    return Ok(hits.clone());
+                }
+            }
+        }
+        let found = blocking(|| self.engine.related(paper, limit))?;
+        // Nothing found usually means the indexes are still catching up:
+        // ask again next time rather than remembering it.
+        if found.is_empty() {
+            return Ok(found);
+        }
+        if let Ok(mut cache) = self.related_cache.lock() {
+            if cache.len() >= RELATED_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key, (Instant::now(), found.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn find(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, SearchError> {
+        let q = SearchQuery {
+            text: query.to_string(),
+            limit,
+            ..Default::default()
+        };
+        let (hits, _) = blocking(|| self.engine.keyword.search(&q))?;
+        Ok(hits.into_iter().map(|h| h.arxiv_id).collect())
+    }
+}

@@ -1,0 +1,133 @@
+//! Opening the search indexes under the data directory (writable when no
+//! other process holds them) and filling the vector index.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use paperboy_embed::Embedder;
+use paperboy_search::{KeywordIndex, SearchError, Semantic, VectorIndex, NO_MODEL_NOTE};
+use paperboy_store::Store;
+
+use crate::config::Config;
+
+pub fn index_dir(config: &Config) -> PathBuf {
+    config.data_dir.join("index").join("keyword")
+}
+
+/// Opens the keyword index: writable when no other process holds it,
+/// read-only otherwise (another node or `serve` is writing).
+pub fn open_index(config: &Config) -> anyhow::Result<Arc<KeywordIndex>> {
+    let dir = index_dir(config);
+    match KeywordIndex::open(&dir, true) {
+        Ok(i) => Ok(Arc::new(i)),
+        Err(SearchError::Locked) => {
+            tracing::info!(dir = %dir.display(), "another process writes the keyword index; reading only");
+            Ok(Arc::new(KeywordIndex::open(&dir, false)?))
+        }
+        Err(e) => Err(e).context("opening the keyword index"),
+    }
+}
+
+pub fn vector_dir(config: &Config, embedder: &dyn Embedder) -> PathBuf {
+    config
+        .data_dir
+        .join("index")
+        .join("vectors")
+        .join(embedder.name())
+}
+
+/// Opens the vector index of `embedder`: writable when no other process
+/// holds it, read-only otherwise.
+pub fn open_vectors(config: &Config, embedder: Arc<dyn Embedder>) -> anyhow::Result<Semantic> {
+    let dir = vector_dir(config, &*embedder);
+    let index = match VectorIndex::open(&dir, embedder.name(), embedder.dim(), true) {
+        Ok(i) => i,
+        Err(SearchError::VectorLocked) => {
+            tracing::info!(dir = %dir.display(), "another process writes the vector index; reading only");
+            VectorIndex::open(&dir, embedder.name(), embedder.dim(), false)?
+        }
+        Err(e) => return Err(e).context("opening the vector index"),
+    };
+    Ok(Semantic {
+        embedder,
+        index: Arc::new(index),
+    })
+}
+
+/// The serving embedder and its vector index, or `None` (keyword only,
+/// said in the log) when no model is configured.
+pub fn open_semantic(config: &Config) -> anyhow::Result<Option<Semantic>> {
+    match crate::embedding::serving(config)? {
+        Some(e) => {
+            tracing::info!(embedder = e.name(), dim = e.dim(), "semantic search on");
+            Ok(Some(open_vectors(config, e)?))
+        }
+        None => {
+            tracing::warn!("{NO_MODEL_NOTE}");
+            Ok(None)
+        }
+    }
+}
+
+/// Embeds what the vector index lacks, with a progress bar when there is
+/// much to do, then rebuilds the cells if due; returns the number of
+/// changes applied.
+pub async fn embed_missing(
+    store: &dyn Store,
+    sem: &Semantic,
+    quiet_below: u64,
+) -> anyhow::Result<u64> {
+    let n = embed_only(store, sem, quiet_below).await?;
+    build_cells(sem).await?;
+    Ok(n)
+}
+
+/// Rebuilds the vector cells when due, saying so when it takes a while.
+pub async fn build_cells(sem: &Semantic) -> anyhow::Result<Option<f64>> {
+    if !sem.index.is_writable() || !sem.index.needs_rebuild() {
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    paperboy_search::rebuild_cells_if_due(&sem.index)
+        .await
+        .context("building the vector index cells")?;
+    Ok(Some(started.elapsed().as_secs_f64()))
+}
+
+/// [`embed_missing`] without the cell rebuild.
+pub async fn embed_only(
+    store: &dyn Store,
+    sem: &Semantic,
+    quiet_below: u64,
+) -> anyhow::Result<u64> {
+    if !sem.index.is_writable() {
+        return Ok(0);
+    }
+    let latest = store.changes_since(sem.index.synced_seq(), 1).await?;
+    if latest.is_empty() {
+        return Ok(0);
+    }
+    let total = store.count_papers().await?;
+    let bar = if total >= quiet_below {
+        let bar = indicatif::ProgressBar::new(total.saturating_sub(sem.index.len() as u64));
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "embed [{bar:30}] {pos}/{len} changes {per_sec} ({eta})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let n = paperboy_search::embed_catch_up(store, &sem.index, &sem.embedder, |done| {
+        if done > bar.length().unwrap_or(0) {
+            bar.set_length(done);
+        }
+        bar.set_position(done)
+    })
+    .await
+    .context("embedding papers")?;
+    bar.finish_and_clear();
+    Ok(n)
+}

@@ -1,0 +1,37 @@
+//! `/about`: what this instance is, and the trending formula.
+
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use maud::html;
+use paperboy_core::trending::{GRAVITY, MAX_CATEGORY_SCALE, STAR_WEIGHT, WINDOW_DAYS};
+
+use super::Ctx;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/about", get(get_about))
+}
+
+async fn get_about(ctx: Ctx) -> Response {
+    let body = html! {
+        article.prose {
+            h1 { "About " (ctx.instance) }
+            p { (ctx.instance) " is a hub for research papers: it harvests new papers from arXiv, lets its community submit and upvote them, finds papers by keyword and by meaning, and ranks what is trending with the formula below. It runs Paperboy, which is open source." }
+            h2 #trending { "How trending works" }
+            p { "Every paper gets a score; the trending page lists papers by score. In words: a paper's points are its upvotes, plus a tenth of a point for every GitHub star its code gained in the last week, plus one for simply being there. Points are divided by the paper's age in hours plus two, raised to the power " (GRAVITY) ", so papers sink as they age unless readers keep voting for them. Papers from small fields get a boost of up to " (MAX_CATEGORY_SCALE) "× so they can reach the list too." }
+            pre.formula aria-label="The trending formula" {
+                "score = (votes + " (STAR_WEIGHT) " · Δstars + 1) · s(c) / (age_h + 2)^" (GRAVITY) "\n\n"
+                "s(c)  = clamp((n_max / n_c)^(1/4), 1, " (MAX_CATEGORY_SCALE) ")"
+            }
+            ul {
+                li { code { "votes" } ": upvotes on this instance" }
+                li { code { "Δstars" } ": GitHub stars the paper's repository gained over the last week (0 when unknown)" }
+                li { code { "age_h" } ": hours since the paper's first arXiv version" }
+                li { code { "n_c" } ": papers in the paper's primary category over the last " (WINDOW_DAYS) " days; " code { "n_max" } ": the same for the busiest category" }
+            }
+            p { "The gravity of " (GRAVITY) " follows Hacker News' published formula. Papers older than " (WINDOW_DAYS) " days leave the running. Scores are stored and refreshed on every vote and every ten minutes, so the list is a plain index scan." }
+        }
+    };
+    ctx.page("About", body)
+}
