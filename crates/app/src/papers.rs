@@ -48,9 +48,11 @@ impl App {
     ) -> Result<PaperPage, AppError> {
         let stored = match self.store.get_paper(id).await {
             Ok(s) => s,
-            Err(StoreError::NotFound) => return Err(AppError::NotFound(format!(
+            Err(StoreError::NotFound) => {
+                return Err(AppError::NotFound(format!(
                 "This instance has no paper {id}. It may be on arXiv: https://arxiv.org/abs/{id}"
-            ))),
+            )))
+            }
             Err(e) => return Err(e.into()),
         };
         let daily = self.store.daily_entry(stored.paper_id).await?;

@@ -29,6 +29,21 @@ pub fn open_index(config: &Config) -> anyhow::Result<Arc<KeywordIndex>> {
     }
 }
 
+/// The keyword index, brought up to date with the store first when this
+/// process may write it (a running server keeps it current otherwise).
+pub async fn open_index_synced(
+    config: &Config,
+    store: &dyn Store,
+) -> anyhow::Result<Arc<KeywordIndex>> {
+    let index = open_index(config)?;
+    if index.is_writable() {
+        paperboy_search::catch_up(store, &index, |_| {})
+            .await
+            .context("bringing the keyword index up to date")?;
+    }
+    Ok(index)
+}
+
 pub fn vector_dir(config: &Config, embedder: &dyn Embedder) -> PathBuf {
     config
         .data_dir

@@ -63,16 +63,21 @@ struct ModelJson {
 impl WordPiece {
     pub fn from_file(path: &Path) -> Result<Self, EmbedError> {
         let text = std::fs::read_to_string(path).map_err(|e| EmbedError::io(path, e))?;
-        Self::from_json(&text).map_err(|m| EmbedError::Model(format!("{}: {m}", path.display())))
+        Self::from_json(&text).map_err(|e| match e {
+            EmbedError::Model(m) => EmbedError::Model(format!("{}: {m}", path.display())),
+            other => other,
+        })
     }
 
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        let t: TokenizerJson = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_json(text: &str) -> Result<Self, EmbedError> {
+        let bad = |m: &str| EmbedError::Model(m.to_string());
+        let t: TokenizerJson =
+            serde_json::from_str(text).map_err(|e| EmbedError::Model(e.to_string()))?;
         if t.model.kind != "WordPiece" {
-            return Err(format!(
+            return Err(EmbedError::Model(format!(
                 "the tokenizer is {}, only WordPiece (BERT family) tokenizers are supported",
                 t.model.kind
-            ));
+            )));
         }
         let prefix = t
             .model
@@ -87,9 +92,9 @@ impl WordPiece {
             .max()
             .unwrap_or(0);
         let id = |name: &str| t.model.vocab.get(name).copied();
-        let unk = id(&unk_token).ok_or("the vocabulary has no unknown token")?;
-        let cls = id("[CLS]").ok_or("the vocabulary has no [CLS]")?;
-        let sep = id("[SEP]").ok_or("the vocabulary has no [SEP]")?;
+        let unk = id(&unk_token).ok_or_else(|| bad("the vocabulary has no unknown token"))?;
+        let cls = id("[CLS]").ok_or_else(|| bad("the vocabulary has no [CLS]"))?;
+        let sep = id("[SEP]").ok_or_else(|| bad("the vocabulary has no [SEP]"))?;
         let pad = id("[PAD]").unwrap_or(0);
         let mut head = HashMap::new();
         let mut tail = HashMap::new();

@@ -76,6 +76,27 @@ impl Letterhead<'_> {
         self.base_url.trim_end_matches('/')
     }
 
+    /// The whole message: `parts` are the subject, text and HTML.
+    fn render(
+        &self,
+        key: &str,
+        to: &str,
+        [subject, text, html]: [&str; 3],
+        headers: Vec<(&'static str, String)>,
+        at: chrono::DateTime<Utc>,
+    ) -> String {
+        Message {
+            from: self.from,
+            to,
+            subject,
+            message_id: message_id(key, &host_of(self.base())),
+            text,
+            html,
+            headers,
+        }
+        .render(at)
+    }
+
     pub fn unsubscribe_url(&self, sub: &Subscriber) -> String {
         format!(
             "{}/unsubscribe?token={}",
@@ -110,20 +131,18 @@ impl Letterhead<'_> {
         let html = self
             .digest_html(&subject, picked, &unsubscribe)
             .into_string();
-        let message = Message {
-            from: self.from,
-            to: &sub.email,
-            subject: &subject,
-            message_id: message_id(&key, &host_of(self.base())),
-            text: &text,
-            html: &html,
-            headers: vec![
-                ("List-Unsubscribe", format!("<{unsubscribe}>")),
-                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()),
-                ("X-Paperboy-Digest", key.clone()),
-            ],
-        }
-        .render(Utc::now());
+        let headers = vec![
+            ("List-Unsubscribe", format!("<{unsubscribe}>")),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()),
+            ("X-Paperboy-Digest", key.clone()),
+        ];
+        let message = self.render(
+            &key,
+            &sub.email,
+            [&subject, &text, &html],
+            headers,
+            Utc::now(),
+        );
         let papers: Vec<PaperId> = picked.iter().map(|(l, _)| l.stored.paper_id).collect();
         (
             OutgoingMail {
@@ -233,16 +252,7 @@ impl Letterhead<'_> {
             p style="color: #555" { "The link works for 7 days. If it was not you, ignore this mail: nothing will be sent." }
         }
         .into_string();
-        let message = Message {
-            from: self.from,
-            to: &sub.email,
-            subject: &subject,
-            message_id: message_id(&key, &host_of(self.base())),
-            text: &text,
-            html: &html,
-            headers: vec![],
-        }
-        .render(now);
+        let message = self.render(&key, &sub.email, [&subject, &text, &html], vec![], now);
         OutgoingMail {
             dedupe_key: key,
             subscriber: None,

@@ -2,9 +2,10 @@
 //! before the server is told to take it (see [`crate::smtp`]), temporary
 //! failures are retried with backoff, permanent ones count as bounces.
 //!
-//! The final `.` goes out the moment the store's commit returns: a crash
-//! between the two loses that one message (the outbox says sent), it can
-//! never deliver it twice.
+//! The final `.` goes out the moment the store's commit returns (the
+//! embedded store commits on the calling thread, so nothing is scheduled
+//! in between): a crash between the two loses that one message (the outbox
+//! says sent), it can never deliver it twice.
 
 use chrono::Utc;
 use paperboy_store::{OutboxRow, OutboxStore, SendOutcome};

@@ -38,11 +38,7 @@ pub async fn embed_catch_up(
 ) -> Result<u64, SearchError> {
     let mut seq = index.synced_seq();
     let mut done = 0u64;
-    loop {
-        let changes = store.changes_since(seq, BATCH).await?;
-        let Some(last) = changes.last().map(|c| c.change_seq) else {
-            break;
-        };
+    while let Some((changes, last)) = crate::sync::next_batch(store, seq, BATCH).await? {
         let n = changes.len() as u64;
         let mut todo = Vec::new();
         let mut deletes = Vec::new();

@@ -4,11 +4,25 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use paperboy_store::ChangeFeed;
+use paperboy_store::{ChangeFeed, PaperChange};
 
 use crate::{KeywordIndex, SearchError};
 
 const BATCH: u32 = 5_000;
+
+/// The next changes after `seq` (at most `batch`) and the last one's
+/// sequence number; `None` when the index is up to date.
+pub(crate) async fn next_batch(
+    store: &dyn ChangeFeed,
+    seq: i64,
+    batch: u32,
+) -> Result<Option<(Vec<PaperChange>, i64)>, SearchError> {
+    let changes = store.changes_since(seq, batch).await?;
+    Ok(changes
+        .last()
+        .map(|c| c.change_seq)
+        .map(|last| (changes, last)))
+}
 
 /// Applies every change after the index's sequence; returns how many.
 pub async fn catch_up(
@@ -18,11 +32,7 @@ pub async fn catch_up(
 ) -> Result<u64, SearchError> {
     let mut seq = index.synced_seq();
     let mut done = 0u64;
-    loop {
-        let changes = store.changes_since(seq, BATCH).await?;
-        let Some(last) = changes.last().map(|c| c.change_seq) else {
-            break;
-        };
+    while let Some((changes, last)) = crate::sync::next_batch(store, seq, BATCH).await? {
         let mut upserts = Vec::with_capacity(changes.len());
         let mut deletes = Vec::new();
         for c in changes {

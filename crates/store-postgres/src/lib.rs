@@ -204,8 +204,11 @@ impl Row<'_> {
             .try_get(i)
             .map_err(|e| StoreError::Database(format!("reading column {i}: {e}")))
     }
+}
 
-    fn int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+impl SqlRow for Row<'_> {
+    /// Integers of every width (`SELECT 1` is an int4).
+    fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError> {
         let ty = self.0.columns().get(i).map(|c| c.type_().clone());
         match ty {
             Some(Type::INT4) => Ok(self.get::<Option<i32>>(i)?.map(i64::from)),
@@ -213,20 +216,7 @@ impl Row<'_> {
             _ => self.get(i),
         }
     }
-}
-
-impl SqlRow for Row<'_> {
-    fn i64(&self, i: usize) -> Result<i64, StoreError> {
-        self.int(i)?
-            .ok_or_else(|| StoreError::Database(format!("column {i} is NULL")))
-    }
-    fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        self.int(i)
-    }
-    fn f64(&self, i: usize) -> Result<f64, StoreError> {
-        self.get(i)
-    }
-    fn text(&self, i: usize) -> Result<String, StoreError> {
+    fn opt_f64(&self, i: usize) -> Result<Option<f64>, StoreError> {
         self.get(i)
     }
     fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {

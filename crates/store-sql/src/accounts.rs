@@ -49,7 +49,7 @@ static TOKEN_USER: LazyLock<Sql> = LazyLock::new(|| {
 #[async_trait]
 impl<B: Backend> AccountStore for SqlStore<B> {
     async fn create_user(&self, u: NewUser) -> Result<User, StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             let id = c
                 .scalar(
@@ -75,7 +75,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
 
     async fn user_by_name(&self, username: &str) -> Result<(User, String), StoreError> {
         let name = username.to_string();
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.one(&USER_BY_NAME, args![&name], |r| {
                 Ok((columns::user(r)?, r.text(5)?))
             })
@@ -85,7 +85,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
 
     async fn set_role(&self, username: &str, role: Role) -> Result<(), StoreError> {
         let name = username.to_string();
-        tx!(self, |c| {
+        on!(self, write, |c| {
             match c.execute(&SET_ROLE, args![&name, role.as_str()]).await? {
                 0 => Err(StoreError::NotFound),
                 _ => Ok(()),
@@ -94,7 +94,9 @@ impl<B: Backend> AccountStore for SqlStore<B> {
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        read!(self, |c| { c.all(&LIST_USERS, &[], columns::user).await })
+        on!(self, read, |c| {
+            c.all(&LIST_USERS, &[], columns::user).await
+        })
     }
 
     async fn create_session(
@@ -104,7 +106,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
         expires_at: i64,
     ) -> Result<(), StoreError> {
         let t = token_hash.to_string();
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             c.execute(&CREATE_SESSION, args![&t, user.0, now, expires_at])
                 .await
@@ -114,14 +116,14 @@ impl<B: Backend> AccountStore for SqlStore<B> {
 
     async fn session_user(&self, token_hash: &str, now: i64) -> Result<User, StoreError> {
         let t = token_hash.to_string();
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.one(&SESSION_USER, args![&t, now], columns::user).await
         })
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let t = token_hash.to_string();
-        tx!(self, |c| {
+        on!(self, write, |c| {
             c.execute(&DELETE_SESSION, args![&t]).await.map(drop)
         })
     }
@@ -133,7 +135,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
         name: &str,
     ) -> Result<(), StoreError> {
         let (t, n) = (token_hash.to_string(), name.to_string());
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             c.execute(&CREATE_TOKEN, args![&t, user.0, &n, now])
                 .await
@@ -143,7 +145,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
 
     async fn api_token_user(&self, token_hash: &str) -> Result<User, StoreError> {
         let t = token_hash.to_string();
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.one(&TOKEN_USER, args![&t], columns::user).await
         })
     }

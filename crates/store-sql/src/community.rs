@@ -98,7 +98,7 @@ fn trending_row(r: &dyn SqlRow) -> Result<TrendingRow, StoreError> {
 #[async_trait]
 impl<B: Backend> CommunityStore for SqlStore<B> {
     async fn set_vote(&self, user: UserId, paper: PaperId, up: bool) -> Result<i64, StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             lock_seq(c).await?;
             let changed = if up {
                 let now = Utc::now().timestamp();
@@ -117,7 +117,7 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
 
     async fn voted(&self, user: UserId, papers: &[PaperId]) -> Result<Vec<PaperId>, StoreError> {
         let ids: Vec<i64> = papers.iter().map(|p| p.0).collect();
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(&VOTED, args![user.0, ids.as_slice()], |r| {
                 Ok(PaperId(r.i64(0)?))
             })
@@ -131,7 +131,7 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
         day: NaiveDate,
         user: UserId,
     ) -> Result<DailyEntry, StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             // SQLite names the column, PostgreSQL the constraint: one name.
             c.execute(&SUBMIT, args![paper.0, &day_text(day), user.0, now])
@@ -147,7 +147,7 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
     }
 
     async fn daily_entry(&self, paper: PaperId) -> Result<Option<DailyEntry>, StoreError> {
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.opt(&DAILY_ENTRY, args![paper.0], daily_entry).await
         })
     }
@@ -165,7 +165,7 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
             DailySort::PublishedAt => &DAILY_BY_DATE,
         };
         let (from, to) = (day_text(from), day_text(to));
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(sql, args![&from, &to, limit, offset], columns::listed)
                 .await
         })
@@ -176,14 +176,14 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<ListedPaper>, StoreError> {
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(&TRENDING, args![limit, offset], columns::listed)
                 .await
         })
     }
 
     async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError> {
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(&TRENDING_ROWS, args![since], trending_row).await
         })
     }
@@ -193,7 +193,7 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
         scores: Vec<(PaperId, f64)>,
         zero_before: i64,
     ) -> Result<(), StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             match c.dialect() {
                 Dialect::Postgres => {
                     let ids: Vec<i64> = scores.iter().map(|(p, _)| p.0).collect();
@@ -220,14 +220,14 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
         user: UserId,
         limit: u32,
     ) -> Result<Vec<ListedPaper>, StoreError> {
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(&USER_SUBMISSIONS, args![user.0, limit], columns::listed)
                 .await
         })
     }
 
     async fn user_upvoted(&self, user: UserId, limit: u32) -> Result<Vec<ListedPaper>, StoreError> {
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(&USER_UPVOTED, args![user.0, limit], columns::listed)
                 .await
         })

@@ -180,13 +180,28 @@ macro_rules! args {
     };
 }
 
-/// One row of a result, read by column position.
+/// One row of a result, read by column position. A backend reads the
+/// nullable forms; the others follow.
 pub trait SqlRow {
-    fn i64(&self, i: usize) -> Result<i64, StoreError>;
     fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError>;
-    fn f64(&self, i: usize) -> Result<f64, StoreError>;
-    fn text(&self, i: usize) -> Result<String, StoreError>;
+    fn opt_f64(&self, i: usize) -> Result<Option<f64>, StoreError>;
     fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError>;
+
+    fn i64(&self, i: usize) -> Result<i64, StoreError> {
+        self.opt_i64(i)?.ok_or_else(|| null_column(i))
+    }
+
+    fn f64(&self, i: usize) -> Result<f64, StoreError> {
+        self.opt_f64(i)?.ok_or_else(|| null_column(i))
+    }
+
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.opt_text(i)?.ok_or_else(|| null_column(i))
+    }
+}
+
+fn null_column(i: usize) -> StoreError {
+    StoreError::Database(format!("column {i} is NULL"))
 }
 
 /// Called with each row of a query.

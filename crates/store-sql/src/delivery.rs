@@ -131,7 +131,7 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
     ) -> Result<Subscriber, StoreError> {
         let email = email.to_string();
         let (f, t, d, cats, q) = preference_columns(prefs);
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             c.execute(&INSERT_SUBSCRIBER, args![&email, f, t, d, &cats, &q, now])
                 .await?;
@@ -154,7 +154,7 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
         prefs: &Preferences,
     ) -> Result<(), StoreError> {
         let (f, t, d, cats, q) = preference_columns(prefs);
-        tx!(self, |c| {
+        on!(self, write, |c| {
             match c
                 .execute(&SET_PREFERENCES, args![id.0, f, t, d, &cats, &q])
                 .await?
@@ -167,19 +167,19 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
 
     async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
         let email = email.to_string();
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.opt(&BY_EMAIL, args![&email], columns::subscriber).await
         })
     }
 
     async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, StoreError> {
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.one(&SUBSCRIBER, args![id.0], columns::subscriber).await
         })
     }
 
     async fn confirm_subscriber(&self, id: SubscriberId) -> Result<(), StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             match c.execute(&CONFIRM, args![id.0, now]).await? {
                 0 => Err(StoreError::NotFound),
@@ -189,7 +189,7 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
     }
 
     async fn unsubscribe(&self, id: SubscriberId) -> Result<(), StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             if c.execute(&UNSUBSCRIBE, args![id.0, now]).await? == 0 {
                 return Err(StoreError::NotFound);
@@ -205,7 +205,7 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
         after: i64,
         limit: u32,
     ) -> Result<Vec<Subscriber>, StoreError> {
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(
                 &ACTIVE,
                 args![frequency.as_str(), after, limit],
@@ -221,7 +221,7 @@ impl<B: Backend> SubscriberStore for SqlStore<B> {
         papers: &[PaperId],
     ) -> Result<Vec<PaperId>, StoreError> {
         let papers = papers.to_vec();
-        read!(self, |c| {
+        on!(self, read, |c| {
             let ids: Vec<i64> = papers.iter().map(|p| p.0).collect();
             let sent: HashSet<i64> = c
                 .all(&SENT, args![subscriber.0, ids.as_slice()], |r| r.i64(0))
@@ -244,7 +244,7 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         papers: &[PaperId],
     ) -> Result<bool, StoreError> {
         let ids: Vec<i64> = papers.iter().map(|p| p.0).collect();
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             let sub = mail.subscriber.map(|s| s.0);
             let n = c
@@ -270,7 +270,7 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         lease_secs: i64,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let mut rows = c
                 .all(
                     &CLAIM,
@@ -289,7 +289,7 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         now: i64,
         lease_secs: i64,
     ) -> Result<Option<OutboxRow>, StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             c.opt(
                 &CLAIM_ONE,
                 args![outbox_id, now, now + lease_secs],
@@ -301,13 +301,13 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
 
     async fn outbox_id(&self, dedupe_key: &str) -> Result<Option<i64>, StoreError> {
         let key = dedupe_key.to_string();
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.opt(&OUTBOX_ID, args![&key], |r| r.i64(0)).await
         })
     }
 
     async fn finish_outbox(&self, outbox_id: i64, outcome: SendOutcome) -> Result<(), StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             match outcome {
                 SendOutcome::Sent => c.execute(&MARK_SENT, args![outbox_id, now]).await?,
@@ -325,7 +325,7 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
     }
 
     async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(&COUNTS, &[], |r| Ok((r.text(0)?, r.i64(1)?))).await
         })
     }

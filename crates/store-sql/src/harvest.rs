@@ -60,13 +60,13 @@ impl<B: Backend> HarvestStore for SqlStore<B> {
         set_spec: &str,
     ) -> Result<Option<HarvestCheckpoint>, StoreError> {
         let set_spec = set_spec.to_string();
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.opt(&CHECKPOINT, args![&set_spec], checkpoint).await
         })
     }
 
     async fn apply_harvest_page(&self, page: HarvestPage) -> Result<HarvestCounts, StoreError> {
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let papers = upsert_in(c, page.papers).await?;
             let mut deleted = 0;
             for id in &page.deleted {
@@ -92,7 +92,7 @@ impl<B: Backend> HarvestStore for SqlStore<B> {
 impl<B: Backend> LeaseStore for SqlStore<B> {
     async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError> {
         let (name, holder) = (name.to_string(), holder.to_string());
-        tx!(self, |c| {
+        on!(self, write, |c| {
             let now = Utc::now().timestamp();
             let n = c
                 .execute(&TRY_LEASE, args![&name, &holder, now + ttl_secs, now])

@@ -6,23 +6,14 @@
 //! differ (bulk writes with arrays, row locks, advisory locks) the area
 //! file says why next to the branch.
 
-/// Runs `$body` (an expression using the connection `$c`) on a read
-/// connection of the store's backend, and awaits it.
-macro_rules! read {
-    ($store:expr, |$c:ident| $body:block) => {
+/// Runs `$body` (a block using the connection `$c`) on the store's
+/// backend, `read` (a read connection) or `write` (a transaction), and
+/// awaits it.
+macro_rules! on {
+    ($store:expr, $how:ident, |$c:ident| $body:block) => {
         $store
             .backend
-            .read($crate::conn::job(move |$c| Box::pin(async move $body)))
-            .await
-    };
-}
-
-/// As [`read!`], inside a write transaction.
-macro_rules! tx {
-    ($store:expr, |$c:ident| $body:block) => {
-        $store
-            .backend
-            .write($crate::conn::job(move |$c| Box::pin(async move $body)))
+            .$how($crate::conn::job(move |$c| Box::pin(async move $body)))
             .await
     };
 }

@@ -268,21 +268,23 @@ impl<B: Backend> PaperStore for SqlStore<B> {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        read!(self, |c| { c.scalar(&PING, &[]).await.map(drop) })
+        on!(self, read, |c| { c.scalar(&PING, &[]).await.map(drop) })
     }
 
     async fn upsert_papers(&self, papers: Vec<Paper>) -> Result<UpsertCounts, StoreError> {
-        tx!(self, |c| { upsert_in(c, papers).await })
+        on!(self, write, |c| { upsert_in(c, papers).await })
     }
 
     async fn get_paper(&self, id: &ArxivId) -> Result<StoredPaper, StoreError> {
         let id = id.to_string();
-        read!(self, |c| { c.one(&GET, args![&id], columns::paper).await })
+        on!(self, read, |c| {
+            c.one(&GET, args![&id], columns::paper).await
+        })
     }
 
     async fn get_papers(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, StoreError> {
         let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(&LISTED_BY_IDS, args![ids.as_slice()], columns::listed)
                 .await
         })
@@ -290,11 +292,13 @@ impl<B: Backend> PaperStore for SqlStore<B> {
 
     async fn delete_paper(&self, id: &ArxivId) -> Result<bool, StoreError> {
         let id = id.to_string();
-        tx!(self, |c| { delete_in(c, &id).await })
+        on!(self, write, |c| { delete_in(c, &id).await })
     }
 
     async fn count_papers(&self) -> Result<u64, StoreError> {
-        read!(self, |c| { Ok(c.scalar(&COUNT, &[]).await?.max(0) as u64) })
+        on!(self, read, |c| {
+            Ok(c.scalar(&COUNT, &[]).await?.max(0) as u64)
+        })
     }
 
     async fn recent_in_category(
@@ -303,7 +307,7 @@ impl<B: Backend> PaperStore for SqlStore<B> {
         limit: u32,
     ) -> Result<Vec<ListedPaper>, StoreError> {
         let pattern = format!("% {category} %");
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(&RECENT_IN_CATEGORY, args![&pattern, limit], columns::listed)
                 .await
         })
@@ -313,11 +317,11 @@ impl<B: Backend> PaperStore for SqlStore<B> {
 #[async_trait]
 impl<B: Backend> ChangeFeed for SqlStore<B> {
     async fn change_seq(&self) -> Result<i64, StoreError> {
-        read!(self, |c| { c.scalar(&CHANGE_SEQ, &[]).await })
+        on!(self, read, |c| { c.scalar(&CHANGE_SEQ, &[]).await })
     }
 
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError> {
-        read!(self, |c| {
+        on!(self, read, |c| {
             c.all(&CHANGES, args![after, limit], columns::change).await
         })
     }

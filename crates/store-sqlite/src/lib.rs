@@ -135,7 +135,7 @@ impl Backend for Sqlite {
 
     async fn write<T: Send + 'static>(&self, job: Job<T>) -> Result<T, StoreError> {
         let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
+        let run = move || {
             let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
             // A job that panicked left its transaction open: end it first.
             if !conn.is_autocommit() {
@@ -157,9 +157,17 @@ impl Backend for Sqlite {
                     Err(e)
                 }
             }
-        })
-        .await
-        .map_err(blocking_err)?
+        };
+        // On a multi-threaded runtime the write runs on the calling thread
+        // (its other tasks move to another worker meanwhile), so the caller
+        // continues the instant the commit returns: the mail sender writes
+        // the final SMTP `.` with nothing scheduled in between.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+            _ => tokio::task::spawn_blocking(run)
+                .await
+                .map_err(blocking_err)?,
+        }
     }
 }
 
@@ -263,27 +271,15 @@ fn run_query(
 
 struct Row<'a, 'b>(&'a rusqlite::Row<'b>);
 
-impl Row<'_, '_> {
-    fn get<T: rusqlite::types::FromSql>(&self, i: usize) -> Result<T, StoreError> {
+impl SqlRow for Row<'_, '_> {
+    fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError> {
         self.0.get(i).map_err(db_err)
     }
-}
-
-impl SqlRow for Row<'_, '_> {
-    fn i64(&self, i: usize) -> Result<i64, StoreError> {
-        self.get(i)
-    }
-    fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        self.get(i)
-    }
-    fn f64(&self, i: usize) -> Result<f64, StoreError> {
-        self.get(i)
-    }
-    fn text(&self, i: usize) -> Result<String, StoreError> {
-        self.get(i)
+    fn opt_f64(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        self.0.get(i).map_err(db_err)
     }
     fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        self.get(i)
+        self.0.get(i).map_err(db_err)
     }
 }
 

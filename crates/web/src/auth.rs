@@ -100,8 +100,8 @@ impl FromRequestParts<AppState> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         let MaybeUser(found) = MaybeUser::from_request_parts(parts, state).await?;
         let Some((user, via)) = found else {
-            return Err(ApiError::Unauthorized(
-                "log in or send an API token (Authorization: Bearer …)".into(),
+            return Err(ApiError::unauthorized(
+                "log in or send an API token (Authorization: Bearer …)",
             ));
         };
         if via == AuthVia::Session {
@@ -110,9 +110,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok());
             if !csrf_ok(&parts.headers, sent) {
-                return Err(ApiError::Forbidden(
-                    "missing or wrong X-CSRF-Token header".into(),
-                ));
+                return Err(ApiError::forbidden("missing or wrong X-CSRF-Token header"));
             }
         }
         Ok(CurrentUser(user))

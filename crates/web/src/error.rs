@@ -1,6 +1,7 @@
-//! One error type for every handler. 4xx answers say what was wrong; 5xx
-//! answers say only that it was our fault (or that a part is not set up,
-//! in our own words), and the cause goes to the log.
+//! One error type for every handler: a status, a code for scripts and a
+//! message for people. 4xx answers say what was wrong; 5xx answers say
+//! only that it was our fault (or, in our own words, that a part is not
+//! set up or the store is unreachable), and the detail goes to the log.
 
 use axum::http::header::RETRY_AFTER;
 use axum::http::{StatusCode, Uri};
@@ -10,128 +11,137 @@ use paperboy_app::AppError;
 use paperboy_store::StoreError;
 use serde_json::json;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Unauthorized(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Unprocessable(String),
-    #[error("{message}")]
-    TooManyRequests {
-        message: String,
-        retry_after_secs: u64,
-    },
-    /// A part of this instance is not set up, or the store cannot be
-    /// reached: the message is ours and may be shown.
-    #[error("{0}")]
-    Unavailable(String),
-    /// A server we depend on failed; the detail is logged, not shown.
-    #[error("{0}")]
-    BadGateway(String),
-    /// Our fault; the detail is logged, not shown.
-    #[error("{0}")]
-    Internal(String),
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    /// What the client is told.
+    pub message: String,
+    /// What only the log is told.
+    detail: Option<String>,
+    retry_after_secs: Option<u64>,
 }
 
+const OUR_FAULT: &str = "Something went wrong on our side; it has been logged.";
+const UPSTREAM: &str =
+    "A service this instance depends on did not answer; try again in a few minutes.";
+
 impl ApiError {
-    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
-        match self {
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ApiError::BadGateway(_) => (StatusCode::BAD_GATEWAY, "upstream"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            detail: None,
+            retry_after_secs: None,
         }
     }
 
-    /// The message a person may see.
-    pub fn public_message(&self) -> String {
-        match self {
-            ApiError::Internal(_) => {
-                "Something went wrong on our side; it has been logged.".to_string()
-            }
-            ApiError::BadGateway(_) => {
-                "A service this instance depends on did not answer; try again in a few minutes."
-                    .to_string()
-            }
-            other => other.to_string(),
+    pub fn bad_request(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", m)
+    }
+
+    pub fn not_found(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", m)
+    }
+
+    pub fn unauthorized(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m)
+    }
+
+    pub fn forbidden(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", m)
+    }
+
+    pub fn unprocessable(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m)
+    }
+
+    /// A part is not set up, or the store cannot be reached (our words).
+    pub fn unavailable(m: impl Into<String>) -> Self {
+        ApiError {
+            retry_after_secs: Some(5),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
         }
     }
 
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            ApiError::TooManyRequests {
-                retry_after_secs, ..
-            } => Some(*retry_after_secs),
-            ApiError::Unavailable(_) => Some(5),
-            _ => None,
+    /// Our fault: the detail is logged, the client gets a plain sentence.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        ApiError {
+            detail: Some(detail.into()),
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", OUR_FAULT)
         }
     }
 
     /// Logs what the client is not told.
     pub fn log(&self) {
-        match self {
-            ApiError::Internal(e) => tracing::error!(error = %e, "request failed"),
-            ApiError::BadGateway(e) => tracing::warn!(error = %e, "upstream failed"),
-            ApiError::Unavailable(e) => tracing::warn!(error = %e, "unavailable"),
-            _ => {}
+        if let Some(detail) = &self.detail {
+            if self.status.is_server_error() {
+                tracing::error!(status = %self.status, error = %detail, "request failed");
+            } else {
+                tracing::warn!(status = %self.status, error = %detail, "request refused");
+            }
         }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
-        match e {
-            AppError::Invalid(m) => ApiError::BadRequest(m),
-            AppError::Fields(f) => ApiError::Unprocessable(f.join("; ")),
-            AppError::NotFound(m) => ApiError::NotFound(m),
-            AppError::Conflict(m) => ApiError::Conflict(m),
-            AppError::Unauthorized(m) => ApiError::Unauthorized(m),
-            AppError::Forbidden(m) => ApiError::Forbidden(m),
+        use StatusCode as S;
+        let (status, code, message) = match e {
+            AppError::Invalid(m) => (S::BAD_REQUEST, "bad_request", m),
+            AppError::Fields(f) => (S::UNPROCESSABLE_ENTITY, "invalid", f.join("; ")),
+            AppError::NotFound(m) => (S::NOT_FOUND, "not_found", m),
+            AppError::Conflict(m) => (S::CONFLICT, "conflict", m),
+            AppError::Unauthorized(m) => (S::UNAUTHORIZED, "unauthorized", m),
+            AppError::Forbidden(m) => (S::FORBIDDEN, "forbidden", m),
             AppError::RateLimited {
                 message,
                 retry_after_secs,
-            } => ApiError::TooManyRequests {
-                message,
-                retry_after_secs,
-            },
-            AppError::NotConfigured(m) => ApiError::Unavailable(m),
-            AppError::Upstream { service, detail } => {
-                ApiError::BadGateway(format!("{service}: {detail}"))
+            } => {
+                return ApiError {
+                    retry_after_secs: Some(retry_after_secs),
+                    ..Self::new(S::TOO_MANY_REQUESTS, "rate_limited", message)
+                }
             }
-            AppError::Store(e) => e.into(),
-            other => ApiError::Internal(other.to_string()),
-        }
+            AppError::NotConfigured(m) => return ApiError::unavailable(m),
+            AppError::Upstream { service, detail } => {
+                return ApiError {
+                    detail: Some(format!("{service}: {detail}")),
+                    ..Self::new(S::BAD_GATEWAY, "upstream", UPSTREAM)
+                }
+            }
+            AppError::Store(e) => return e.into(),
+            other => return ApiError::internal(other.to_string()),
+        };
+        Self::new(status, code, message)
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => ApiError::NotFound("not found".into()),
+            StoreError::NotFound => ApiError::not_found("not found"),
             // An uncaught constraint: the request clashed with stored data.
-            StoreError::Conflict { constraint } => {
-                tracing::warn!(%constraint, "uncaught store conflict");
-                ApiError::Conflict("that conflicts with something already stored".into())
-            }
-            StoreError::Unavailable(detail) => {
-                tracing::warn!(%detail, "store unavailable");
-                ApiError::Unavailable("the service is unavailable, try again shortly".into())
-            }
-            other => ApiError::Internal(other.to_string()),
+            StoreError::Conflict { constraint } => ApiError {
+                detail: Some(format!("uncaught conflict on {constraint}")),
+                ..Self::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "that conflicts with something already stored",
+                )
+            },
+            StoreError::Unavailable(detail) => ApiError {
+                detail: Some(detail),
+                ..ApiError::unavailable("the service is unavailable, try again shortly")
+            },
+            other => ApiError::internal(other.to_string()),
         }
     }
 }
@@ -139,10 +149,9 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
-        let (status, code) = self.status_and_code();
-        let body = Json(json!({ "error": { "code": code, "message": self.public_message() } }));
-        let mut resp = (status, body).into_response();
-        if let Some(secs) = self.retry_after() {
+        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
+        let mut resp = (self.status, body).into_response();
+        if let Some(secs) = self.retry_after_secs {
             resp.headers_mut().insert(RETRY_AFTER, secs.into());
         }
         resp
@@ -152,9 +161,9 @@ impl IntoResponse for ApiError {
 /// Unknown paths: JSON under `/api/`, a page elsewhere.
 pub async fn not_found_fallback(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        ApiError::NotFound(format!("no such endpoint: {}", uri.path())).into_response()
+        ApiError::not_found(format!("no such endpoint: {}", uri.path())).into_response()
     } else {
-        crate::pages::PageError(ApiError::NotFound(format!(
+        crate::pages::PageError(ApiError::not_found(format!(
             "There is no page at {}.",
             uri.path()
         )))

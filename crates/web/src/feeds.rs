@@ -46,7 +46,7 @@ fn split_format(file: &str) -> Option<(&str, Format)> {
 }
 
 fn no_feed(path: &str) -> ApiError {
-    ApiError::NotFound(format!(
+    ApiError::not_found(format!(
         "no feed {path}; there are /feeds/trending, /feeds/daily, /feeds/search?q= and \
          /feeds/category/CAT, each .atom or .rss"
     ))
@@ -67,7 +67,7 @@ async fn get_feed(
         "search" => {
             let query = q.get("q").map(|s| s.trim()).unwrap_or("");
             if query.is_empty() {
-                return Err(ApiError::BadRequest("q is required".into()));
+                return Err(ApiError::bad_request("q is required"));
             }
             FeedKind::Search(query.to_string())
         }
@@ -90,7 +90,7 @@ async fn get_category_feed(
     let Some((cat, format)) = split_format(&file) else {
         return Err(no_feed(&format!("/feeds/category/{file}")));
     };
-    let cat = Category::parse(cat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let cat = Category::parse(cat).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let base = state.app.settings.base_url.trim_end_matches('/');
     let self_url = format!("{base}/feeds/category/{file}");
     let feed = state.app.feed(&FeedKind::Category(cat)).await?;
@@ -146,6 +146,10 @@ fn xml_text(s: &str) -> String {
     s.chars()
         .filter(|&c| (c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r'))
         .collect()
+}
+
+fn html_escape(s: &str) -> String {
+    maud::html! { (s) }.into_string()
 }
 
 fn fixed(t: DateTime<Utc>) -> FixedDateTime {
@@ -243,7 +247,9 @@ fn rss(feed: &Feed, self_url: &str, base: &str) -> String {
                         .map(|c| rss::CategoryBuilder::default().name(c.as_str()).build())
                         .collect::<Vec<_>>(),
                 )
-                .description(Some(xml_text(&p.abstract_text)))
+                // RSS descriptions are HTML to readers: the abstract is
+                // text, so it goes in escaped.
+                .description(Some(html_escape(&xml_text(&p.abstract_text))))
                 .build()
         })
         .collect();

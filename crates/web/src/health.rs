@@ -15,7 +15,7 @@ async fn get_health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
     let store = &state.app.store;
     store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "health check: the store does not answer");
-        ApiError::Unavailable("the store does not answer".into())
+        ApiError::unavailable("the store does not answer")
     })?;
     Ok(Json(json!({ "status": "ok", "store": store.backend() })))
 }

@@ -22,12 +22,7 @@ pub struct Opts {
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = crate::wiring::open_store(&config).await?;
-    let index = crate::indexes::open_index(&config)?;
-    if index.is_writable() {
-        paperboy_search::catch_up(&*store, &index, |_| {})
-            .await
-            .context("bringing the keyword index up to date")?;
-    }
+    let index = crate::indexes::open_index_synced(&config, &*store).await?;
     let app = crate::wiring::with_search(crate::wiring::app(&config, store)?, index, None);
     let today = app.today();
     let frequencies = match opts.frequency.as_deref() {

@@ -123,10 +123,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
 
     let store = crate::wiring::open_store(&config).await?;
-    let index = crate::indexes::open_index(&config)?;
-    if index.is_writable() {
-        paperboy_search::catch_up(&*store, &index, |_| {}).await?;
-    }
+    let index = crate::indexes::open_index_synced(&config, &*store).await?;
     // Each embedder asked for gets its own vector index (kept under the
     // data directory, so a second run does not embed again).
     let mut embedders: Vec<(String, Option<Semantic>)> = Vec::new();

@@ -23,16 +23,11 @@ pub struct Opts {
     pub sets: Vec<String>,
     /// Harvest records changed since this day (YYYY-MM-DD) instead of
     /// continuing from the checkpoint.
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = paperboy_core::days::parse_date)]
     pub from: Option<NaiveDate>,
     /// Fetch these papers through the Atom API instead of harvesting.
     #[arg(long = "id", value_name = "ID", num_args = 1..)]
     pub ids: Vec<String>,
-}
-
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|e| format!("`{s}` is not a date (YYYY-MM-DD): {e}"))
 }
 
 fn spinner() -> ProgressBar {

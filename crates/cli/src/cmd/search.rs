@@ -32,12 +32,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let req = SearchRequest::new(&opts.query, mode, opts.limit as usize, 0)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let store = crate::wiring::open_store(&config).await?;
-    let index = crate::indexes::open_index(&config)?;
-    if index.is_writable() {
-        paperboy_search::catch_up(&*store, &index, |_| {})
-            .await
-            .context("bringing the keyword index up to date")?;
-    }
+    let index = crate::indexes::open_index_synced(&config, &*store).await?;
     let semantic = if mode == Mode::Keyword {
         None
     } else {

@@ -168,6 +168,34 @@ pub fn synthetic_records(n: usize) -> String {
     out
 }
 
+/// The `csrf` hidden field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 19;
+    html[at..at + 64].to_string()
+}
+
+/// A browser: cookies kept, redirects not followed.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
+}
+
+pub async fn get_text(c: &reqwest::Client, url: &str) -> String {
+    let r = c.get(url).send().await.expect("the server answers");
+    r.text().await.expect("a text body")
+}
+
+pub async fn get_json(url: &str) -> serde_json::Value {
+    let r = reqwest::get(url).await.expect("the server answers");
+    r.json().await.expect("a JSON body")
+}
+
 pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write test file");
 }

@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn bad(e: impl std::fmt::Display) -> ApiError {
-    ApiError::BadRequest(e.to_string())
+    ApiError::bad_request(e.to_string())
 }
 
 async fn get_daily_papers(
@@ -32,7 +32,7 @@ async fn get_daily_papers(
         .filter(|k| q.contains_key(*k))
         .collect();
     if given.len() > 1 {
-        return Err(ApiError::BadRequest(format!(
+        return Err(ApiError::bad_request(format!(
             "give one of date, week, month (got {})",
             given.join(", ")
         )));
@@ -50,7 +50,7 @@ async fn get_daily_papers(
         None | Some("trending") => DailySort::Trending,
         Some("publishedAt") => DailySort::PublishedAt,
         Some(other) => {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ApiError::bad_request(format!(
                 "sort must be trending or publishedAt, not `{other}`"
             )))
         }

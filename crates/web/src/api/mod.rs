@@ -36,14 +36,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PaperPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Path(segments) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
         let raw: Vec<&str> = segments.iter().map(|(_, v)| v.as_str()).collect();
         parse_id(&raw.join("/")).map(PaperPath)
     }
 }
 
 pub fn parse_id(raw: &str) -> Result<ArxivId, ApiError> {
-    ArxivId::parse(raw).map_err(|e| ApiError::BadRequest(e.to_string()))
+    ArxivId::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// `limit`, from 1 to `max`.
@@ -55,7 +55,7 @@ pub fn parse_limit(q: &HashMap<String, String>, default: u32, max: u32) -> Resul
             .ok()
             .filter(|n| (1..=max).contains(n))
             .ok_or_else(|| {
-                ApiError::BadRequest(format!("limit must be a number from 1 to {max}, not `{l}`"))
+                ApiError::bad_request(format!("limit must be a number from 1 to {max}, not `{l}`"))
             }),
     }
 }
@@ -69,7 +69,7 @@ pub fn parse_page(q: &HashMap<String, String>) -> Result<u32, ApiError> {
             .ok()
             .filter(|n| *n <= 100_000)
             .ok_or_else(|| {
-                ApiError::BadRequest(format!("p must be a page number (0, 1, …), not `{p}`"))
+                ApiError::bad_request(format!("p must be a page number (0, 1, …), not `{p}`"))
             }),
     }
 }

@@ -28,7 +28,7 @@ pub fn request_of(q: &HashMap<String, String>) -> Result<SearchRequest, ApiError
         None => 0,
         Some(o) => o
             .parse()
-            .map_err(|_| ApiError::BadRequest(format!("`{o}` is not an offset (0 to 10000)")))?,
+            .map_err(|_| ApiError::bad_request(format!("`{o}` is not an offset (0 to 10000)")))?,
     };
     let query = q.get("q").map(String::as_str).unwrap_or("");
     Ok(SearchRequest::new(query, mode, limit as usize, offset)?)

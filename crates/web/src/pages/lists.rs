@@ -73,7 +73,7 @@ async fn get_daily(
     Path(date): Path<String>,
     q: Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let day = parse_date(&date).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let day = parse_date(&date).map_err(|e| ApiError::bad_request(e.to_string()))?;
     daily_page(state, ctx, day, q.0).await
 }
 
@@ -110,9 +110,10 @@ async fn daily_page(
             )
         }
         other => {
-            return Err(
-                ApiError::BadRequest(format!("`{other}` is not a view (day, week, month)")).into(),
-            )
+            return Err(ApiError::bad_request(format!(
+                "`{other}` is not a view (day, week, month)"
+            ))
+            .into())
         }
     };
     let page = page_param(&q, 10_000)?;

@@ -210,10 +210,10 @@ where
         let headers = req.headers().clone();
         let axum::Form(f) = axum::Form::<T>::from_request(req, state)
             .await
-            .map_err(|e| PageError(ApiError::BadRequest(e.body_text())))?;
+            .map_err(|e| PageError(ApiError::bad_request(e.body_text())))?;
         if !auth::csrf_ok(&headers, f.csrf()) {
-            return Err(PageError(ApiError::Forbidden(
-                "This form has expired; reload the page and try again.".into(),
+            return Err(PageError(ApiError::forbidden(
+                "This form has expired; reload the page and try again.",
             )));
         }
         Ok(CheckedForm(f))
@@ -262,9 +262,9 @@ impl From<paperboy_app::AppError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let (status, _) = self.0.status_and_code();
+        let status = self.0.status;
         self.0.log();
-        let message = self.0.public_message();
+        let message = self.0.message.clone();
         let heading = match status {
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "That did not work",
@@ -398,6 +398,6 @@ pub fn page_param(
             .parse::<u32>()
             .ok()
             .filter(|p| *p < max)
-            .ok_or_else(|| ApiError::BadRequest(format!("`{p}` is not a page number"))),
+            .ok_or_else(|| ApiError::bad_request(format!("`{p}` is not a page number"))),
     }
 }

@@ -106,7 +106,7 @@ async fn post_settings(
 fn subscribe_error(e: SubscribeError) -> PageError {
     match e {
         SubscribeError::App(e) => e.into(),
-        other => PageError(crate::ApiError::Unprocessable(other.to_string())),
+        other => PageError(crate::ApiError::unprocessable(other.to_string())),
     }
 }
 

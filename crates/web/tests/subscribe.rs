@@ -1,0 +1,246 @@
+//! The subscription workflow (double opt-in, digests, one-click
+//! unsubscribe, settings) with the in-memory mailer, and a snapshot of a
+//! digest.
+
+use paperboy_store::Frequency;
+use paperboy_testkit::app::{Builder, BASE_URL};
+use paperboy_testkit::{app_suite, recent_paper};
+
+app_suite!(
+    subscribe_confirm_digest_unsubscribe,
+    members_manage_their_subscription_in_settings,
+    refused_addresses_are_named_without_the_servers_reply,
+);
+
+fn fresh_papers() -> Vec<paperboy_core::Paper> {
+    vec![
+        recent_paper(
+            "2511.00101",
+            "Fresh soup of models",
+            "We study weight averaging of fine-tuned models. Code at https://github.com/lab/soup.",
+            "cs.LG",
+        ),
+        recent_paper(
+            "2511.00102",
+            "A fresh physics result",
+            "Strings on branes at strong coupling.",
+            "hep-th",
+        ),
+    ]
+}
+
+async fn subscribe_confirm_digest_unsubscribe(b: Builder) {
+    let t = b
+        .seed()
+        .papers(fresh_papers())
+        .build(paperboy_web::router)
+        .await
+        .unwrap();
+    let c = t.client();
+    let bad = c
+        .post_form(
+            "/subscribe",
+            &[
+                ("email", "not-an-email"),
+                ("frequency", "daily"),
+                ("categories", "cs.LG"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("not an email address"));
+    let nothing = c
+        .post_form(
+            "/subscribe",
+            &[("email", "r@example.org"), ("trending_top", "0")],
+        )
+        .await;
+    assert_eq!(nothing.status, 422);
+    assert!(nothing.body.contains("choose at least one thing"));
+    let form = [
+        ("email", "reader@example.org"),
+        ("frequency", "daily"),
+        ("trending_top", "0"),
+        ("categories", "cs.LG"),
+        ("queries", "weight averaging"),
+    ];
+    let ok = c.post_form("/subscribe", &form).await;
+    assert_eq!(ok.status, 200);
+    assert!(ok.body.contains("Check your inbox"));
+
+    // The confirmation goes out at once.
+    let mails = t.mailer.sent();
+    assert_eq!(mails.len(), 1, "one confirmation");
+    assert_eq!(mails[0].to(), "reader@example.org");
+    assert!(mails[0].subject().starts_with("Confirm your subscription"));
+    let confirm = mails[0].link(&format!("{BASE_URL}/subscribe/confirm?token="));
+
+    let today = t.app.today();
+    let s = t
+        .app
+        .compose_digests(Frequency::Daily, today, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(s.queued, 0, "nothing before the address confirms");
+
+    let r = c.get(confirm.trim_start_matches(BASE_URL)).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("You are subscribed"));
+    let forged = c
+        .get("/subscribe/confirm?token=confirm.1.9999999999.00")
+        .await;
+    assert_eq!(forged.status, 400);
+
+    let s = t
+        .app
+        .compose_digests(Frequency::Daily, today, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(s.queued, 1);
+    t.mailer.drain_now().await;
+    let mails = t.mailer.sent();
+    assert_eq!(mails.len(), 2);
+    let digest = &mails[1];
+    assert_eq!(digest.to(), "reader@example.org");
+    assert!(
+        digest.text.contains("Fresh soup of models"),
+        "{}",
+        digest.text
+    );
+    assert!(digest.text.contains("Code: https://github.com/lab/soup"));
+    assert!(
+        !digest.text.contains("A fresh physics result"),
+        "not asked for"
+    );
+    assert!(
+        !digest.text.contains("Model soups"),
+        "old papers are not new"
+    );
+    assert_eq!(
+        digest.header("list-unsubscribe-post"),
+        "List-Unsubscribe=One-Click"
+    );
+    let unsub = digest
+        .header("list-unsubscribe")
+        .trim_matches(['<', '>'])
+        .to_string();
+    assert!(unsub.starts_with(&format!("{BASE_URL}/unsubscribe?token=")));
+
+    // Composing again queues nothing; subscribing again sends nothing.
+    let s = t
+        .app
+        .compose_digests(Frequency::Daily, today, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.queued, s.already),
+        (0, 0),
+        "every paper was sent already"
+    );
+    let again = c.post_form("/subscribe", &form).await;
+    assert_eq!(
+        again.body, ok.body,
+        "the same answer, whether subscribed or not"
+    );
+    assert_eq!(t.mailer.sent().len(), 2);
+
+    // One-click unsubscribe (RFC 8058): no session, no CSRF token.
+    let path = unsub.trim_start_matches(BASE_URL);
+    assert!(t
+        .client()
+        .get(path)
+        .await
+        .body
+        .contains("Stop sending me papers"));
+    let r = t
+        .client()
+        .post_form_raw(path, &[("List-Unsubscribe", "One-Click")])
+        .await;
+    assert_eq!(r.status, 200);
+    t.add_papers(vec![recent_paper(
+        "2511.00103",
+        "Another fresh cs.LG paper",
+        "More.",
+        "cs.LG",
+    )])
+    .await;
+    let s = t
+        .app
+        .compose_digests(Frequency::Daily, today, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(s.queued, 0, "nothing after unsubscribing");
+}
+
+async fn members_manage_their_subscription_in_settings(b: Builder) {
+    let t = b.build(paperboy_web::router).await.unwrap();
+    let c = t.client();
+    assert_eq!(c.get("/settings").await.status, 303, "log in first");
+    c.sign_up("sam").await;
+    let page = c.get("/settings").await.body;
+    assert!(page.contains("sam@example.org is not subscribed"), "{page}");
+    let r = c
+        .post_form(
+            "/settings",
+            &[("frequency", "daily"), ("trending_top", "5")],
+        )
+        .await;
+    assert!(r.body.contains("Check your inbox"), "{}", r.body);
+    let mails = t.mailer.sent();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to(), "sam@example.org");
+    let confirm = mails[0].link(&format!("{BASE_URL}/subscribe/confirm?token="));
+    c.get(confirm.trim_start_matches(BASE_URL)).await;
+    let r = c
+        .post_form(
+            "/settings",
+            &[
+                ("frequency", "weekly"),
+                ("trending_top", "10"),
+                ("categories", "cs.CL"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("Saved"), "{}", r.body);
+    let page = c.get("/settings").await.body;
+    assert!(
+        page.contains("is subscribed (weekly)") && page.contains("value=\"cs.CL\""),
+        "{page}"
+    );
+    assert_eq!(
+        t.mailer.sent().len(),
+        1,
+        "changing settings sends no new confirmation"
+    );
+    let r = c
+        .post_form(
+            "/settings",
+            &[("frequency", "hourly"), ("categories", "not a cat")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("not a frequency"), "{}", r.body);
+}
+
+async fn refused_addresses_are_named_without_the_servers_reply(b: Builder) {
+    let t = b.build(paperboy_web::router).await.unwrap();
+    t.mailer.refuse("nobody@example.org");
+    let r = t
+        .client()
+        .post_form(
+            "/subscribe",
+            &[("email", "nobody@example.org"), ("trending_top", "5")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body
+            .contains("We could not deliver mail to nobody@example.org."),
+        "{}",
+        r.body
+    );
+    assert!(
+        !r.body.contains("550"),
+        "the server's reply stays in the log"
+    );
+}
