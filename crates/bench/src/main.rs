@@ -24,18 +24,32 @@ struct Cli {
     command: Command,
 }
 
+/// Where generated text comes from.
+#[derive(Debug, clap::Args)]
+struct Words {
+    /// Text the word model is learned from: a snapshot JSONL file (titles
+    /// and abstracts are used) or plain text.
+    #[arg(long, value_name = "FILE")]
+    vocab: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+impl Words {
+    fn text(&self) -> anyhow::Result<String> {
+        std::fs::read_to_string(&self.vocab)
+            .with_context(|| format!("reading {}", self.vocab.display()))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write N synthetic papers in the arXiv snapshot format (JSON lines).
     Gen {
         #[arg(long)]
         n: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Text the word model is learned from: a snapshot JSONL file (titles
-        /// and abstracts are used) or plain text.
-        #[arg(long, value_name = "FILE")]
-        vocab: PathBuf,
+        #[command(flatten)]
+        words: Words,
         /// Output file; stdout when absent.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -45,10 +59,8 @@ enum Command {
     Distractors {
         #[arg(long, default_value_t = 17_000)]
         n: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        #[arg(long, value_name = "FILE")]
-        vocab: PathBuf,
+        #[command(flatten)]
+        words: Words,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
@@ -62,10 +74,8 @@ enum Command {
         model: PathBuf,
         #[arg(long, default_value_t = 1000)]
         queries: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        #[arg(long, value_name = "FILE")]
-        vocab: PathBuf,
+        #[command(flatten)]
+        words: Words,
     },
     /// Embedding throughput on generated abstracts.
     EmbedThroughput {
@@ -76,12 +86,13 @@ enum Command {
         kind: String,
         #[arg(long, default_value_t = 320)]
         n: usize,
-        #[arg(long, default_value_t = 200)]
-        words: usize,
+        /// Words per generated text.
+        #[arg(long = "words", default_value_t = 200)]
+        length: usize,
         #[arg(long, default_value_t = 32)]
         batch: usize,
-        #[arg(long, value_name = "FILE")]
-        vocab: PathBuf,
+        #[command(flatten)]
+        words: Words,
     },
     /// Keyword search latency over generated queries against an index directory.
     SearchLatency {
@@ -90,19 +101,15 @@ enum Command {
         index: PathBuf,
         #[arg(long, default_value_t = 1000)]
         queries: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        #[arg(long, value_name = "FILE")]
-        vocab: PathBuf,
+        #[command(flatten)]
+        words: Words,
     },
     /// Time the OAI-PMH parser on one large generated ListRecords response.
     OaiParse {
         #[arg(long, default_value_t = 50_000)]
         n: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        #[arg(long, value_name = "FILE")]
-        vocab: PathBuf,
+        #[command(flatten)]
+        words: Words,
         /// Timed repetitions (the best and the median are printed).
         #[arg(long, default_value_t = 5)]
         runs: usize,
@@ -114,22 +121,11 @@ fn main() -> anyhow::Result<()> {
         Command::SearchLatency {
             index,
             queries,
-            seed,
-            vocab,
-        } => {
-            let text = std::fs::read_to_string(&vocab)
-                .with_context(|| format!("reading {}", vocab.display()))?;
-            search_latency(&index, queries, seed, &text)
-        }
-        Command::OaiParse {
-            n,
-            seed,
-            vocab,
-            runs,
-        } => {
-            let text = std::fs::read_to_string(&vocab)
-                .with_context(|| format!("reading {}", vocab.display()))?;
-            let mut g = gen::Generator::new(gen::WordModel::learn(&text), seed, n);
+            words,
+        } => search_latency(&index, queries, words.seed, &words.text()?),
+        Command::OaiParse { n, words, runs } => {
+            let model = gen::WordModel::learn(&words.text()?);
+            let mut g = gen::Generator::new(model, words.seed, n);
             let xml = oai::list_records_response(&mut g, n);
             oai::time_parse(&xml, n, runs)
         }
@@ -137,34 +133,18 @@ fn main() -> anyhow::Result<()> {
             data_dir,
             model,
             queries,
-            seed,
-            vocab,
-        } => {
-            let text = std::fs::read_to_string(&vocab)
-                .with_context(|| format!("reading {}", vocab.display()))?;
-            semantic::latency(&data_dir, &model, queries, seed, &text)
-        }
+            words,
+        } => semantic::latency(&data_dir, &model, queries, words.seed, &words.text()?),
         Command::EmbedThroughput {
             model,
             kind,
             n,
-            words,
+            length,
             batch,
-            vocab,
-        } => {
-            let text = std::fs::read_to_string(&vocab)
-                .with_context(|| format!("reading {}", vocab.display()))?;
-            semantic::throughput(&model, &kind, n, words, batch, &text)
-        }
-        Command::Distractors {
-            n,
-            seed,
-            vocab,
-            out,
-        } => {
-            let text = std::fs::read_to_string(&vocab)
-                .with_context(|| format!("reading {}", vocab.display()))?;
-            let words: Vec<String> = gen::WordModel::learn(&text)
+            words,
+        } => semantic::throughput(&model, &kind, n, length, batch, &words.text()?),
+        Command::Distractors { n, words, out } => {
+            let vocabulary: Vec<String> = gen::WordModel::learn(&words.text()?)
                 .vocabulary()
                 .into_iter()
                 .filter(|w| w.len() > 4 && w.chars().all(|c| c.is_alphabetic()))
@@ -172,28 +152,21 @@ fn main() -> anyhow::Result<()> {
             let file = std::fs::File::create(&out)
                 .with_context(|| format!("creating {}", out.display()))?;
             let mut sink = BufWriter::new(file);
-            let mut rng = distract::stream(seed);
+            let mut rng = distract::stream(words.seed);
             for i in 0..n {
-                serde_json::to_writer(&mut sink, &distract::record(&mut rng, i, &words))?;
+                serde_json::to_writer(&mut sink, &distract::record(&mut rng, i, &vocabulary))?;
                 sink.write_all(b"\n")?;
             }
             sink.flush()?;
             eprintln!("wrote {n} distractors to {}", out.display());
             Ok(())
         }
-        Command::Gen {
-            n,
-            seed,
-            vocab,
-            out,
-        } => {
-            let text = std::fs::read_to_string(&vocab)
-                .with_context(|| format!("reading {}", vocab.display()))?;
-            let model = gen::WordModel::learn(&text);
+        Command::Gen { n, words, out } => {
+            let model = gen::WordModel::learn(&words.text()?);
             anyhow::ensure!(
                 model.len() > 10,
                 "{}: too little text to learn from",
-                vocab.display()
+                words.vocab.display()
             );
             let sink: Box<dyn Write> = match &out {
                 Some(p) => Box::new(
@@ -204,7 +177,7 @@ fn main() -> anyhow::Result<()> {
             };
             let mut sink = BufWriter::with_capacity(1 << 20, sink);
             let started = std::time::Instant::now();
-            let mut g = gen::Generator::new(model, seed, n);
+            let mut g = gen::Generator::new(model, words.seed, n);
             for _ in 0..n {
                 serde_json::to_writer(&mut sink, &g.next_record())?;
                 sink.write_all(b"\n")?;

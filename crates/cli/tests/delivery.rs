@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{browser, csrf_of, get_text, stderr, stdout, summary, write, Env};
-use paperboy_store::{Frequency, Preferences, SubscriberStore};
+use paperboy_store::SubscriberStore;
 use paperboy_testkit::{recent_record, seed_corpus_path, Mail};
 
 /// A real SMTP server (aiosmtpd) storing every message in a Maildir.
@@ -254,13 +254,7 @@ async fn killed_senders_deliver_each_digest_exactly_once() {
         let store = paperboy_store_sqlite::open(&env.database_url)
             .await
             .unwrap();
-        let prefs = Preferences {
-            frequency: Frequency::Daily,
-            trending_top: 0,
-            daily_list: false,
-            categories: vec!["cs.LG".into()],
-            queries: vec![],
-        };
+        let prefs = paperboy_testkit::daily_prefs(&["cs.LG"], &[]);
         for i in 0..n {
             let s = store
                 .upsert_subscriber(&format!("reader{i}@example.org"), &prefs)

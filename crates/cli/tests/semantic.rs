@@ -333,16 +333,12 @@ fn distilled_model_loads_in_python_model2vec_with_the_same_vectors() {
         dir.to_str().unwrap(),
         serde_json::to_string(&texts).unwrap()
     );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "model2vec could not load the distilled model (pip install model2vec): {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = paperboy_testkit::python(
+        &script,
+        &[],
+        "model2vec could not load the distilled model (pip install model2vec)",
     );
-    let python: Vec<Vec<f32>> = serde_json::from_slice(&out.stdout).expect("vectors");
+    let python: Vec<Vec<f32>> = serde_json::from_slice(&out).expect("vectors");
     let ours = StaticModel::load(&dir).unwrap().embed(&texts).unwrap();
     for ((p, o), t) in python.iter().zip(&ours).zip(texts) {
         assert_eq!(p.len(), 256);

@@ -6,6 +6,12 @@ use common::{stderr, summary, write, Env, Server};
 use paperboy_testkit::seed_corpus_path;
 use serde_json::Value;
 
+async fn ok_json(url: &str) -> Value {
+    let r = reqwest::get(url).await.unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+    r.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn paper_api_answers_known_unknown_and_malformed_ids() {
     let env = Env::sqlite();
@@ -23,11 +29,7 @@ async fn paper_api_answers_known_unknown_and_malformed_ids() {
     let health = reqwest::get(server.url("/healthz")).await.unwrap();
     assert_eq!(health.status(), 200);
 
-    let r = reqwest::get(server.url("/api/papers/2203.05482"))
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let p: Value = r.json().await.unwrap();
+    let p = ok_json(&server.url("/api/papers/2203.05482")).await;
     assert_eq!(p["id"], "2203.05482");
     assert!(p["title"].as_str().unwrap().starts_with("Model soups"));
     assert_eq!(
@@ -40,11 +42,7 @@ async fn paper_api_answers_known_unknown_and_malformed_ids() {
     assert!(p["summary"].as_str().unwrap().contains("model soups"));
     assert!(p["publishedAt"].as_str().unwrap().starts_with("2022-03"));
 
-    let r = reqwest::get(server.url("/api/papers/hep-th/9901001v2"))
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let p: Value = r.json().await.unwrap();
+    let p = ok_json(&server.url("/api/papers/hep-th/9901001v2")).await;
     assert_eq!(p["id"], "hep-th/9901001");
     assert_eq!(p["title"], "An old string theory paper");
     assert_eq!(p["categories"][0], "hep-th");

@@ -220,22 +220,12 @@ impl Engine {
             }
             _ => None,
         };
-        match (answered, &self.semantic) {
+        let (hits, total) = match (answered, &self.semantic) {
             (Mode::Semantic, Some(sem)) => {
                 let found = self.semantic_hits(sem, query, want)?;
                 let total = found.len();
-                let hits = found
-                    .into_iter()
-                    .skip(offset)
-                    .take(limit)
-                    .map(neighbour_hit)
-                    .collect();
-                Ok(Found {
-                    hits,
-                    total,
-                    mode: answered,
-                    note,
-                })
+                let page = found.into_iter().skip(offset).take(limit);
+                (page.map(neighbour_hit).collect(), total)
             }
             (Mode::Hybrid, Some(sem)) => {
                 let depth = FUSION_DEPTH.max(want * 2);
@@ -266,23 +256,16 @@ impl Engine {
                         }
                     })
                     .collect();
-                Ok(Found {
-                    hits,
-                    total,
-                    mode: answered,
-                    note,
-                })
+                (hits, total)
             }
-            _ => {
-                let (hits, total) = self.keyword_hits(query, limit, offset, true)?;
-                Ok(Found {
-                    hits,
-                    total,
-                    mode: Mode::Keyword,
-                    note,
-                })
-            }
-        }
+            _ => self.keyword_hits(query, limit, offset, true)?,
+        };
+        Ok(Found {
+            hits,
+            total,
+            mode: answered,
+            note,
+        })
     }
 
     /// Papers nearest to `paper` (never itself): by vector when a model is

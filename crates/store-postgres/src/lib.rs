@@ -129,10 +129,6 @@ impl Drop for Tx {
 
 #[async_trait]
 impl Backend for Postgres {
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }

@@ -21,6 +21,16 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// `"sqlite"` or `"postgres"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+}
+
 /// A statement, written once; rendered for SQLite on first use.
 pub struct Sql {
     text: Cow<'static, str>,
@@ -204,6 +214,11 @@ fn null_column(i: usize) -> StoreError {
     StoreError::Database(format!("column {i} is NULL"))
 }
 
+/// Turns a row into a value.
+pub trait Decode<T>: Fn(&dyn SqlRow) -> Result<T, StoreError> + Send + Sync {}
+
+impl<T, F: Fn(&dyn SqlRow) -> Result<T, StoreError> + Send + Sync> Decode<T> for F {}
+
 /// Called with each row of a query.
 pub type RowFn<'a> = dyn FnMut(&dyn SqlRow) -> Result<(), StoreError> + Send + 'a;
 
@@ -237,7 +252,7 @@ impl dyn Conn + '_ {
         &mut self,
         sql: &Sql,
         params: &[Value<'_>],
-        decode: impl Fn(&dyn SqlRow) -> Result<T, StoreError> + Send + Sync,
+        decode: impl Decode<T>,
     ) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();
         let mut each = |r: &dyn SqlRow| {
@@ -248,22 +263,14 @@ impl dyn Conn + '_ {
         Ok(out)
     }
 
-    /// The first row, if any.
+    /// The first row, if any (the statements asking for one yield one).
     pub async fn opt<T: Send>(
         &mut self,
         sql: &Sql,
         params: &[Value<'_>],
-        decode: impl Fn(&dyn SqlRow) -> Result<T, StoreError> + Send + Sync,
+        decode: impl Decode<T>,
     ) -> Result<Option<T>, StoreError> {
-        let mut out = None;
-        let mut each = |r: &dyn SqlRow| {
-            if out.is_none() {
-                out = Some(decode(r)?);
-            }
-            Ok(())
-        };
-        self.query(sql, params, &mut each).await?;
-        Ok(out)
+        Ok(self.all(sql, params, decode).await?.into_iter().next())
     }
 
     /// The first row; `NotFound` when there is none.
@@ -271,7 +278,7 @@ impl dyn Conn + '_ {
         &mut self,
         sql: &Sql,
         params: &[Value<'_>],
-        decode: impl Fn(&dyn SqlRow) -> Result<T, StoreError> + Send + Sync,
+        decode: impl Decode<T>,
     ) -> Result<T, StoreError> {
         self.opt(sql, params, decode)
             .await?

@@ -39,9 +39,6 @@ pub use migrate::{migrate, MIGRATIONS};
 /// What a backend provides: somewhere to run a job.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// `"sqlite"` or `"postgres"`.
-    fn name(&self) -> &'static str;
-
     fn dialect(&self) -> Dialect;
 
     /// Runs `job` on a connection outside any transaction.

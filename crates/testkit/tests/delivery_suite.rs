@@ -32,14 +32,7 @@ async fn subscribers_confirm_and_unsubscribe(store: Arc<dyn Store>) {
         .unwrap();
     assert!(!s.is_active());
     assert_eq!(s.prefs, prefs());
-    assert!(
-        store
-            .active_subscribers(Frequency::Daily, 0, 10)
-            .await
-            .unwrap()
-            .is_empty(),
-        "unconfirmed"
-    );
+    assert!(active(&store).await.is_empty(), "unconfirmed");
     store.confirm_subscriber(s.subscriber_id).await.unwrap();
     let again = store
         .upsert_subscriber(
@@ -59,25 +52,14 @@ async fn subscribers_confirm_and_unsubscribe(store: Arc<dyn Store>) {
         again.prefs.trending_top, 5,
         "an active subscription is not changed by a stranger's form"
     );
-    assert_eq!(
-        store
-            .active_subscribers(Frequency::Daily, 0, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(active(&store).await.len(), 1);
     assert!(store
         .active_subscribers(Frequency::Weekly, 0, 10)
         .await
         .unwrap()
         .is_empty());
     store.unsubscribe(s.subscriber_id).await.unwrap();
-    assert!(store
-        .active_subscribers(Frequency::Daily, 0, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(active(&store).await.is_empty());
     let back = store
         .upsert_subscriber("a@example.org", &prefs())
         .await
@@ -86,6 +68,13 @@ async fn subscribers_confirm_and_unsubscribe(store: Arc<dyn Store>) {
         !back.is_active() && back.confirmed_at.is_none(),
         "coming back means confirming again"
     );
+}
+
+async fn active(store: &Arc<dyn Store>) -> Vec<paperboy_store::Subscriber> {
+    store
+        .active_subscribers(Frequency::Daily, 0, 10)
+        .await
+        .unwrap()
 }
 
 async fn outbox_dedupes_claims_once_and_counts_bounces(store: Arc<dyn Store>) {
@@ -185,11 +174,7 @@ async fn outbox_dedupes_claims_once_and_counts_bounces(store: Arc<dyn Store>) {
     let s = store.subscriber(id).await.unwrap();
     assert_eq!(s.bounces, 3);
     assert!(s.disabled_at.is_some());
-    assert!(store
-        .active_subscribers(Frequency::Daily, 0, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(active(&store).await.is_empty());
     let counts = store.outbox_counts().await.unwrap();
     assert_eq!(
         counts,

@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use paperboy_app::feeds::{urlencode, Feed, FeedKind};
-use paperboy_core::Category;
+use paperboy_app::feeds::{urlencode, Feed, FeedEntry, FeedKind};
+use paperboy_core::{Category, Paper};
 use sha2::{Digest, Sha256};
 
 use crate::{ApiError, AppState};
@@ -152,17 +152,32 @@ fn html_escape(s: &str) -> String {
     maud::html! { (s) }.into_string()
 }
 
+fn link(rel: &str, mime_type: &str, href: impl Into<String>) -> atom_syndication::Link {
+    LinkBuilder::default()
+        .rel(rel)
+        .mime_type(Some(mime_type.into()))
+        .href(href)
+        .build()
+}
+
 fn fixed(t: DateTime<Utc>) -> FixedDateTime {
     t.fixed_offset()
 }
 
+/// Each entry with its paper and the paper's page (the entry's id).
+fn with_urls<'a>(
+    feed: &'a Feed,
+    base: &'a str,
+) -> impl Iterator<Item = (&'a FeedEntry, &'a Paper, String)> + 'a {
+    feed.entries.iter().map(move |e| {
+        let p = &e.listed.stored.paper;
+        (e, p, format!("{base}/papers/{}", p.id))
+    })
+}
+
 fn atom(feed: &Feed, self_url: &str, base: &str) -> String {
-    let entries: Vec<atom_syndication::Entry> = feed
-        .entries
-        .iter()
-        .map(|e| {
-            let p = &e.listed.stored.paper;
-            let url = format!("{base}/papers/{}", p.id);
+    let entries: Vec<atom_syndication::Entry> = with_urls(feed, base)
+        .map(|(e, p, url)| {
             let mut authors: Vec<_> = p
                 .authors
                 .iter()
@@ -174,20 +189,8 @@ fn atom(feed: &Feed, self_url: &str, base: &str) -> String {
             EntryBuilder::default()
                 .id(url.clone())
                 .title(Text::plain(xml_text(&p.title)))
-                .link(
-                    LinkBuilder::default()
-                        .rel("alternate")
-                        .mime_type(Some("text/html".into()))
-                        .href(url)
-                        .build(),
-                )
-                .link(
-                    LinkBuilder::default()
-                        .rel("related")
-                        .mime_type(Some("text/html".into()))
-                        .href(p.id.abs_url())
-                        .build(),
-                )
+                .link(link("alternate", "text/html", url))
+                .link(link("related", "text/html", p.id.abs_url()))
                 .published(Some(fixed(p.published_at())))
                 .updated(fixed(e.updated))
                 .authors(authors)
@@ -204,20 +207,8 @@ fn atom(feed: &Feed, self_url: &str, base: &str) -> String {
     FeedBuilder::default()
         .title(Text::plain(xml_text(&feed.title)))
         .id(self_url)
-        .link(
-            LinkBuilder::default()
-                .rel("alternate")
-                .mime_type(Some("text/html".into()))
-                .href(feed.page_url.clone())
-                .build(),
-        )
-        .link(
-            LinkBuilder::default()
-                .rel("self")
-                .mime_type(Some("application/atom+xml".into()))
-                .href(self_url)
-                .build(),
-        )
+        .link(link("alternate", "text/html", feed.page_url.clone()))
+        .link(link("self", "application/atom+xml", self_url))
         .updated(fixed(feed.updated()))
         .generator(Some(GeneratorBuilder::default().value("Paperboy").build()))
         .entries(entries)
@@ -227,12 +218,8 @@ fn atom(feed: &Feed, self_url: &str, base: &str) -> String {
 
 fn rss(feed: &Feed, self_url: &str, base: &str) -> String {
     let date = |d: DateTime<Utc>| d.to_rfc2822();
-    let items: Vec<rss::Item> = feed
-        .entries
-        .iter()
-        .map(|e| {
-            let p = &e.listed.stored.paper;
-            let url = format!("{base}/papers/{}", p.id);
+    let items: Vec<rss::Item> = with_urls(feed, base)
+        .map(|(e, p, url)| {
             rss::ItemBuilder::default()
                 .title(Some(xml_text(&p.title)))
                 .link(Some(url.clone()))

@@ -1,6 +1,5 @@
 //! What a digest looks like, pinned: subject, text and HTML parts.
 
-use paperboy_store::{Frequency, Preferences};
 use paperboy_testkit::{recent_paper, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,24 +27,14 @@ async fn a_digest_reads_as_pinned() {
         .build(paperboy_web::router)
         .await
         .unwrap();
-    let prefs = Preferences {
-        frequency: Frequency::Daily,
-        trending_top: 0,
-        daily_list: false,
-        categories: vec!["cs.LG".into()],
-        queries: vec!["weight averaging".into()],
-    };
+    let prefs = paperboy_testkit::daily_prefs(&["cs.LG"], &["weight averaging"]);
     let store = &t.app.store;
     let s = store
         .upsert_subscriber("reader@example.org", &prefs)
         .await
         .unwrap();
     store.confirm_subscriber(s.subscriber_id).await.unwrap();
-    let sum = t
-        .app
-        .compose_digests(Frequency::Daily, t.app.today(), None, |_| {})
-        .await
-        .unwrap();
+    let sum = t.compose_daily().await;
     assert_eq!(sum.queued, 1);
     t.mailer.drain_now().await;
     let mail = t.mailer.sent().pop().unwrap();

@@ -2,7 +2,6 @@
 //! unsubscribe, settings) with the in-memory mailer, and a snapshot of a
 //! digest.
 
-use paperboy_store::Frequency;
 use paperboy_testkit::app::{Builder, BASE_URL};
 use paperboy_testkit::{app_suite, recent_paper};
 
@@ -37,26 +36,16 @@ async fn subscribe_confirm_digest_unsubscribe(b: Builder) {
         .await
         .unwrap();
     let c = t.client();
-    let bad = c
-        .post_form(
-            "/subscribe",
-            &[
-                ("email", "not-an-email"),
-                ("frequency", "daily"),
-                ("categories", "cs.LG"),
-            ],
-        )
+    let bad = [
+        ("email", "not-an-email"),
+        ("frequency", "daily"),
+        ("categories", "cs.LG"),
+    ];
+    c.form_answers("/subscribe", &bad, 422, "not an email address")
         .await;
-    assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("not an email address"));
-    let nothing = c
-        .post_form(
-            "/subscribe",
-            &[("email", "r@example.org"), ("trending_top", "0")],
-        )
+    let nothing = [("email", "r@example.org"), ("trending_top", "0")];
+    c.form_answers("/subscribe", &nothing, 422, "choose at least one thing")
         .await;
-    assert_eq!(nothing.status, 422);
-    assert!(nothing.body.contains("choose at least one thing"));
     let form = [
         ("email", "reader@example.org"),
         ("frequency", "daily"),
@@ -75,12 +64,7 @@ async fn subscribe_confirm_digest_unsubscribe(b: Builder) {
     assert!(mails[0].subject().starts_with("Confirm your subscription"));
     let confirm = mails[0].link(&format!("{BASE_URL}/subscribe/confirm?token="));
 
-    let today = t.app.today();
-    let s = t
-        .app
-        .compose_digests(Frequency::Daily, today, None, |_| {})
-        .await
-        .unwrap();
+    let s = t.compose_daily().await;
     assert_eq!(s.queued, 0, "nothing before the address confirms");
 
     let r = c.get(confirm.trim_start_matches(BASE_URL)).await;
@@ -91,11 +75,7 @@ async fn subscribe_confirm_digest_unsubscribe(b: Builder) {
         .await;
     assert_eq!(forged.status, 400);
 
-    let s = t
-        .app
-        .compose_digests(Frequency::Daily, today, None, |_| {})
-        .await
-        .unwrap();
+    let s = t.compose_daily().await;
     assert_eq!(s.queued, 1);
     t.mailer.drain_now().await;
     let mails = t.mailer.sent();
@@ -127,11 +107,7 @@ async fn subscribe_confirm_digest_unsubscribe(b: Builder) {
     assert!(unsub.starts_with(&format!("{BASE_URL}/unsubscribe?token=")));
 
     // Composing again queues nothing; subscribing again sends nothing.
-    let s = t
-        .app
-        .compose_digests(Frequency::Daily, today, None, |_| {})
-        .await
-        .unwrap();
+    let s = t.compose_daily().await;
     assert_eq!(
         (s.queued, s.already),
         (0, 0),
@@ -164,11 +140,7 @@ async fn subscribe_confirm_digest_unsubscribe(b: Builder) {
         "cs.LG",
     )])
     .await;
-    let s = t
-        .app
-        .compose_digests(Frequency::Daily, today, None, |_| {})
-        .await
-        .unwrap();
+    let s = t.compose_daily().await;
     assert_eq!(s.queued, 0, "nothing after unsubscribing");
 }
 
@@ -212,33 +184,20 @@ async fn members_manage_their_subscription_in_settings(b: Builder) {
         1,
         "changing settings sends no new confirmation"
     );
-    let r = c
-        .post_form(
-            "/settings",
-            &[("frequency", "hourly"), ("categories", "not a cat")],
-        )
+    let bad = [("frequency", "hourly"), ("categories", "not a cat")];
+    c.form_answers("/settings", &bad, 422, "not a frequency")
         .await;
-    assert_eq!(r.status, 422);
-    assert!(r.body.contains("not a frequency"), "{}", r.body);
 }
 
 async fn refused_addresses_are_named_without_the_servers_reply(b: Builder) {
     let t = b.build(paperboy_web::router).await.unwrap();
     t.mailer.refuse("nobody@example.org");
+    let form = [("email", "nobody@example.org"), ("trending_top", "5")];
+    let says = "We could not deliver mail to nobody@example.org.";
     let r = t
         .client()
-        .post_form(
-            "/subscribe",
-            &[("email", "nobody@example.org"), ("trending_top", "5")],
-        )
+        .form_answers("/subscribe", &form, 422, says)
         .await;
-    assert_eq!(r.status, 422);
-    assert!(
-        r.body
-            .contains("We could not deliver mail to nobody@example.org."),
-        "{}",
-        r.body
-    );
     assert!(
         !r.body.contains("550"),
         "the server's reply stays in the log"

@@ -9,6 +9,10 @@ app_suite!(
     api_votes_need_a_token_or_a_session_with_csrf,
 );
 
+async fn call(c: &Client, method: Method, path: &str) -> paperboy_testkit::Resp {
+    c.api(method, path, None).await
+}
+
 async fn upvotes(c: &Client, id: &str) -> i64 {
     c.get(&format!("/api/papers/{id}")).await.json()["upvotes"]
         .as_i64()
@@ -71,23 +75,21 @@ async fn api_votes_need_a_token_or_a_session_with_csrf(b: Builder) {
     c.sign_up("bob").await;
     let token = t.app.create_api_token("bob", "test").await.unwrap();
     let api = t.token_client(&token);
-    let r = api
-        .api(Method::POST, "/api/papers/hep-th/9901001/upvote", None)
-        .await;
+    let r = call(&api, Method::POST, "/api/papers/hep-th/9901001/upvote").await;
     assert_eq!(r.status, 404, "unknown paper");
-    let r = api
-        .api(Method::POST, "/api/papers/2203.05482/upvote", None)
-        .await;
+    let r = call(&api, Method::POST, "/api/papers/2203.05482/upvote").await;
     assert_eq!(r.status, 200);
     let v = r.json();
     assert_eq!(
         (v["upvotes"].as_i64(), v["upvoted"].as_bool()),
         (Some(1), Some(true))
     );
-    let r = t
-        .token_client("wrong")
-        .api(Method::POST, "/api/papers/2203.05482/upvote", None)
-        .await;
+    let r = call(
+        &t.token_client("wrong"),
+        Method::POST,
+        "/api/papers/2203.05482/upvote",
+    )
+    .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"]["code"], "unauthorized");
     // A session needs the CSRF header for the JSON API.
@@ -102,22 +104,13 @@ async fn api_votes_need_a_token_or_a_session_with_csrf(b: Builder) {
         )
         .await;
     assert_eq!(r.status, 403);
-    let r = c
-        .api(Method::POST, "/api/papers/2203.05482/upvote", None)
-        .await;
+    let r = call(&c, Method::POST, "/api/papers/2203.05482/upvote").await;
     assert_eq!(r.json()["upvotes"], 2);
-    let r = api
-        .api(Method::DELETE, "/api/papers/2203.05482/upvote", None)
-        .await;
+    let r = call(&api, Method::DELETE, "/api/papers/2203.05482/upvote").await;
     assert_eq!(r.json()["upvotes"], 1);
-    let r = t
-        .client()
-        .api(Method::POST, "/api/papers/2203.05482/upvote", None)
-        .await;
+    let r = call(&t.client(), Method::POST, "/api/papers/2203.05482/upvote").await;
     assert_eq!(r.status, 401, "a visitor");
-    let r = api
-        .api(Method::GET, "/api/papers/2203.05482/upvote", None)
-        .await;
+    let r = call(&api, Method::GET, "/api/papers/2203.05482/upvote").await;
     assert_eq!(r.status, 405, "upvote takes POST and DELETE only");
     let trending = t.client().get("/api/trending?limit=3").await.json();
     assert_eq!(trending.as_array().unwrap().len(), 3);

@@ -225,7 +225,7 @@ pub fn static_model_dir() -> PathBuf {
     lock.lock().expect("lock");
     if !out.join("config.json").exists() {
         let from = paperboy_testkit::transformer_model_dir();
-        let o = Command::new(bin())
+        let distill = Command::new(bin())
             .args([
                 "model",
                 "distill",
@@ -237,11 +237,7 @@ pub fn static_model_dir() -> PathBuf {
             .env("PAPERBOY_DATA_DIR", root.join("data"))
             .output()
             .expect("run paperboy model distill");
-        assert!(
-            o.status.success(),
-            "distill failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        paperboy_testkit::succeeded(distill, "distill failed");
     }
     out
 }

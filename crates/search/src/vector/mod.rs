@@ -192,6 +192,15 @@ impl VectorIndex {
         self.len() == 0
     }
 
+    /// The log's writer; an error when this process only reads.
+    fn log_writer(&self) -> Result<std::sync::MutexGuard<'_, Writer>, SearchError> {
+        let writer = self.writer.as_ref().ok_or_else(|| SearchError::Vector {
+            path: self.dir.display().to_string(),
+            reason: "opened read-only".into(),
+        })?;
+        Ok(writer.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -254,11 +263,7 @@ impl VectorIndex {
         deletes: &[ArxivId],
         seq: i64,
     ) -> Result<(), SearchError> {
-        let writer = self.writer.as_ref().ok_or_else(|| SearchError::Vector {
-            path: self.dir.display().to_string(),
-            reason: "opened read-only".into(),
-        })?;
-        let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut w = self.log_writer()?;
         let path = self.dir.join("vectors.log");
         let mut encoded = Vec::with_capacity(upserts.len());
         let mut buf = Vec::new();
@@ -322,11 +327,7 @@ impl VectorIndex {
     /// Empties the index (a reindex starts here): a fresh log replaces the
     /// old one in one rename, so readers never see a mix.
     pub fn reset(&self) -> Result<(), SearchError> {
-        let writer = self.writer.as_ref().ok_or_else(|| SearchError::Vector {
-            path: self.dir.display().to_string(),
-            reason: "opened read-only".into(),
-        })?;
-        let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut w = self.log_writer()?;
         let path = self.dir.join("vectors.log");
         let fresh = self.dir.join("vectors.log.new");
         let mut file = OpenOptions::new()

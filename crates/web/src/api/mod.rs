@@ -27,6 +27,19 @@ pub fn router() -> Router<AppState> {
         .merge(lists::router())
 }
 
+/// Adds `method` at `{prefix}/{id}{tail}` and `{prefix}/{id}/{number}{tail}`:
+/// every route under a paper, for both shapes of arXiv id.
+pub fn paper_route<S: Clone + Send + Sync + 'static>(
+    router: axum::Router<S>,
+    prefix: &str,
+    tail: &str,
+    method: axum::routing::MethodRouter<S>,
+) -> axum::Router<S> {
+    router
+        .route(&format!("{prefix}/{{id}}{tail}"), method.clone())
+        .route(&format!("{prefix}/{{id}}/{{number}}{tail}"), method)
+}
+
 /// The arXiv id in a path: `{id}` or `{id}/{number}` (old-style ids).
 pub struct PaperPath(pub ArxivId);
 

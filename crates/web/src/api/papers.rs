@@ -7,15 +7,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use paperboy_app::views::{PaperView, RowView};
 
-use super::{parse_limit, PaperPath};
+use super::{paper_route, parse_limit, PaperPath};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/papers/{id}", get(get_paper))
-        .route("/api/papers/{id}/{number}", get(get_paper))
-        .route("/api/papers/{id}/related", get(get_related))
-        .route("/api/papers/{id}/{number}/related", get(get_related))
+    let r = paper_route(Router::new(), "/api/papers", "", get(get_paper));
+    paper_route(r, "/api/papers", "/related", get(get_related))
 }
 
 async fn get_paper(

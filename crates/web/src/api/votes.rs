@@ -1,45 +1,34 @@
 //! `POST` and `DELETE /api/papers/{id}/upvote`.
 
 use axum::extract::State;
+use axum::http::Method;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::PaperPath;
+use super::{paper_route, PaperPath};
 use crate::auth::CurrentUser;
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/papers/{id}/upvote", post(add).delete(remove))
-        .route("/api/papers/{id}/{number}/upvote", post(add).delete(remove))
+    paper_route(
+        Router::new(),
+        "/api/papers",
+        "/upvote",
+        post(vote).delete(vote),
+    )
 }
 
+/// POST adds the caller's vote, DELETE takes it back.
 async fn vote(
-    state: AppState,
-    user: CurrentUser,
-    id: PaperPath,
-    up: bool,
+    State(state): State<AppState>,
+    method: Method,
+    PaperPath(id): PaperPath,
+    CurrentUser(user): CurrentUser,
 ) -> Result<Json<Value>, ApiError> {
-    let (CurrentUser(user), PaperPath(id)) = (user, id);
+    let up = method == Method::POST;
     let upvotes = state.app.upvote(&user, &id, up).await?;
     Ok(Json(
         json!({ "id": id.as_str(), "upvotes": upvotes, "upvoted": up }),
     ))
-}
-
-async fn add(
-    State(state): State<AppState>,
-    id: PaperPath,
-    user: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
-    vote(state, user, id, true).await
-}
-
-async fn remove(
-    State(state): State<AppState>,
-    id: PaperPath,
-    user: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
-    vote(state, user, id, false).await
 }

@@ -9,14 +9,12 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{csrf_form, paper_item, urlencode, vote_form, CheckedForm, Ctx, PageError, PagePath};
+use crate::api::paper_route;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/papers/{id}", get(get_paper))
-        .route("/papers/{id}/{number}", get(get_paper))
-        .route("/papers/{id}/upvote", post(post_upvote))
-        .route("/papers/{id}/{number}/upvote", post(post_upvote))
+    let r = paper_route(Router::new(), "/papers", "", get(get_paper));
+    paper_route(r, "/papers", "/upvote", post(post_upvote))
 }
 
 async fn get_paper(

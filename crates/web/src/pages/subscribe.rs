@@ -2,8 +2,6 @@
 //! (a page, and RFC 8058 one-click POST). Answers never reveal whether an
 //! address was subscribed already.
 
-use std::collections::HashMap;
-
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -270,13 +268,19 @@ async fn post_subscribe(
     }
 }
 
+/// The signed `?token=` of a link in a mail.
+#[derive(Deserialize)]
+struct Link {
+    #[serde(default)]
+    token: String,
+}
+
 async fn get_confirm(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<HashMap<String, String>>,
+    Query(Link { token }): Query<Link>,
 ) -> Result<Response, PageError> {
-    let token = q.get("token").map(String::as_str).unwrap_or("");
-    state.app.confirm_subscription(token).await?;
+    state.app.confirm_subscription(&token).await?;
     let body = html! { section.notice role="status" { h1 { "You are subscribed" } p { "Your first digest arrives with the next " a href="/daily" { "daily list" } "." } } };
     Ok(ctx.page("Subscribed", body))
 }
@@ -284,9 +288,8 @@ async fn get_confirm(
 async fn get_unsubscribe(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<HashMap<String, String>>,
+    Query(Link { token }): Query<Link>,
 ) -> Result<Response, PageError> {
-    let token = q.get("token").cloned().unwrap_or_default();
     state.app.check_unsubscribe(&token).await?;
     let body = html! {
         section.form-page {
@@ -304,10 +307,9 @@ async fn get_unsubscribe(
 async fn post_unsubscribe(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<HashMap<String, String>>,
+    Query(Link { token }): Query<Link>,
 ) -> Result<Response, PageError> {
-    let token = q.get("token").map(String::as_str).unwrap_or("");
-    state.app.unsubscribe(token).await?;
+    state.app.unsubscribe(&token).await?;
     let body = html! { section.notice role="status" { h1 { "You are unsubscribed" } p { "No more digests will be sent to this address." } } };
     Ok(ctx.page("Unsubscribed", body))
 }
