@@ -39,9 +39,12 @@ impl Default for Limits {
     }
 }
 
+/// When a window started and how many actions it has counted.
+type Window = (Instant, u32);
+
 #[derive(Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<(&'static str, String), (Instant, u32)>>,
+    windows: Mutex<HashMap<(&'static str, String), Window>>,
 }
 
 impl RateLimiter {

@@ -1,6 +1,8 @@
 //! Subscriptions and digests end to end, against a real SMTP server on
 //! loopback (aiosmtpd writing a Maildir).
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 mod common;
 
 use std::collections::HashMap;

@@ -1,5 +1,7 @@
 //! `paperboy eval` on the committed relevance judgments.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 mod common;
 
 use common::{stderr, stdout, summary, Env};

@@ -1,5 +1,7 @@
 //! `paperboy import` from the outside, on SQLite and (when configured) PostgreSQL.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 mod common;
 
 use std::process::Stdio;

@@ -1,5 +1,7 @@
 //! `paperboy ingest` against a local stand-in for arXiv.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,8 @@
 //! model; a killed run resumes), `paperboy reindex`, and the distilled model
 //! loading in the Python model2vec package.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 mod common;
 
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! `paperboy serve` from the outside: health and the paper API.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 mod common;
 
 use common::{stderr, summary, write, Env, Server};

@@ -3,6 +3,8 @@
 //! votes, a script votes with a token from `paperboy user token`, and a
 //! paper imported while the server runs is searchable within seconds.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 mod common;
 
 use std::time::{Duration, Instant};

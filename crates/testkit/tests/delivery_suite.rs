@@ -1,5 +1,7 @@
 //! Subscribers and the outbox on every backend.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::sync::Arc;
 
 use paperboy_core::PaperId;

@@ -1,5 +1,7 @@
 //! The storage suite: one set of behaviours, run against every backend.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};

@@ -1,5 +1,7 @@
 //! Sign-up, log-in, log-out and what bad input gets back, in-process.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use paperboy_testkit::app::Builder;
 use paperboy_testkit::app_suite;
 

@@ -1,5 +1,7 @@
 //! The daily list: submissions and the API's days, weeks and months.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use paperboy_testkit::app::Builder;
 use paperboy_testkit::{app_suite, recent_paper};
 

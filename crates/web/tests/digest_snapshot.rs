@@ -1,5 +1,7 @@
 //! What a digest looks like, pinned: subject, text and HTML parts.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use paperboy_testkit::{recent_paper, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

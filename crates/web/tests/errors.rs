@@ -1,6 +1,8 @@
 //! Bad input gets a 4xx with a message, as a page or as JSON; health,
 //! metrics and the OpenAPI description answer.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use paperboy_testkit::app::Builder;
 use paperboy_testkit::app_suite;
 

@@ -1,6 +1,8 @@
 //! Feeds, read back with an independent parser (Python's feedparser),
 //! conditional GET, and snapshots of what the feed crates write.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use paperboy_testkit::app::{Builder, BASE_URL};
 use paperboy_testkit::{app_suite, feedparser, recent_paper};
 

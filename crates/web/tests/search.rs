@@ -1,5 +1,7 @@
 //! Search pages and the search API, related papers.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use paperboy_testkit::app::Builder;
 use paperboy_testkit::{app_suite, recent_paper};
 

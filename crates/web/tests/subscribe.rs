@@ -2,6 +2,8 @@
 //! unsubscribe, settings) with the in-memory mailer, and a snapshot of a
 //! digest.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use paperboy_testkit::app::{Builder, BASE_URL};
 use paperboy_testkit::{app_suite, recent_paper};
 

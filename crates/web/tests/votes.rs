@@ -1,5 +1,7 @@
 //! Upvotes by form and by API, sessions, tokens and CSRF, in-process.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use axum::http::Method;
 use paperboy_testkit::app::Builder;
 use paperboy_testkit::{app_suite, Client};
