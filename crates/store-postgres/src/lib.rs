@@ -256,6 +256,22 @@ impl Conn for Pg<'_> {
         })
     }
 
+    fn execute_many<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        rows: &'a [Vec<Value<'a>>],
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let stmt = self.prepare(sql).await?;
+            let mut n = 0;
+            for params in rows {
+                let b = binds(params);
+                n += self.0.execute(&stmt, &refs(&b)).await.map_err(db_err)?;
+            }
+            Ok(n)
+        })
+    }
+
     fn query<'a>(
         &'a mut self,
         sql: &'a Sql,
@@ -268,6 +284,24 @@ impl Conn for Pg<'_> {
             let rows = self.0.query(&stmt, &refs(&b)).await.map_err(db_err)?;
             for r in &rows {
                 each(&Row(r))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn query_many<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        params: &'a [Vec<Value<'a>>],
+        each: &'a mut RowFn<'a>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let stmt = self.prepare(sql).await?;
+            for p in params {
+                let b = binds(p);
+                for r in &self.0.query(&stmt, &refs(&b)).await.map_err(db_err)? {
+                    each(&Row(r))?;
+                }
             }
             Ok(())
         })

@@ -205,9 +205,11 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
                     .await?;
                 }
                 Dialect::Sqlite => {
-                    for (id, score) in &scores {
-                        c.execute(&SET_SCORE, args![id.0, *score]).await?;
-                    }
+                    let rows: Vec<Vec<crate::Value<'_>>> = scores
+                        .iter()
+                        .map(|(id, score)| vec![id.0.into(), (*score).into()])
+                        .collect();
+                    c.execute_many(&SET_SCORE, &rows).await?;
                 }
             }
             c.execute(&ZERO_SCORES, args![zero_before]).await?;

@@ -71,7 +71,22 @@ impl std::fmt::Debug for Sql {
 pub fn to_sqlite(pg: &str) -> String {
     let mut s = pg.to_string();
     // SQLite binds no arrays: a list travels as JSON text and is unpacked
-    // by json_each (built into every SQLite Paperboy ships).
+    // by json_each (built into every SQLite Paperboy ships), whose rows
+    // have a `value` column too.
+    while let Some(at) = s.find("UNNEST($") {
+        let rest = &s[at + "UNNEST(".len()..];
+        let (Some(close), Some(open)) = (rest.find(')'), rest.find("(value)")) else {
+            break;
+        };
+        let param = rest[..close].split("::").next().unwrap_or("").to_string();
+        let alias = rest[close + 1..open]
+            .trim()
+            .trim_start_matches("AS")
+            .trim()
+            .to_string();
+        let end = at + "UNNEST(".len() + open + "(value)".len();
+        s.replace_range(at..end, &format!("json_each({param}) AS {alias}"));
+    }
     while let Some(at) = s.find("= ANY($") {
         let rest = &s[at + "= ANY(".len()..];
         let Some(close) = rest.find(')') else { break };
@@ -234,11 +249,28 @@ pub trait Conn: Send {
         params: &'a [Value<'a>],
     ) -> BoxFuture<'a, Result<u64, StoreError>>;
 
+    /// Runs one statement once per row of `rows` (prepared once): a batch
+    /// of writes; the rows changed in all.
+    fn execute_many<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        rows: &'a [Vec<Value<'a>>],
+    ) -> BoxFuture<'a, Result<u64, StoreError>>;
+
     /// Runs one query, handing each row to `each` in order.
     fn query<'a>(
         &'a mut self,
         sql: &'a Sql,
         params: &'a [Value<'a>],
+        each: &'a mut RowFn<'a>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Runs one query once per row of `params` (prepared once), handing
+    /// every result row to `each` in order.
+    fn query_many<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        params: &'a [Vec<Value<'a>>],
         each: &'a mut RowFn<'a>,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
@@ -330,6 +362,10 @@ mod tests {
         assert_eq!(
             to_sqlite("SELECT 1 FROM t LIMIT $3 FOR UPDATE SKIP LOCKED)"),
             "SELECT 1 FROM t LIMIT ?3)"
+        );
+        assert_eq!(
+            to_sqlite("SELECT j.value FROM UNNEST($2::bigint[]) AS j(value) WHERE true"),
+            "SELECT j.value FROM json_each(?2) AS j WHERE true"
         );
         assert_eq!(
             to_sqlite("id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, price $ 5"),

@@ -13,7 +13,7 @@ use paperboy_store::{
 };
 
 use crate::columns::{self, preference_columns, OUTBOX_COLUMNS, SUBSCRIBER_COLUMNS};
-use crate::conn::{Dialect, Sql};
+use crate::conn::Sql;
 use crate::{args, Backend, SqlStore};
 
 static SUBSCRIBER: LazyLock<Sql> = LazyLock::new(|| {
@@ -72,16 +72,10 @@ static ENQUEUE: Sql = Sql::new(
     "INSERT INTO outbox (dedupe_key, subscriber_id, recipient, message, next_attempt_at, created_at)
      VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
 );
-/// Unpacking a list into rows is the one thing the two dialects spell
-/// differently: PostgreSQL's UNNEST of an array, SQLite's json_each (whose
-/// `WHERE true` tells SQLite's parser the ON starts the upsert clause).
-static RECORD_SENT_PG: Sql = Sql::new(
-    "INSERT INTO digest_papers (subscriber_id, paper_id) SELECT $1, UNNEST($2::bigint[])
+static RECORD_SENT: Sql = Sql::new(
+    "INSERT INTO digest_papers (subscriber_id, paper_id)
+     SELECT $1, j.value FROM UNNEST($2::bigint[]) AS j(value) WHERE true
      ON CONFLICT DO NOTHING",
-);
-static RECORD_SENT_SQLITE: Sql = Sql::new(
-    "INSERT INTO digest_papers (subscriber_id, paper_id) SELECT $1, value FROM json_each($2)
-     WHERE true ON CONFLICT DO NOTHING",
 );
 /// Rows another sender holds are skipped (PostgreSQL); SQLite's one writer
 /// makes the UPDATE itself the claim.
@@ -254,11 +248,7 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
                 )
                 .await?;
             if let (1, Some(sub)) = (n, sub) {
-                let sql = match c.dialect() {
-                    Dialect::Postgres => &RECORD_SENT_PG,
-                    Dialect::Sqlite => &RECORD_SENT_SQLITE,
-                };
-                c.execute(sql, args![sub, ids.as_slice()]).await?;
+                c.execute(&RECORD_SENT, args![sub, ids.as_slice()]).await?;
             }
             Ok(n == 1)
         })

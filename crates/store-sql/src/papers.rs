@@ -6,7 +6,7 @@
 //! holds): numbers are handed out in commit order, so a follower never
 //! skips a late commit, and writers never deadlock on each other.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
@@ -36,6 +36,8 @@ static CHANGES: LazyLock<Sql> = LazyLock::new(|| {
     ))
 });
 static COUNT: Sql = Sql::new("SELECT count(*) FROM papers WHERE deleted_at IS NULL");
+static KNOWN_ONE: Sql =
+    Sql::new("SELECT arxiv_id, content_hash, latest_version FROM papers WHERE arxiv_id = $1");
 static KNOWN: Sql =
     Sql::new("SELECT arxiv_id, content_hash, latest_version FROM papers WHERE arxiv_id = ANY($1)");
 static IS_LIVE: Sql =
@@ -76,13 +78,21 @@ const ON_CONFLICT_UPDATE: &str = "ON CONFLICT (arxiv_id) DO UPDATE SET title = E
     github_repo = EXCLUDED.github_repo, published_at = EXCLUDED.published_at, \
     content_hash = EXCLUDED.content_hash, change_seq = EXCLUDED.change_seq, deleted_at = NULL";
 
-/// One paper a statement (SQLite: local and prepared, as fast as a batch).
-static UPSERT_ONE: LazyLock<Sql> = LazyLock::new(|| {
+/// One paper a statement (SQLite: local and prepared, as fast as a batch;
+/// a plain INSERT or UPDATE seeks the id index once, an upsert twice).
+static INSERT_ONE: LazyLock<Sql> = LazyLock::new(|| {
     Sql::owned(format!(
         "INSERT INTO papers ({INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) {ON_CONFLICT_UPDATE}"
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     ))
 });
+static UPDATE_ONE: Sql = Sql::new(
+    "UPDATE papers SET title = $2, abstract = $3, authors = $4, categories = $5, versions = $6,
+        latest_version = $7, comments = $8, journal_ref = $9, doi = $10, report_no = $11,
+        license = $12, submitter = $13, updated_on = $14, code_links = $15, github_repo = $16,
+        published_at = $17, content_hash = $18, change_seq = $19, deleted_at = NULL
+     WHERE arxiv_id = $1",
+);
 
 /// A whole batch in one round trip (PostgreSQL only: it binds arrays).
 static UPSERT_MANY: LazyLock<Sql> = LazyLock::new(|| {
@@ -94,6 +104,17 @@ static UPSERT_MANY: LazyLock<Sql> = LazyLock::new(|| {
          {ON_CONFLICT_UPDATE}"
     ))
 });
+
+/// What an upsert batch knows of one id.
+#[derive(Default)]
+struct Seen {
+    /// Content hash and version: the store's, or the batch's last accepted.
+    held: Option<(i64, u32)>,
+    /// Whether the store has the row (an UPDATE, not an INSERT).
+    in_store: bool,
+    /// Where it is among the writes.
+    slot: Option<usize>,
+}
 
 /// Takes `n` numbers from the change sequence; the first of them.
 pub(crate) async fn reserve_seq(c: &mut dyn Conn, n: i64) -> Result<i64, StoreError> {
@@ -114,25 +135,44 @@ pub(crate) async fn upsert_in(
 ) -> Result<UpsertCounts, StoreError> {
     lock_seq(c).await?;
     let ids: Vec<String> = papers.iter().map(|p| p.id.to_string()).collect();
-    let mut known: HashMap<String, (i64, u32)> = c
-        .all(&KNOWN, args![ids.as_slice()], |r| {
-            Ok((r.text(0)?, (r.i64(1)?, r.i64(2)? as u32)))
-        })
-        .await?
-        .into_iter()
-        .collect();
-    // An id seen twice in one batch keeps its last accepted content.
+    // Per id: what the store holds (or the batch accepted last), and its
+    // place among the writes (an id seen twice keeps its last content).
+    let decode = |r: &dyn crate::SqlRow| {
+        let held = (r.i64(1)?, r.i64(2)? as u32);
+        Ok((
+            r.text(0)?,
+            Seen {
+                held: Some(held),
+                in_store: true,
+                slot: None,
+            },
+        ))
+    };
+    // PostgreSQL: one round trip for the batch; SQLite: one indexed lookup
+    // per id on a prepared statement (an IN list would be sorted first).
+    let mut found = Vec::with_capacity(ids.len());
+    let mut each = |r: &dyn crate::SqlRow| {
+        found.push(decode(r)?);
+        Ok(())
+    };
+    match c.dialect() {
+        Dialect::Postgres => c.query(&KNOWN, args![ids.as_slice()], &mut each).await?,
+        Dialect::Sqlite => {
+            let params: Vec<Vec<Value<'_>>> = ids.iter().map(|id| vec![Value::from(id)]).collect();
+            c.query_many(&KNOWN_ONE, &params, &mut each).await?
+        }
+    }
+    let mut seen: FxHashMap<String, Seen> = found.into_iter().collect();
     let mut counts = UpsertCounts::default();
-    let mut writes: Vec<PaperColumns> = Vec::new();
-    let mut slot: HashMap<String, usize> = HashMap::new();
+    let mut writes: Vec<(PaperColumns, bool)> = Vec::new();
     for paper in papers {
         let cols = PaperColumns::from_paper(paper);
         let version = cols.latest_version as u32;
-        match decide_upsert(
-            known.get(&cols.arxiv_id).copied(),
-            cols.content_hash,
-            version,
-        ) {
+        let state = match seen.get_mut(&cols.arxiv_id) {
+            Some(s) => s,
+            None => seen.entry(cols.arxiv_id.clone()).or_default(),
+        };
+        match decide_upsert(state.held, cols.content_hash, version) {
             UpsertDecision::Unchanged => {
                 counts.unchanged += 1;
                 continue;
@@ -140,12 +180,12 @@ pub(crate) async fn upsert_in(
             UpsertDecision::Insert => counts.imported += 1,
             UpsertDecision::Update => counts.updated += 1,
         }
-        known.insert(cols.arxiv_id.clone(), (cols.content_hash, version));
-        match slot.get(&cols.arxiv_id) {
-            Some(&i) => writes[i] = cols,
+        state.held = Some((cols.content_hash, version));
+        match state.slot {
+            Some(i) => writes[i].0 = cols,
             None => {
-                slot.insert(cols.arxiv_id.clone(), writes.len());
-                writes.push(cols);
+                state.slot = Some(writes.len());
+                writes.push((cols, state.in_store));
             }
         }
     }
@@ -156,12 +196,22 @@ pub(crate) async fn upsert_in(
     let now = Utc::now().timestamp();
     match c.dialect() {
         Dialect::Sqlite => {
-            for (i, w) in writes.iter().enumerate() {
-                let seq = first + i as i64;
-                c.execute(&UPSERT_ONE, &one_row(w, seq, now)).await?;
+            let (mut inserts, mut updates) = (Vec::new(), Vec::new());
+            for (i, (w, in_store)) in writes.iter().enumerate() {
+                let row = one_row(w, first + i as i64, now);
+                if *in_store {
+                    updates.push(row[..19].to_vec());
+                } else {
+                    inserts.push(row);
+                }
             }
+            c.execute_many(&INSERT_ONE, &inserts).await?;
+            c.execute_many(&UPDATE_ONE, &updates).await?;
         }
-        Dialect::Postgres => write_many(c, &writes, first, now).await?,
+        Dialect::Postgres => {
+            let cols: Vec<PaperColumns> = writes.into_iter().map(|(w, _)| w).collect();
+            write_many(c, &cols, first, now).await?
+        }
     }
     Ok(counts)
 }

@@ -247,20 +247,35 @@ fn run_execute(conn: &Connection, sql: &Sql, params: &[Value<'_>]) -> Result<u64
     Ok(n as u64)
 }
 
+fn run_many(conn: &Connection, sql: &Sql, rows: &[Vec<Value<'_>>]) -> Result<u64, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(sql.text(Dialect::Sqlite))
+        .map_err(db_err)?;
+    let mut n = 0;
+    for params in rows {
+        n += stmt
+            .execute(rusqlite::params_from_iter(params.iter().map(Bind)))
+            .map_err(db_err)? as u64;
+    }
+    Ok(n)
+}
+
 fn run_query(
     conn: &Connection,
     sql: &Sql,
-    params: &[Value<'_>],
+    params: &[Vec<Value<'_>>],
     each: &mut RowFn<'_>,
 ) -> Result<(), StoreError> {
     let mut stmt = conn
         .prepare_cached(sql.text(Dialect::Sqlite))
         .map_err(db_err)?;
-    let mut rows = stmt
-        .query(rusqlite::params_from_iter(params.iter().map(Bind)))
-        .map_err(db_err)?;
-    while let Some(row) = rows.next().map_err(db_err)? {
-        each(&Row(row))?;
+    for p in params {
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(p.iter().map(Bind)))
+            .map_err(db_err)?;
+        while let Some(row) = rows.next().map_err(db_err)? {
+            each(&Row(row))?;
+        }
     }
     Ok(())
 }
@@ -296,10 +311,28 @@ impl Conn for Lite<'_> {
         Box::pin(std::future::ready(run_execute(self.0, sql, params)))
     }
 
+    fn execute_many<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        rows: &'a [Vec<Value<'a>>],
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(std::future::ready(run_many(self.0, sql, rows)))
+    }
+
     fn query<'a>(
         &'a mut self,
         sql: &'a Sql,
         params: &'a [Value<'a>],
+        each: &'a mut RowFn<'a>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let one = [params.to_vec()];
+        Box::pin(std::future::ready(run_query(self.0, sql, &one, each)))
+    }
+
+    fn query_many<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+        params: &'a [Vec<Value<'a>>],
         each: &'a mut RowFn<'a>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(std::future::ready(run_query(self.0, sql, params, each)))
