@@ -53,7 +53,7 @@ const base = await new Promise((ok, fail) => {
   server.on("exit", (code) => fail(new Error(`server exited with ${code}: ${seen}`)));
 });
 for (let i = 0; ; i++) {
-  try { if ((await fetch(base + "/healthz")).ok) break; } catch {}
+  try { const r = await fetch(base + "/healthz"); if (r.ok) break; if (i % 50 == 0) console.error("healthz", r.status, await r.text()); } catch (e) { if (i % 50 == 0) console.error("healthz", e.message, e.cause); }
   if (i > 300) throw new Error("server never became healthy");
   await new Promise((r) => setTimeout(r, 100));
 }
