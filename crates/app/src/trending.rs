@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
-use paperboy_core::trending::{category_scale, trending_score, TrendingInput, WINDOW_DAYS};
+use paperboy_core::trending::{
+    category_scale, trending_score, TrendingInput, STAR_GROWTH_DAYS, WINDOW_DAYS,
+};
 use paperboy_core::PaperId;
 use paperboy_store::{CommunityStore, StoreError, StoredPaper};
 
@@ -23,6 +25,11 @@ impl Scales {
     }
 }
 
+/// `Δstars` counts from here.
+fn stars_since(now: DateTime<Utc>) -> i64 {
+    (now - chrono::Duration::days(STAR_GROWTH_DAYS)).timestamp()
+}
+
 fn age_hours(now: DateTime<Utc>, published_at: i64) -> f64 {
     (now.timestamp() - published_at) as f64 / 3600.0
 }
@@ -34,7 +41,7 @@ pub async fn refresh_all(
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let since = (now - chrono::Duration::days(WINDOW_DAYS)).timestamp();
-    let rows = store.trending_rows(since).await?;
+    let rows = store.trending_rows(since, stars_since(now)).await?;
     let mut counts: HashMap<&str, u64> = HashMap::new();
     for r in &rows {
         *counts.entry(r.primary_category.as_str()).or_default() += 1;
@@ -49,7 +56,7 @@ pub async fn refresh_all(
         .map(|r| {
             let input = TrendingInput {
                 upvotes: r.upvotes,
-                star_growth: 0.0,
+                star_growth: r.star_growth as f64,
                 age_hours: age_hours(now, r.published_at),
                 category_scale: table.get(&r.primary_category).copied().unwrap_or(1.0),
             };
@@ -81,9 +88,10 @@ pub async fn refresh_one(
         .primary_category()
         .map(|c| c.as_str())
         .unwrap_or("");
+    let row = store.trending_row(paper.paper_id, stars_since(now)).await?;
     let input = TrendingInput {
         upvotes,
-        star_growth: 0.0,
+        star_growth: row.star_growth as f64,
         age_hours: age_hours(now, published),
         category_scale: scales.get(category),
     };

@@ -24,6 +24,8 @@ pub const STAR_WEIGHT: f64 = 0.1;
 pub const MAX_CATEGORY_SCALE: f64 = 3.0;
 /// Papers older than this (by first version) are out of the running.
 pub const WINDOW_DAYS: i64 = 30;
+/// `Δstars` counts the stars gained over this many days.
+pub const STAR_GROWTH_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrendingInput {

@@ -13,6 +13,7 @@ pub struct UserId(pub i64);
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
+    Moderator,
     Curator,
     Member,
 }
@@ -21,14 +22,20 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
+            Role::Moderator => "moderator",
             Role::Curator => "curator",
             Role::Member => "member",
         }
     }
 
-    /// Curators (and admins) moderate and curate the daily list.
+    /// Curators (and admins) curate the daily list.
     pub fn can_curate(self) -> bool {
         matches!(self, Role::Admin | Role::Curator)
+    }
+
+    /// Moderators (and admins) act on reports, claims and discussions.
+    pub fn can_moderate(self) -> bool {
+        matches!(self, Role::Admin | Role::Moderator)
     }
 }
 
@@ -52,7 +59,7 @@ pub enum AccountError {
     PasswordShort,
     #[error("that password is too long")]
     PasswordLong,
-    #[error("`{0}` is not a role (admin, curator, member)")]
+    #[error("`{0}` is not a role (admin, moderator, curator, member)")]
     Role(String),
 }
 
@@ -61,6 +68,7 @@ impl FromStr for Role {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "admin" => Ok(Role::Admin),
+            "moderator" => Ok(Role::Moderator),
             "curator" => Ok(Role::Curator),
             "member" => Ok(Role::Member),
             other => Err(AccountError::Role(other.to_string())),
@@ -75,6 +83,15 @@ pub struct User {
     pub email: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    /// A moderator's suspension: no posting, voting or submitting until then.
+    pub suspended_until: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// The end of a suspension still running at `now`.
+    pub fn suspended_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.suspended_until.filter(|until| *until > now)
+    }
 }
 
 /// Usernames are lowercase ASCII letters, digits, `_` and `-`, 3 to 32

@@ -69,6 +69,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
                 email: u.email,
                 role: u.role,
                 created_at: ts(now),
+                suspended_until: None,
             })
         })
     }
@@ -77,7 +78,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
         let name = username.to_string();
         on!(self, read, |c| {
             c.one(&USER_BY_NAME, args![&name], |r| {
-                Ok((columns::user(r)?, r.text(5)?))
+                Ok((columns::user(r)?, r.text(columns::AFTER_USER)?))
             })
             .await
         })

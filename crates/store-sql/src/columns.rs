@@ -146,7 +146,10 @@ pub const PAPER_COLUMNS: &str =
     "paper_id, arxiv_id, title, abstract, authors, categories, versions, \
     latest_version, comments, journal_ref, doi, report_no, license, submitter, updated_on, \
     code_links, github_repo, published_at, content_hash, change_seq, created_at, deleted_at, \
-    upvotes, num_comments, github_stars";
+    upvotes, num_comments, github_stars, claimed_github_repo, project_page";
+
+/// Columns a listed-paper query adds after [`PAPER_COLUMNS`].
+const LISTED_AT: usize = 27;
 
 /// [`PAPER_COLUMNS`] with a table alias (`p.paper_id, p.arxiv_id, …`).
 pub fn paper_columns_of(alias: &str) -> String {
@@ -165,7 +168,7 @@ fn opt_ts(secs: Option<i64>) -> Option<DateTime<Utc>> {
     secs.and_then(|s| DateTime::from_timestamp(s, 0))
 }
 
-/// A paper row ([`PAPER_COLUMNS`] from column `at`) and its `deleted_at`.
+/// A paper row ([`PAPER_COLUMNS`]) and its `deleted_at`.
 pub fn stored_paper(r: &dyn SqlRow) -> Result<(StoredPaper, Option<i64>), StoreError> {
     let cols = PaperColumns {
         arxiv_id: r.text(1)?,
@@ -194,6 +197,8 @@ pub fn stored_paper(r: &dyn SqlRow) -> Result<(StoredPaper, Option<i64>), StoreE
         upvotes: r.i64(22)?,
         num_comments: r.i64(23)?,
         github_stars: r.opt_i64(24)?,
+        claimed_github_repo: r.opt_text(25)?,
+        project_page: r.opt_text(26)?,
         paper: cols.into_paper()?,
     };
     Ok((stored, r.opt_i64(21)?))
@@ -240,19 +245,22 @@ pub fn day_text(d: NaiveDate) -> String {
 /// A paper row followed by `day, username, submitted_at` of its daily entry.
 pub fn listed(r: &dyn SqlRow) -> Result<ListedPaper, StoreError> {
     let stored = paper(r)?;
-    let daily = match r.opt_text(25)? {
+    let daily = match r.opt_text(LISTED_AT)? {
         Some(day) => Some(DailyEntry {
             paper_id: stored.paper_id,
             day: parse_day(stored.paper.id.as_str(), &day)?,
-            submitted_by: r.opt_text(26)?.unwrap_or_default(),
-            submitted_at: ts(r.opt_i64(27)?.unwrap_or(0)),
+            submitted_by: r.opt_text(LISTED_AT + 1)?.unwrap_or_default(),
+            submitted_at: ts(r.opt_i64(LISTED_AT + 2)?.unwrap_or(0)),
         }),
         None => None,
     };
     Ok(ListedPaper { stored, daily })
 }
 
-pub const USER_COLUMNS: &str = "u.user_id, u.username, u.email, u.role, u.created_at";
+pub const USER_COLUMNS: &str =
+    "u.user_id, u.username, u.email, u.role, u.created_at, u.suspended_until";
+/// Columns a query adds after [`USER_COLUMNS`] start here.
+pub const AFTER_USER: usize = 6;
 
 pub fn user(r: &dyn SqlRow) -> Result<User, StoreError> {
     Ok(User {
@@ -261,6 +269,7 @@ pub fn user(r: &dyn SqlRow) -> Result<User, StoreError> {
         email: r.text(2)?,
         role: r.text(3)?.parse().unwrap_or(Role::Member),
         created_at: ts(r.i64(4)?),
+        suspended_until: opt_ts(r.opt_i64(5)?),
     })
 }
 

@@ -48,10 +48,20 @@ static TRENDING: LazyLock<Sql> = LazyLock::new(|| {
          LIMIT $1 OFFSET $2",
     )
 });
+/// With the stars gained since the window began: the current count less
+/// the earliest snapshot on or after its first day.
 static TRENDING_ROWS: Sql = Sql::new(
-    "SELECT paper_id, published_at, upvotes, github_stars, categories FROM papers
-     WHERE published_at >= $1 AND deleted_at IS NULL",
+    "SELECT p.paper_id, p.published_at, p.upvotes, p.github_stars, p.categories,
+        COALESCE(p.github_stars - (SELECT s.stars FROM github_star_snapshots s
+            WHERE s.url = COALESCE(p.claimed_github_repo, p.github_repo) AND s.day >= $2
+            ORDER BY s.day LIMIT 1), 0)
+     FROM papers p WHERE p.published_at >= $1 AND p.deleted_at IS NULL",
 );
+static TRENDING_ROW: LazyLock<Sql> = LazyLock::new(|| {
+    let all = TRENDING_ROWS.text(Dialect::Postgres);
+    let head = all.split(" WHERE p.published_at").next().unwrap_or(all);
+    Sql::owned(format!("{head} WHERE p.paper_id = $1"))
+});
 static SET_SCORE: Sql = Sql::new("UPDATE papers SET trending_score = $2 WHERE paper_id = $1");
 /// PostgreSQL: every key in one round trip (it binds arrays).
 static SET_SCORES: Sql = Sql::new(
@@ -87,6 +97,7 @@ fn trending_row(r: &dyn SqlRow) -> Result<TrendingRow, StoreError> {
         published_at: r.i64(1)?,
         upvotes: r.i64(2)?,
         github_stars: r.opt_i64(3)?,
+        star_growth: r.i64(5)?.max(0),
         primary_category: categories
             .split_whitespace()
             .next()
@@ -182,9 +193,27 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
         })
     }
 
-    async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError> {
+    async fn trending_rows(
+        &self,
+        since: i64,
+        stars_since: i64,
+    ) -> Result<Vec<TrendingRow>, StoreError> {
+        let first_day = day_text(ts(stars_since).date_naive());
         on!(self, read, |c| {
-            c.all(&TRENDING_ROWS, args![since], trending_row).await
+            c.all(&TRENDING_ROWS, args![since, &first_day], trending_row)
+                .await
+        })
+    }
+
+    async fn trending_row(
+        &self,
+        paper: PaperId,
+        stars_since: i64,
+    ) -> Result<TrendingRow, StoreError> {
+        let first_day = day_text(ts(stars_since).date_naive());
+        on!(self, read, |c| {
+            c.one(&TRENDING_ROW, args![paper.0, &first_day], trending_row)
+                .await
         })
     }
 

@@ -23,9 +23,13 @@ mod columns;
 mod community;
 mod conn;
 mod delivery;
+mod discussions;
 mod harvest;
 mod migrate;
+mod moderation;
+mod notifications;
 mod papers;
+mod stars;
 
 use async_trait::async_trait;
 use paperboy_store::StoreError;

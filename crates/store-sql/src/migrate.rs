@@ -17,6 +17,8 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_harvest.sql")),
     (3, include_str!("../migrations/0003_community.sql")),
     (4, include_str!("../migrations/0004_delivery.sql")),
+    (5, include_str!("../migrations/0005_discussions.sql")),
+    (6, include_str!("../migrations/0006_github.sql")),
 ];
 
 /// Any 64-bit number both nodes agree on: "paperboy" in ASCII.

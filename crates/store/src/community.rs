@@ -35,6 +35,8 @@ pub struct TrendingRow {
     pub published_at: i64,
     pub upvotes: i64,
     pub github_stars: Option<i64>,
+    /// Stars gained since `stars_since` (0 when unknown).
+    pub star_growth: i64,
     pub primary_category: String,
 }
 
@@ -69,8 +71,18 @@ pub trait CommunityStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ListedPaper>, StoreError>;
     /// Inputs of the trending formula for papers first published at or
-    /// after `since` (unix seconds).
-    async fn trending_rows(&self, since: i64) -> Result<Vec<TrendingRow>, StoreError>;
+    /// after `since` (unix seconds), with the stars gained since `stars_since`.
+    async fn trending_rows(
+        &self,
+        since: i64,
+        stars_since: i64,
+    ) -> Result<Vec<TrendingRow>, StoreError>;
+    /// [`CommunityStore::trending_rows`] for one paper.
+    async fn trending_row(
+        &self,
+        paper: PaperId,
+        stars_since: i64,
+    ) -> Result<TrendingRow, StoreError>;
     /// Stores keys, and zeroes those of papers published before `zero_before`.
     async fn set_trending_scores(
         &self,

@@ -11,10 +11,14 @@
 pub mod accounts;
 pub mod community;
 pub mod delivery;
+pub mod discussions;
 mod error;
 pub mod harvest;
+pub mod moderation;
+pub mod notifications;
 pub mod papers;
 pub mod row;
+pub mod stars;
 
 pub use accounts::{AccountStore, NewUser};
 pub use community::{CommunityStore, DailyEntry, DailySort, ListedPaper, TrendingRow};
@@ -22,10 +26,14 @@ pub use delivery::{
     Frequency, OutboxRow, OutboxStore, OutgoingMail, Preferences, SendOutcome, Subscriber,
     SubscriberId, SubscriberStore,
 };
+pub use discussions::{Comment, DiscussionStore, NewComment};
 pub use error::StoreError;
 pub use harvest::{HarvestCheckpoint, HarvestCounts, HarvestPage, HarvestStore, LeaseStore};
+pub use moderation::{Claim, ClaimStatus, ModAction, ModerationStore, Report, ReportKind};
+pub use notifications::{NewNotification, Notification, NotificationStore};
 pub use papers::{decide_upsert, ChangeFeed, PaperStore, UpsertCounts, UpsertDecision};
 pub use row::{PaperChange, StoredPaper};
+pub use stars::{RepoStatus, StarStore, TrackedRepo};
 
 /// Declares [`Store`] over the contracts, listed once.
 macro_rules! store_of {
@@ -45,5 +53,9 @@ store_of!(
     AccountStore,
     CommunityStore,
     SubscriberStore,
-    OutboxStore
+    OutboxStore,
+    DiscussionStore,
+    ModerationStore,
+    NotificationStore,
+    StarStore
 );

@@ -11,9 +11,21 @@ pub struct StoredPaper {
     pub upvotes: i64,
     pub num_comments: i64,
     pub github_stars: Option<i64>,
+    /// The code link an approved author set, over the one found in the metadata.
+    pub claimed_github_repo: Option<String>,
+    pub project_page: Option<String>,
     pub change_seq: i64,
     /// When the paper first landed in this store.
     pub created_at: DateTime<Utc>,
+}
+
+impl StoredPaper {
+    /// The paper's GitHub repository: its author's choice, else the metadata's.
+    pub fn github_repo(&self) -> Option<&str> {
+        self.claimed_github_repo
+            .as_deref()
+            .or_else(|| self.paper.github_repo())
+    }
 }
 
 /// One entry of the change feed: a live paper or a deletion.

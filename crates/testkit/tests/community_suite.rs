@@ -197,7 +197,7 @@ async fn trending_keys_order_the_list(store: Arc<dyn Store>) {
     assert_eq!(got, [papers[1], papers[3], papers[4]]);
     // Zeroing everything published before the far future empties the keys.
     store.set_trending_scores(vec![], i64::MAX).await.unwrap();
-    let rows = store.trending_rows(0).await.unwrap();
+    let rows = store.trending_rows(0, 0).await.unwrap();
     assert_eq!(rows.len(), 68);
     assert!(rows.iter().any(|r| r.primary_category == "cs.LG"));
     let listed = store
