@@ -13,6 +13,9 @@ pub enum AppError {
     /// Several fields of a form are wrong, one message each.
     #[error("{}", .0.join("; "))]
     Fields(Vec<String>),
+    /// The request is larger than a limit it names (413).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]

@@ -7,8 +7,10 @@
 pub mod accounts;
 pub mod adapters;
 pub mod digest;
+pub mod discussions;
 mod error;
 pub mod feeds;
+pub mod markdown;
 pub mod papers;
 pub mod ports;
 pub mod ratelimit;

@@ -261,3 +261,53 @@ impl Letterhead<'_> {
         }
     }
 }
+
+impl Letterhead<'_> {
+    /// A new comment in a discussion `to` took part in (sent to members who
+    /// asked for mail about replies). The comment is quoted as typed: plain
+    /// text, escaped in the HTML part.
+    pub fn comment_notice(&self, to: &str, notice: &CommentNotice<'_>) -> OutgoingMail {
+        let now = Utc::now();
+        let key = format!("comment:{}:{to}", notice.comment_id);
+        let url = format!(
+            "{}/papers/{}#comment-{}",
+            self.base(),
+            notice.arxiv_id,
+            notice.comment_id
+        );
+        let settings = format!("{}/account", self.base());
+        let title = trim(notice.paper_title, 120);
+        let subject = format!("{} commented on “{title}”", notice.author);
+        let quoted = trim(notice.body, 2_000);
+        let text = format!(
+            "{} commented on “{title}”:\n\n{quoted}\n\nThe discussion: {url}\n\nYou receive this because you took part in this discussion on {} and asked for mail about replies. Turn it off: {settings}\n",
+            notice.author, self.instance
+        );
+        let html = html! {
+            p { (notice.author) " commented on “" (title) "”:" }
+            blockquote style="white-space: pre-wrap; border-left: 3px solid #ccc; margin: 0; padding-left: 1em" { (quoted) }
+            p { a href=(url) { "Read the discussion" } }
+            p style="color: #555" {
+                "You receive this because you took part in this discussion on " (self.instance)
+                " and asked for mail about replies. " a href=(settings) { "Turn it off" } "."
+            }
+        }
+        .into_string();
+        let message = self.render(&key, to, [&subject, &text, &html], vec![], now);
+        OutgoingMail {
+            dedupe_key: key,
+            subscriber: None,
+            recipient: to.to_string(),
+            message,
+        }
+    }
+}
+
+/// What a comment notice tells.
+pub struct CommentNotice<'a> {
+    pub author: &'a str,
+    pub paper_title: &'a str,
+    pub arxiv_id: &'a str,
+    pub comment_id: i64,
+    pub body: &'a str,
+}

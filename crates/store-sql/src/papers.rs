@@ -30,6 +30,11 @@ static GET: LazyLock<Sql> = LazyLock::new(|| {
         "SELECT {PAPER_COLUMNS} FROM papers WHERE arxiv_id = $1 AND deleted_at IS NULL"
     ))
 });
+static BY_KEY: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {PAPER_COLUMNS} FROM papers WHERE paper_id = $1 AND deleted_at IS NULL"
+    ))
+});
 static CHANGES: LazyLock<Sql> = LazyLock::new(|| {
     Sql::owned(format!(
         "SELECT {PAPER_COLUMNS} FROM papers WHERE change_seq > $1 ORDER BY change_seq LIMIT $2"
@@ -314,6 +319,12 @@ impl<B: Backend> PaperStore for SqlStore<B> {
         let id = id.to_string();
         on!(self, read, |c| {
             c.one(&GET, args![&id], columns::paper).await
+        })
+    }
+
+    async fn paper_by_key(&self, id: paperboy_core::PaperId) -> Result<StoredPaper, StoreError> {
+        on!(self, read, |c| {
+            c.one(&BY_KEY, args![id.0], columns::paper).await
         })
     }
 

@@ -63,6 +63,9 @@ pub trait PaperStore: Send + Sync + 'static {
 
     /// Papers by arXiv id, with their daily entries; unknown ids are left
     /// out, order is not kept.
+    /// A paper by its store key (comments, claims and notices hold it).
+    async fn paper_by_key(&self, id: paperboy_core::PaperId) -> Result<StoredPaper, StoreError>;
+
     async fn get_papers(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, StoreError>;
 
     /// Marks a paper deleted (arXiv's OAI reports deletions). Returns
