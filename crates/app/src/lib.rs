@@ -16,6 +16,7 @@ pub mod ports;
 pub mod ratelimit;
 pub mod scheduler;
 pub mod search;
+pub mod stars;
 pub mod submit;
 pub mod subscribe;
 pub mod trending;
@@ -47,6 +48,8 @@ pub struct App {
     pub mail: Option<Arc<MailSettings>>,
     pub limiter: Arc<RateLimiter>,
     pub scales: Arc<Scales>,
+    /// The GitHub star tracker; `None` when not set up.
+    pub stars: Option<Arc<stars::StarTracker>>,
 }
 
 /// What the instance is and how it behaves.
@@ -99,6 +102,7 @@ impl App {
             mail: None,
             limiter: Arc::default(),
             scales: Arc::default(),
+            stars: None,
         }
     }
 

@@ -60,8 +60,10 @@ static DECIDE_CLAIM: Sql = Sql::new(
     "UPDATE author_claims SET status = $2, decided_by = $3, decided_at = $4 WHERE claim_id = $1",
 );
 static CLAIMED_AUTHORS: Sql = Sql::new(
-    "SELECT a.author_position, u.username FROM author_claims a JOIN users u ON u.user_id = a.user_id
-     WHERE a.paper_id = $1 AND a.status = 'approved' ORDER BY a.author_position",
+    "SELECT a.paper_id, a.author_position, u.username
+     FROM author_claims a JOIN users u ON u.user_id = a.user_id
+     WHERE a.paper_id = ANY($1) AND a.status = 'approved'
+     ORDER BY a.paper_id, a.author_position",
 );
 static AUTHORED: LazyLock<Sql> = LazyLock::new(|| {
     listed_select(
@@ -221,10 +223,15 @@ impl<B: Backend> ModerationStore for SqlStore<B> {
         })
     }
 
-    async fn claimed_authors(&self, paper: PaperId) -> Result<Vec<(u32, String)>, StoreError> {
+    async fn claimed_authors(
+        &self,
+        papers: &[PaperId],
+    ) -> Result<Vec<(PaperId, u32, String)>, StoreError> {
+        let ids: Vec<i64> = papers.iter().map(|p| p.0).collect();
         on!(self, read, |c| {
-            c.all(&CLAIMED_AUTHORS, args![paper.0], |r| {
-                Ok((r.i64(0)?.clamp(0, u32::MAX as i64) as u32, r.text(1)?))
+            c.all(&CLAIMED_AUTHORS, args![ids.as_slice()], |r| {
+                let position = r.i64(1)?.clamp(0, u32::MAX as i64) as u32;
+                Ok((PaperId(r.i64(0)?), position, r.text(2)?))
             })
             .await
         })

@@ -57,6 +57,11 @@ static FAILED: Sql = Sql::new(
 );
 static HISTORY: Sql =
     Sql::new("SELECT day, stars FROM github_star_snapshots WHERE url = $1 ORDER BY day");
+static RECENT_COUNT: Sql = Sql::new(
+    "SELECT count(*) FROM github_repos g WHERE g.status != 'gone' AND EXISTS (
+        SELECT 1 FROM papers p WHERE (p.github_repo = g.url OR p.claimed_github_repo = g.url)
+        AND p.published_at >= $1 AND p.deleted_at IS NULL)",
+);
 static COUNTS: Sql =
     Sql::new("SELECT status, count(*) FROM github_repos GROUP BY status ORDER BY status");
 
@@ -142,6 +147,12 @@ impl<B: Backend> StarStore for SqlStore<B> {
         on!(self, read, |c| {
             c.all(&HISTORY, args![&url], |r| Ok((r.text(0)?, r.i64(1)?)))
                 .await
+        })
+    }
+
+    async fn recent_repo_count(&self, since: i64) -> Result<u64, StoreError> {
+        on!(self, read, |c| {
+            Ok(c.scalar(&RECENT_COUNT, args![since]).await?.max(0) as u64)
         })
     }
 

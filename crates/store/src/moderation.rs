@@ -142,8 +142,12 @@ pub trait ModerationStore: Send + Sync + 'static {
         status: ClaimStatus,
         by: UserId,
     ) -> Result<Claim, StoreError>;
-    /// A paper's approved authors: (position, username).
-    async fn claimed_authors(&self, paper: PaperId) -> Result<Vec<(u32, String)>, StoreError>;
+    /// The approved authors of `papers`: (paper, position, username), by
+    /// paper and position.
+    async fn claimed_authors(
+        &self,
+        papers: &[PaperId],
+    ) -> Result<Vec<(PaperId, u32, String)>, StoreError>;
     /// Papers a member is an approved author of, newest first.
     async fn authored_papers(
         &self,

@@ -81,6 +81,9 @@ pub trait StarStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The snapshots of a repository, oldest first: (day, stars).
     async fn star_history(&self, url: &str) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Tracked repositories (not gone) that a paper first published at or
+    /// after `since` (unix s) links: the ones refreshed most often.
+    async fn recent_repo_count(&self, since: i64) -> Result<u64, StoreError>;
     /// Tracked repositories by status.
     async fn repo_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 }

@@ -14,6 +14,7 @@ use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, Method, Request};
 use axum::Router;
 use paperboy_app::search::EngineSearch;
+use paperboy_app::stars::StarTracker;
 use paperboy_app::{App, MailSettings, Settings};
 use paperboy_core::Paper;
 use paperboy_search::{Engine, KeywordIndex};
@@ -40,6 +41,8 @@ pub struct Builder {
     papers: Vec<Paper>,
     settings: Settings,
     mail: bool,
+    /// A GitHub (stand-in) API URL and an hourly budget for the star tracker.
+    github: Option<(String, u32)>,
 }
 
 impl TestApp {
@@ -53,6 +56,7 @@ impl TestApp {
                 ..Settings::default()
             },
             mail: true,
+            github: None,
         }
     }
 
@@ -128,6 +132,12 @@ impl Builder {
         self
     }
 
+    /// Tracks stars on the GitHub at `api_url` with `budget_per_hour`.
+    pub fn github(mut self, api_url: &str, budget_per_hour: u32) -> Self {
+        self.github = Some((api_url.to_string(), budget_per_hour));
+        self
+    }
+
     /// No mail settings at all (an instance that cannot sign links).
     pub fn without_mail(mut self) -> Self {
         self.mail = false;
@@ -154,6 +164,11 @@ impl Builder {
             }));
         }
         app.search = Some(EngineSearch::shared(Engine::new(keyword.clone(), None)));
+        if let Some((url, budget)) = &self.github {
+            let github = paperboy_github::GitHub::new(url, Some("test-token".into()), "Paperboy tests")
+                .expect("GitHub client");
+            app.stars = Some(Arc::new(StarTracker::new(Arc::new(github), *budget)));
+        }
         let router = router(app.clone());
         let t = TestApp {
             app,

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod arxiv_standin;
+pub mod github_standin;
 pub mod mail;
 
 pub use app::{Client, Resp, TestApp};

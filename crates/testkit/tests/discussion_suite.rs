@@ -214,8 +214,8 @@ async fn reports_log_suspensions_and_claims(store: Arc<dyn Store>) {
     assert_eq!(decided.status, ClaimStatus::Approved);
     assert!(store.pending_claims().await.unwrap().is_empty());
     assert_eq!(
-        store.claimed_authors(p).await.unwrap(),
-        vec![(0, "ada".to_string())]
+        store.claimed_authors(&[p]).await.unwrap(),
+        vec![(p, 0, "ada".to_string())]
     );
     let papers = store.authored_papers(ada, 10).await.unwrap();
     assert_eq!(papers[0].stored.paper.id.as_str(), "2203.05482");
