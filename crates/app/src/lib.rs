@@ -5,12 +5,15 @@
 //! through their contracts or through the ports in [`ports`].
 
 pub mod accounts;
+pub mod authors;
 pub mod adapters;
 pub mod digest;
 pub mod discussions;
 mod error;
 pub mod feeds;
 pub mod markdown;
+pub mod moderation;
+pub mod notifications;
 pub mod papers;
 pub mod ports;
 pub mod ratelimit;

@@ -21,6 +21,8 @@ pub struct Profile {
     pub user: User,
     pub submitted: Vec<ListedPaper>,
     pub upvoted: Vec<ListedPaper>,
+    /// Papers the member is an approved author of.
+    pub authored: Vec<ListedPaper>,
 }
 
 /// Puts `found` in the order of `ids` (search and related answer in rank
@@ -150,10 +152,12 @@ impl App {
             })?;
         let submitted = self.store.user_submissions(user.user_id, 50).await?;
         let upvoted = self.store.user_upvoted(user.user_id, 50).await?;
+        let authored = self.store.authored_papers(user.user_id, 100).await?;
         Ok(Profile {
             user,
             submitted,
             upvoted,
+            authored,
         })
     }
 }

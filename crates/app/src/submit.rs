@@ -45,6 +45,7 @@ impl From<StoreError> for SubmitError {
 impl App {
     /// Puts the paper `raw` names (an id or an arXiv URL) on today's list.
     pub async fn submit_daily(&self, user: &User, raw: &str) -> Result<DailyEntry, SubmitError> {
+        self.check_not_suspended(user)?;
         self.limiter
             .check("submission", &user.username, self.settings.limits.submit)?;
         let id = ArxivId::parse_loose(raw)

@@ -8,6 +8,7 @@ impl App {
     /// Sets (`up`) or clears the member's vote on a paper and refreshes the
     /// paper's trending key; the paper's new count.
     pub async fn upvote(&self, user: &User, id: &ArxivId, up: bool) -> Result<i64, AppError> {
+        self.check_not_suspended(user)?;
         self.limiter
             .check("vote", &user.username, self.settings.limits.vote)?;
         let stored =

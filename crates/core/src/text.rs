@@ -247,3 +247,32 @@ mod tests {
         }
     }
 }
+
+/// An author's name as author pages match it: accents dropped (`Schölkopf`
+/// and `Scholkopf` meet), case folded, punctuation and runs of spaces
+/// made one space (`J.-P. Serre` is `j p serre`).
+pub fn author_key(name: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = name
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod author_key_tests {
+    use super::author_key;
+
+    #[test]
+    fn names_meet_across_accents_case_and_punctuation() {
+        assert_eq!(author_key("Bernhard Schölkopf"), "bernhard scholkopf");
+        assert_eq!(author_key("bernhard  SCHOLKOPF"), "bernhard scholkopf");
+        assert_eq!(author_key("J.-P. Serre"), "j p serre");
+        assert_eq!(author_key("  "), "");
+        assert_eq!(author_key("李飞飞"), "李飞飞");
+    }
+}
