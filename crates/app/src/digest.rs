@@ -74,7 +74,7 @@ impl Candidates<'_> {
             } else if key == "daily" {
                 let (from, to) = (self.period.from, self.period.to);
                 app.store
-                    .daily_papers(from, to, DailySort::Trending, 0, 100)
+                    .daily_papers(from, to, DailySort::Trending, None, 0, 100)
                     .await?
             } else if let Some(cat) = key.strip_prefix("cat:") {
                 self.fresh(app.store.recent_in_category(cat, 100).await?)

@@ -106,17 +106,19 @@ impl App {
         Ok(self.store.trending_papers(offset, limit).await?)
     }
 
-    /// Papers submitted to the daily lists of `range`.
+    /// Papers submitted to the daily lists of `range` (by `submitter`
+    /// only, when given).
     pub async fn daily(
         &self,
         range: DayRange,
         sort: DailySort,
+        submitter: Option<&str>,
         offset: u32,
         limit: u32,
     ) -> Result<Vec<ListedPaper>, AppError> {
         Ok(self
             .store
-            .daily_papers(range.from, range.to, sort, offset, limit)
+            .daily_papers(range.from, range.to, sort, submitter, offset, limit)
             .await?)
     }
 

@@ -1,14 +1,46 @@
 //! The JSON shapes of the API (they follow the Hugging Face papers API so
 //! its clients work), shared by the web layer and `paperboy … --json`.
 
+use std::collections::HashMap;
+
 use paperboy_core::CodeLink;
 use paperboy_search::Hit;
 use paperboy_store::{ListedPaper, StoredPaper};
 use serde::Serialize;
+
+use crate::{App, AppError};
+
+/// A member, as Hugging Face names one (`user` is the username).
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub user: String,
+    pub username: String,
+    pub fullname: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+impl UserView {
+    pub fn new(username: &str) -> Self {
+        UserView {
+            user: username.to_string(),
+            username: username.to_string(),
+            fullname: username.to_string(),
+            kind: "user",
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct AuthorView {
     pub name: String,
+    /// The member approved as this author, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserView>,
 }
+
+/// Approved authors of one paper: position → username.
+pub type Claims = HashMap<u32, String>;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,6 +62,7 @@ pub struct PaperView {
     pub upvotes: i64,
     pub github_repo: Option<String>,
     pub github_stars: Option<i64>,
+    pub project_page: Option<String>,
     pub num_comments: i64,
     pub code_links: Vec<CodeLink>,
     pub versions: Vec<VersionView>,
@@ -43,6 +76,13 @@ pub struct PaperView {
 
 impl From<&StoredPaper> for PaperView {
     fn from(s: &StoredPaper) -> Self {
+        PaperView::new(s, None)
+    }
+}
+
+impl PaperView {
+    /// With the approved authors linked to their members.
+    pub fn new(s: &StoredPaper, claims: Option<&Claims>) -> Self {
         let p = &s.paper;
         PaperView {
             id: p.id.to_string(),
@@ -51,15 +91,20 @@ impl From<&StoredPaper> for PaperView {
             authors: p
                 .authors
                 .iter()
-                .map(|a| AuthorView {
+                .enumerate()
+                .map(|(i, a)| AuthorView {
                     name: a.name.clone(),
+                    user: claims
+                        .and_then(|c| c.get(&(i as u32)))
+                        .map(|u| UserView::new(u)),
                 })
                 .collect(),
             published_at: rfc3339(p.published_at()),
             categories: p.categories.iter().map(|c| c.to_string()).collect(),
             upvotes: s.upvotes,
-            github_repo: p.github_repo().map(str::to_string),
+            github_repo: s.github_repo().map(str::to_string),
             github_stars: s.github_stars,
+            project_page: s.project_page.clone(),
             num_comments: s.num_comments,
             code_links: p.code_links.clone(),
             versions: p
@@ -88,6 +133,10 @@ pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
 pub struct SubmitterView {
     pub name: String,
     pub fullname: String,
+    /// The username, where Hugging Face's clients read it.
+    pub user: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 /// One row of a list, in the Hugging Face daily papers shape.
@@ -105,7 +154,13 @@ pub struct RowView {
 
 impl From<&ListedPaper> for RowView {
     fn from(l: &ListedPaper) -> Self {
-        let paper = PaperView::from(&l.stored);
+        RowView::new(l, None)
+    }
+}
+
+impl RowView {
+    pub fn new(l: &ListedPaper, claims: Option<&Claims>) -> Self {
+        let paper = PaperView::new(&l.stored, claims);
         RowView {
             title: paper.title.clone(),
             summary: paper.summary.clone(),
@@ -114,6 +169,8 @@ impl From<&ListedPaper> for RowView {
             submitted_by: l.daily.as_ref().map(|d| SubmitterView {
                 name: d.submitted_by.clone(),
                 fullname: d.submitted_by.clone(),
+                user: d.submitted_by.clone(),
+                kind: "user",
             }),
             submitted_on_daily_at: l.daily.as_ref().map(|d| rfc3339(d.submitted_at)),
             paper,
@@ -135,8 +192,8 @@ pub struct SearchRow {
 }
 
 impl SearchRow {
-    pub fn new(l: &ListedPaper, hit: &Hit) -> Self {
-        let paper = PaperView::from(&l.stored);
+    pub fn new(l: &ListedPaper, hit: &Hit, claims: Option<&Claims>) -> Self {
+        let paper = PaperView::new(&l.stored, claims);
         SearchRow {
             title: paper.title.clone(),
             summary: paper.summary.clone(),
@@ -146,5 +203,36 @@ impl SearchRow {
             highlighted_summary: hit.highlighted_summary.clone(),
             paper,
         }
+    }
+}
+
+impl App {
+    /// Views of `rows` with their approved authors.
+    pub async fn row_views(&self, rows: &[ListedPaper]) -> Result<Vec<RowView>, AppError> {
+        let ids: Vec<_> = rows.iter().map(|l| l.stored.paper_id).collect();
+        let claims = self.claimed_authors(&ids).await?;
+        Ok(rows
+            .iter()
+            .map(|l| RowView::new(l, claims.get(&l.stored.paper_id)))
+            .collect())
+    }
+
+    /// One paper's view with its approved authors.
+    pub async fn paper_view(&self, s: &StoredPaper) -> Result<PaperView, AppError> {
+        let claims = self.claimed_authors(&[s.paper_id]).await?;
+        Ok(PaperView::new(s, claims.get(&s.paper_id)))
+    }
+
+    /// Search rows with their approved authors.
+    pub async fn search_rows(
+        &self,
+        found: &[(ListedPaper, Hit)],
+    ) -> Result<Vec<SearchRow>, AppError> {
+        let ids: Vec<_> = found.iter().map(|(l, _)| l.stored.paper_id).collect();
+        let claims = self.claimed_authors(&ids).await?;
+        Ok(found
+            .iter()
+            .map(|(l, h)| SearchRow::new(l, h, claims.get(&l.stored.paper_id)))
+            .collect())
     }
 }

@@ -32,6 +32,7 @@ static DAILY_ENTRY: Sql = Sql::new(
 static DAILY_BY_TRENDING: LazyLock<Sql> = LazyLock::new(|| {
     listed_select(
         "WHERE d.day >= $1 AND d.day <= $2 AND p.deleted_at IS NULL \
+         AND (CAST($5 AS TEXT) IS NULL OR u.username = $5) \
          ORDER BY p.trending_score DESC, p.upvotes DESC, p.published_at DESC, p.paper_id \
          LIMIT $3 OFFSET $4",
     )
@@ -39,6 +40,7 @@ static DAILY_BY_TRENDING: LazyLock<Sql> = LazyLock::new(|| {
 static DAILY_BY_DATE: LazyLock<Sql> = LazyLock::new(|| {
     listed_select(
         "WHERE d.day >= $1 AND d.day <= $2 AND p.deleted_at IS NULL \
+         AND (CAST($5 AS TEXT) IS NULL OR u.username = $5) \
          ORDER BY p.published_at DESC, p.paper_id LIMIT $3 OFFSET $4",
     )
 });
@@ -168,16 +170,18 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
         from: NaiveDate,
         to: NaiveDate,
         sort: DailySort,
+        submitter: Option<&str>,
         offset: u32,
         limit: u32,
     ) -> Result<Vec<ListedPaper>, StoreError> {
+        let submitter = submitter.map(str::to_ascii_lowercase);
         let sql: &'static Sql = match sort {
             DailySort::Trending => &DAILY_BY_TRENDING,
             DailySort::PublishedAt => &DAILY_BY_DATE,
         };
         let (from, to) = (day_text(from), day_text(to));
         on!(self, read, |c| {
-            c.all(sql, args![&from, &to, limit, offset], columns::listed)
+            c.all(sql, args![&from, &to, limit, offset, &submitter], columns::listed)
                 .await
         })
     }

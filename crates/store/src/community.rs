@@ -55,12 +55,13 @@ pub trait CommunityStore: Send + Sync + 'static {
         user: UserId,
     ) -> Result<DailyEntry, StoreError>;
     async fn daily_entry(&self, paper: PaperId) -> Result<Option<DailyEntry>, StoreError>;
-    /// Papers submitted on days `from..=to`.
+    /// Papers submitted on days `from..=to` (by `submitter` only, when given).
     async fn daily_papers(
         &self,
         from: NaiveDate,
         to: NaiveDate,
         sort: DailySort,
+        submitter: Option<&str>,
         offset: u32,
         limit: u32,
     ) -> Result<Vec<ListedPaper>, StoreError>;

@@ -160,7 +160,7 @@ async fn daily_list_by_day_and_duplicates(store: Arc<dyn Store>) {
     );
     assert_eq!(store.daily_entry(papers[3]).await.unwrap(), None);
     let one = store
-        .daily_papers(day(1), day(1), DailySort::PublishedAt, 0, 10)
+        .daily_papers(day(1), day(1), DailySort::PublishedAt, None, 0, 10)
         .await
         .unwrap();
     assert_eq!(one.len(), 2);
@@ -168,12 +168,12 @@ async fn daily_list_by_day_and_duplicates(store: Arc<dyn Store>) {
         .iter()
         .all(|l| l.daily.as_ref().map(|d| d.day) == Some(day(1))));
     let week = store
-        .daily_papers(day(1), day(7), DailySort::Trending, 0, 10)
+        .daily_papers(day(1), day(7), DailySort::Trending, None, 0, 10)
         .await
         .unwrap();
     assert_eq!(week.len(), 3);
     let paged = store
-        .daily_papers(day(1), day(7), DailySort::Trending, 2, 10)
+        .daily_papers(day(1), day(7), DailySort::Trending, None, 2, 10)
         .await
         .unwrap();
     assert_eq!(paged.len(), 1);

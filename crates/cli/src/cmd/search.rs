@@ -50,11 +50,10 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     if let Some(note) = &results.note {
         eprintln!("note: {note}");
     }
-    let rows: Vec<SearchRow> = results
-        .rows
-        .iter()
-        .map(|(l, h)| SearchRow::new(l, h))
-        .collect();
+    let rows: Vec<SearchRow> = app
+        .search_rows(&results.rows)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if opts.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());

@@ -43,6 +43,12 @@ async fn get_daily_papers(
         parse_week(w).map_err(bad)?
     } else if let Some(m) = q.get("month") {
         parse_month(m).map_err(bad)?
+    } else if q.contains_key("submitter") {
+        // A member's submissions, every day.
+        DayRange {
+            from: chrono::NaiveDate::from_ymd_opt(1991, 1, 1).unwrap_or_default(),
+            to: chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default(),
+        }
     } else {
         DayRange::day(state.app.today())
     };
@@ -57,8 +63,15 @@ async fn get_daily_papers(
     };
     let limit = parse_limit(&q, 50, 100)?;
     let page = parse_page(&q)?;
-    let rows = state.app.daily(range, sort, page * limit, limit).await?;
-    Ok(Json(rows.iter().map(RowView::from).collect()))
+    let submitter = match q.get("submitter").map(|s| s.trim()) {
+        Some("") => return Err(ApiError::bad_request("submitter must be a username")),
+        other => other,
+    };
+    let rows = state
+        .app
+        .daily(range, sort, submitter, page * limit, limit)
+        .await?;
+    Ok(Json(state.app.row_views(&rows).await?))
 }
 
 async fn get_trending(
@@ -68,5 +81,5 @@ async fn get_trending(
     let limit = parse_limit(&q, 50, 100)?;
     let page = parse_page(&q)?;
     let rows = state.app.trending(page * limit, limit).await?;
-    Ok(Json(rows.iter().map(RowView::from).collect()))
+    Ok(Json(state.app.row_views(&rows).await?))
 }

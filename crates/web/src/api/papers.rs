@@ -20,7 +20,7 @@ async fn get_paper(
     PaperPath(id): PaperPath,
 ) -> Result<Json<PaperView>, ApiError> {
     let stored = state.app.paper(&id).await?;
-    Ok(Json(PaperView::from(&stored)))
+    Ok(Json(state.app.paper_view(&stored).await?))
 }
 
 async fn get_related(
@@ -30,5 +30,5 @@ async fn get_related(
 ) -> Result<Json<Vec<RowView>>, ApiError> {
     let limit = parse_limit(&q, 10, 50)?;
     let found = state.app.related(&id, limit as usize).await?;
-    Ok(Json(found.iter().map(RowView::from).collect()))
+    Ok(Json(state.app.row_views(&found).await?))
 }

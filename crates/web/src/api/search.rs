@@ -40,11 +40,7 @@ async fn get_search(
 ) -> Result<Response, ApiError> {
     let req = request_of(&q)?;
     let results = state.app.search(&req).await?;
-    let rows: Vec<SearchRow> = results
-        .rows
-        .iter()
-        .map(|(l, h)| SearchRow::new(l, h))
-        .collect();
+    let rows: Vec<SearchRow> = state.app.search_rows(&results.rows).await?;
     let mut resp = Json(rows).into_response();
     resp.headers_mut().insert(
         "x-search-mode",
