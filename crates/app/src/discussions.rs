@@ -26,7 +26,6 @@ pub struct ThreadEntry {
 
 /// A paper's discussion as a reader sees it.
 pub struct Discussion {
-    pub paper: StoredPaper,
     pub entries: Vec<ThreadEntry>,
     pub locked: bool,
     /// Comments the reader upvoted.
@@ -78,6 +77,14 @@ impl App {
         viewer: Option<&User>,
     ) -> Result<Discussion, AppError> {
         let paper = self.paper(id).await?;
+        self.discussion_of(&paper, viewer).await
+    }
+
+    pub(crate) async fn discussion_of(
+        &self,
+        paper: &StoredPaper,
+        viewer: Option<&User>,
+    ) -> Result<Discussion, AppError> {
         let comments = self.store.comments_of(paper.paper_id).await?;
         let voted = match viewer {
             Some(u) => {
@@ -88,7 +95,6 @@ impl App {
         };
         let locked = self.store.thread_locked(paper.paper_id).await?;
         Ok(Discussion {
-            paper,
             entries: thread(comments),
             locked,
             voted,

@@ -14,6 +14,12 @@ pub struct PaperPage {
     pub voted: bool,
     /// Nearest papers, best first (empty while the indexes catch up).
     pub related: Vec<ListedPaper>,
+    /// Its discussion, threaded.
+    pub discussion: crate::discussions::Discussion,
+    /// Approved authors: position → username.
+    pub claims: crate::views::Claims,
+    /// The viewer is an approved author of it.
+    pub viewer_is_author: bool,
 }
 
 /// A member's public page.
@@ -73,11 +79,21 @@ impl App {
                 Vec::new()
             }
         };
+        let discussion = self.discussion_of(&stored, viewer).await?;
+        let claims = self
+            .claimed_authors(&[stored.paper_id])
+            .await?
+            .remove(&stored.paper_id)
+            .unwrap_or_default();
+        let viewer_is_author = viewer.is_some_and(|u| claims.values().any(|n| *n == u.username));
         Ok(PaperPage {
             stored,
             daily,
             voted,
             related,
+            discussion,
+            claims,
+            viewer_is_author,
         })
     }
 

@@ -236,3 +236,59 @@ impl App {
             .collect())
     }
 }
+
+/// A comment in `GET /api/papers/{id}/comments` (replies nested).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentView {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    /// `null` once deleted or hidden.
+    pub author: Option<UserView>,
+    /// The Markdown as typed; empty once deleted or hidden.
+    pub body: String,
+    /// The rendered, sanitised HTML; empty once deleted or hidden.
+    pub html: String,
+    /// `visible`, `deleted` (by its author) or `hidden` (by a moderator).
+    pub status: &'static str,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub upvotes: i64,
+    pub replies: Vec<CommentView>,
+}
+
+impl CommentView {
+    pub fn new(c: &paperboy_store::Comment, replies: Vec<CommentView>) -> Self {
+        let status = if c.deleted_at.is_some() {
+            "deleted"
+        } else if c.hidden_at.is_some() {
+            "hidden"
+        } else {
+            "visible"
+        };
+        let shown = status == "visible";
+        CommentView {
+            id: c.comment_id.0,
+            parent_id: c.parent_id.map(|p| p.0),
+            author: shown.then(|| UserView::new(&c.author)),
+            body: if shown { c.body.clone() } else { String::new() },
+            html: if shown { c.html.clone() } else { String::new() },
+            status,
+            created_at: rfc3339(c.created_at),
+            edited_at: c.edited_at.map(rfc3339),
+            upvotes: c.upvotes,
+            replies,
+        }
+    }
+
+    /// A thread, top-level comments oldest first, each with its replies.
+    pub fn thread(entries: &[crate::discussions::ThreadEntry]) -> Vec<CommentView> {
+        entries
+            .iter()
+            .map(|e| {
+                let replies = e.replies.iter().map(|r| CommentView::new(r, vec![])).collect();
+                CommentView::new(&e.comment, replies)
+            })
+            .collect()
+    }
+}

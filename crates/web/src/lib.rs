@@ -9,6 +9,7 @@ pub mod feeds;
 mod health;
 pub mod metrics;
 pub mod pages;
+pub mod security;
 
 use std::sync::Arc;
 
@@ -51,6 +52,10 @@ pub fn app_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
         ))
         .with_state(state)
 }

@@ -5,6 +5,7 @@
 //! every route under a paper exists twice, for one-segment and two-segment
 //! ids ([`PaperPath`] reads either).
 
+pub mod comments;
 mod lists;
 mod papers;
 mod search;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(papers::router())
         .merge(votes::router())
         .merge(lists::router())
+        .merge(comments::router())
 }
 
 /// Adds `method` at `{prefix}/{id}{tail}` and `{prefix}/{id}/{number}{tail}`:

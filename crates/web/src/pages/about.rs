@@ -4,7 +4,14 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use maud::html;
-use paperboy_core::trending::{GRAVITY, MAX_CATEGORY_SCALE, STAR_WEIGHT, WINDOW_DAYS};
+use paperboy_app::discussions::{
+    COMMENTS_PER_HOUR, LINKS_PER_COMMENT, NEW_ACCOUNT_DAYS,
+};
+use paperboy_app::markdown::MAX_CHARS;
+use paperboy_app::stars::{RECENT_DAYS, TRENDING_TOP};
+use paperboy_core::trending::{
+    GRAVITY, MAX_CATEGORY_SCALE, STAR_GROWTH_DAYS, STAR_WEIGHT, WINDOW_DAYS,
+};
 
 use super::Ctx;
 use crate::AppState;
@@ -31,6 +38,17 @@ async fn get_about(ctx: Ctx) -> Response {
                 li { code { "n_c" } ": papers in the paper's primary category over the last " (WINDOW_DAYS) " days; " code { "n_max" } ": the same for the busiest category" }
             }
             p { "The gravity of " (GRAVITY) " follows Hacker News' published formula. Papers older than " (WINDOW_DAYS) " days leave the running. Scores are stored and refreshed on every vote and every ten minutes, so the list is a plain index scan." }
+            h3 #stars { "Where the stars come from" }
+            p { "Each paper's code link (the one its approved author set, else the first GitHub link in its arXiv metadata) is looked up on GitHub's API. Every repository gets a snapshot a day at least; repositories of papers from the last " (RECENT_DAYS) " days and of the top " (TRENDING_TOP) " trending papers are looked up every six hours. "
+                code { "Δstars" } " is today's count less the first snapshot of the last " (STAR_GROWTH_DAYS) " days: a repository first seen today has gained nothing yet, and one that lost stars counts as zero." }
+            h2 #limits { "Discussions and their limits" }
+            p { "Every paper has a discussion: comments and one level of replies, written in Markdown (TeX between $…$ is left as typed). Links in comments carry rel=\"nofollow ugc\"." }
+            ul {
+                li { "A comment has at most " (MAX_CHARS) " characters." }
+                li { "Accounts younger than " (NEW_ACCOUNT_DAYS) " days may post " (COMMENTS_PER_HOUR.0) " comments an hour with at most " (LINKS_PER_COMMENT.0) " links each; older accounts " (COMMENTS_PER_HOUR.1) " comments an hour with at most " (LINKS_PER_COMMENT.1) " links." }
+                li { "Anyone can report a comment or a daily-list submission; moderators hide comments, lock discussions, remove submissions and suspend members until a date. Every such action, with its reason, is in the " a href="/moderation" { "public moderation log" } "." }
+                li { "Authors claim their papers from the paper's page; a moderator approves each claim. An approved author can set the paper's code link and project page (also logged)." }
+            }
         }
     };
     ctx.page("About", body)

@@ -2,6 +2,10 @@
 
 mod about;
 mod account;
+mod authors;
+mod discussion;
+mod moderation;
+mod notifications;
 mod lists;
 mod paper;
 mod search;
@@ -36,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .merge(user::router())
         .merge(search::router())
         .merge(subscribe::router())
+        .merge(discussion::router())
+        .merge(moderation::router())
+        .merge(notifications::router())
+        .merge(authors::router())
 }
 
 const STYLE: &str = include_str!("../../static/style.css");
@@ -92,6 +100,38 @@ impl FromRequestParts<AppState> for Ctx {
             instance: settings.instance_name.clone(),
             secure: settings.secure(),
         })
+    }
+}
+
+/// A logged-in member and their page context; a visitor is sent to log
+/// in, coming back to the page they were on.
+pub struct Member(pub Ctx, pub User);
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match ctx.user.clone() {
+            Some(u) => Ok(Member(ctx, u)),
+            None => {
+                let base = &state.app.settings.base_url;
+                let back = parts
+                    .headers
+                    .get(axum::http::header::REFERER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|r| r.strip_prefix(base.as_str()).unwrap_or(r))
+                    .filter(|r| r.starts_with('/') && !r.starts_with("//"))
+                    .unwrap_or("/");
+                Err(axum::response::Redirect::to(&format!("/login?next={}", urlencode(back)))
+                    .into_response())
+            }
+        }
     }
 }
 
@@ -166,6 +206,8 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                         span.account {
                             @if let Some(u) = &ctx.user {
                                 a href={ "/u/" (u.username) } { (u.username) }
+                                a href="/notifications" { "Notifications" }
+                                @if u.role.can_moderate() { a href="/mod" { "Moderate" } }
                                 a href="/settings" { "Settings" }
                                 form.inline method="post" action="/logout" {
                                     (ctx.csrf_field())
@@ -182,7 +224,8 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                 footer.site {
                     p {
                         (ctx.instance) " runs Paperboy. Paper metadata from arXiv (CC0); full texts stay on arXiv. "
-                        a href="/about" { "How trending works" }
+                        a href="/about" { "How trending works" } " · "
+                        a href="/moderation" { "Moderation log" }
                     }
                 }
             }

@@ -1,15 +1,22 @@
-//! `/papers/{arxiv_id}` and its upvote form.
+//! `/papers/{arxiv_id}`: the paper, its authors (claimed ones linked to
+//! their members), code, stars and its discussion, every action a plain
+//! form; `/papers/{arxiv_id}.md`, the same as Markdown.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use maud::html;
+use maud::{html, Markup, PreEscaped};
+use paperboy_app::discussions::ThreadEntry;
+use paperboy_app::papers::PaperPage;
+use paperboy_core::ArxivId;
+use paperboy_store::Comment;
 use serde::Deserialize;
 
 use super::{csrf_form, paper_item, urlencode, vote_form, CheckedForm, Ctx, PageError, PagePath};
-use crate::api::paper_route;
+use crate::api::{paper_route, parse_id};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -17,16 +24,89 @@ pub fn router() -> Router<AppState> {
     paper_route(r, "/papers", "/upvote", post(post_upvote))
 }
 
+/// The id in `/papers/{id}` or `/papers/{id}/{number}`, and whether it
+/// ends in `.md` (the Markdown form).
+async fn id_and_format(
+    parts: Path<Vec<(String, String)>>,
+) -> Result<(ArxivId, bool), PageError> {
+    let raw: Vec<&str> = parts.0.iter().map(|(_, v)| v.as_str()).collect();
+    let raw = raw.join("/");
+    let (raw, markdown) = match raw.strip_suffix(".md") {
+        Some(r) => (r.to_string(), true),
+        None => (raw, false),
+    };
+    Ok((parse_id(&raw)?, markdown))
+}
+
 async fn get_paper(
     State(state): State<AppState>,
     ctx: Ctx,
-    PagePath(id): PagePath,
+    path: Path<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let (id, markdown) = id_and_format(path).await?;
+    if markdown {
+        let stored = state.app.paper(&id).await?;
+        let view = state.app.paper_view(&stored).await?;
+        let text = paper_markdown(&view, &state.app.settings.base_url);
+        return Ok(([(CONTENT_TYPE, "text/markdown; charset=utf-8")], text).into_response());
+    }
     let page = state.app.paper_page(&id, ctx.user.as_ref()).await?;
-    let (stored, daily, voted, related) = (page.stored, page.daily, page.voted, page.related);
+    let title = page.stored.paper.title.clone();
+    let head = citation_meta(&page.stored.paper);
+    let body = paper_body(&ctx, &page);
+    Ok(ctx.render_with_head(StatusCode::OK, &title, head, body))
+}
+
+/// Markdown for people and language models: title, authors, abstract,
+/// links. Text from the metadata goes in as it is (it is not HTML).
+fn paper_markdown(v: &paperboy_app::views::PaperView, base_url: &str) -> String {
+    let authors: Vec<String> = v
+        .authors
+        .iter()
+        .map(|a| match &a.user {
+            Some(u) => format!("{} (@{})", a.name, u.username),
+            None => a.name.clone(),
+        })
+        .collect();
+    let mut out = format!("# {}\n\n", v.title.replace('\n', " "));
+    out.push_str(&format!("**Authors:** {}\n\n", authors.join(", ")));
+    out.push_str(&format!("**arXiv:** {} · **Published:** {}", v.id, &v.published_at[..10.min(v.published_at.len())]));
+    if !v.categories.is_empty() {
+        out.push_str(&format!(" · **Categories:** {}", v.categories.join(", ")));
+    }
+    out.push_str(&format!(" · **Upvotes:** {}\n\n", v.upvotes));
+    out.push_str(&format!("## Abstract\n\n{}\n\n## Links\n\n", v.summary));
+    out.push_str(&format!("- Paper page: {}/papers/{}\n", base_url.trim_end_matches('/'), v.id));
+    out.push_str(&format!("- arXiv: {}\n- PDF: {}\n", v.arxiv_url, v.pdf_url));
+    if let Some(r) = &v.github_repo {
+        match v.github_stars {
+            Some(s) => out.push_str(&format!("- Code: {r} ({s} stars)\n")),
+            None => out.push_str(&format!("- Code: {r}\n")),
+        }
+    }
+    if let Some(p) = &v.project_page {
+        out.push_str(&format!("- Project page: {p}\n"));
+    }
+    if let Some(d) = &v.doi {
+        out.push_str(&format!("- DOI: https://doi.org/{d}\n"));
+    }
+    if v.num_comments > 0 {
+        out.push_str(&format!("\n{} comments in the discussion.\n", v.num_comments));
+    }
+    out
+}
+
+fn author_href(name: &str) -> String {
+    format!("/authors/{}", urlencode(name))
+}
+
+fn paper_body(ctx: &Ctx, page: &PaperPage) -> Markup {
+    let stored = &page.stored;
     let p = &stored.paper;
     let published = p.published_at();
-    let body = html! {
+    let id = p.id.as_str();
+    let moderator = ctx.user.as_ref().is_some_and(|u| u.role.can_moderate());
+    html! {
         article.paper-page {
             header {
                 p.meta {
@@ -34,20 +114,38 @@ async fn get_paper(
                     @for c in &p.categories { " " span.cat { (c.as_str()) } }
                 }
                 h1 { (p.title) }
-                p.authors { @for (i, a) in p.authors.iter().enumerate() { @if i > 0 { ", " } span { (a.name) } } }
+                p.authors {
+                    @for (i, a) in p.authors.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        a.author href=(author_href(&a.name)) { (a.name) }
+                        @if let Some(u) = page.claims.get(&(i as u32)) {
+                            " " a.claimed href={ "/u/" (u) } title="Claimed by this member, approved by a moderator" { "(@" (u) ")" }
+                        }
+                    }
+                }
                 p.meta {
                     "Submitted " time datetime=(published.format("%Y-%m-%d").to_string()) { (published.format("%B %-d, %Y").to_string()) }
                     @if p.versions.len() > 1 {
                         @if let Some(last) = p.versions.last() { " · v" (last.number) " " (last.created_at.format("%B %-d, %Y").to_string()) }
                     }
-                    @if let Some(d) = &daily { " · on the " a href={ "/daily/" (d.day) } { "daily list of " (d.day.format("%B %-d").to_string()) } " by " a href={ "/u/" (d.submitted_by) } { (d.submitted_by) } }
+                    @if let Some(d) = &page.daily { " · on the " a href={ "/daily/" (d.day) } { "daily list of " (d.day.format("%B %-d").to_string()) } " by " a href={ "/u/" (d.submitted_by) } { (d.submitted_by) } }
                 }
             }
             div.actions {
-                (vote_form(&ctx, p.id.as_str(), stored.upvotes, voted))
+                (vote_form(ctx, id, stored.upvotes, page.voted))
                 a.button href=(p.id.abs_url()) { "arXiv page" }
                 a.button href=(p.id.pdf_url()) { "PDF" }
-                @for link in &p.code_links { a.button href=(link.url) rel="nofollow noopener" { "Code: " (link.url.trim_start_matches("https://")) } }
+                @if let Some(repo) = stored.github_repo() {
+                    a.button.code href=(repo) rel="nofollow noopener" {
+                        "Code: " (repo.trim_start_matches("https://"))
+                        @if let Some(s) = stored.github_stars { " · ★ " span.stars { (s) } }
+                    }
+                }
+                @for link in p.code_links.iter().filter(|l| Some(l.url.as_str()) != stored.github_repo()) {
+                    a.button href=(link.url) rel="nofollow noopener" { "Code: " (link.url.trim_start_matches("https://")) }
+                }
+                @if let Some(pp) = &stored.project_page { a.button href=(pp) rel="nofollow noopener" { "Project page" } }
+                a.button href={ "/papers/" (id) ".md" } { "Markdown" }
             }
             section aria-labelledby="abstract-h" {
                 h2 #abstract-h { "Abstract" }
@@ -60,15 +158,226 @@ async fn get_paper(
                     @if let Some(d) = &p.doi { dt { "DOI" } dd { a href={ "https://doi.org/" (d) } { (d) } } }
                 }
             }
-            @if !related.is_empty() {
+            (author_tools(ctx, page))
+            (discussion(ctx, page, moderator))
+            @if !page.related.is_empty() {
                 section aria-labelledby="related-h" {
                     h2 #related-h { "Related papers" }
-                    ol.papers { @for lp in &related { li { (paper_item(&ctx, lp, false, None)) } } }
+                    ol.papers { @for lp in &page.related { li { (paper_item(ctx, lp, false, None)) } } }
                 }
             }
         }
-    };
-    Ok(ctx.render_with_head(StatusCode::OK, &p.title, citation_meta(p), body))
+    }
+}
+
+/// Claiming an authorship; setting links for an approved author;
+/// reporting, locking and removing for members and moderators.
+fn author_tools(ctx: &Ctx, page: &PaperPage) -> Markup {
+    let Some(user) = &ctx.user else { return html! {} };
+    let stored = &page.stored;
+    let id = stored.paper.id.as_str();
+    let moderator = user.role.can_moderate();
+    html! {
+        section.tools aria-label="Paper tools" {
+            @if !page.viewer_is_author {
+                details.claim {
+                    summary { "Are you an author of this paper?" }
+                    form method="post" action={ "/papers/" (id) "/claim" } {
+                        (ctx.csrf_field())
+                        label for="claim-position" { "I am" }
+                        select #claim-position name="position" {
+                            @for (i, a) in stored.paper.authors.iter().enumerate() {
+                                option value=(i + 1) { (a.name) " (author " (i + 1) ")" }
+                            }
+                        }
+                        button type="submit" { "Claim authorship" }
+                        p.meta { "A moderator checks each claim before it shows." }
+                    }
+                }
+            }
+            @if page.viewer_is_author || moderator {
+                details.links {
+                    summary { "Set the code link and project page" }
+                    form.stack method="post" action={ "/papers/" (id) "/links" } {
+                        (ctx.csrf_field())
+                        label for="github-repo" { "GitHub repository" }
+                        input #github-repo type="url" name="github_repo" placeholder="https://github.com/owner/name" value=[stored.claimed_github_repo.as_deref()];
+                        label for="project-page" { "Project page" }
+                        input #project-page type="url" name="project_page" placeholder="https://…" value=[stored.project_page.as_deref()];
+                        button type="submit" { "Save links" }
+                        p.meta { "Changes appear in the public moderation log." }
+                    }
+                }
+            }
+            @if page.daily.is_some() {
+                details.report {
+                    summary { "Report this submission" }
+                    form.stack method="post" action={ "/papers/" (id) "/report" } {
+                        (ctx.csrf_field())
+                        label for="report-submission" { "Why should moderators look at it?" }
+                        input #report-submission name="reason" required maxlength="1000";
+                        button type="submit" { "Report" }
+                    }
+                }
+            }
+            @if moderator {
+                details.moderate {
+                    summary { "Moderate" }
+                    form.stack method="post" action={ "/papers/" (id) "/lock" } {
+                        (ctx.csrf_field())
+                        input type="hidden" name="action" value=(if page.discussion.locked { "unlock" } else { "lock" });
+                        label for="lock-reason" { "Reason (public)" }
+                        input #lock-reason name="reason" required maxlength="1000";
+                        button type="submit" { (if page.discussion.locked { "Unlock the discussion" } else { "Lock the discussion" }) }
+                    }
+                    @if page.daily.is_some() {
+                        form.stack method="post" action={ "/papers/" (id) "/remove-submission" } {
+                            (ctx.csrf_field())
+                            label for="remove-reason" { "Reason (public)" }
+                            input #remove-reason name="reason" required maxlength="1000";
+                            button type="submit" { "Remove from the daily list" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn discussion(ctx: &Ctx, page: &PaperPage, moderator: bool) -> Markup {
+    let d = &page.discussion;
+    let id = page.stored.paper.id.as_str();
+    let count = page.stored.num_comments;
+    html! {
+        section #discussion aria-labelledby="discussion-h" {
+            h2 #discussion-h { "Discussion (" (count) ")" }
+            @if d.locked { p.notice { "A moderator locked this discussion: no new comments." } }
+            @if d.entries.is_empty() { p { "No comments yet." } }
+            ol.comments {
+                @for e in &d.entries { li { (entry(ctx, id, e, d, moderator)) } }
+            }
+            @if !d.locked {
+                @if ctx.user.is_some() {
+                    form.comment-form.stack method="post" action={ "/papers/" (id) "/comments" } {
+                        (ctx.csrf_field())
+                        label for="new-comment" { "Add a comment" }
+                        textarea #new-comment name="body" rows="5" required maxlength=(paperboy_app::markdown::MAX_CHARS) {}
+                        p.meta { "Markdown; TeX between $…$ stays as typed. At most " (paperboy_app::markdown::MAX_CHARS) " characters." }
+                        button type="submit" { "Comment" }
+                    }
+                } @else {
+                    p { a href={ "/login?next=" (urlencode(&format!("/papers/{id}#discussion"))) } { "Log in" } " to comment." }
+                }
+            }
+        }
+    }
+}
+
+fn entry(
+    ctx: &Ctx,
+    paper: &str,
+    e: &ThreadEntry,
+    d: &paperboy_app::discussions::Discussion,
+    moderator: bool,
+) -> Markup {
+    html! {
+        (comment(ctx, &e.comment, d, moderator))
+        @if !d.locked && ctx.user.is_some() && e.comment.is_visible() {
+            details.reply {
+                summary { "Reply" }
+                form.stack method="post" action={ "/papers/" (paper) "/comments" } {
+                    (ctx.csrf_field())
+                    input type="hidden" name="parent_id" value=(e.comment.comment_id.0);
+                    label for={ "reply-" (e.comment.comment_id.0) } { "Your reply" }
+                    textarea id={ "reply-" (e.comment.comment_id.0) } name="body" rows="3" required maxlength=(paperboy_app::markdown::MAX_CHARS) {}
+                    button type="submit" { "Reply" }
+                }
+            }
+        }
+        @if !e.replies.is_empty() {
+            ol.replies { @for r in &e.replies { li { (comment(ctx, r, d, moderator)) } } }
+        }
+    }
+}
+
+fn comment(
+    ctx: &Ctx,
+    c: &Comment,
+    d: &paperboy_app::discussions::Discussion,
+    moderator: bool,
+) -> Markup {
+    let cid = c.comment_id.0;
+    let mine = ctx.user.as_ref().is_some_and(|u| u.user_id == c.author_id);
+    let voted = d.voted.contains(&c.comment_id);
+    let created = c.created_at;
+    html! {
+        article.comment id={ "comment-" (cid) } data-comment-id=(cid) {
+            @if c.deleted_at.is_some() {
+                p.placeholder { "[deleted]" }
+            } @else if c.hidden_at.is_some() && !moderator {
+                p.placeholder { "[hidden by a moderator]" }
+            } @else {
+                header.meta {
+                    a href={ "/u/" (c.author) } { (c.author) }
+                    " · "
+                    a href={ "#comment-" (cid) } { time datetime=(created.to_rfc3339()) { (created.format("%b %-d, %Y %H:%M").to_string()) } }
+                    @if let Some(t) = c.edited_at { " · " span.edited title={ "Edited " (t.format("%b %-d, %Y %H:%M").to_string()) } { "edited" } }
+                    @if c.hidden_at.is_some() { " · " strong { "hidden by a moderator" } }
+                    " · " span.comment-votes { (c.upvotes) " " (if c.upvotes == 1 { "upvote" } else { "upvotes" }) }
+                }
+                div.comment-body { (PreEscaped(&c.html)) }
+                @if ctx.user.is_some() {
+                    div.comment-actions {
+                        form.inline method="post" action={ "/comments/" (cid) "/upvote" } {
+                            (ctx.csrf_field())
+                            input type="hidden" name="action" value=(if voted { "remove" } else { "add" });
+                            button.link type="submit" aria-pressed=(if voted { "true" } else { "false" }) { (if voted { "Remove upvote" } else { "Upvote" }) }
+                        }
+                        @if mine && !d.locked {
+                            details.edit {
+                                summary { "Edit" }
+                                form.stack method="post" action={ "/comments/" (cid) "/edit" } {
+                                    (ctx.csrf_field())
+                                    label for={ "edit-" (cid) } { "Edit your comment" }
+                                    textarea id={ "edit-" (cid) } name="body" rows="4" required maxlength=(paperboy_app::markdown::MAX_CHARS) { (c.body) }
+                                    button type="submit" { "Save" }
+                                }
+                            }
+                        }
+                        @if mine || moderator {
+                            form.inline method="post" action={ "/comments/" (cid) "/delete" } {
+                                (ctx.csrf_field())
+                                button.link type="submit" { "Delete" }
+                            }
+                        }
+                        @if !mine {
+                            details.report {
+                                summary { "Report" }
+                                form.stack method="post" action={ "/comments/" (cid) "/report" } {
+                                    (ctx.csrf_field())
+                                    label for={ "report-" (cid) } { "Why should moderators look at it?" }
+                                    input id={ "report-" (cid) } name="reason" required maxlength="1000";
+                                    button type="submit" { "Report" }
+                                }
+                            }
+                        }
+                        @if moderator {
+                            details.moderate {
+                                summary { (if c.hidden_at.is_some() { "Restore" } else { "Hide" }) }
+                                form.stack method="post" action={ "/mod/comments/" (cid) } {
+                                    (ctx.csrf_field())
+                                    input type="hidden" name="action" value=(if c.hidden_at.is_some() { "restore" } else { "hide" });
+                                    label for={ "mod-" (cid) } { "Reason (public)" }
+                                    input id={ "mod-" (cid) } name="reason" required maxlength="1000";
+                                    button type="submit" { (if c.hidden_at.is_some() { "Restore comment" } else { "Hide comment" }) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn citation_meta(p: &paperboy_core::Paper) -> maud::Markup {
@@ -81,6 +390,7 @@ fn citation_meta(p: &paperboy_core::Paper) -> maud::Markup {
         meta name="citation_pdf_url" content=(p.id.pdf_url());
         @if let Some(d) = &p.doi { meta name="citation_doi" content=(d); }
         meta name="description" content=(super::trim_text(&p.abstract_text, 200));
+        link rel="alternate" type="text/markdown" href={ "/papers/" (p.id) ".md" };
     }
 }
 
@@ -92,6 +402,26 @@ struct VoteForm {
 
 csrf_form!(VoteForm);
 
+/// Where to go back to after a form: the page it came from when it is ours.
+pub fn back_to(state: &AppState, headers: &HeaderMap, fallback: String) -> String {
+    headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|r| r.starts_with(&state.app.settings.base_url) || r.starts_with('/'))
+        .map(str::to_string)
+        .unwrap_or(fallback)
+}
+
+/// 303 to `to`.
+pub fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to.to_string())]).into_response()
+}
+
+/// To the login page, coming back to `next`.
+pub fn to_login(next: &str) -> Response {
+    Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
+}
+
 async fn post_upvote(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -100,20 +430,9 @@ async fn post_upvote(
     CheckedForm(form): CheckedForm<VoteForm>,
 ) -> Result<Response, PageError> {
     let Some(user) = ctx.user.as_ref() else {
-        let next = format!("/papers/{id}");
-        return Ok(Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response());
+        return Ok(to_login(&format!("/papers/{id}")));
     };
     let up = form.action.as_deref() != Some("remove");
     state.app.upvote(user, &id, up).await?;
-    let back = headers
-        .get(axum::http::header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|r| r.starts_with(&state.app.settings.base_url) || r.starts_with('/'))
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("/papers/{id}"));
-    Ok((
-        StatusCode::SEE_OTHER,
-        [(axum::http::header::LOCATION, back)],
-    )
-        .into_response())
+    Ok(see_other(&back_to(&state, &headers, format!("/papers/{id}"))))
 }

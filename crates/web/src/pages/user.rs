@@ -1,4 +1,5 @@
-//! `/u/{username}`: a member's submissions and upvotes.
+//! `/u/{username}`: a member's papers (approved authorships), submissions
+//! and upvotes.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -19,14 +20,26 @@ async fn get_user(
     Path(username): Path<String>,
 ) -> Result<Response, PageError> {
     let profile = state.app.profile(&username).await?;
-    let (user, submitted, upvoted) = (profile.user, profile.submitted, profile.upvoted);
+    let (user, submitted, upvoted, authored) = (
+        profile.user,
+        profile.submitted,
+        profile.upvoted,
+        profile.authored,
+    );
     let mut all = submitted.clone();
     all.extend(upvoted.iter().cloned());
+    all.extend(authored.iter().cloned());
     let voted = voted_ids(&state, &ctx, &all).await;
     let body = html! {
         section.intro {
             h1 { (user.username) }
             p.lede { (user.role) " since " (user.created_at.format("%B %Y").to_string()) }
+        }
+        @if !authored.is_empty() {
+            section aria-labelledby="authored-h" {
+                h2 #authored-h { "Author of (" (authored.len()) ")" }
+                ol.papers { @for lp in &authored { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } } }
+            }
         }
         section aria-labelledby="subs-h" {
             h2 #subs-h { "Submitted (" (submitted.len()) ")" }
