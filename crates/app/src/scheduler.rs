@@ -8,7 +8,8 @@
 //! - digests: compose the digests due today, once a day after `digest_hour`;
 //! - outbox: send what is queued (every tick);
 //! - harvest: each configured OAI-PMH set, daily after `harvest_hour_utc`,
-//!   and at once for a set never harvested.
+//!   and at once for a set never harvested;
+//! - stars: the GitHub star tracker's step (every tick, within its budget).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -108,6 +109,20 @@ impl Scheduler {
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "draining the outbox failed"),
+            }
+        }
+        if self.app.stars.is_some() {
+            match self.app.refresh_stars(Utc::now().timestamp()).await {
+                Ok(s) if s.spent + s.unchanged > 0 => tracing::info!(
+                    updated = s.updated,
+                    unchanged = s.unchanged,
+                    moved = s.moved,
+                    gone = s.gone,
+                    failed = s.failed,
+                    "star counts refreshed"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "refreshing star counts failed"),
             }
         }
         self.harvest_if_due(me, runs).await;

@@ -58,6 +58,8 @@ pub const RECENT_DAYS: i64 = 14;
 /// Trending papers at the top of the list are asked about as often.
 pub const TRENDING_TOP: u32 = 100;
 const HOT_EVERY: i64 = 6 * HOUR;
+/// Newly linked repositories are picked up this often (seconds).
+const TRACK_EVERY: i64 = 300;
 const DAILY: i64 = DAY;
 /// Share of the hourly budget the plan spends (the rest is for retries).
 const PLANNED_SHARE: f64 = 0.9;
@@ -128,6 +130,7 @@ struct TrackerState {
     paused_until: i64,
     plan: Option<Plan>,
     planned_at: Option<i64>,
+    tracked_at: Option<i64>,
     /// Repositories of the trending list's top, asked about often.
     trending: HashSet<String>,
 }
@@ -149,6 +152,7 @@ impl StarTracker {
                 paused_until: 0,
                 plan: None,
                 planned_at: None,
+                tracked_at: None,
                 trending: HashSet::new(),
             }),
         }
@@ -195,7 +199,13 @@ impl App {
             step.rate_limited = true;
             return Ok(step);
         }
-        if st.planned_at.is_none_or(|t| now - t >= HOUR || now < t) {
+        let stale = |at: Option<i64>, every: i64| at.is_none_or(|t| now - t >= every || now < t);
+        if stale(st.tracked_at, TRACK_EVERY) {
+            // Links of papers imported or harvested since.
+            while self.store.track_linked_repos(10_000).await? > 0 {}
+            st.tracked_at = Some(now);
+        }
+        if stale(st.planned_at, HOUR) {
             self.replan(&tracker, &mut st, now).await?;
         }
         let Some(plan) = st.plan else { return Ok(step) };
@@ -261,7 +271,6 @@ impl App {
         st: &mut TrackerState,
         now: i64,
     ) -> Result<(), AppError> {
-        while self.store.track_linked_repos(10_000).await? > 0 {}
         let counts = self.store.repo_counts().await?;
         let live: i64 = counts
             .iter()

@@ -57,6 +57,14 @@ pub struct Config {
     pub daily_max_age_days: i64,
     /// Papers per transaction in `paperboy import`.
     pub import_batch_size: usize,
+    /// The GitHub REST API the star tracker asks (tests point it at a
+    /// stand-in); empty turns the tracker off.
+    pub github_api_url: String,
+    /// A GitHub token: 5,000 requests an hour instead of 60.
+    pub github_token: String,
+    /// Requests an hour the tracker may spend; 0: what GitHub grants
+    /// (5,000 with a token, 60 without).
+    pub github_budget_per_hour: u32,
     /// Log filter (tracing's EnvFilter syntax); `PAPERBOY_LOG` overrides.
     pub log: String,
 }
@@ -88,6 +96,9 @@ impl Default for Config {
             timezone: "UTC".into(),
             daily_max_age_days: 14,
             import_batch_size: 2000,
+            github_api_url: "https://api.github.com".into(),
+            github_token: String::new(),
+            github_budget_per_hour: 0,
             log: "info".into(),
         }
     }
@@ -150,6 +161,9 @@ impl fmt::Debug for Config {
             .field("timezone", &self.timezone)
             .field("daily_max_age_days", &self.daily_max_age_days)
             .field("import_batch_size", &self.import_batch_size)
+            .field("github_api_url", &self.github_api_url)
+            .field("github_token", &if self.github_token.is_empty() { "" } else { "***" })
+            .field("github_budget_per_hour", &self.github_budget_per_hour)
             .field("log", &self.log)
             .finish()
     }
@@ -187,6 +201,15 @@ impl Config {
         s.max_retries = self.arxiv_max_retries;
         s.backoff_base = std::time::Duration::from_millis(self.arxiv_backoff_ms);
         s
+    }
+
+    /// The hourly budget of the star tracker.
+    pub fn github_budget(&self) -> u32 {
+        match (self.github_budget_per_hour, self.github_token.is_empty()) {
+            (0, true) => 60,
+            (0, false) => 5000,
+            (n, _) => n,
+        }
     }
 
     pub fn mail_from(&self) -> String {
@@ -339,6 +362,13 @@ daily_max_age_days = 14
 
 # Papers written per transaction by `paperboy import`.
 import_batch_size = 2000
+
+# The GitHub API the star tracker asks for the stars of papers' code links
+# (empty: no tracking). A token raises GitHub's limit from 60 to 5,000
+# requests an hour; the budget caps what the tracker spends (0: all of it).
+github_api_url = "https://api.github.com"
+github_token = ""
+github_budget_per_hour = 0
 
 # Log filter (e.g. "info", "paperboy=debug"); PAPERBOY_LOG overrides.
 log = "info"

@@ -53,9 +53,12 @@ enum Command {
     /// Embedding models.
     #[command(subcommand)]
     Model(cmd::model::Opts),
-    /// Accounts and roles (admin, curator, member).
+    /// Accounts and roles (admin, moderator, curator, member).
     #[command(subcommand)]
     User(cmd::user::Opts),
+    /// GitHub stars of papers' code links: the tracker's plan, and
+    /// `--refresh` to ask GitHub now.
+    Stars(cmd::stars::Opts),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print a commented example configuration.
@@ -99,6 +102,7 @@ fn main() -> ExitCode {
             Command::Embed => cmd::search::embed(config).await,
             Command::Model(opts) => cmd::model::run(opts).await,
             Command::Migrate => cmd::migrate(config).await,
+            Command::Stars(opts) => cmd::stars::run(opts, config).await,
             Command::DefaultConfig => Ok(()),
         }
     });

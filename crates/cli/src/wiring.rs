@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use paperboy_app::adapters::{ArxivFetcher, SmtpMailer};
 use paperboy_app::search::EngineSearch;
+use paperboy_app::stars::StarTracker;
 use paperboy_app::{App, MailSettings, Settings};
 use paperboy_arxiv::harvest::Harvester;
 use paperboy_arxiv::PoliteClient;
@@ -93,7 +94,28 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         harvester: Arc::new(harvester(config, &store)?),
         papers: store,
     }));
+    app.stars = star_tracker(config)?;
     Ok(app)
+}
+
+/// The GitHub star tracker, unless `github_api_url` is empty.
+pub fn star_tracker(config: &Config) -> anyhow::Result<Option<Arc<StarTracker>>> {
+    if config.github_api_url.trim().is_empty() {
+        return Ok(None);
+    }
+    let agent = format!(
+        "Paperboy/{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        config.instance_name,
+        config.base_url
+    );
+    let token = Some(config.github_token.clone()).filter(|t| !t.is_empty());
+    let github = paperboy_github::GitHub::new(&config.github_api_url, token, &agent)
+        .map_err(|e| anyhow::anyhow!("setting up the GitHub client: {e}"))?;
+    Ok(Some(Arc::new(StarTracker::new(
+        Arc::new(github),
+        config.github_budget(),
+    ))))
 }
 
 /// Search over the keyword index and, when a model is configured, the

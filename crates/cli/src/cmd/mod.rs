@@ -5,6 +5,7 @@ pub mod ingest;
 pub mod model;
 pub mod search;
 pub mod serve;
+pub mod stars;
 pub mod user;
 
 use crate::config::Config;

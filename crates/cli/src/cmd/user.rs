@@ -18,7 +18,7 @@ pub enum Opts {
         #[arg(long, default_value = "member", value_parser = parse_role)]
         role: Role,
     },
-    /// Change an account's role (admin, curator, member).
+    /// Change an account's role (admin, moderator, curator, member).
     Role {
         username: String,
         #[arg(value_parser = parse_role)]
