@@ -54,6 +54,16 @@ pub fn thread(comments: Vec<Comment>) -> Vec<ThreadEntry> {
     entries
 }
 
+/// Text as stored: NUL characters (which PostgreSQL's text cannot hold
+/// and no one types) are dropped.
+pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        s.replace('\0', "").into()
+    } else {
+        s.into()
+    }
+}
+
 fn is_new(user: &User, now: DateTime<Utc>) -> bool {
     now - user.created_at < Duration::days(NEW_ACCOUNT_DAYS)
 }
@@ -104,11 +114,12 @@ impl App {
     /// Checks a body: not empty, not too long, and (for new accounts) not
     /// too many links. The rendered HTML.
     fn checked_body(&self, user: &User, body: &str) -> Result<String, AppError> {
+        // Counted as sent, so the limit is the one the API states.
+        let chars = body.chars().count();
         let body = body.trim();
         if body.is_empty() {
             return Err(AppError::Invalid("A comment needs some text.".into()));
         }
-        let chars = body.chars().count();
         if chars > MAX_CHARS {
             return Err(AppError::TooLarge(format!(
                 "A comment has at most {MAX_CHARS} characters; this one has {chars}."
@@ -121,7 +132,7 @@ impl App {
             LINKS_PER_COMMENT.1
         };
         if markdown::count_links(body) > max_links {
-            return Err(AppError::Invalid(format!(
+            return Err(AppError::Forbidden(format!(
                 "A comment holds at most {max_links} links{}.",
                 if new { " while an account is new" } else { "" }
             )));
@@ -138,6 +149,7 @@ impl App {
         parent: Option<CommentId>,
     ) -> Result<Comment, AppError> {
         self.check_not_suspended(user)?;
+        let body = &clean(body);
         let html = self.checked_body(user, body)?;
         let paper = self.paper(id).await?;
         if self.store.thread_locked(paper.paper_id).await? {
@@ -145,23 +157,21 @@ impl App {
                 "This discussion is locked by a moderator.".into(),
             ));
         }
-        if let Some(parent) = parent {
-            let p = match self.store.comment(parent).await {
-                Ok(p) if p.paper_id == paper.paper_id => p,
+        // Replies go one level deep: a reply to a reply joins the thread
+        // of the comment it answers.
+        let parent = match parent {
+            None => None,
+            Some(parent) => match self.store.comment(parent).await {
+                Ok(p) if p.paper_id == paper.paper_id => Some(p.parent_id.unwrap_or(parent)),
                 Ok(_) | Err(StoreError::NotFound) => {
-                    return Err(AppError::Invalid(format!(
+                    return Err(AppError::NotFound(format!(
                         "There is no comment {} on {id} to reply to.",
                         parent.0
                     )))
                 }
                 Err(e) => return Err(e.into()),
-            };
-            if p.parent_id.is_some() {
-                return Err(AppError::Invalid(
-                    "Replies go one level deep: reply to the comment it answers.".into(),
-                ));
-            }
-        }
+            },
+        };
         let now = Utc::now();
         let per_hour = if is_new(user, now) {
             COMMENTS_PER_HOUR.0
@@ -282,22 +292,20 @@ impl App {
         body: &str,
     ) -> Result<Comment, AppError> {
         self.check_not_suspended(user)?;
-        let c = self.comment_by(id).await?;
+        let c = self.live_comment(id).await?;
         if c.author_id != user.user_id {
             return Err(AppError::Forbidden(
                 "Only its author can edit a comment.".into(),
             ));
         }
-        if c.deleted_at.is_some() {
-            return Err(AppError::Invalid("A deleted comment cannot be edited.".into()));
-        }
+        let body = &clean(body);
         let html = self.checked_body(user, body)?;
         Ok(self.store.edit_comment(id, body.trim(), &html).await?)
     }
 
     /// Its author (or a moderator) deletes a comment; a placeholder stays.
     pub async fn delete_comment(&self, user: &User, id: CommentId) -> Result<Comment, AppError> {
-        let c = self.comment_by(id).await?;
+        let c = self.live_comment(id).await?;
         if c.author_id != user.user_id && !user.role.can_moderate() {
             return Err(AppError::Forbidden(
                 "Only its author or a moderator can delete a comment.".into(),
@@ -311,7 +319,7 @@ impl App {
         self.check_not_suspended(user)?;
         self.limiter
             .check("vote", &user.username, self.settings.limits.vote)?;
-        self.comment_by(id).await?;
+        self.live_comment(id).await?;
         Ok(self.store.vote_comment(user.user_id, id, up).await?)
     }
 
@@ -321,6 +329,19 @@ impl App {
             .comment(id)
             .await
             .map_err(|e| AppError::or_not_found(e, || format!("There is no comment {}.", id.0)))
+    }
+
+    /// A comment not deleted: a deleted one is gone for every action
+    /// (its place in the thread stays).
+    pub async fn live_comment(&self, id: CommentId) -> Result<Comment, AppError> {
+        let c = self.comment_by(id).await?;
+        if c.deleted_at.is_some() {
+            return Err(AppError::NotFound(format!(
+                "Comment {} was deleted.",
+                id.0
+            )));
+        }
+        Ok(c)
     }
 
     /// The paper a comment is on.

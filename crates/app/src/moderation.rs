@@ -58,11 +58,12 @@ fn excerpt(s: &str, max: usize) -> String {
 
 /// A reason: not empty, not a book.
 fn checked_reason(reason: &str, what: &str) -> Result<String, AppError> {
+    let reason = crate::discussions::clean(reason);
     let r = reason.trim();
     if r.is_empty() {
         return Err(AppError::Invalid(format!("Give a reason for {what}.")));
     }
-    if r.chars().count() > MAX_REASON {
+    if reason.chars().count() > MAX_REASON {
         return Err(AppError::Invalid(format!(
             "A reason has at most {MAX_REASON} characters."
         )));
@@ -94,7 +95,7 @@ impl App {
         let reason = checked_reason(reason, "a report")?;
         self.limiter
             .check("report", &user.username, self.settings.limits.submit)?;
-        self.comment_by(id).await?;
+        self.live_comment(id).await?;
         Ok(self
             .store
             .add_report(ReportKind::Comment, id.0, user.user_id, &reason)

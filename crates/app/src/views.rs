@@ -66,7 +66,9 @@ pub struct PaperView {
     pub num_comments: i64,
     pub code_links: Vec<CodeLink>,
     pub versions: Vec<VersionView>,
-    pub comments: Option<String>,
+    /// arXiv's comments field (pages, venue). Not `comments`: Hugging
+    /// Face's client reads that name as the number of comments.
+    pub arxiv_comments: Option<String>,
     pub journal_ref: Option<String>,
     pub doi: Option<String>,
     pub license: Option<String>,
@@ -115,7 +117,7 @@ impl PaperView {
                     created_at: rfc3339(v.created_at),
                 })
                 .collect(),
-            comments: p.comments.clone(),
+            arxiv_comments: p.comments.clone(),
             journal_ref: p.journal_ref.clone(),
             doi: p.doi.clone(),
             license: p.license.clone(),
@@ -139,7 +141,9 @@ pub struct SubmitterView {
     pub kind: &'static str,
 }
 
-/// One row of a list, in the Hugging Face daily papers shape.
+/// One row of a list, in the Hugging Face daily papers shape (the code
+/// link, stars and project page also at the top, where Hugging Face's
+/// client reads them).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RowView {
@@ -147,6 +151,9 @@ pub struct RowView {
     pub title: String,
     pub summary: String,
     pub published_at: String,
+    pub github_repo: Option<String>,
+    pub github_stars: Option<i64>,
+    pub project_page: Option<String>,
     pub submitted_by: Option<SubmitterView>,
     pub submitted_on_daily_at: Option<String>,
     pub num_comments: i64,
@@ -165,6 +172,9 @@ impl RowView {
             title: paper.title.clone(),
             summary: paper.summary.clone(),
             published_at: paper.published_at.clone(),
+            github_repo: paper.github_repo.clone(),
+            github_stars: paper.github_stars,
+            project_page: paper.project_page.clone(),
             num_comments: paper.num_comments,
             submitted_by: l.daily.as_ref().map(|d| SubmitterView {
                 name: d.submitted_by.clone(),
@@ -186,6 +196,9 @@ pub struct SearchRow {
     pub title: String,
     pub summary: String,
     pub published_at: String,
+    pub github_repo: Option<String>,
+    pub github_stars: Option<i64>,
+    pub project_page: Option<String>,
     pub score: f32,
     pub highlighted_title: Option<String>,
     pub highlighted_summary: Option<String>,
@@ -198,6 +211,9 @@ impl SearchRow {
             title: paper.title.clone(),
             summary: paper.summary.clone(),
             published_at: paper.published_at.clone(),
+            github_repo: paper.github_repo.clone(),
+            github_stars: paper.github_stars,
+            project_page: paper.project_page.clone(),
             score: hit.score,
             highlighted_title: hit.highlighted_title.clone(),
             highlighted_summary: hit.highlighted_summary.clone(),

@@ -42,16 +42,42 @@ impl DayRange {
     }
 }
 
+/// Whether `s` has exactly this shape: `9` a digit, anything else itself.
+fn shaped(s: &str, shape: &str) -> bool {
+    s.len() == shape.len()
+        && s.bytes().zip(shape.bytes()).all(|(c, w)| match w {
+            b'9' => c.is_ascii_digit(),
+            _ => c == w,
+        })
+}
+
 pub fn parse_date(s: &str) -> Result<NaiveDate, DayError> {
+    if !shaped(s, "9999-99-99") {
+        return Err(DayError::Date(s.to_string()));
+    }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DayError::Date(s.to_string()))
 }
 
 /// An ISO week such as `2024-W18`.
 pub fn parse_week(s: &str) -> Result<DayRange, DayError> {
     let bad = || DayError::Week(s.to_string());
+    if !shaped(s, "9999-W99") {
+        return Err(bad());
+    }
     let (y, w) = s.split_once("-W").ok_or_else(bad)?;
     let (y, w): (i32, u32) = (y.parse().map_err(|_| bad())?, w.parse().map_err(|_| bad())?);
-    let from = NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon).ok_or_else(bad)?;
+    if !(1..=53).contains(&w) {
+        return Err(bad());
+    }
+    // Week 53 of a year with 52 is the week after its week 52 (the next
+    // year's first), so every W01–W53 names a week.
+    let from = match NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon) {
+        Some(d) => d,
+        None => {
+            NaiveDate::from_isoywd_opt(y, 52, chrono::Weekday::Mon).ok_or_else(bad)?
+                + Duration::days(7)
+        }
+    };
     Ok(DayRange {
         from,
         to: from + Duration::days(6),
@@ -60,6 +86,9 @@ pub fn parse_week(s: &str) -> Result<DayRange, DayError> {
 
 /// A month such as `2024-02`.
 pub fn parse_month(s: &str) -> Result<DayRange, DayError> {
+    if !shaped(s, "9999-99") {
+        return Err(DayError::Month(s.to_string()));
+    }
     let from = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
         .map_err(|_| DayError::Month(s.to_string()))?;
     Ok(DayRange {

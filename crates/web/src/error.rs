@@ -114,7 +114,8 @@ impl From<AppError> for ApiError {
             AppError::Invalid(m) => (S::BAD_REQUEST, "bad_request", m),
             AppError::Fields(f) => (S::UNPROCESSABLE_ENTITY, "invalid", f.join("; ")),
             AppError::NotFound(m) => (S::NOT_FOUND, "not_found", m),
-            AppError::TooLarge(m) => (S::PAYLOAD_TOO_LARGE, "too_large", m),
+            // 400 rather than 413: the body was read; one field is too long.
+            AppError::TooLarge(m) => (S::BAD_REQUEST, "too_large", m),
             AppError::Conflict(m) => (S::CONFLICT, "conflict", m),
             AppError::Unauthorized(m) => (S::UNAUTHORIZED, "unauthorized", m),
             AppError::Forbidden(m) => (S::FORBIDDEN, "forbidden", m),

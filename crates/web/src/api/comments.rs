@@ -80,7 +80,17 @@ async fn list(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewComment {
     body: String,
-    parent_id: Option<i64>,
+    /// A JSON number: `12` or `12.0` (both are integers to JSON Schema).
+    parent_id: Option<serde_json::Number>,
+}
+
+/// A JSON number that is a whole, positive id.
+fn whole_id(n: &serde_json::Number) -> Option<i64> {
+    if let Some(i) = n.as_i64() {
+        return (i > 0).then_some(i);
+    }
+    let f = n.as_f64()?;
+    (f.fract() == 0.0 && f >= 1.0 && f < i64::MAX as f64).then_some(f as i64)
 }
 
 async fn create(
@@ -89,11 +99,11 @@ async fn create(
     CurrentUser(user): CurrentUser,
     Body(c): Body<NewComment>,
 ) -> Result<Response, ApiError> {
-    let parent = match c.parent_id {
-        Some(p) if p <= 0 => {
-            return Err(ApiError::bad_request(format!("`{p}` is not a comment id")))
-        }
-        p => p.map(CommentId),
+    let parent = match &c.parent_id {
+        None => None,
+        Some(n) => Some(CommentId(whole_id(n).ok_or_else(|| {
+            ApiError::bad_request(format!("parentId `{n}` is not a comment id"))
+        })?)),
     };
     let comment = state.app.post_comment(&user, &id, &c.body, parent).await?;
     let view = CommentView::new(&comment, vec![]);

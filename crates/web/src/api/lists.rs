@@ -27,16 +27,7 @@ async fn get_daily_papers(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<RowView>>, ApiError> {
-    let given: Vec<&str> = ["date", "week", "month"]
-        .into_iter()
-        .filter(|k| q.contains_key(*k))
-        .collect();
-    if given.len() > 1 {
-        return Err(ApiError::bad_request(format!(
-            "give one of date, week, month (got {})",
-            given.join(", ")
-        )));
-    }
+    // One of date, week, month: the first given of these wins.
     let range = if let Some(d) = q.get("date") {
         DayRange::day(parse_date(d).map_err(bad)?)
     } else if let Some(w) = q.get("week") {
@@ -63,8 +54,10 @@ async fn get_daily_papers(
     };
     let limit = parse_limit(&q, 50, 100)?;
     let page = parse_page(&q)?;
-    let submitter = match q.get("submitter").map(|s| s.trim()) {
+    let submitter = match q.get("submitter").map(String::as_str) {
         Some("") => return Err(ApiError::bad_request("submitter must be a username")),
+        // No username holds a NUL (and PostgreSQL text cannot).
+        Some(s) if s.contains('\0') => return Ok(Json(Vec::new())),
         other => other,
     };
     let rows = state

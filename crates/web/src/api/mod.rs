@@ -57,7 +57,13 @@ impl<S: Send + Sync> FromRequestParts<S> for PaperPath {
     }
 }
 
+/// An arXiv id in a path, exactly (no surrounding spaces).
 pub fn parse_id(raw: &str) -> Result<ArxivId, ApiError> {
+    if raw.trim() != raw {
+        return Err(ApiError::bad_request(format!(
+            "`{raw}` is not an arXiv id (spaces around it)"
+        )));
+    }
     ArxivId::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 

@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
 /// The search the query string asks for (the API's and the CLI's).
 pub fn request_of(q: &HashMap<String, String>) -> Result<SearchRequest, ApiError> {
     let mode = match q.get("mode").map(String::as_str) {
-        None | Some("") => Mode::Hybrid,
+        None => Mode::Hybrid,
         Some(m) => parse_mode(m)?,
     };
     let limit = parse_limit(q, 20, 100)?;
