@@ -28,12 +28,12 @@ async fn get_daily_papers(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<RowView>>, ApiError> {
     // One of date, week, month: the first given of these wins.
-    let range = if let Some(d) = q.get("date") {
-        DayRange::day(parse_date(d).map_err(bad)?)
-    } else if let Some(w) = q.get("week") {
-        parse_week(w).map_err(bad)?
-    } else if let Some(m) = q.get("month") {
-        parse_month(m).map_err(bad)?
+    // Each one given is checked, then the first wins.
+    let date = q.get("date").map(|d| parse_date(d).map(DayRange::day)).transpose().map_err(bad)?;
+    let week = q.get("week").map(|w| parse_week(w)).transpose().map_err(bad)?;
+    let month = q.get("month").map(|m| parse_month(m)).transpose().map_err(bad)?;
+    let range = if let Some(r) = date.or(week).or(month) {
+        r
     } else if q.contains_key("submitter") {
         // A member's submissions, every day.
         DayRange {
