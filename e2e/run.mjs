@@ -40,6 +40,7 @@ const fresh = {
 writeFileSync(join(dataDir, "fresh.jsonl"), JSON.stringify(fresh) + "\n");
 cli(["import", join(dataDir, "fresh.jsonl")]);
 cli(["user", "add", "cora", "cora@example.org", "--role", "curator"], { PAPERBOY_PASSWORD: "curator-password" });
+cli(["user", "add", "mia", "mia@example.org", "--role", "moderator"], { PAPERBOY_PASSWORD: "moderator-password" });
 
 const server = spawn(bin, ["serve", "--no-scheduler", "--bind", "127.0.0.1:0"], { env, stdio: ["ignore", "ignore", "pipe"] });
 const base = await new Promise((ok, fail) => {
@@ -66,13 +67,47 @@ const browser = await chromium.launch({
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
+
+// Every page runs under the Content-Security-Policy; a violation (or a
+// script error) anywhere fails the last test.
+const violations = [];
+async function newPage(options = {}) {
+  const ctx = await browser.newContext(options);
+  await ctx.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`));
+  });
+  const page = await ctx.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy|CSP violation/i.test(m.text())) violations.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => violations.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+async function logIn(page, name, password) {
+  await page.goto(base + "/login");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(base + "/");
+}
+
+async function signUp(page, name) {
+  await page.goto(base + "/signup");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Email").fill(`${name}@example.org`);
+  await page.getByLabel(/Password/).fill(`${name} has a long password`);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.waitForURL(base + "/");
+}
 const shot = (page, name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
 async function upvotes(id) {
   return (await (await fetch(`${base}/api/papers/${id}`)).json()).upvotes;
 }
 
 test("search from the home page shows results with abstracts", async () => {
-  const page = await (await browser.newContext()).newPage();
+  const page = await newPage();
   await page.goto(base + "/");
   await shot(page, "home");
   await page.getByRole("searchbox", { name: "Search papers" }).first().fill("generalization of fine-tuned models");
@@ -92,7 +127,7 @@ test("search from the home page shows results with abstracts", async () => {
 });
 
 test("sign up, log in, upvote, reload and see the vote kept", async () => {
-  const page = await (await browser.newContext()).newPage();
+  const page = await newPage();
   await page.goto(base + "/signup");
   await shot(page, "signup");
   await page.getByLabel("Username").fill("reader1");
@@ -120,7 +155,7 @@ test("sign up, log in, upvote, reload and see the vote kept", async () => {
 });
 
 test("a curator submits a paper and it shows on today's daily page", async () => {
-  const page = await (await browser.newContext()).newPage();
+  const page = await newPage();
   await page.goto(base + "/login");
   await page.getByLabel("Username").fill("cora");
   await page.getByLabel("Password").fill("curator-password");
@@ -141,8 +176,7 @@ test("a curator submits a paper and it shows on today's daily page", async () =>
 });
 
 test("after logging out, voting fails", async () => {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
+  const page = await newPage();
   await page.goto(base + "/signup");
   await page.getByLabel("Username").fill("reader2");
   await page.getByLabel("Email").fill("reader2@example.org");
@@ -161,13 +195,107 @@ test("after logging out, voting fails", async () => {
 });
 
 test("about, daily and error pages render", async () => {
-  const page = await (await browser.newContext({ colorScheme: "dark", viewport: { width: 390, height: 844 } })).newPage();
+  const page = await newPage({ colorScheme: "dark", viewport: { width: 390, height: 844 } });
   await page.goto(base + "/about");
   assert.ok(await page.getByRole("heading", { name: "How trending works" }).isVisible());
   await shot(page, "about-phone-dark");
   const r = await page.goto(base + "/papers/2203.99999");
   assert.equal(r.status(), 404);
   assert.ok(await page.getByRole("heading", { name: "Not found" }).isVisible());
+});
+
+test("discuss a paper: comment, reply, edit, report; a moderator hides it and the log says so", async () => {
+  const paper = "/papers/2212.04458";
+  const ann = await newPage();
+  await signUp(ann, "ann");
+  await ann.goto(base + paper);
+  await ann.getByLabel("Add a comment").fill("Does the **merge** hold out of distribution? See $\\alpha_i$.");
+  await ann.getByRole("button", { name: "Comment", exact: true }).click();
+  await ann.waitForURL(/#comment-\d+$/);
+  const mine = ann.locator("article.comment").first();
+  assert.ok((await mine.locator(".comment-body strong").innerText()).includes("merge"), "Markdown rendered");
+  assert.ok((await mine.locator(".comment-body").innerText()).includes("$\\alpha_i$"), "TeX kept as typed");
+  const cid = await mine.getAttribute("data-comment-id");
+
+  const ben = await newPage();
+  await signUp(ben, "ben");
+  await ben.goto(base + paper);
+  const thread = ben.locator(`#comment-${cid}`).locator("xpath=..");
+  await thread.locator("details.reply > summary").click();
+  await thread.getByLabel("Your reply").fill("It does, within the same basin.");
+  await thread.getByRole("button", { name: "Reply" }).click();
+  await ben.waitForURL(/#comment-\d+$/);
+  assert.ok(await ben.locator("ol.replies article.comment").filter({ hasText: "same basin" }).isVisible(), "the reply is nested");
+
+  await ann.goto(base + paper);
+  const own = ann.locator(`#comment-${cid}`);
+  await own.locator("details.edit > summary").click();
+  await own.getByLabel("Edit your comment").fill("Does the merge hold out of distribution? (edited for clarity)");
+  await own.getByRole("button", { name: "Save" }).click();
+  await ann.waitForURL(/#comment-\d+$/);
+  assert.ok(await ann.locator(`#comment-${cid} .edited`).isVisible(), "marked edited");
+
+  await ben.goto(base + paper);
+  const reported = ben.locator(`#comment-${cid}`);
+  await reported.locator("details.report > summary").click();
+  await reported.getByLabel("Why should moderators look at it?").fill("off topic, testing the queue");
+  await reported.getByRole("button", { name: "Report" }).click();
+  assert.ok(await ben.getByRole("heading", { name: "Thank you" }).isVisible());
+
+  const mia = await newPage();
+  await logIn(mia, "mia", "moderator-password");
+  await mia.goto(base + "/mod");
+  const item = mia.locator("li.report").filter({ hasText: "off topic, testing the queue" });
+  assert.ok(await item.isVisible(), "the report is in the queue");
+  await item.locator("form[action^='/mod/comments/']").getByLabel("Reason (public)").fill("keeps the thread on the paper");
+  await item.getByRole("button", { name: "Hide comment" }).click();
+  await mia.waitForURL(/#comment-\d+$/);
+  await shot(mia, "discussion-moderator");
+  await mia.goto(base + "/moderation");
+  const row = mia.locator("table.log tbody tr").first();
+  assert.equal((await row.locator("td.action").innerText()).trim(), "hide comment");
+  assert.ok((await row.innerText()).includes("keeps the thread on the paper"), "the reason is public");
+  await shot(mia, "moderation-log");
+
+  const visitor = await newPage();
+  await visitor.goto(base + paper);
+  assert.ok(await visitor.locator(`#comment-${cid}`).getByText("[hidden by a moderator]").isVisible());
+  assert.ok(await visitor.getByText("same basin").isVisible(), "the reply stays");
+});
+
+test("an author claim, approved by a moderator, shows on the paper page", async () => {
+  const paper = "/papers/2203.05482";
+  const ann = await newPage();
+  await logIn(ann, "ann", "ann has a long password");
+  await ann.goto(base + paper);
+  await ann.locator("details.claim > summary").click();
+  await ann.getByLabel("I am").selectOption({ index: 0 });
+  await ann.getByRole("button", { name: "Claim authorship" }).click();
+  assert.ok(await ann.getByRole("heading", { name: "Claim sent" }).isVisible());
+  const mia = await newPage();
+  await logIn(mia, "mia", "moderator-password");
+  await mia.goto(base + "/mod");
+  const claim = mia.locator("li.claim").filter({ hasText: "ann" });
+  await claim.getByLabel("Reason (public)").fill("checked the address on the paper");
+  await claim.getByRole("button", { name: "Approve" }).click();
+  await mia.waitForURL(/\/mod/);
+  await ann.goto(base + paper);
+  const link = ann.locator("p.authors a.claimed");
+  assert.equal((await link.innerText()).trim(), "(@ann)");
+  assert.equal(await link.getAttribute("href"), "/u/ann");
+  await shot(ann, "paper-claimed");
+  const api = await (await fetch(`${base}/api/papers/2203.05482`)).json();
+  assert.equal(api.authors[0].user.user, "ann");
+});
+
+test("pages run under a strict Content-Security-Policy without violations", async () => {
+  const page = await newPage();
+  const r = await page.goto(base + "/papers/2203.05482");
+  const csp = r.headers()["content-security-policy"] || "";
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.equal(r.headers()["x-content-type-options"], "nosniff");
+  assert.deepEqual(violations, [], "no CSP violation or script error on any page");
 });
 
 let passed = 0, failed = 0;

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{html, Options, Parser};
+use pulldown_cmark::{html, Event, Options, Parser};
 
 /// The longest comment accepted, in characters.
 pub const MAX_CHARS: usize = 20_000;
@@ -27,11 +27,27 @@ fn options() -> Options {
         | Options::ENABLE_TASKLISTS
 }
 
-/// Safe HTML for a comment body.
+/// Safe HTML for a comment body. TeX comes out exactly as typed, with its
+/// dollars (for a reader's MathJax or KaTeX, or to read as it is), and is
+/// not taken for Markdown (`$a_b * c_d$` has no emphasis).
 pub fn render(body: &str) -> String {
     let mut raw = String::with_capacity(body.len() * 3 / 2);
-    html::push_html(&mut raw, Parser::new_ext(body, options()));
+    let events = Parser::new_ext(body, options()).map(|e| match e {
+        Event::InlineMath(tex) => Event::InlineHtml(math_span("math-inline", "$", &tex).into()),
+        Event::DisplayMath(tex) => Event::InlineHtml(math_span("math-display", "$$", &tex).into()),
+        other => other,
+    });
+    html::push_html(&mut raw, events);
     SANITIZER.clean(&raw).to_string()
+}
+
+/// `<span class="math …">$tex$</span>`, the TeX escaped.
+fn math_span(class: &str, dollars: &str, tex: &str) -> String {
+    let mut out = format!("<span class=\"math {class}\">{dollars}");
+    pulldown_cmark_escape::escape_html(&mut out, tex).ok();
+    out.push_str(dollars);
+    out.push_str("</span>");
+    out
 }
 
 /// Web addresses a body holds (for the limit on new accounts): every
@@ -69,8 +85,9 @@ mod tests {
         let h = render("See [the paper](https://arxiv.org/abs/2203.05482) and *this*.");
         assert!(h.contains(r#"rel="nofollow ugc noopener""#), "{h}");
         assert!(h.contains("<em>this</em>"));
-        let m = render("Energy $E = mc^2$ and $a_b * c_d$ stay.");
-        assert!(m.contains("E = mc^2") && m.contains("a_b * c_d"), "{m}");
+        let m = render("Energy $E = mc^2$ and $a_b * c_d$ stay, $x<y$ too.");
+        assert!(m.contains("$E = mc^2$") && m.contains("$a_b * c_d$"), "{m}");
+        assert!(m.contains("$x&lt;y$"), "TeX is escaped, not HTML: {m}");
         assert!(!m.contains("<em>"), "TeX is not emphasis: {m}");
         let deep = "> ".repeat(1000) + "deep";
         assert!(render(&deep).contains("deep"));
