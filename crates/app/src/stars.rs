@@ -183,10 +183,11 @@ fn backoff(failures: i64) -> i64 {
 }
 
 impl App {
-    /// One step of the star tracker at `now`: re-plans hourly (tracking
-    /// newly linked repositories), then asks about the repositories due,
-    /// as many as the hour's budget has left (and at most a minute's share
-    /// twice over, so the budget spreads across the hour).
+    /// One step of the star tracker at `now` (the scheduler runs one a
+    /// minute): tracks newly linked repositories every five minutes,
+    /// re-plans hourly, then asks about the repositories due, as many as
+    /// the hour's budget has left and at most a minute's share and a
+    /// quarter, so the budget spreads across the hour.
     pub async fn refresh_stars(&self, now: i64) -> Result<StarStep, AppError> {
         let Some(tracker) = self.stars.clone() else {
             return Err(AppError::NotConfigured(
@@ -213,7 +214,9 @@ impl App {
             st.spent_at.pop_front();
         }
         let hourly = (f64::from(tracker.budget_per_hour) * PLANNED_SHARE).floor() as usize;
-        let per_step = (tracker.budget_per_hour as usize / 60 * 2).max(1);
+        // A minute's share and a quarter more: spread over the hour, with
+        // room to catch up after a pause.
+        let per_step = (hourly * 5 / 4).div_ceil(60).max(1);
         let allowed = hourly.saturating_sub(st.spent_at.len()).min(per_step);
         if allowed == 0 {
             return Ok(step);

@@ -6,6 +6,7 @@ mod distract;
 mod gen;
 mod oai;
 mod semantic;
+mod talk;
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -104,6 +105,26 @@ enum Command {
         #[command(flatten)]
         words: Words,
     },
+    /// Comment rendering time: prose, hostile HTML, deep quotes, 20,000
+    /// characters each.
+    Markdown {
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
+    /// The star tracker on many repositories against the stand-in GitHub,
+    /// simulated minute by minute.
+    Stars {
+        #[arg(long, default_value_t = 100_000)]
+        repos: usize,
+        /// Share of repositories linked by papers of the last 13 days.
+        #[arg(long, default_value_t = 0.05)]
+        recent: f64,
+        #[arg(long, default_value_t = 5_000)]
+        budget: u32,
+        /// Simulated hours.
+        #[arg(long, default_value_t = 30)]
+        hours: i64,
+    },
     /// Time the OAI-PMH parser on one large generated ListRecords response.
     OaiParse {
         #[arg(long, default_value_t = 50_000)]
@@ -123,6 +144,16 @@ fn main() -> anyhow::Result<()> {
             queries,
             words,
         } => search_latency(&index, queries, words.seed, &words.text()?),
+        Command::Markdown { runs } => talk::markdown(runs),
+        Command::Stars {
+            repos,
+            recent,
+            budget,
+            hours,
+        } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(talk::stars(repos, recent, budget, hours)),
         Command::OaiParse { n, words, runs } => {
             let model = gen::WordModel::learn(&words.text()?);
             let mut g = gen::Generator::new(model, words.seed, n);

@@ -10,14 +10,18 @@ use crate::conn::{Sql, SqlRow};
 use crate::{args, Backend, SqlStore};
 
 /// Repositories papers link (the author's choice or the metadata's) that
-/// are not tracked yet.
+/// are not tracked yet. A new repository is due at once, with
+/// `next_fetch_at` = −(first-version date of its newest paper): due before
+/// anything already fetched, and the newest papers' repositories first,
+/// served by the index on `next_fetch_at` alone.
 static TRACK: Sql = Sql::new(
-    "INSERT INTO github_repos (url)
-     SELECT DISTINCT l.url FROM (
-        SELECT COALESCE(claimed_github_repo, github_repo) AS url FROM papers
+    "INSERT INTO github_repos (url, next_fetch_at)
+     SELECT l.url, -max(l.published_at) FROM (
+        SELECT COALESCE(claimed_github_repo, github_repo) AS url, published_at FROM papers
         WHERE deleted_at IS NULL AND COALESCE(claimed_github_repo, github_repo) IS NOT NULL
      ) l
      WHERE NOT EXISTS (SELECT 1 FROM github_repos g WHERE g.url = l.url)
+     GROUP BY l.url
      LIMIT $1
      ON CONFLICT (url) DO NOTHING",
 );

@@ -56,7 +56,8 @@ pub trait StarStore: Send + Sync + 'static {
     /// Starts tracking repositories papers link that are not tracked yet
     /// (at most `limit`); how many.
     async fn track_linked_repos(&self, limit: u32) -> Result<u64, StoreError>;
-    /// Repositories due at `now`: never fetched first, then the longest due.
+    /// Repositories due at `now`: never fetched first (the newest papers'
+    /// first), then the longest due.
     async fn due_repos(&self, now: i64, limit: u32) -> Result<Vec<TrackedRepo>, StoreError>;
     async fn tracked_repo(&self, url: &str) -> Result<TrackedRepo, StoreError>;
     /// Records a fetch: the count (today's snapshot, the papers linking the
