@@ -148,7 +148,8 @@ pub async fn stars(repos: usize, recent_share: f64, budget: u32, hours: i64) -> 
         if recent_done.is_none() && minute % 5 == 0 {
             // The newest papers' repositories come first: done once the
             // oldest recent one has a count.
-            let probe = format!("https://github.com/lab{}/repo{}", recent.saturating_sub(1), recent.saturating_sub(1));
+            let oldest = (0..recent).max_by_key(|i| i % (13 * 24)).unwrap_or(0);
+            let probe = format!("https://github.com/lab{oldest}/repo{oldest}");
             if store.tracked_repo(&probe).await.is_ok_and(|r| r.stars.is_some()) {
                 recent_done = Some(minute);
             }
