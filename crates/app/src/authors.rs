@@ -101,8 +101,7 @@ impl App {
         let paper = self.paper(id).await?;
         if !self.is_author(user, paper.paper_id).await? && !user.role.can_moderate() {
             return Err(AppError::Forbidden(
-                "Only an approved author of this paper (or a moderator) can set its links."
-                    .into(),
+                "Only an approved author of this paper (or a moderator) can set its links.".into(),
             ));
         }
         let repo = checked_link("code link", github_repo)?;
@@ -126,7 +125,13 @@ impl App {
         );
         let url = format!("/papers/{id}");
         self.store
-            .log_action(user.user_id, "set paper links", &target, Some(&url), "set by an author")
+            .log_action(
+                user.user_id,
+                "set paper links",
+                &target,
+                Some(&url),
+                "set by an author",
+            )
             .await?;
         Ok(())
     }
@@ -168,7 +173,13 @@ impl App {
         let ids: Vec<ArxivId> = found.hits.into_iter().map(|h| h.arxiv_id).collect();
         let mut papers: Vec<ListedPaper> = in_order(&ids, self.store.get_papers(&ids).await?)
             .into_iter()
-            .filter(|l| l.stored.paper.authors.iter().any(|a| author_key(&a.name) == key))
+            .filter(|l| {
+                l.stored
+                    .paper
+                    .authors
+                    .iter()
+                    .any(|a| author_key(&a.name) == key)
+            })
             .collect();
         papers.sort_by_key(|l| std::cmp::Reverse(l.stored.paper.published_at()));
         papers.truncate(AUTHOR_PAGE_LIMIT);
@@ -187,7 +198,9 @@ impl App {
         let claimed = self.claimed_authors(&ids).await?;
         let mut members: Vec<String> = Vec::new();
         for l in &papers {
-            let Some(by_pos) = claimed.get(&l.stored.paper_id) else { continue };
+            let Some(by_pos) = claimed.get(&l.stored.paper_id) else {
+                continue;
+            };
             for (pos, user) in by_pos {
                 let matches = l
                     .stored

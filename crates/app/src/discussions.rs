@@ -315,7 +315,12 @@ impl App {
         Ok(self.store.comment(id).await?)
     }
 
-    pub async fn vote_comment(&self, user: &User, id: CommentId, up: bool) -> Result<i64, AppError> {
+    pub async fn vote_comment(
+        &self,
+        user: &User,
+        id: CommentId,
+        up: bool,
+    ) -> Result<i64, AppError> {
         self.check_not_suspended(user)?;
         self.limiter
             .check("vote", &user.username, self.settings.limits.vote)?;
@@ -336,10 +341,7 @@ impl App {
     pub async fn live_comment(&self, id: CommentId) -> Result<Comment, AppError> {
         let c = self.comment_by(id).await?;
         if c.deleted_at.is_some() {
-            return Err(AppError::NotFound(format!(
-                "Comment {} was deleted.",
-                id.0
-            )));
+            return Err(AppError::NotFound(format!("Comment {} was deleted.", id.0)));
         }
         Ok(c)
     }

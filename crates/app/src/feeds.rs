@@ -91,7 +91,9 @@ impl App {
                     from: today - Duration::days(6),
                     to: today,
                 };
-                let rows = self.daily(week, DailySort::PublishedAt, None, 0, 100).await?;
+                let rows = self
+                    .daily(week, DailySort::PublishedAt, None, 0, 100)
+                    .await?;
                 // An entry changes for this feed when it is submitted.
                 let mut entries: Vec<FeedEntry> = rows
                     .into_iter()

@@ -5,8 +5,8 @@
 //! through their contracts or through the ports in [`ports`].
 
 pub mod accounts;
-pub mod authors;
 pub mod adapters;
+pub mod authors;
 pub mod digest;
 pub mod discussions;
 mod error;

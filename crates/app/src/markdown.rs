@@ -98,7 +98,12 @@ mod tests {
         let h = render("<b>bold?</b> and <div>");
         assert!(h.contains("&lt;b&gt;bold?&lt;/b&gt;"), "{h}");
         let deep = render(&format!("{}deep", "> ".repeat(5_000)));
-        assert_eq!(deep.matches("<blockquote>").count(), MAX_DEPTH, "{}", &deep[..200]);
+        assert_eq!(
+            deep.matches("<blockquote>").count(),
+            MAX_DEPTH,
+            "{}",
+            &deep[..200]
+        );
         assert!(deep.contains("deep"));
         let lists = render(&format!("{}x", "- ".repeat(5_000)));
         assert!(lists.matches("<ul>").count() <= MAX_DEPTH && lists.contains('x'));
@@ -118,7 +123,14 @@ mod tests {
         for c in cases {
             let h = render(c);
             let lower = h.to_ascii_lowercase();
-            for bad in ["<script", "<img", "<a href=\"javascript", "<a href=\"data:", "<iframe", "<svg"] {
+            for bad in [
+                "<script",
+                "<img",
+                "<a href=\"javascript",
+                "<a href=\"data:",
+                "<iframe",
+                "<svg",
+            ] {
                 assert!(!lower.contains(bad), "{c} → {h}");
             }
         }
@@ -135,7 +147,10 @@ mod tests {
         assert!(!m.contains("<em>"), "TeX is not emphasis: {m}");
         let deep = "> ".repeat(1000) + "deep";
         assert!(render(&deep).contains("deep"));
-        assert_eq!(count_links("see https://a.example and [b](https://b.example)"), 2);
+        assert_eq!(
+            count_links("see https://a.example and [b](https://b.example)"),
+            2
+        );
         assert_eq!(count_links("no links"), 0);
     }
 }

@@ -80,6 +80,27 @@ impl App {
         }
     }
 
+    /// A moderator's action may go ahead: who asks may moderate, and said why.
+    fn moderator_reason(&self, moderator: &User, reason: &str) -> Result<String, AppError> {
+        self.check_moderator(moderator)?;
+        checked_reason(reason, "a moderator action")
+    }
+
+    /// Writes a moderator's action to the public log.
+    async fn log(
+        &self,
+        by: &User,
+        action: &str,
+        target: &str,
+        url: Option<&str>,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        Ok(self
+            .store
+            .log_action(by.user_id, action, target, url, reason)
+            .await?)
+    }
+
     fn paper_url(&self, id: &ArxivId) -> String {
         format!("/papers/{id}")
     }
@@ -121,7 +142,12 @@ impl App {
         }
         Ok(self
             .store
-            .add_report(ReportKind::Submission, paper.paper_id.0, user.user_id, &reason)
+            .add_report(
+                ReportKind::Submission,
+                paper.paper_id.0,
+                user.user_id,
+                &reason,
+            )
             .await?)
     }
 
@@ -211,13 +237,16 @@ impl App {
         action: CommentAction,
         reason: &str,
     ) -> Result<(), AppError> {
-        self.check_moderator(moderator)?;
-        let reason = checked_reason(reason, "a moderator action")?;
+        let reason = self.moderator_reason(moderator, reason)?;
         let c = self.comment_by(id).await?;
         let paper = self.paper_of_comment(&c).await?;
         let hide = action == CommentAction::Hide;
         self.store.set_comment_hidden(id, hide).await?;
-        let verb = if hide { "hide comment" } else { "restore comment" };
+        let verb = if hide {
+            "hide comment"
+        } else {
+            "restore comment"
+        };
         self.store
             .resolve_reports(ReportKind::Comment, id.0, moderator.user_id, verb)
             .await?;
@@ -226,8 +255,7 @@ impl App {
             id.0, c.author, paper.paper.title
         );
         let url = format!("{}#comment-{}", self.paper_url(&paper.paper.id), id.0);
-        self.store
-            .log_action(moderator.user_id, verb, &target, Some(&url), &reason)
+        self.log(moderator, verb, &target, Some(&url), &reason)
             .await?;
         Ok(())
     }
@@ -240,22 +268,18 @@ impl App {
         locked: bool,
         reason: &str,
     ) -> Result<(), AppError> {
-        self.check_moderator(moderator)?;
-        let reason = checked_reason(reason, "a moderator action")?;
+        let reason = self.moderator_reason(moderator, reason)?;
         let paper = self.paper(id).await?;
         self.store
             .set_thread_locked(paper.paper_id, moderator.user_id, locked)
             .await?;
-        let verb = if locked { "lock thread" } else { "unlock thread" };
+        let verb = if locked {
+            "lock thread"
+        } else {
+            "unlock thread"
+        };
         let target = format!("the discussion of “{}”", paper.paper.title);
-        self.store
-            .log_action(
-                moderator.user_id,
-                verb,
-                &target,
-                Some(&self.paper_url(id)),
-                &reason,
-            )
+        self.log(moderator, verb, &target, Some(&self.paper_url(id)), &reason)
             .await?;
         Ok(())
     }
@@ -267,14 +291,11 @@ impl App {
         id: &ArxivId,
         reason: &str,
     ) -> Result<(), AppError> {
-        self.check_moderator(moderator)?;
-        let reason = checked_reason(reason, "a moderator action")?;
+        let reason = self.moderator_reason(moderator, reason)?;
         let paper = self.paper(id).await?;
         let entry = self.store.daily_entry(paper.paper_id).await?;
         if !self.store.remove_submission(paper.paper_id).await? {
-            return Err(AppError::NotFound(format!(
-                "{id} is not on a daily list."
-            )));
+            return Err(AppError::NotFound(format!("{id} is not on a daily list.")));
         }
         self.store
             .resolve_reports(
@@ -288,15 +309,14 @@ impl App {
             .map(|e| format!(" (submitted by {})", e.submitted_by))
             .unwrap_or_default();
         let target = format!("“{}” from the daily list{by}", paper.paper.title);
-        self.store
-            .log_action(
-                moderator.user_id,
-                "remove submission",
-                &target,
-                Some(&self.paper_url(id)),
-                &reason,
-            )
-            .await?;
+        self.log(
+            moderator,
+            "remove submission",
+            &target,
+            Some(&self.paper_url(id)),
+            &reason,
+        )
+        .await?;
         Ok(())
     }
 
@@ -316,8 +336,7 @@ impl App {
             .await?;
         if n > 0 {
             let target = format!("{n} report(s) on {} #{target_id}", kind.as_str());
-            self.store
-                .log_action(moderator.user_id, "dismiss reports", &target, None, &reason)
+            self.log(moderator, "dismiss reports", &target, None, &reason)
                 .await?;
         }
         Ok(n)
@@ -331,8 +350,7 @@ impl App {
         until: Option<DateTime<Utc>>,
         reason: &str,
     ) -> Result<(), AppError> {
-        self.check_moderator(moderator)?;
-        let reason = checked_reason(reason, "a moderator action")?;
+        let reason = self.moderator_reason(moderator, reason)?;
         let (member, _) = self
             .store
             .user_by_name(&username.to_ascii_lowercase())
@@ -340,9 +358,7 @@ impl App {
             .map_err(|e| AppError::or_not_found(e, || format!("There is no user {username}.")))?;
         if let Some(t) = until {
             if t <= Utc::now() {
-                return Err(AppError::Invalid(
-                    "A suspension ends in the future.".into(),
-                ));
+                return Err(AppError::Invalid("A suspension ends in the future.".into()));
             }
             if member.role.can_moderate() {
                 return Err(AppError::Forbidden(
@@ -358,8 +374,7 @@ impl App {
             None => "lift suspension".into(),
         };
         let url = format!("/u/{}", member.username);
-        self.store
-            .log_action(moderator.user_id, &verb, &member.username, Some(&url), &reason)
+        self.log(moderator, &verb, &member.username, Some(&url), &reason)
             .await?;
         Ok(())
     }
@@ -377,13 +392,11 @@ impl App {
         approve: bool,
         reason: &str,
     ) -> Result<Claim, AppError> {
-        self.check_moderator(moderator)?;
-        let reason = checked_reason(reason, "a moderator action")?;
-        let claim = self
-            .store
-            .claim(claim_id)
-            .await
-            .map_err(|e| AppError::or_not_found(e, || format!("There is no claim {claim_id}.")))?;
+        let reason = self.moderator_reason(moderator, reason)?;
+        let claim =
+            self.store.claim(claim_id).await.map_err(|e| {
+                AppError::or_not_found(e, || format!("There is no claim {claim_id}."))
+            })?;
         if claim.status != ClaimStatus::Pending {
             return Err(AppError::Conflict(format!(
                 "Claim {claim_id} was already {}.",
@@ -417,15 +430,14 @@ impl App {
             claim.author_position + 1,
             paper.paper.title
         );
-        self.store
-            .log_action(
-                moderator.user_id,
-                verb,
-                &target,
-                Some(&self.paper_url(&paper.paper.id)),
-                &reason,
-            )
-            .await?;
+        self.log(
+            moderator,
+            verb,
+            &target,
+            Some(&self.paper_url(&paper.paper.id)),
+            &reason,
+        )
+        .await?;
         Ok(decided)
     }
 }

@@ -105,8 +105,24 @@ impl Plan {
 
     /// Hours until every repository has been asked about once, from none.
     pub fn first_pass_hours(&self) -> f64 {
-        (self.hot + self.other) as f64
-            / (f64::from(self.budget_per_hour) * PLANNED_SHARE).max(1.0)
+        (self.hot + self.other) as f64 / (f64::from(self.budget_per_hour) * PLANNED_SHARE).max(1.0)
+    }
+}
+
+impl std::fmt::Display for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} recent or trending repositories every {:.1} h, {} others every {:.1} h; \
+             {:.0} requests/hour at steady state of {}; a first pass takes {:.1} h",
+            self.hot,
+            self.hot_every as f64 / HOUR as f64,
+            self.other,
+            self.other_every as f64 / HOUR as f64,
+            self.steady_per_hour(),
+            self.budget_per_hour,
+            self.first_pass_hours()
+        )
     }
 }
 
@@ -293,7 +309,11 @@ impl App {
             .collect();
         let hot = recent + st.trending.len() as u64;
         let live = live.max(0) as u64;
-        let plan = Plan::new(hot.min(live), live.saturating_sub(hot), tracker.budget_per_hour);
+        let plan = Plan::new(
+            hot.min(live),
+            live.saturating_sub(hot),
+            tracker.budget_per_hour,
+        );
         tracing::info!(
             repositories = live,
             recent_or_trending = plan.hot,
@@ -327,14 +347,28 @@ impl App {
                     step.moved += 1;
                 }
                 self.store
-                    .record_stars(&repo.url, stars, etag.as_deref(), moved_to, &day, now + every)
+                    .record_stars(
+                        &repo.url,
+                        stars,
+                        etag.as_deref(),
+                        moved_to,
+                        &day,
+                        now + every,
+                    )
                     .await?;
                 step.updated += 1;
             }
             Ok(Answer::NotModified) => {
                 let stars = repo.stars.unwrap_or(0);
                 self.store
-                    .record_stars(&repo.url, stars, None, repo.moved_to.as_deref(), &day, now + every)
+                    .record_stars(
+                        &repo.url,
+                        stars,
+                        None,
+                        repo.moved_to.as_deref(),
+                        &day,
+                        now + every,
+                    )
                     .await?;
                 step.unchanged += 1;
             }

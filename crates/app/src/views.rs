@@ -302,7 +302,11 @@ impl CommentView {
         entries
             .iter()
             .map(|e| {
-                let replies = e.replies.iter().map(|r| CommentView::new(r, vec![])).collect();
+                let replies = e
+                    .replies
+                    .iter()
+                    .map(|r| CommentView::new(r, vec![]))
+                    .collect();
                 CommentView::new(&e.comment, replies)
             })
             .collect()

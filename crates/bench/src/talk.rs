@@ -39,11 +39,17 @@ pub fn markdown(runs: usize) -> anyhow::Result<()> {
         ("prose with Markdown, 20,000 chars", prose),
         ("script/onerror/javascript:, 20,000 chars", hostile),
         ("quotes nested 9,990 deep", deep),
-        ("lists nested 9,990 deep", format!("{}deep", "- ".repeat(9_990))),
+        (
+            "lists nested 9,990 deep",
+            format!("{}deep", "- ".repeat(9_990)),
+        ),
         ("<div> typed 4,000 times", "<div>".repeat(4_000)),
         ("20,000 asterisks", stars),
         ("unclosed brackets, 20,000 chars", brackets),
-        ("one 1 MB line (refused before rendering; timed anyway)", long_line),
+        (
+            "one 1 MB line (refused before rendering; timed anyway)",
+            long_line,
+        ),
     ];
     println!("| body | median | p95 | max | output |");
     println!("|---|---|---|---|---|");
@@ -57,9 +63,15 @@ pub fn markdown(runs: usize) -> anyhow::Result<()> {
         }
         times.sort_by(f64::total_cmp);
         let lower = out.to_ascii_lowercase();
-        let inert = ["<script", "<img src=\"x\"", "<a href=\"javascript", "<iframe", "<svg"]
-            .iter()
-            .all(|bad| !lower.contains(bad));
+        let inert = [
+            "<script",
+            "<img src=\"x\"",
+            "<a href=\"javascript",
+            "<iframe",
+            "<svg",
+        ]
+        .iter()
+        .all(|bad| !lower.contains(bad));
         println!(
             "| {name} | {:.2} ms | {:.2} ms | {:.2} ms | {} KB, {} |",
             percentile(&times, 0.5),
@@ -133,14 +145,20 @@ pub async fn stars(repos: usize, recent_share: f64, budget: u32, hours: i64) -> 
         if minute > 0 {
             gh.advance(60);
         }
-        let step = app.refresh_stars(at).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let step = app
+            .refresh_stars(at)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         per_hour[(minute / 60) as usize] += step.spent;
         if step.rate_limited {
             limited += 1;
         }
         if minute % 30 == 0 || first_pass_done.is_none() && minute % 5 == 0 {
             let counts = store.repo_counts().await?;
-            let new = counts.iter().find(|(s, _)| s == "new").map_or(0, |(_, n)| *n);
+            let new = counts
+                .iter()
+                .find(|(s, _)| s == "new")
+                .map_or(0, |(_, n)| *n);
             if new == 0 && first_pass_done.is_none() {
                 first_pass_done = Some(minute);
             }
@@ -150,14 +168,22 @@ pub async fn stars(repos: usize, recent_share: f64, budget: u32, hours: i64) -> 
             // oldest recent one has a count.
             let oldest = (0..recent).max_by_key(|i| i % (13 * 24)).unwrap_or(0);
             let probe = format!("https://github.com/lab{oldest}/repo{oldest}");
-            if store.tracked_repo(&probe).await.is_ok_and(|r| r.stars.is_some()) {
+            if store
+                .tracked_repo(&probe)
+                .await
+                .is_ok_and(|r| r.stars.is_some())
+            {
                 recent_done = Some(minute);
             }
         }
     }
     let plan: Option<Plan> = tracker.plan().await;
     let requests = gh.requests();
-    let quota: Vec<i64> = requests.iter().filter(|r| r.status != 304).map(|r| r.at).collect();
+    let quota: Vec<i64> = requests
+        .iter()
+        .filter(|r| r.status != 304)
+        .map(|r| r.at)
+        .collect();
     let mut worst = 0;
     let mut j = 0;
     for i in 0..quota.len() {
@@ -169,15 +195,7 @@ pub async fn stars(repos: usize, recent_share: f64, budget: u32, hours: i64) -> 
     let forbidden = requests.iter().filter(|r| r.status == 403).count();
     println!("repositories: {repos} ({recent} linked by papers of the last 13 days); budget {budget}/hour");
     if let Some(p) = plan {
-        println!(
-            "plan: {} recent/trending every {:.1} h, {} others every {:.1} h → {:.0} requests/hour at steady state (of {budget}); first pass {:.1} h",
-            p.hot,
-            p.hot_every as f64 / 3600.0,
-            p.other,
-            p.other_every as f64 / 3600.0,
-            p.steady_per_hour(),
-            p.first_pass_hours()
-        );
+        println!("plan: {p}");
     }
     println!(
         "simulated {hours} h in {:.0} s wall: {} requests ({} 304s), at most {worst} quota-spending requests in any hour, {forbidden} answers 403, {limited} steps paused",
@@ -186,11 +204,17 @@ pub async fn stars(repos: usize, recent_share: f64, budget: u32, hours: i64) -> 
         requests.iter().filter(|r| r.status == 304).count(),
     );
     match recent_done {
-        Some(m) => println!("every recent repository had a count after {:.1} h", m as f64 / 60.0),
+        Some(m) => println!(
+            "every recent repository had a count after {:.1} h",
+            m as f64 / 60.0
+        ),
         None => println!("recent repositories not all fetched within {hours} h"),
     }
     match first_pass_done {
-        Some(m) => println!("every repository had a count after {:.1} h (full refresh)", m as f64 / 60.0),
+        Some(m) => println!(
+            "every repository had a count after {:.1} h (full refresh)",
+            m as f64 / 60.0
+        ),
         None => println!("first pass not finished within {hours} h"),
     }
     let shown: Vec<String> = per_hour.iter().map(|n| n.to_string()).collect();

@@ -162,7 +162,14 @@ impl fmt::Debug for Config {
             .field("daily_max_age_days", &self.daily_max_age_days)
             .field("import_batch_size", &self.import_batch_size)
             .field("github_api_url", &self.github_api_url)
-            .field("github_token", &if self.github_token.is_empty() { "" } else { "***" })
+            .field(
+                "github_token",
+                &if self.github_token.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
             .field("github_budget_per_hour", &self.github_budget_per_hour)
             .field("log", &self.log)
             .finish()

@@ -108,7 +108,8 @@ async fn the_official_client_uses_every_paper_call() {
             ))
             .unwrap();
             let at = chrono::Utc::now() - chrono::Duration::hours(4 - i);
-            r["versions"][0]["created"] = at.format("%a, %-d %b %Y %H:%M:%S GMT").to_string().into();
+            r["versions"][0]["created"] =
+                at.format("%a, %-d %b %Y %H:%M:%S GMT").to_string().into();
             r.to_string()
         })
         .collect();

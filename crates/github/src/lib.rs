@@ -189,7 +189,10 @@ impl GitHub {
                     }
                     None => {
                         return (
-                            Err(transient(&target, format!("HTTP {status} without Location"))),
+                            Err(transient(
+                                &target,
+                                format!("HTTP {status} without Location"),
+                            )),
                             limit,
                         )
                     }
@@ -220,8 +223,7 @@ impl GitHub {
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Answer::NotModified);
         }
-        if status == StatusCode::NOT_FOUND || status == StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS
-        {
+        if status == StatusCode::NOT_FOUND || status == StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS {
             return Ok(Answer::Gone);
         }
         if let Some(until) = limited_until(status, &headers, limit, now) {

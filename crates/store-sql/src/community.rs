@@ -181,8 +181,12 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
         };
         let (from, to) = (day_text(from), day_text(to));
         on!(self, read, |c| {
-            c.all(sql, args![&from, &to, limit, offset, &submitter], columns::listed)
-                .await
+            c.all(
+                sql,
+                args![&from, &to, limit, offset, &submitter],
+                columns::listed,
+            )
+            .await
         })
     }
 

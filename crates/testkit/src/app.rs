@@ -165,8 +165,9 @@ impl Builder {
         }
         app.search = Some(EngineSearch::shared(Engine::new(keyword.clone(), None)));
         if let Some((url, budget)) = &self.github {
-            let github = paperboy_github::GitHub::new(url, Some("test-token".into()), "Paperboy tests")
-                .expect("GitHub client");
+            let github =
+                paperboy_github::GitHub::new(url, Some("test-token".into()), "Paperboy tests")
+                    .expect("GitHub client");
             app.stars = Some(Arc::new(StarTracker::new(Arc::new(github), *budget)));
         }
         let router = router(app.clone());

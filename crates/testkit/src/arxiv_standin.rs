@@ -61,8 +61,21 @@ pub struct ArxivStandin {
     inner: Arc<Mutex<Inner>>,
 }
 
-fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
+/// The state of a stand-in, even after a handler panicked holding it.
+pub(crate) fn lock<T>(inner: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     inner.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Serves `app` on a free loopback port; its base URL.
+pub(crate) async fn serve_on_loopback(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind stand-in");
+    let addr = listener.local_addr().expect("stand-in address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
 }
 
 impl ArxivStandin {
@@ -76,15 +89,8 @@ impl ArxivStandin {
             .route("/oai", get(oai))
             .route("/api/query", get(api))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind stand-in");
-        let addr = listener.local_addr().expect("stand-in address");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
         ArxivStandin {
-            base: format!("http://{addr}"),
+            base: serve_on_loopback(app).await,
             inner,
         }
     }

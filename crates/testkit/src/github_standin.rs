@@ -62,9 +62,7 @@ pub struct GitHubStandin {
     inner: Arc<Mutex<Inner>>,
 }
 
-fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
-    inner.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::arxiv_standin::{lock, serve_on_loopback};
 
 impl Inner {
     fn now(&self) -> i64 {
@@ -98,15 +96,8 @@ impl GitHubStandin {
             .route("/repos/{owner}/{name}", get(by_name))
             .route("/repositories/{id}", get(by_id))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind stand-in");
-        let addr = listener.local_addr().expect("stand-in address");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
         GitHubStandin {
-            base: format!("http://{addr}"),
+            base: serve_on_loopback(app).await,
             inner,
         }
     }
@@ -284,7 +275,10 @@ fn respond(
     if g.remaining <= 0 {
         limit_headers(g, &mut h);
         let body = error_json("API rate limit exceeded for user.", 403);
-        return (403, (StatusCode::FORBIDDEN, h, json_type, body).into_response());
+        return (
+            403,
+            (StatusCode::FORBIDDEN, h, json_type, body).into_response(),
+        );
     }
     let found = find(g);
     let fault = found
@@ -295,12 +289,21 @@ fn respond(
         limit_headers(g, &mut h);
         h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         let body = error_json("You have exceeded a secondary rate limit.", 403);
-        return (403, (StatusCode::FORBIDDEN, h, json_type, body).into_response());
+        return (
+            403,
+            (StatusCode::FORBIDDEN, h, json_type, body).into_response(),
+        );
     }
-    let Some((i, key)) = found else {
+    // A 404 spends quota, as on GitHub.
+    let not_found = |g: &mut Inner, mut h: HeaderMap| {
         g.remaining -= 1;
         limit_headers(g, &mut h);
-        return (404, (StatusCode::NOT_FOUND, h, json_type, error_json("Not Found", 404)).into_response());
+        let body = error_json("Not Found", 404);
+        let json = [(header::CONTENT_TYPE, "application/json; charset=utf-8")];
+        (404, (StatusCode::NOT_FOUND, h, json, body).into_response())
+    };
+    let Some((i, key)) = found else {
+        return not_found(g, h);
     };
     let repo = g.repos[i].clone();
     // Asked by an old name: 301 to the repository's id (no quota for the
@@ -308,14 +311,18 @@ fn respond(
     if path.starts_with("/repos/") && key != repo.full_name.to_ascii_lowercase() {
         limit_headers(g, &mut h);
         let to = format!("/repositories/{}", repo.id);
-        h.insert(header::LOCATION, HeaderValue::from_str(&to).expect("location"));
+        h.insert(
+            header::LOCATION,
+            HeaderValue::from_str(&to).expect("location"),
+        );
         let body = json!({"message": "Moved Permanently", "url": to, "documentation_url": "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects"}).to_string();
-        return (301, (StatusCode::MOVED_PERMANENTLY, h, json_type, body).into_response());
+        return (
+            301,
+            (StatusCode::MOVED_PERMANENTLY, h, json_type, body).into_response(),
+        );
     }
     if repo.gone {
-        g.remaining -= 1;
-        limit_headers(g, &mut h);
-        return (404, (StatusCode::NOT_FOUND, h, json_type, error_json("Not Found", 404)).into_response());
+        return not_found(g, h);
     }
     let etag = etag_of(&repo);
     let matches = headers
@@ -332,7 +339,10 @@ fn respond(
     match fault {
         Some(GitHubFault::ServerError) => {
             let body = error_json("Server Error", 502);
-            (502, (StatusCode::BAD_GATEWAY, h, json_type, body).into_response())
+            (
+                502,
+                (StatusCode::BAD_GATEWAY, h, json_type, body).into_response(),
+            )
         }
         Some(GitHubFault::Truncated) => {
             let full = repo_json(&repo).to_string();

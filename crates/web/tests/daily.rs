@@ -86,7 +86,9 @@ async fn daily_api_refuses_bad_parameters(b: Builder) {
         "sort=best",
         "limit=0",
         "p=-1",
-        "date=2024-01-01&week=2024-W01",
+        "date=2024-1-05",
+        "date=2024-01-01&week=2024-W99",
+        "submitter=",
     ] {
         let r = c.get(&format!("/api/daily_papers?{q}")).await;
         assert_eq!(r.status, 400, "{q}");
@@ -94,4 +96,9 @@ async fn daily_api_refuses_bad_parameters(b: Builder) {
     }
     let r = c.get("/api/daily_papers?month=2024-02").await;
     assert_eq!((r.status, r.body.as_str()), (200, "[]"));
+    // Several valid ones: the first of date, week, month wins.
+    let r = c
+        .get("/api/daily_papers?date=2024-01-01&week=2024-W01")
+        .await;
+    assert_eq!(r.status, 200);
 }

@@ -49,7 +49,13 @@ async fn counts_reach_papers_and_unchanged_ones_cost_nothing(b: Builder) {
     let gh = GitHubStandin::start(5000).await;
     gh.set_stars("ada/soups", 120);
     gh.set_stars("alan/engines", 7);
-    let t = app_with(b, &gh, &[("2611.00001", "ada/soups"), ("2611.00002", "alan/engines")], 5000).await;
+    let t = app_with(
+        b,
+        &gh,
+        &[("2611.00001", "ada/soups"), ("2611.00002", "alan/engines")],
+        5000,
+    )
+    .await;
     assert_eq!(stars_of(&t, "2611.00001").await, serde_json::Value::Null);
 
     let step = t.app.refresh_stars(now()).await.unwrap();
@@ -58,7 +64,10 @@ async fn counts_reach_papers_and_unchanged_ones_cost_nothing(b: Builder) {
     assert_eq!(stars_of(&t, "2611.00002").await, 7);
     let page = t.client().get("/papers/2611.00001").await;
     assert!(page.body.contains("120"), "the page shows the stars");
-    assert!(gh.requests().iter().all(|r| r.authorized), "the token is sent");
+    assert!(
+        gh.requests().iter().all(|r| r.authorized),
+        "the token is sent"
+    );
 
     // Nothing is due again before six hours (recent papers).
     let step = t.app.refresh_stars(now() + HOUR).await.unwrap();
@@ -72,7 +81,10 @@ async fn counts_reach_papers_and_unchanged_ones_cost_nothing(b: Builder) {
     let step = t.app.refresh_stars(later).await.unwrap();
     assert_eq!((step.unchanged, step.updated, step.spent), (1, 1, 1));
     let statuses: Vec<u16> = gh.requests().iter().map(|r| r.status).collect();
-    assert!(statuses.contains(&304) && statuses.contains(&200), "{statuses:?}");
+    assert!(
+        statuses.contains(&304) && statuses.contains(&200),
+        "{statuses:?}"
+    );
     assert_eq!(stars_of(&t, "2611.00002").await, 9);
     let history = t
         .app
@@ -80,7 +92,11 @@ async fn counts_reach_papers_and_unchanged_ones_cost_nothing(b: Builder) {
         .star_history("https://github.com/ada/soups")
         .await
         .unwrap();
-    assert_eq!(history.len(), 2, "a snapshot a day, 304 or not: {history:?}");
+    assert_eq!(
+        history.len(),
+        2,
+        "a snapshot a day, 304 or not: {history:?}"
+    );
     assert!(history.iter().all(|(_, s)| *s == 120));
 }
 
@@ -88,7 +104,16 @@ async fn renames_are_followed_and_deletions_marked(b: Builder) {
     let gh = GitHubStandin::start(5000).await;
     gh.set_stars("ada/old-name", 40);
     gh.set_stars("alan/doomed", 3);
-    let t = app_with(b, &gh, &[("2611.00003", "ada/old-name"), ("2611.00004", "alan/doomed")], 5000).await;
+    let t = app_with(
+        b,
+        &gh,
+        &[
+            ("2611.00003", "ada/old-name"),
+            ("2611.00004", "alan/doomed"),
+        ],
+        5000,
+    )
+    .await;
     gh.rename("ada/old-name", "ada-lab/new-name");
     gh.delete("alan/doomed");
 
@@ -130,7 +155,11 @@ async fn limits_and_failures_pause_and_retry_without_losing_a_snapshot(b: Builde
     let t = app_with(
         b,
         &gh,
-        &[("2611.00005", "a/one"), ("2611.00006", "b/two"), ("2611.00007", "c/three")],
+        &[
+            ("2611.00005", "a/one"),
+            ("2611.00006", "b/two"),
+            ("2611.00007", "c/three"),
+        ],
         5000,
     )
     .await;
@@ -141,13 +170,21 @@ async fn limits_and_failures_pause_and_retry_without_losing_a_snapshot(b: Builde
     // the tracker for the time GitHub names.
     for r in ["a/one", "b/two", "c/three"] {
         gh.set_stars(r, 20);
-        gh.fault_once(r, GitHubFault::SecondaryLimit { retry_after_secs: 120 });
+        gh.fault_once(
+            r,
+            GitHubFault::SecondaryLimit {
+                retry_after_secs: 120,
+            },
+        );
     }
     let t1 = t0 + 2 * 24 * HOUR;
     let step = t.app.refresh_stars(t1).await.unwrap();
     assert!(step.rate_limited);
     assert_eq!(step.updated, 0);
-    assert!(t.app.refresh_stars(t1 + 60).await.unwrap().rate_limited, "still paused");
+    assert!(
+        t.app.refresh_stars(t1 + 60).await.unwrap().rate_limited,
+        "still paused"
+    );
     // After the pause: the others still have their fault queued, so the
     // tracker pauses again on each, until all are through.
     let mut at = t1 + 121;
@@ -166,7 +203,11 @@ async fn limits_and_failures_pause_and_retry_without_losing_a_snapshot(b: Builde
     gh.fault_once("a/one", GitHubFault::Truncated);
     let t2 = t1 + 3 * 24 * HOUR;
     let s = t.app.refresh_stars(t2).await.unwrap();
-    assert_eq!((s.failed, s.updated, s.unchanged), (0, 1, 2), "the others answer 304");
+    assert_eq!(
+        (s.failed, s.updated, s.unchanged),
+        (0, 1, 2),
+        "the others answer 304"
+    );
     assert_eq!(stars_of(&t, "2611.00005").await, 30);
 
     // Three bad answers in a row: recorded as a failure, asked again later;
@@ -175,7 +216,11 @@ async fn limits_and_failures_pause_and_retry_without_losing_a_snapshot(b: Builde
         gh.fault_once("b/two", GitHubFault::ServerError);
     }
     let history = || async {
-        t.app.store.star_history("https://github.com/b/two").await.unwrap()
+        t.app
+            .store
+            .star_history("https://github.com/b/two")
+            .await
+            .unwrap()
     };
     let before = history().await;
     let t3 = t2 + 2 * 24 * HOUR;
@@ -185,7 +230,11 @@ async fn limits_and_failures_pause_and_retry_without_losing_a_snapshot(b: Builde
     assert_eq!(history().await, before, "a failure keeps every snapshot");
     gh.set_stars("b/two", 25);
     let s = t.app.refresh_stars(t3 + 600).await.unwrap();
-    assert_eq!((s.updated, s.failed), (1, 0), "asked again after the backoff");
+    assert_eq!(
+        (s.updated, s.failed),
+        (1, 0),
+        "asked again after the backoff"
+    );
     assert_eq!(stars_of(&t, "2611.00006").await, 25);
 
     // The primary limit spent (403, remaining 0): paused until the reset
@@ -210,7 +259,11 @@ async fn the_hourly_budget_is_never_exceeded(b: Builder) {
         gh.set_stars(n, 1);
     }
     let ids: Vec<String> = (0..150).map(|i| format!("2611.{:05}", 100 + i)).collect();
-    let repos: Vec<(&str, &str)> = ids.iter().map(String::as_str).zip(names.iter().map(String::as_str)).collect();
+    let repos: Vec<(&str, &str)> = ids
+        .iter()
+        .map(String::as_str)
+        .zip(names.iter().map(String::as_str))
+        .collect();
     // Without a token GitHub grants 60 requests an hour.
     let t = app_with(b, &gh, &repos, 60).await;
     let t0 = now();
@@ -222,11 +275,20 @@ async fn the_hourly_budget_is_never_exceeded(b: Builder) {
     }
     let worst = spent_at
         .iter()
-        .map(|start| spent_at.iter().filter(|t| **t >= *start && **t < start + HOUR).count())
+        .map(|start| {
+            spent_at
+                .iter()
+                .filter(|t| **t >= *start && **t < start + HOUR)
+                .count()
+        })
         .max()
         .unwrap();
     assert!(worst <= 54, "at most 90% of 60 an hour, saw {worst}");
-    assert!(spent_at.len() >= 150, "all 150 asked within 3 hours: {}", spent_at.len());
+    assert!(
+        spent_at.len() >= 150,
+        "all 150 asked within 3 hours: {}",
+        spent_at.len()
+    );
     let plan = t.app.stars.as_ref().unwrap().plan().await.unwrap();
     assert!(plan.steady_per_hour() <= 54.0 + 1e-9, "{plan:?}");
 }
@@ -235,12 +297,19 @@ async fn a_star_jump_lifts_a_paper_in_trending(b: Builder) {
     let gh = GitHubStandin::start(5000).await;
     gh.set_stars("ada/steady", 500);
     gh.set_stars("alan/rising", 10);
-    let t = app_with(b, &gh, &[("2611.00011", "ada/steady"), ("2611.00012", "alan/rising")], 5000).await;
+    let t = app_with(
+        b,
+        &gh,
+        &[("2611.00011", "ada/steady"), ("2611.00012", "alan/rising")],
+        5000,
+    )
+    .await;
     // Five members upvote the steady one.
     for i in 0..5 {
         let c = t.client();
         c.sign_up(&format!("fan{i}")).await;
-        c.post_form("/papers/2611.00011/upvote", &[("action", "add")]).await;
+        c.post_form("/papers/2611.00011/upvote", &[("action", "add")])
+            .await;
     }
     let t0 = now();
     t.app.refresh_stars(t0 - 6 * 24 * HOUR).await.unwrap();

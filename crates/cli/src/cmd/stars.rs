@@ -51,16 +51,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let counts = app.store.repo_counts().await?;
     let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
     if let Some(plan) = tracker.plan().await {
-        println!(
-            "plan: {} recent or trending repositories every {:.1} h, {} others every {:.1} h; {:.0} requests/hour of {}; a first pass takes {:.1} h",
-            plan.hot,
-            plan.hot_every as f64 / 3600.0,
-            plan.other,
-            plan.other_every as f64 / 3600.0,
-            plan.steady_per_hour(),
-            plan.budget_per_hour,
-            plan.first_pass_hours()
-        );
+        println!("plan: {plan}");
     }
     println!(
         "repositories: {}; this run: {} updated, {} unchanged (304), {} moved, {} gone, {} failed, {} requests spent{} in {:.1}s",

@@ -143,7 +143,9 @@ async fn vote(
 ) -> Result<Json<Value>, ApiError> {
     let up = method == Method::POST;
     let upvotes = state.app.vote_comment(&user, cid, up).await?;
-    Ok(Json(json!({ "id": cid.0, "upvotes": upvotes, "upvoted": up })))
+    Ok(Json(
+        json!({ "id": cid.0, "upvotes": upvotes, "upvoted": up }),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -29,9 +29,21 @@ async fn get_daily_papers(
 ) -> Result<Json<Vec<RowView>>, ApiError> {
     // One of date, week, month: the first given of these wins.
     // Each one given is checked, then the first wins.
-    let date = q.get("date").map(|d| parse_date(d).map(DayRange::day)).transpose().map_err(bad)?;
-    let week = q.get("week").map(|w| parse_week(w)).transpose().map_err(bad)?;
-    let month = q.get("month").map(|m| parse_month(m)).transpose().map_err(bad)?;
+    let date = q
+        .get("date")
+        .map(|d| parse_date(d).map(DayRange::day))
+        .transpose()
+        .map_err(bad)?;
+    let week = q
+        .get("week")
+        .map(|w| parse_week(w))
+        .transpose()
+        .map_err(bad)?;
+    let month = q
+        .get("month")
+        .map(|m| parse_month(m))
+        .transpose()
+        .map_err(bad)?;
     let range = if let Some(r) = date.or(week).or(month) {
         r
     } else if q.contains_key("submitter") {

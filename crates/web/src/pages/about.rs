@@ -4,9 +4,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use maud::html;
-use paperboy_app::discussions::{
-    COMMENTS_PER_HOUR, LINKS_PER_COMMENT, NEW_ACCOUNT_DAYS,
-};
+use paperboy_app::discussions::{COMMENTS_PER_HOUR, LINKS_PER_COMMENT, NEW_ACCOUNT_DAYS};
 use paperboy_app::markdown::MAX_CHARS;
 use paperboy_app::stars::{RECENT_DAYS, TRENDING_TOP};
 use paperboy_core::trending::{

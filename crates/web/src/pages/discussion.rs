@@ -50,6 +50,20 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageComment {
     }
 }
 
+/// A short page after a form: a heading, a sentence, the way back.
+fn notice(ctx: &super::Ctx, heading: &str, text: &str, back: &str, back_text: &str) -> Response {
+    ctx.page(
+        heading,
+        maud::html! {
+            section.notice {
+                h1 { (heading) }
+                p { (text) }
+                p { a href=(back) { (back_text) } }
+            }
+        },
+    )
+}
+
 fn paper_anchor(c: &paperboy_store::Comment, paper: &str) -> String {
     format!("/papers/{paper}#comment-{}", c.comment_id.0)
 }
@@ -66,6 +80,12 @@ struct ReasonForm {
     csrf: Option<String>,
     reason: Option<String>,
     action: Option<String>,
+}
+
+impl ReasonForm {
+    fn reason(&self) -> &str {
+        self.reason.as_deref().unwrap_or("")
+    }
 }
 
 #[derive(Deserialize)]
@@ -95,7 +115,12 @@ async fn post_comment(
     PagePath(id): PagePath,
     CheckedForm(f): CheckedForm<CommentForm>,
 ) -> Result<Response, PageError> {
-    let parent = match f.parent_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let parent = match f
+        .parent_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         None => None,
         Some(p) => Some(CommentId(p.parse::<i64>().map_err(|_| {
             ApiError::bad_request(format!("`{p}` is not a comment id"))
@@ -157,19 +182,13 @@ async fn post_report_comment(
     CheckedForm(f): CheckedForm<ReasonForm>,
 ) -> Result<Response, PageError> {
     let paper = comment_paper(&state, cid).await?;
-    state
-        .app
-        .report_comment(&user, cid, f.reason.as_deref().unwrap_or(""))
-        .await?;
-    Ok(ctx.page(
-        "Reported",
-        maud::html! {
-            section.notice {
-                h1 { "Thank you" }
-                p { "The moderators will look at the comment." }
-                p { a href={ "/papers/" (paper) "#comment-" (cid.0) } { "Back to the discussion" } }
-            }
-        },
+    state.app.report_comment(&user, cid, f.reason()).await?;
+    Ok(notice(
+        &ctx,
+        "Thank you",
+        "The moderators will look at the comment.",
+        &format!("/papers/{paper}#comment-{}", cid.0),
+        "Back to the discussion",
     ))
 }
 
@@ -189,7 +208,7 @@ async fn post_moderate_comment(
     };
     state
         .app
-        .moderate_comment(&user, cid, action, f.reason.as_deref().unwrap_or(""))
+        .moderate_comment(&user, cid, action, f.reason())
         .await?;
     Ok(see_other(&format!("/papers/{paper}#comment-{}", cid.0)))
 }
@@ -206,15 +225,12 @@ async fn post_claim(
         .parse::<u32>()
         .map_err(|_| ApiError::bad_request(format!("`{raw}` is not an author number")))?;
     state.app.claim_authorship(&user, &id, position).await?;
-    Ok(ctx.page(
+    Ok(notice(
+        &ctx,
         "Claim sent",
-        maud::html! {
-            section.notice {
-                h1 { "Claim sent" }
-                p { "A moderator will check your claim; once approved, your name on the paper links to your profile and you can set its code link and project page." }
-                p { a href={ "/papers/" (id) } { "Back to the paper" } }
-            }
-        },
+        "A moderator will check your claim; once approved, your name on the paper links to your profile and you can set its code link and project page.",
+        &format!("/papers/{id}"),
+        "Back to the paper",
     ))
 }
 
@@ -226,7 +242,12 @@ async fn post_links(
 ) -> Result<Response, PageError> {
     state
         .app
-        .set_paper_links(&user, &id, f.github_repo.as_deref(), f.project_page.as_deref())
+        .set_paper_links(
+            &user,
+            &id,
+            f.github_repo.as_deref(),
+            f.project_page.as_deref(),
+        )
         .await?;
     Ok(see_other(&format!("/papers/{id}")))
 }
@@ -237,19 +258,13 @@ async fn post_report_submission(
     PagePath(id): PagePath,
     CheckedForm(f): CheckedForm<ReasonForm>,
 ) -> Result<Response, PageError> {
-    state
-        .app
-        .report_submission(&user, &id, f.reason.as_deref().unwrap_or(""))
-        .await?;
-    Ok(ctx.page(
-        "Reported",
-        maud::html! {
-            section.notice {
-                h1 { "Thank you" }
-                p { "The moderators will look at this submission." }
-                p { a href={ "/papers/" (id) } { "Back to the paper" } }
-            }
-        },
+    state.app.report_submission(&user, &id, f.reason()).await?;
+    Ok(notice(
+        &ctx,
+        "Thank you",
+        "The moderators will look at this submission.",
+        &format!("/papers/{id}"),
+        "Back to the paper",
     ))
 }
 
@@ -262,7 +277,7 @@ async fn post_lock(
     let locked = f.action.as_deref() != Some("unlock");
     state
         .app
-        .lock_thread(&user, &id, locked, f.reason.as_deref().unwrap_or(""))
+        .lock_thread(&user, &id, locked, f.reason())
         .await?;
     Ok(see_other(&format!("/papers/{id}#discussion")))
 }
@@ -273,9 +288,6 @@ async fn post_remove_submission(
     PagePath(id): PagePath,
     CheckedForm(f): CheckedForm<ReasonForm>,
 ) -> Result<Response, PageError> {
-    state
-        .app
-        .remove_submission(&user, &id, f.reason.as_deref().unwrap_or(""))
-        .await?;
+    state.app.remove_submission(&user, &id, f.reason()).await?;
     Ok(see_other(&format!("/papers/{id}")))
 }

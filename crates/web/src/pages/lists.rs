@@ -119,7 +119,13 @@ async fn daily_page(
     let page = page_param(&q, 10_000)?;
     let papers = state
         .app
-        .daily(range, DailySort::Trending, None, page * PAGE_SIZE, PAGE_SIZE)
+        .daily(
+            range,
+            DailySort::Trending,
+            None,
+            page * PAGE_SIZE,
+            PAGE_SIZE,
+        )
         .await?;
     let voted = voted_ids(&state, &ctx, &papers).await;
     let q_view = if view == "day" {

@@ -4,9 +4,9 @@ mod about;
 mod account;
 mod authors;
 mod discussion;
+mod lists;
 mod moderation;
 mod notifications;
-mod lists;
 mod paper;
 mod search;
 mod submit;
@@ -128,8 +128,10 @@ impl FromRequestParts<AppState> for Member {
                     .map(|r| r.strip_prefix(base.as_str()).unwrap_or(r))
                     .filter(|r| r.starts_with('/') && !r.starts_with("//"))
                     .unwrap_or("/");
-                Err(axum::response::Redirect::to(&format!("/login?next={}", urlencode(back)))
-                    .into_response())
+                Err(
+                    axum::response::Redirect::to(&format!("/login?next={}", urlencode(back)))
+                        .into_response(),
+                )
             }
         }
     }
@@ -401,7 +403,16 @@ pub fn paper_item(
                 p.abstract {
                     @if let Some((_, s)) = highlight { (PreEscaped(s)) } @else { (trim_text(&p.abstract_text, 600)) }
                 }
-                @if let Some(repo) = p.github_repo() { p.code { a href=(repo) rel="nofollow noopener" { "Code: " (repo.trim_start_matches("https://")) } } }
+                p.code {
+                    @if let Some(repo) = lp.stored.github_repo() {
+                        a href=(repo) rel="nofollow noopener" { "Code: " (repo.trim_start_matches("https://")) }
+                        @if let Some(stars) = lp.stored.github_stars { " · ★ " (stars) }
+                        " · "
+                    }
+                    a href={ (paper_href(id)) "#discussion" } {
+                        (lp.stored.num_comments) (if lp.stored.num_comments == 1 { " comment" } else { " comments" })
+                    }
+                }
             }
         }
     }

@@ -193,9 +193,8 @@ async fn post_suspend(
     let until = match f.until.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(d) => {
-            let day = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                ApiError::bad_request(format!("`{d}` is not a date (YYYY-MM-DD)"))
-            })?;
+            let day = NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| ApiError::bad_request(format!("`{d}` is not a date (YYYY-MM-DD)")))?;
             Some(day.and_time(NaiveTime::MIN).and_utc())
         }
     };

@@ -26,9 +26,7 @@ pub fn router() -> Router<AppState> {
 
 /// The id in `/papers/{id}` or `/papers/{id}/{number}`, and whether it
 /// ends in `.md` (the Markdown form).
-async fn id_and_format(
-    parts: Path<Vec<(String, String)>>,
-) -> Result<(ArxivId, bool), PageError> {
+async fn id_and_format(parts: Path<Vec<(String, String)>>) -> Result<(ArxivId, bool), PageError> {
     let raw: Vec<&str> = parts.0.iter().map(|(_, v)| v.as_str()).collect();
     let raw = raw.join("/");
     let (raw, markdown) = match raw.strip_suffix(".md") {
@@ -70,13 +68,21 @@ fn paper_markdown(v: &paperboy_app::views::PaperView, base_url: &str) -> String 
         .collect();
     let mut out = format!("# {}\n\n", v.title.replace('\n', " "));
     out.push_str(&format!("**Authors:** {}\n\n", authors.join(", ")));
-    out.push_str(&format!("**arXiv:** {} · **Published:** {}", v.id, &v.published_at[..10.min(v.published_at.len())]));
+    out.push_str(&format!(
+        "**arXiv:** {} · **Published:** {}",
+        v.id,
+        &v.published_at[..10.min(v.published_at.len())]
+    ));
     if !v.categories.is_empty() {
         out.push_str(&format!(" · **Categories:** {}", v.categories.join(", ")));
     }
     out.push_str(&format!(" · **Upvotes:** {}\n\n", v.upvotes));
     out.push_str(&format!("## Abstract\n\n{}\n\n## Links\n\n", v.summary));
-    out.push_str(&format!("- Paper page: {}/papers/{}\n", base_url.trim_end_matches('/'), v.id));
+    out.push_str(&format!(
+        "- Paper page: {}/papers/{}\n",
+        base_url.trim_end_matches('/'),
+        v.id
+    ));
     out.push_str(&format!("- arXiv: {}\n- PDF: {}\n", v.arxiv_url, v.pdf_url));
     if let Some(r) = &v.github_repo {
         match v.github_stars {
@@ -91,7 +97,10 @@ fn paper_markdown(v: &paperboy_app::views::PaperView, base_url: &str) -> String 
         out.push_str(&format!("- DOI: https://doi.org/{d}\n"));
     }
     if v.num_comments > 0 {
-        out.push_str(&format!("\n{} comments in the discussion.\n", v.num_comments));
+        out.push_str(&format!(
+            "\n{} comments in the discussion.\n",
+            v.num_comments
+        ));
     }
     out
 }
@@ -173,7 +182,9 @@ fn paper_body(ctx: &Ctx, page: &PaperPage) -> Markup {
 /// Claiming an authorship; setting links for an approved author;
 /// reporting, locking and removing for members and moderators.
 fn author_tools(ctx: &Ctx, page: &PaperPage) -> Markup {
-    let Some(user) = &ctx.user else { return html! {} };
+    let Some(user) = &ctx.user else {
+        return html! {};
+    };
     let stored = &page.stored;
     let id = stored.paper.id.as_str();
     let moderator = user.role.can_moderate();
@@ -414,7 +425,11 @@ pub fn back_to(state: &AppState, headers: &HeaderMap, fallback: String) -> Strin
 
 /// 303 to `to`.
 pub fn see_other(to: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to.to_string())]).into_response()
+    (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, to.to_string())],
+    )
+        .into_response()
 }
 
 /// To the login page, coming back to `next`.
@@ -434,5 +449,9 @@ async fn post_upvote(
     };
     let up = form.action.as_deref() != Some("remove");
     state.app.upvote(user, &id, up).await?;
-    Ok(see_other(&back_to(&state, &headers, format!("/papers/{id}"))))
+    Ok(see_other(&back_to(
+        &state,
+        &headers,
+        format!("/papers/{id}"),
+    )))
 }
