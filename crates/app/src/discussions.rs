@@ -249,6 +249,7 @@ impl App {
                 comment_id: Some(comment.comment_id),
                 actor_id: Some(author.user_id),
                 text: text.clone(),
+                dedupe_key: Some(format!("comment:{}", comment.comment_id.0)),
             };
             self.store.notify(&[u.user_id], n).await?;
         }

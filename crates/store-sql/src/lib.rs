@@ -25,6 +25,7 @@ mod conn;
 mod delivery;
 mod discussions;
 mod harvest;
+mod library;
 mod migrate;
 mod moderation;
 mod notifications;

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_delivery.sql")),
     (5, include_str!("../migrations/0005_discussions.sql")),
     (6, include_str!("../migrations/0006_github.sql")),
+    (7, include_str!("../migrations/0007_library.sql")),
 ];
 
 /// Any 64-bit number both nodes agree on: "paperboy" in ASCII.

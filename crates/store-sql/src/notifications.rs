@@ -12,8 +12,9 @@ use crate::conn::Sql;
 use crate::{args, Backend, SqlStore};
 
 static NOTIFY: Sql = Sql::new(
-    "INSERT INTO notifications (user_id, kind, paper_id, comment_id, actor_id, text, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    "INSERT INTO notifications (user_id, kind, paper_id, comment_id, actor_id, text, created_at, dedupe_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (user_id, dedupe_key) DO NOTHING",
 );
 static NOTIFICATIONS: Sql = Sql::new(
     "SELECT n.notification_id, n.kind, n.paper_id, n.comment_id, n.text, n.created_at,
@@ -45,7 +46,19 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
             let actor = n.actor_id.map(|a| a.0);
             let rows: Vec<Vec<crate::Value<'_>>> = users
                 .iter()
-                .map(|u| args![u.0, &n.kind, paper, comment, actor, &n.text, now].to_vec())
+                .map(|u| {
+                    args![
+                        u.0,
+                        &n.kind,
+                        paper,
+                        comment,
+                        actor,
+                        &n.text,
+                        now,
+                        &n.dedupe_key
+                    ]
+                    .to_vec()
+                })
                 .collect();
             c.execute_many(&NOTIFY, &rows).await.map(drop)
         })

@@ -49,6 +49,10 @@ static IS_LIVE: Sql =
     Sql::new("SELECT paper_id FROM papers WHERE arxiv_id = $1 AND deleted_at IS NULL FOR UPDATE");
 static MARK_DELETED: Sql =
     Sql::new("UPDATE papers SET deleted_at = $2, change_seq = $3 WHERE arxiv_id = $1");
+static PUBLISHED_SINCE: Sql = Sql::new(
+    "SELECT arxiv_id FROM papers WHERE published_at >= $1 AND deleted_at IS NULL
+     ORDER BY published_at DESC LIMIT $2",
+);
 static PING: Sql = Sql::new("SELECT 1");
 
 /// Papers joined with their daily entry and its submitter: the paper
@@ -339,6 +343,15 @@ impl<B: Backend> PaperStore for SqlStore<B> {
     async fn delete_paper(&self, id: &ArxivId) -> Result<bool, StoreError> {
         let id = id.to_string();
         on!(self, write, |c| { delete_in(c, &id).await })
+    }
+
+    async fn published_since(&self, since: i64, limit: u32) -> Result<Vec<ArxivId>, StoreError> {
+        on!(self, read, |c| {
+            let rows = c
+                .all(&PUBLISHED_SINCE, args![since, limit], |r| r.text(0))
+                .await?;
+            Ok(rows.iter().filter_map(|s| ArxivId::parse(s).ok()).collect())
+        })
     }
 
     async fn count_papers(&self) -> Result<u64, StoreError> {

@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod discussions;
 mod error;
 pub mod harvest;
+pub mod library;
 pub mod moderation;
 pub mod notifications;
 pub mod papers;
@@ -29,6 +30,10 @@ pub use delivery::{
 pub use discussions::{Comment, DiscussionStore, NewComment};
 pub use error::StoreError;
 pub use harvest::{HarvestCheckpoint, HarvestCounts, HarvestPage, HarvestStore, LeaseStore};
+pub use library::{
+    Follow, FollowKind, LibraryQuery, LibrarySort, LibraryStore, MuteKind, SaveCounts, Saved,
+    TagInfo, TasteStore,
+};
 pub use moderation::{Claim, ClaimStatus, ModAction, ModerationStore, Report, ReportKind};
 pub use notifications::{NewNotification, Notification, NotificationStore};
 pub use papers::{decide_upsert, ChangeFeed, PaperStore, UpsertCounts, UpsertDecision};
@@ -57,5 +62,7 @@ store_of!(
     DiscussionStore,
     ModerationStore,
     NotificationStore,
-    StarStore
+    StarStore,
+    LibraryStore,
+    TasteStore
 );

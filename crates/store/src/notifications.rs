@@ -28,6 +28,9 @@ pub struct NewNotification {
     pub comment_id: Option<CommentId>,
     pub actor_id: Option<UserId>,
     pub text: String,
+    /// One notification per member and key: a second with the same key is
+    /// dropped (alerts found twice are written once).
+    pub dedupe_key: Option<String>,
 }
 
 #[async_trait]

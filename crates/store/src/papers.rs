@@ -75,6 +75,10 @@ pub trait PaperStore: Send + Sync + 'static {
     /// Number of (not deleted) papers.
     async fn count_papers(&self) -> Result<u64, StoreError>;
 
+    /// Papers (not deleted) first published at or after `since` (Unix
+    /// seconds), newest first, at most `limit`.
+    async fn published_since(&self, since: i64, limit: u32) -> Result<Vec<ArxivId>, StoreError>;
+
     /// The newest papers whose categories include `category`.
     async fn recent_in_category(
         &self,

@@ -283,9 +283,15 @@ async fn notifications_reach_participants(store: Arc<dyn Store>) {
         comment_id: None,
         actor_id: Some(bob),
         text: "bob commented on Model soups".into(),
+        dedupe_key: Some("comment:1".into()),
     };
+    store.notify(&[ada], n.clone()).await.unwrap();
     store.notify(&[ada], n).await.unwrap();
-    assert_eq!(store.unread_notifications(ada).await.unwrap(), 1);
+    assert_eq!(
+        store.unread_notifications(ada).await.unwrap(),
+        1,
+        "the same key is written once"
+    );
     let list = store.notifications(ada, 10).await.unwrap();
     assert_eq!(
         list[0].arxiv_id.as_ref().map(|i| i.as_str()),
