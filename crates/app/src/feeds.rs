@@ -25,6 +25,8 @@ pub struct FeedEntry {
     pub listed: ListedPaper,
     /// When this entry last changed for this feed.
     pub updated: DateTime<Utc>,
+    /// Said before the abstract: why a paper was recommended, an alert.
+    pub note: Option<String>,
 }
 
 pub struct Feed {
@@ -59,6 +61,7 @@ fn by_paper_date(rows: Vec<ListedPaper>) -> Vec<FeedEntry> {
         .map(|l| FeedEntry {
             updated: paper_updated(&l),
             listed: l,
+            note: None,
         })
         .collect()
 }
@@ -104,6 +107,7 @@ impl App {
                             .map(|d| d.submitted_at)
                             .unwrap_or_else(|| paper_updated(&l)),
                         listed: l,
+                        note: None,
                     })
                     .collect();
                 entries.sort_by_key(|e| std::cmp::Reverse(e.updated));

@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 use paperboy_core::{ArxivId, Paper};
-use paperboy_search::{Found, Hit, Mode, SearchError};
+use std::collections::HashSet;
+
+use paperboy_search::{Found, Hit, Mode, Pick, Pool, SearchError, Taste};
 use paperboy_store::StoreError;
 
 /// What a reader asked search for, checked.
@@ -26,6 +28,28 @@ pub trait Search: Send + Sync {
 
     /// The best keyword matches of a saved search (digests).
     async fn find(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, SearchError>;
+
+    /// Which of `ids` match a saved search (alerts).
+    async fn find_among(&self, query: &str, ids: &[ArxivId]) -> Result<Vec<ArxivId>, SearchError>;
+
+    /// Recommendations for a reader's taste from `pool`, best first.
+    async fn recommend(
+        &self,
+        taste: &Taste,
+        pool: &Pool,
+        exclude: &HashSet<ArxivId>,
+        limit: usize,
+    ) -> Result<Vec<Pick>, SearchError>;
+
+    /// Recommendations among `among` by meaning alone: the cheap path a
+    /// digest run takes for each subscriber (the same `among` each time).
+    async fn recommend_among(
+        &self,
+        taste: &Taste,
+        among: &[ArxivId],
+        exclude: &HashSet<ArxivId>,
+        limit: usize,
+    ) -> Result<Vec<Pick>, SearchError>;
 }
 
 #[derive(Debug, thiserror::Error)]

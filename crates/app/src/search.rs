@@ -2,13 +2,13 @@
 //! `paperboy search` share it; and [`EngineSearch`], the port's adapter to
 //! the search engine (keyword index + vector index).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use paperboy_core::{ArxivId, Paper};
-use paperboy_search::{Engine, SearchQuery};
+use paperboy_search::{Engine, Pick, Pool, SearchQuery, Taste, Window};
 pub use paperboy_search::{Found, Hit, Mode, SearchError, NO_MODEL_NOTE};
 use paperboy_store::ListedPaper;
 
@@ -111,6 +111,8 @@ type RelatedCache = HashMap<(ArxivId, usize), (Instant, Vec<Hit>)>;
 pub struct EngineSearch {
     pub engine: Engine,
     related_cache: Mutex<RelatedCache>,
+    /// The last window a digest run asked about, by a hash of its ids.
+    window: Mutex<Option<(u64, Arc<Window>)>>,
 }
 
 const RELATED_TTL: Duration = Duration::from_secs(600);
@@ -121,6 +123,7 @@ impl EngineSearch {
         EngineSearch {
             engine,
             related_cache: Mutex::new(HashMap::new()),
+            window: Mutex::new(None),
         }
     }
 
@@ -178,5 +181,60 @@ impl Search for EngineSearch {
         };
         let (hits, _) = blocking(|| self.engine.keyword.search(&q))?;
         Ok(hits.into_iter().map(|h| h.arxiv_id).collect())
+    }
+
+    async fn find_among(&self, query: &str, ids: &[ArxivId]) -> Result<Vec<ArxivId>, SearchError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(500) {
+            let q = SearchQuery {
+                text: query.to_string(),
+                limit: chunk.len(),
+                only_ids: Some(chunk.to_vec()),
+                ..Default::default()
+            };
+            let (hits, _) = blocking(|| self.engine.keyword.search(&q))?;
+            found.extend(hits.into_iter().map(|h| h.arxiv_id));
+        }
+        Ok(found)
+    }
+
+    async fn recommend(
+        &self,
+        taste: &Taste,
+        pool: &Pool,
+        exclude: &HashSet<ArxivId>,
+        limit: usize,
+    ) -> Result<Vec<Pick>, SearchError> {
+        blocking(|| self.engine.recommend(taste, pool, exclude, limit))
+    }
+
+    async fn recommend_among(
+        &self,
+        taste: &Taste,
+        among: &[ArxivId],
+        exclude: &HashSet<ArxivId>,
+        limit: usize,
+    ) -> Result<Vec<Pick>, SearchError> {
+        let key = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(among, &mut h);
+            std::hash::Hasher::finish(&h)
+        };
+        let cached = self.window.lock().ok().and_then(|w| {
+            w.as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, w)| w.clone())
+        });
+        let window = match cached {
+            Some(w) => w,
+            None => {
+                let w = Arc::new(blocking(|| self.engine.window(among)));
+                if let Ok(mut slot) = self.window.lock() {
+                    *slot = Some((key, w.clone()));
+                }
+                w
+            }
+        };
+        blocking(|| self.engine.recommend_in(&window, taste, exclude, limit))
     }
 }

@@ -5,6 +5,10 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Mutex;
 
+mod terms;
+
+pub use terms::DocTerms;
+
 use crate::SearchError;
 use paperboy_core::{ArxivId, Paper};
 use tantivy::collector::{Count, TopDocs};

@@ -8,6 +8,7 @@ pub mod engine;
 mod error;
 pub mod hybrid;
 mod keyword;
+pub mod recommend;
 mod sync;
 pub mod vector;
 
@@ -16,6 +17,7 @@ pub use embed_sync::{
 };
 pub use engine::{Engine, Found, Mode, Semantic, NO_MODEL_NOTE};
 pub use error::SearchError;
-pub use keyword::{Hit, KeywordIndex, SearchQuery};
+pub use keyword::{DocTerms, Hit, KeywordIndex, SearchQuery};
+pub use recommend::{Pick, Pool, Taste, Window};
 pub use sync::{catch_up, follow};
 pub use vector::{Neighbour, VectorEntry, VectorIndex};

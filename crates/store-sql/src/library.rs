@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use paperboy_core::{PaperId, User, UserId};
+use paperboy_core::{ArxivId, PaperId, User, UserId};
 use paperboy_store::{
     Follow, FollowKind, LibraryQuery, LibraryStore, ListedPaper, MuteKind, SaveCounts, Saved,
     StoreError, TagInfo, TasteStore,
@@ -47,13 +47,16 @@ static LIBRARY: LazyLock<Sql> = LazyLock::new(|| {
     )
 });
 static LIBRARY_IDS: Sql = Sql::new(
-    "SELECT l.paper_id FROM library l WHERE l.user_id = $1
+    "SELECT p.arxiv_id FROM library l JOIN papers p ON p.paper_id = l.paper_id
+     WHERE l.user_id = $1 AND p.deleted_at IS NULL
      ORDER BY l.added_at DESC, l.paper_id DESC",
 );
 static LIBRARY_IDS_TAGGED: Sql = Sql::new(
-    "SELECT l.paper_id FROM library l JOIN library_tags t
+    "SELECT p.arxiv_id FROM library l JOIN library_tags t
         ON t.user_id = l.user_id AND t.paper_id = l.paper_id AND t.tag = $2
-     WHERE l.user_id = $1 ORDER BY l.added_at DESC, l.paper_id DESC",
+     JOIN papers p ON p.paper_id = l.paper_id
+     WHERE l.user_id = $1 AND p.deleted_at IS NULL
+     ORDER BY l.added_at DESC, l.paper_id DESC",
 );
 static SAVED: Sql =
     Sql::new("SELECT paper_id, added_at FROM library WHERE user_id = $1 AND paper_id = ANY($2)");
@@ -79,7 +82,13 @@ static SET_FEEDBACK: Sql = Sql::new(
 static FORGET_FEEDBACK: Sql =
     Sql::new("DELETE FROM rec_feedback WHERE user_id = $1 AND paper_id = $2");
 static FEEDBACK: Sql = Sql::new(
-    "SELECT paper_id, value FROM rec_feedback WHERE user_id = $1 ORDER BY created_at, paper_id",
+    "SELECT p.arxiv_id, f.value FROM rec_feedback f JOIN papers p ON p.paper_id = f.paper_id
+     WHERE f.user_id = $1 ORDER BY f.created_at, f.paper_id",
+);
+static ALERT_CURSOR: Sql = Sql::new("SELECT value FROM store_meta WHERE key = 'alerts_seq'");
+static SET_ALERT_CURSOR: Sql = Sql::new(
+    "INSERT INTO store_meta (key, value) VALUES ('alerts_seq', $1)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
 );
 static MUTE: Sql = Sql::new(
     "INSERT INTO mutes (user_id, kind, value, created_at) VALUES ($1, $2, $3, $4)
@@ -258,14 +267,17 @@ impl<B: Backend> LibraryStore for SqlStore<B> {
         &self,
         user: UserId,
         tag: Option<&str>,
-    ) -> Result<Vec<PaperId>, StoreError> {
+    ) -> Result<Vec<ArxivId>, StoreError> {
         let tag = tag.map(str::to_string);
         on!(self, read, |c| {
-            let id = |r: &dyn SqlRow| r.i64(0).map(PaperId);
-            match &tag {
-                Some(t) => c.all(&LIBRARY_IDS_TAGGED, args![user.0, t], id).await,
-                None => c.all(&LIBRARY_IDS, args![user.0], id).await,
-            }
+            let rows = match &tag {
+                Some(t) => {
+                    c.all(&LIBRARY_IDS_TAGGED, args![user.0, t], |r| r.text(0))
+                        .await?
+                }
+                None => c.all(&LIBRARY_IDS, args![user.0], |r| r.text(0)).await?,
+            };
+            Ok(rows.iter().filter_map(|s| ArxivId::parse(s).ok()).collect())
         })
     }
 
@@ -365,12 +377,15 @@ impl<B: Backend> TasteStore for SqlStore<B> {
         })
     }
 
-    async fn feedback(&self, user: UserId) -> Result<Vec<(PaperId, i64)>, StoreError> {
+    async fn feedback(&self, user: UserId) -> Result<Vec<(ArxivId, i64)>, StoreError> {
         on!(self, read, |c| {
-            c.all(&FEEDBACK, args![user.0], |r| {
-                Ok((PaperId(r.i64(0)?), r.i64(1)?))
-            })
-            .await
+            let rows = c
+                .all(&FEEDBACK, args![user.0], |r| Ok((r.text(0)?, r.i64(1)?)))
+                .await?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(s, v)| ArxivId::parse(&s).ok().map(|id| (id, v)))
+                .collect())
         })
     }
 
@@ -501,6 +516,18 @@ impl<B: Backend> TasteStore for SqlStore<B> {
     async fn has_feed_token(&self, user: UserId) -> Result<bool, StoreError> {
         on!(self, read, |c| {
             Ok(c.scalar(&HAS_TOKEN, args![user.0]).await? > 0)
+        })
+    }
+
+    async fn alert_cursor(&self) -> Result<Option<i64>, StoreError> {
+        on!(self, read, |c| {
+            c.opt(&ALERT_CURSOR, &[], |r| r.i64(0)).await
+        })
+    }
+
+    async fn set_alert_cursor(&self, seq: i64) -> Result<(), StoreError> {
+        on!(self, write, |c| {
+            c.execute(&SET_ALERT_CURSOR, args![seq]).await.map(drop)
         })
     }
 }

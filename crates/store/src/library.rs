@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use paperboy_core::{PaperId, User, UserId};
+use paperboy_core::{ArxivId, PaperId, User, UserId};
 
 use crate::{ListedPaper, StoreError};
 
@@ -94,7 +94,7 @@ pub trait LibraryStore: Send + Sync + 'static {
         &self,
         user: UserId,
         tag: Option<&str>,
-    ) -> Result<Vec<PaperId>, StoreError>;
+    ) -> Result<Vec<ArxivId>, StoreError>;
     /// When each of `papers` was saved and its tags (unsaved ones absent).
     async fn saved(&self, user: UserId, papers: &[PaperId]) -> Result<Vec<Saved>, StoreError>;
     /// The member's tags with their paper counts, by name.
@@ -178,7 +178,8 @@ pub trait TasteStore: Send + Sync + 'static {
         paper: PaperId,
         value: i64,
     ) -> Result<(), StoreError>;
-    async fn feedback(&self, user: UserId) -> Result<Vec<(PaperId, i64)>, StoreError>;
+    /// The member's 👍/👎, oldest first.
+    async fn feedback(&self, user: UserId) -> Result<Vec<(ArxivId, i64)>, StoreError>;
     async fn mute(
         &self,
         user: UserId,
@@ -221,4 +222,9 @@ pub trait TasteStore: Send + Sync + 'static {
     /// Revokes every token of the member; how many.
     async fn revoke_feed_tokens(&self, user: UserId) -> Result<u64, StoreError>;
     async fn has_feed_token(&self, user: UserId) -> Result<bool, StoreError>;
+
+    /// How far the alert pass has read the change feed (`None` before its
+    /// first run).
+    async fn alert_cursor(&self) -> Result<Option<i64>, StoreError>;
+    async fn set_alert_cursor(&self, seq: i64) -> Result<(), StoreError>;
 }

@@ -159,7 +159,10 @@ async fn feedback_mutes_follows_and_tokens(store: Arc<dyn Store>) {
     let soups = paper(&store, "2203.05482").await;
     store.set_feedback(ada, soups, -1).await.unwrap();
     store.set_feedback(ada, soups, 1).await.unwrap();
-    assert_eq!(store.feedback(ada).await.unwrap(), vec![(soups, 1)]);
+    assert_eq!(
+        store.feedback(ada).await.unwrap(),
+        vec![(ArxivId::parse("2203.05482").unwrap(), 1)]
+    );
     assert!(store.feedback(bob).await.unwrap().is_empty());
     store.set_feedback(ada, soups, 0).await.unwrap();
     assert!(store.feedback(ada).await.unwrap().is_empty());
@@ -253,6 +256,11 @@ async fn feedback_mutes_follows_and_tokens(store: Arc<dyn Store>) {
         Err(StoreError::NotFound)
     ));
     assert!(!store.has_feed_token(ada).await.unwrap());
+
+    assert_eq!(store.alert_cursor().await.unwrap(), None);
+    store.set_alert_cursor(41).await.unwrap();
+    store.set_alert_cursor(42).await.unwrap();
+    assert_eq!(store.alert_cursor().await.unwrap(), Some(42));
 }
 
 async fn published_since_lists_the_window(store: Arc<dyn Store>) {

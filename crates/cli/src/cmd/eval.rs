@@ -15,8 +15,13 @@ use crate::config::Config;
 #[derive(Debug, Args)]
 pub struct Opts {
     /// JSON lines: {"id", "query", "judgments": {arxiv_id: grade}}.
-    #[arg(long, value_name = "FILE")]
-    pub qrels: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "profiles")]
+    pub qrels: Option<PathBuf>,
+    /// Recommendations instead: JSON lines {"id", "library": [ids],
+    /// "held_out": [ids]}; Recall@20 and nDCG@20 of the held-out papers
+    /// among recommendations over the whole store.
+    #[arg(long, value_name = "FILE", conflicts_with = "qrels")]
+    pub profiles: Option<PathBuf>,
     /// Modes to evaluate, comma separated.
     #[arg(long, default_value = "keyword,semantic,hybrid")]
     pub modes: String,
@@ -82,23 +87,23 @@ pub fn recall_at(ranked: &[String], judgments: &HashMap<String, u32>, k: usize) 
 }
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&opts.qrels)
-        .with_context(|| format!("reading {}", opts.qrels.display()))?;
+    if let Some(profiles) = &opts.profiles {
+        return recommendations(profiles, &opts, config).await;
+    }
+    let qrels = opts.qrels.clone().context("--qrels or --profiles")?;
+    let text =
+        std::fs::read_to_string(&qrels).with_context(|| format!("reading {}", qrels.display()))?;
     let mut judged = Vec::new();
     for (i, line) in text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let j: Judged = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}", opts.qrels.display(), i + 1))?;
+        let j: Judged =
+            serde_json::from_str(line).with_context(|| format!("{}:{}", qrels.display(), i + 1))?;
         judged.push(j);
     }
-    anyhow::ensure!(
-        !judged.is_empty(),
-        "{}: no judged queries",
-        opts.qrels.display()
-    );
+    anyhow::ensure!(!judged.is_empty(), "{}: no judged queries", qrels.display());
     let modes: Vec<SearchMode> = opts
         .modes
         .split(',')
@@ -124,31 +129,9 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
 
     let store = crate::wiring::open_store(&config).await?;
     let index = crate::indexes::open_index_synced(&config, &*store).await?;
-    // Each embedder asked for gets its own vector index (kept under the
-    // data directory, so a second run does not embed again).
-    let mut embedders: Vec<(String, Option<Semantic>)> = Vec::new();
-    let kinds: Vec<&str> = opts
-        .embedders
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .collect();
-    for kind in kinds {
-        let k: crate::embedding::Kind = kind.parse()?;
-        match crate::embedding::load(&config, k)? {
-            Some(e) => {
-                let sem = crate::indexes::open_vectors(&config, e)?;
-                crate::indexes::embed_missing(&*store, &sem, 500).await?;
-                embedders.push((kind.to_string(), Some(sem)));
-            }
-            None => embedders.push((kind.to_string(), None)),
-        }
-    }
-    if embedders.is_empty() {
-        embedders.push(("none".into(), None));
-    }
+    let embedders = semantic_for(&opts, &config, &*store).await?;
 
-    println!("{} queries from {}", judged.len(), opts.qrels.display());
+    println!("{} queries from {}", judged.len(), qrels.display());
     println!(
         "{:<28} {:>8} {:>8} {:>10}  note",
         "mode", "nDCG@10", "MRR", "Recall@10"
@@ -206,6 +189,122 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             recall / n,
             note.unwrap_or_default()
         );
+    }
+    Ok(())
+}
+
+/// Each embedder asked for, with its own vector index (kept under the data
+/// directory, so a second run does not embed again); `None` where the
+/// embedder is not configured.
+async fn semantic_for(
+    opts: &Opts,
+    config: &Config,
+    store: &dyn paperboy_store::Store,
+) -> anyhow::Result<Vec<(String, Option<Semantic>)>> {
+    let mut embedders: Vec<(String, Option<Semantic>)> = Vec::new();
+    let kinds: Vec<&str> = opts
+        .embedders
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .collect();
+    for kind in kinds {
+        let k: crate::embedding::Kind = kind.parse()?;
+        match crate::embedding::load(config, k)? {
+            Some(e) => {
+                let sem = crate::indexes::open_vectors(config, e)?;
+                crate::indexes::embed_missing(store, &sem, 500).await?;
+                embedders.push((kind.to_string(), Some(sem)));
+            }
+            None => embedders.push((kind.to_string(), None)),
+        }
+    }
+    if embedders.is_empty() {
+        embedders.push(("none".into(), None));
+    }
+    Ok(embedders)
+}
+
+#[derive(Debug, Deserialize)]
+struct Profile {
+    id: String,
+    library: Vec<String>,
+    held_out: Vec<String>,
+}
+
+/// Recall@20 and nDCG@20 of held-out papers among recommendations from
+/// the whole store, per variant: terms alone, meaning alone, fused.
+async fn recommendations(
+    path: &std::path::Path,
+    opts: &Opts,
+    config: Config,
+) -> anyhow::Result<()> {
+    use paperboy_core::ArxivId;
+    use paperboy_search::{Pool, Taste};
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut profiles = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let p: Profile =
+            serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), i + 1))?;
+        profiles.push(p);
+    }
+    anyhow::ensure!(!profiles.is_empty(), "{}: no profiles", path.display());
+    let store = crate::wiring::open_store(&config).await?;
+    let index = crate::indexes::open_index_synced(&config, &*store).await?;
+    let embedders = semantic_for(opts, &config, &*store).await?;
+    let mut runs: Vec<(String, Engine)> = vec![("terms".into(), Engine::new(index.clone(), None))];
+    for (kind, sem) in &embedders {
+        if sem.is_none() {
+            continue;
+        }
+        let mut meaning = Engine::new(index.clone(), sem.clone());
+        // The terms' list still breaks ties; it no longer decides.
+        meaning.fusion = Fusion::Rrf {
+            k: 60.0,
+            semantic_weight: 1000.0,
+        };
+        runs.push((format!("meaning/{kind}"), meaning));
+        runs.push((
+            format!("fused/{kind}"),
+            Engine::new(index.clone(), sem.clone()),
+        ));
+    }
+    println!("{} profiles from {}", profiles.len(), path.display());
+    println!("{:<28} {:>8} {:>10}", "recommender", "nDCG@20", "Recall@20");
+    let parse = |ids: &[String]| -> anyhow::Result<Vec<ArxivId>> {
+        ids.iter()
+            .map(|s| ArxivId::parse(s).map_err(|e| anyhow::anyhow!("{s}: {e}")))
+            .collect()
+    };
+    for (name, engine) in &runs {
+        let (mut ndcg, mut recall) = (0.0, 0.0);
+        for p in &profiles {
+            let taste = Taste {
+                liked: parse(&p.library)?,
+                disliked: Vec::new(),
+            };
+            let exclude = taste.liked.iter().cloned().collect();
+            let picks = engine.recommend(&taste, &Pool::All, &exclude, 20)?;
+            let ranked: Vec<String> = picks.iter().map(|p| p.arxiv_id.to_string()).collect();
+            let judged: HashMap<String, u32> =
+                p.held_out.iter().map(|id| (id.clone(), 1)).collect();
+            let (n, r) = (
+                ndcg_at(&ranked, &judged, 20),
+                recall_at(&ranked, &judged, 20),
+            );
+            if std::env::var_os("PAPERBOY_EVAL_VERBOSE").is_some() {
+                println!("  {name} {}: nDCG@20 {n:.3} R@20 {r:.3} {ranked:?}", p.id);
+            }
+            ndcg += n;
+            recall += r;
+        }
+        let n = profiles.len() as f64;
+        println!("{:<28} {:>8.3} {:>10.3}", name, ndcg / n, recall / n);
     }
     Ok(())
 }

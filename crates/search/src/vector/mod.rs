@@ -19,7 +19,7 @@
 
 mod cells;
 mod log;
-mod quant;
+pub(crate) mod quant;
 mod rows;
 #[cfg(test)]
 mod tests;

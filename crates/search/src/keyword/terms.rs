@@ -1,0 +1,198 @@
+//! Papers as weighted terms: the tf·idf vector of a stored paper (with the
+//! words a reader would recognise behind each stem), and a reader's profile
+//! searched as one query of boosted terms.
+
+use std::collections::{HashMap, HashSet};
+
+use paperboy_core::ArxivId;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Searcher, TantivyDocument, Term};
+
+use super::{analyzer, ix, stored_id, Hit, KeywordIndex};
+use crate::SearchError;
+
+/// A paper's distinctive terms.
+#[derive(Debug, Clone)]
+pub struct DocTerms {
+    pub id: ArxivId,
+    /// Stem → (1 + ln tf)·idf, the vector of unit length.
+    pub weights: HashMap<String, f32>,
+    /// Stem → the word as it first appears in the paper, lowercased.
+    pub surface: HashMap<String, String>,
+    /// Words of the abstract.
+    pub words: u64,
+}
+
+/// Title words count this many times over abstract words.
+const TITLE_WEIGHT: f32 = 2.0;
+
+impl KeywordIndex {
+    /// The term vectors of `ids` (`None` for papers the index lacks).
+    pub fn doc_terms(&self, ids: &[ArxivId]) -> Result<Vec<Option<DocTerms>>, SearchError> {
+        let searcher = self.reader.searcher();
+        let total = searcher.num_docs().max(1) as f32;
+        let mut idf: HashMap<String, f32> = HashMap::new();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some((title, abs)) = self.stored_with(&searcher, id)? else {
+                out.push(None);
+                continue;
+            };
+            let mut tf: HashMap<String, f32> = HashMap::new();
+            let mut surface: HashMap<String, String> = HashMap::new();
+            let mut analyzer = analyzer();
+            for (text, w) in [(title.as_str(), TITLE_WEIGHT), (abs.as_str(), 1.0)] {
+                let mut stream = analyzer.token_stream(text);
+                while stream.advance() {
+                    let t = stream.token();
+                    *tf.entry(t.text.clone()).or_default() += w;
+                    if !surface.contains_key(&t.text) {
+                        if let Some(word) = text.get(t.offset_from..t.offset_to) {
+                            surface.insert(t.text.clone(), word.to_lowercase());
+                        }
+                    }
+                }
+            }
+            let mut weights = HashMap::with_capacity(tf.len());
+            let mut norm = 0.0f32;
+            for (term, count) in tf {
+                let w_idf = match idf.get(&term) {
+                    Some(v) => *v,
+                    None => {
+                        let df = searcher
+                            .doc_freq(&Term::from_field_text(self.fields.abs, &term))
+                            .map_err(ix)?
+                            .max(
+                                searcher
+                                    .doc_freq(&Term::from_field_text(self.fields.title, &term))
+                                    .map_err(ix)?,
+                            ) as f32;
+                        // A term no other paper has links to nothing.
+                        let v = if df < 2.0 { 0.0 } else { (total / df).ln() };
+                        idf.insert(term.clone(), v);
+                        v
+                    }
+                };
+                if w_idf <= 0.0 {
+                    continue;
+                }
+                let w = (1.0 + count.ln()) * w_idf;
+                norm += w * w;
+                weights.insert(term, w);
+            }
+            let norm = norm.sqrt().max(1e-6);
+            for w in weights.values_mut() {
+                *w /= norm;
+            }
+            out.push(Some(DocTerms {
+                id: id.clone(),
+                weights,
+                surface,
+                words: abs.split_whitespace().count() as u64,
+            }));
+        }
+        Ok(out)
+    }
+
+    fn stored_with(
+        &self,
+        searcher: &Searcher,
+        id: &ArxivId,
+    ) -> Result<Option<(String, String)>, SearchError> {
+        let f = self.fields;
+        let q = TermQuery::new(
+            Term::from_field_text(f.id, id.as_str()),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .map_err(ix)?;
+        let Some((_, addr)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*addr).map_err(ix)?;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        Ok(Some((text(f.title), text(f.abs))))
+    }
+
+    /// The papers that best match weighted terms (a profile), by BM25 with
+    /// each term boosted by its weight; those first published at or after
+    /// `since` when given; never one of `exclude`.
+    pub fn profile_hits(
+        &self,
+        terms: &[(String, f32)],
+        since: Option<i64>,
+        exclude: &HashSet<ArxivId>,
+        limit: usize,
+    ) -> Result<Vec<(Hit, u64)>, SearchError> {
+        let f = self.fields;
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (term, w) in terms {
+            for (field, boost) in [(f.abs, 1.0f32), (f.title, TITLE_WEIGHT)] {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, term),
+                    IndexRecordOption::WithFreqs,
+                );
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), w * boost)),
+                ));
+            }
+        }
+        if should.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        if let Some(since) = since {
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    std::ops::Bound::Included(Term::from_field_i64(f.published, since)),
+                    std::ops::Bound::Unbounded,
+                )),
+            ));
+        }
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(
+                &BooleanQuery::new(clauses),
+                &TopDocs::with_limit(limit + exclude.len().min(1000)).order_by_score(),
+            )
+            .map_err(ix)?;
+        let mut hits = Vec::with_capacity(limit);
+        for (score, addr) in top {
+            if hits.len() >= limit {
+                break;
+            }
+            let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
+            let Some(id) = stored_id(&doc, f.id) else {
+                continue;
+            };
+            if exclude.contains(&id) {
+                continue;
+            }
+            let words = doc
+                .get_first(f.abs)
+                .and_then(|v| v.as_str())
+                .map_or(0, |a| a.split_whitespace().count() as u64);
+            hits.push((
+                Hit {
+                    arxiv_id: id,
+                    score,
+                    highlighted_title: None,
+                    highlighted_summary: None,
+                },
+                words,
+            ));
+        }
+        Ok(hits)
+    }
+}
