@@ -56,6 +56,11 @@ enum Command {
     /// Accounts and roles (admin, moderator, curator, member).
     #[command(subcommand)]
     User(cmd::user::Opts),
+    /// A member's library: import a BibTeX file or a list of ids, export it.
+    #[command(subcommand)]
+    Library(cmd::library::Opts),
+    /// Recommendations for a member from their library.
+    Recommend(cmd::library::RecommendOpts),
     /// GitHub stars of papers' code links: the tracker's plan, and
     /// `--refresh` to ask GitHub now.
     Stars(cmd::stars::Opts),
@@ -95,6 +100,8 @@ fn main() -> ExitCode {
             Command::Import(opts) => cmd::import::run(opts, config).await,
             Command::Ingest(opts) => cmd::ingest::run(opts, config).await,
             Command::User(opts) => cmd::user::run(opts, config).await,
+            Command::Library(opts) => cmd::library::run(opts, config).await,
+            Command::Recommend(opts) => cmd::library::recommend(opts, config).await,
             Command::Search(opts) => cmd::search::run(opts, config).await,
             Command::Digest(opts) => cmd::digest::run(opts, config).await,
             Command::Eval(opts) => cmd::eval::run(opts, config).await,

@@ -67,6 +67,9 @@ pub struct Engine {
     pub keyword: Arc<KeywordIndex>,
     pub semantic: Option<Semantic>,
     pub fusion: Fusion,
+    /// Recommendations: the weight of meaning (embeddings) against terms
+    /// (tf·idf) in a pick's score.
+    pub taste_mix: f32,
 }
 
 /// Field prefixes ask for words in a field: a question for the keyword
@@ -141,6 +144,7 @@ impl Engine {
             keyword,
             semantic,
             fusion: Fusion::default(),
+            taste_mix: 0.5,
         }
     }
 

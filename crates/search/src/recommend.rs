@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use paperboy_core::ArxivId;
 
 use crate::engine::{Engine, Semantic};
-use crate::hybrid::{self, Ranked};
+use crate::hybrid;
 use crate::keyword::DocTerms;
 use crate::vector::quant::{dot_f32, normalize};
 use crate::SearchError;
@@ -60,7 +60,7 @@ pub struct Pick {
 pub const MAX_LIKED: usize = 1000;
 /// Terms of the profile searched.
 const PROFILE_TERMS: usize = 40;
-/// Candidates each side brings to the fusion.
+/// Candidates each side brings.
 const DEPTH: usize = 150;
 /// Clusters of liked vectors.
 const MAX_CLUSTERS: usize = 16;
@@ -226,6 +226,23 @@ fn shared_terms(pick: &DocTerms, near: &[&DocTerms]) -> Vec<String> {
     out
 }
 
+/// The mean of the `TOP_K` best term cosines of `t` with `liked`, less
+/// the best with a disliked paper.
+fn term_score(t: &DocTerms, liked: &[DocTerms], disliked: &[DocTerms]) -> f32 {
+    let mut sims: Vec<f32> = liked.iter().map(|d| term_dot(t, d)).collect();
+    let k = TOP_K.min(sims.len());
+    if k == 0 {
+        return 0.0;
+    }
+    sims.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+    let mean = sims[..k].iter().sum::<f32>() / k as f32;
+    let against = disliked
+        .iter()
+        .map(|d| term_dot(t, d))
+        .fold(0.0f32, f32::max);
+    mean - DISLIKE * against
+}
+
 impl Engine {
     /// Up to `limit` picks for `taste` from `pool`, best first, never one
     /// of `exclude` (the library, papers given feedback, muted ones).
@@ -252,30 +269,28 @@ impl Engine {
             .into_iter()
             .flatten()
             .collect();
-        let terms = strongest(&profile(&liked_terms, &disliked_terms), PROFILE_TERMS);
         let since = match pool {
             Pool::Since { since, .. } => Some(*since),
             Pool::All => None,
         };
-        let by_terms = self.keyword.profile_hits(&terms, since, exclude, DEPTH)?;
-        let mut words: HashMap<ArxivId, u64> = by_terms
-            .iter()
-            .map(|(h, w)| (h.arxiv_id.clone(), *w))
-            .collect();
-        let keyword = Ranked {
-            ids: by_terms.iter().map(|(h, _)| h.arxiv_id.clone()).collect(),
-            scores: by_terms.iter().map(|(h, _)| h.score).collect(),
-            words: by_terms.iter().map(|(_, w)| Some(*w)).collect(),
-        };
 
-        // Meaning: candidates from cluster centres, scored exactly.
-        let mut semantic = Ranked::default();
-        let mut near_of: HashMap<ArxivId, Vec<usize>> = HashMap::new();
+        // Candidates: the profile's best BM25 matches, and (with a model)
+        // the neighbours of the library's cluster centres.
+        let terms = strongest(&profile(&liked_terms, &disliked_terms), PROFILE_TERMS);
+        let mut candidates: Vec<ArxivId> = self
+            .keyword
+            .profile_hits(&terms, since, exclude, DEPTH)?
+            .into_iter()
+            .map(|(h, _)| h.arxiv_id)
+            .collect();
         let liked_vecs = self.semantic.as_ref().map(|sem| vectors(sem, &liked_ids));
+        let disliked_vecs = self
+            .semantic
+            .as_ref()
+            .map(|sem| vectors(sem, &taste.disliked));
         if let (Some(sem), Some(liked)) = (&self.semantic, &liked_vecs) {
-            let disliked = vectors(sem, &taste.disliked);
             let centres = centres(&liked.rows);
-            let mut shortlist: Vec<ArxivId> = Vec::new();
+            let mut seen: HashSet<ArxivId> = candidates.iter().cloned().collect();
             match pool {
                 Pool::Since { ids, .. } => {
                     let mut scored: Vec<(f32, &ArxivId)> = ids
@@ -293,83 +308,107 @@ impl Engine {
                     let keep = DEPTH.min(scored.len());
                     if keep > 0 {
                         scored.select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0));
-                        shortlist.extend(scored[..keep].iter().map(|(_, id)| (*id).clone()));
+                        for (_, id) in &scored[..keep] {
+                            if seen.insert((*id).clone()) {
+                                candidates.push((*id).clone());
+                            }
+                        }
                     }
                 }
                 Pool::All => {
-                    let mut seen = HashSet::new();
                     for c in &centres {
                         for n in sem
                             .index
                             .search(c, PER_CENTRE + exclude.len().min(500), None)
                         {
                             if !exclude.contains(&n.arxiv_id) && seen.insert(n.arxiv_id.clone()) {
-                                shortlist.push(n.arxiv_id);
+                                candidates.push(n.arxiv_id);
                             }
                         }
                     }
                 }
             }
-            // Keyword candidates are scored by meaning too.
-            for id in &keyword.ids {
-                if !shortlist.contains(id) {
-                    shortlist.push(id.clone());
-                }
-            }
-            let mut exact: Vec<(f32, ArxivId)> = Vec::with_capacity(shortlist.len());
-            for id in shortlist {
-                let Some(mut v) = sem.index.vector_of(&id) else {
-                    continue;
-                };
-                normalize(&mut v);
-                let (mean, near) = nearest(&v, &liked.rows);
-                let against = disliked
-                    .rows
-                    .iter()
-                    .map(|d| dot_f32(&v, d))
-                    .fold(0.0f32, f32::max);
-                if let Some(w) = sem.index.words_of(&id) {
-                    words.entry(id.clone()).or_insert(w);
-                }
-                near_of.insert(id.clone(), near);
-                exact.push((mean - DISLIKE * against, id));
-            }
-            exact.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-            exact.truncate(DEPTH);
-            semantic = Ranked {
-                words: exact.iter().map(|(_, id)| words.get(id).copied()).collect(),
-                scores: exact.iter().map(|(s, _)| *s).collect(),
-                ids: exact.into_iter().map(|(_, id)| id).collect(),
-            };
         }
-        let fused = hybrid::fuse(&keyword, &semantic, self.fusion);
-        let top: Vec<(ArxivId, f32)> = fused.into_iter().take(limit).collect();
+
+        // Every candidate scored exactly in both views.
+        let cand_terms = self.keyword.doc_terms(&candidates)?;
+        let mix = if self.semantic.is_some() {
+            self.taste_mix
+        } else {
+            0.0
+        };
+        // (terms, meaning, length prior, nearest liked papers) per candidate.
+        let mut raw: Vec<(f32, f32, f32, Vec<usize>)> = Vec::with_capacity(candidates.len());
+        for (i, id) in candidates.iter().enumerate() {
+            let term = cand_terms[i]
+                .as_ref()
+                .map_or(0.0, |t| term_score(t, &liked_terms, &disliked_terms));
+            let (mut meaning, mut near) = (0.0, Vec::new());
+            let mut words = cand_terms[i].as_ref().map(|t| t.words);
+            if let (Some(sem), Some(liked), Some(disliked)) =
+                (&self.semantic, &liked_vecs, &disliked_vecs)
+            {
+                if let Some(mut v) = sem.index.vector_of(id) {
+                    normalize(&mut v);
+                    let (mean, n) = nearest(&v, &liked.rows);
+                    let against = disliked
+                        .rows
+                        .iter()
+                        .map(|d| dot_f32(&v, d))
+                        .fold(0.0f32, f32::max);
+                    meaning = mean - DISLIKE * against;
+                    near = n;
+                    words = words.or(sem.index.words_of(id));
+                }
+            }
+            raw.push((term, meaning, words.map_or(1.0, hybrid::length_prior), near));
+        }
+        // The two cosines live on different scales (tf·idf vectors share
+        // few terms; embeddings are all somewhat alike): each is put on
+        // 0..1 over the candidates before they are mixed.
+        let span = |f: &dyn Fn(&(f32, f32, f32, Vec<usize>)) -> f32| {
+            let lo = raw.iter().map(f).fold(f32::MAX, f32::min);
+            let hi = raw.iter().map(f).fold(f32::MIN, f32::max);
+            (lo, (hi - lo).max(1e-6))
+        };
+        let (t_lo, t_span) = span(&|r| r.0);
+        let (m_lo, m_span) = span(&|r| r.1);
+        let mut scored: Vec<(f32, usize, Vec<usize>)> = raw
+            .into_iter()
+            .enumerate()
+            .map(|(i, (term, meaning, prior, near))| {
+                let t = (term - t_lo) / t_span;
+                let m = (meaning - m_lo) / m_span;
+                ((mix * m + (1.0 - mix) * t) * prior, i, near)
+            })
+            .collect();
+        scored.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| candidates[a.1].cmp(&candidates[b.1]))
+        });
+        scored.truncate(limit);
 
         // Reasons.
-        let top_ids: Vec<ArxivId> = top.iter().map(|(id, _)| id.clone()).collect();
-        let top_terms = self.keyword.doc_terms(&top_ids)?;
         let liked_by_id: HashMap<&ArxivId, &DocTerms> =
             liked_terms.iter().map(|d| (&d.id, d)).collect();
-        let mut picks = Vec::with_capacity(top.len());
-        for ((id, score), terms) in top.into_iter().zip(top_terms) {
-            let similar_to: Vec<ArxivId> = match (near_of.get(&id), &liked_vecs) {
-                (Some(near), Some(liked)) => near.iter().map(|&i| liked.ids[i].clone()).collect(),
+        let mut picks = Vec::with_capacity(scored.len());
+        for (score, i, near) in scored {
+            let terms = cand_terms[i].as_ref();
+            let similar_to: Vec<ArxivId> = match &liked_vecs {
+                Some(liked) if !near.is_empty() => {
+                    near.iter().map(|&j| liked.ids[j].clone()).collect()
+                }
                 _ => {
                     // No vector: the liked papers sharing the most terms.
-                    let Some(t) = &terms else {
-                        picks.push(Pick {
-                            arxiv_id: id,
-                            score,
-                            similar_to: Vec::new(),
-                            terms: Vec::new(),
-                        });
-                        continue;
-                    };
-                    let mut by: Vec<(f32, &ArxivId)> = liked_terms
-                        .iter()
-                        .map(|d| (term_dot(t, d), &d.id))
-                        .filter(|(s, _)| *s > 0.0)
-                        .collect();
+                    let mut by: Vec<(f32, &ArxivId)> = terms
+                        .map(|t| {
+                            liked_terms
+                                .iter()
+                                .map(|d| (term_dot(t, d), &d.id))
+                                .filter(|(s, _)| *s > 0.0)
+                                .collect()
+                        })
+                        .unwrap_or_default();
                     by.sort_by(|a, b| b.0.total_cmp(&a.0));
                     by.into_iter()
                         .take(SIMILAR)
@@ -377,7 +416,7 @@ impl Engine {
                         .collect()
                 }
             };
-            let why_terms = match &terms {
+            let why_terms = match terms {
                 Some(t) => {
                     let near: Vec<&DocTerms> = similar_to
                         .iter()
@@ -388,7 +427,7 @@ impl Engine {
                 None => Vec::new(),
             };
             picks.push(Pick {
-                arxiv_id: id,
+                arxiv_id: candidates[i].clone(),
                 score,
                 similar_to,
                 terms: why_terms,

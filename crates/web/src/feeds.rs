@@ -28,6 +28,59 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/feeds/{file}", get(get_feed))
         .route("/feeds/category/{file}", get(get_category_feed))
+        .route(
+            "/feeds/collection/{username}/{file}",
+            get(get_collection_feed),
+        )
+        .route("/feeds/u/{token}/{file}", get(get_private_feed))
+}
+
+async fn get_collection_feed(
+    State(state): State<AppState>,
+    Path((username, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some((tag, format)) = split_format(&file) else {
+        return Err(no_feed(&format!("/feeds/collection/{username}/{file}")));
+    };
+    let base = state.app.settings.base_url.trim_end_matches('/');
+    let self_url = format!("{base}/feeds/collection/{username}/{file}");
+    let feed = state.app.collection_feed(&username, tag).await?;
+    Ok(respond(&state, &feed, format, &self_url, &headers))
+}
+
+/// A member's private feed: `/feeds/u/{token}/for-you.atom[?tag=]`. A
+/// revoked or unknown token is 404, and nothing is cached on the way.
+async fn get_private_feed(
+    State(state): State<AppState>,
+    Path((token, file)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = match split_format(&file) {
+        Some(("for-you", f)) => f,
+        _ => return Err(ApiError::not_found("no such feed")),
+    };
+    if token.len() > 128 || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(ApiError::not_found("no such feed"));
+    }
+    let user = state.app.feed_token_user(&token).await?;
+    let tag = q.get("tag").filter(|t| !t.is_empty());
+    let base = state.app.settings.base_url.trim_end_matches('/');
+    let self_url = match tag {
+        Some(t) => format!("{base}/feeds/u/{token}/{file}?tag={}", urlencode(t)),
+        None => format!("{base}/feeds/u/{token}/{file}"),
+    };
+    let feed = state
+        .app
+        .private_feed(&user, tag.map(String::as_str))
+        .await?;
+    let mut resp = respond(&state, &feed, format, &self_url, &headers);
+    resp.headers_mut().insert(
+        CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-store"),
+    );
+    Ok(resp)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -175,6 +228,23 @@ fn with_urls<'a>(
     })
 }
 
+/// An entry's id: its paper's page, and for a noted entry (an alert) the
+/// note too, so one paper can appear once as a pick and once per alert.
+fn entry_id(e: &FeedEntry, url: &str) -> String {
+    match &e.note {
+        Some(n) => format!("{url}#n-{}", hex16(&Sha256::digest(n.as_bytes()))),
+        None => url.to_string(),
+    }
+}
+
+/// The summary: the note (if any), then the abstract.
+fn summary(e: &FeedEntry, p: &Paper) -> String {
+    match &e.note {
+        Some(n) => xml_text(&format!("{n}\n\n{}", p.abstract_text)),
+        None => xml_text(&p.abstract_text),
+    }
+}
+
 fn atom(feed: &Feed, self_url: &str, base: &str) -> String {
     let entries: Vec<atom_syndication::Entry> = with_urls(feed, base)
         .map(|(e, p, url)| {
@@ -187,7 +257,7 @@ fn atom(feed: &Feed, self_url: &str, base: &str) -> String {
                 authors.push(PersonBuilder::default().name("Unknown").build());
             }
             EntryBuilder::default()
-                .id(url.clone())
+                .id(entry_id(e, &url))
                 .title(Text::plain(xml_text(&p.title)))
                 .link(link("alternate", "text/html", url))
                 .link(link("related", "text/html", p.id.abs_url()))
@@ -200,7 +270,7 @@ fn atom(feed: &Feed, self_url: &str, base: &str) -> String {
                         .map(|c| CategoryBuilder::default().term(c.as_str()).build())
                         .collect::<Vec<_>>(),
                 )
-                .summary(Some(Text::plain(xml_text(&p.abstract_text))))
+                .summary(Some(Text::plain(summary(e, p))))
                 .build()
         })
         .collect();
@@ -224,8 +294,8 @@ fn rss(feed: &Feed, self_url: &str, base: &str) -> String {
                 .title(Some(xml_text(&p.title)))
                 .link(Some(url.clone()))
                 .guid(Some(rss::Guid {
-                    value: url,
-                    permalink: true,
+                    permalink: e.note.is_none(),
+                    value: entry_id(e, &url),
                 }))
                 .pub_date(Some(date(e.updated)))
                 .categories(
@@ -236,7 +306,7 @@ fn rss(feed: &Feed, self_url: &str, base: &str) -> String {
                 )
                 // RSS descriptions are HTML to readers: the abstract is
                 // text, so it goes in escaped.
-                .description(Some(html_escape(&xml_text(&p.abstract_text))))
+                .description(Some(html_escape(&summary(e, p))))
                 .build()
         })
         .collect();

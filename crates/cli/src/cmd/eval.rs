@@ -263,16 +263,13 @@ async fn recommendations(
             continue;
         }
         let mut meaning = Engine::new(index.clone(), sem.clone());
-        // The terms' list still breaks ties; it no longer decides.
-        meaning.fusion = Fusion::Rrf {
-            k: 60.0,
-            semantic_weight: 1000.0,
-        };
+        meaning.taste_mix = 1.0;
         runs.push((format!("meaning/{kind}"), meaning));
-        runs.push((
-            format!("fused/{kind}"),
-            Engine::new(index.clone(), sem.clone()),
-        ));
+        for mix in [0.3, 0.5, 0.7] {
+            let mut fused = Engine::new(index.clone(), sem.clone());
+            fused.taste_mix = mix;
+            runs.push((format!("fused {mix}/{kind}"), fused));
+        }
     }
     println!("{} profiles from {}", profiles.len(), path.display());
     println!("{:<28} {:>8} {:>10}", "recommender", "nDCG@20", "Recall@20");

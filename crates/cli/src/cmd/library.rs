@@ -100,9 +100,9 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             let app = app_with_search(&config, false).await?;
             let who = member(&app, &user).await?;
             let bar = Arc::new(indicatif::ProgressBar::new(0));
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} entries ({eta})")
-            {
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} entries ({eta})",
+            ) {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.set_prefix("import");
@@ -155,7 +155,13 @@ pub async fn recommend(opts: RecommendOpts, config: Config) -> anyhow::Result<()
         return Ok(());
     }
     for (i, r) in views.iter().enumerate() {
-        println!("{:>2}. {}  {}  ({:.3})", i + 1, r.paper.id, r.paper.title, r.score);
+        println!(
+            "{:>2}. {}  {}  ({:.3})",
+            i + 1,
+            r.paper.id,
+            r.paper.title,
+            r.score
+        );
         println!(
             "    why: close to {}; shares {}",
             r.why.similar_to.join(", "),

@@ -2,6 +2,7 @@ pub mod digest;
 pub mod eval;
 pub mod import;
 pub mod ingest;
+pub mod library;
 pub mod model;
 pub mod search;
 pub mod serve;

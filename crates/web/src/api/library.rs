@@ -32,12 +32,7 @@ pub fn router() -> Router<AppState> {
             get(collection).put(set_visibility),
         );
     let r = paper_route(r, "/api/me/library", "", put(save).delete(unsave));
-    paper_route(
-        r,
-        "/api/me/recommendations",
-        "/feedback",
-        post(feedback),
-    )
+    paper_route(r, "/api/me/recommendations", "/feedback", post(feedback))
 }
 
 /// Query keys a route knows; any other is a 400 naming it.
@@ -52,14 +47,17 @@ pub(crate) fn only_keys(q: &HashMap<String, String>, known: &[&str]) -> Result<(
 }
 
 /// A non-negative number parameter with a default and a maximum.
-pub(crate) fn number(q: &HashMap<String, String>, key: &str, default: u32, max: u32) -> Result<u32, ApiError> {
+pub(crate) fn number(
+    q: &HashMap<String, String>,
+    key: &str,
+    default: u32,
+    max: u32,
+) -> Result<u32, ApiError> {
     match q.get(key) {
         None => Ok(default),
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| ApiError::bad_request(format!("{key} must be a number from 0 to {max}, not `{v}`"))),
+        Some(v) => v.parse::<u32>().ok().filter(|n| *n <= max).ok_or_else(|| {
+            ApiError::bad_request(format!("{key} must be a number from 0 to {max}, not `{v}`"))
+        }),
     }
 }
 
@@ -101,7 +99,9 @@ async fn save(
 ) -> Result<Json<Value>, ApiError> {
     let added = state.app.save_paper(&user, &id, &body.tags).await?;
     let tags = paperboy_app::library::check_tags(&body.tags)?;
-    Ok(Json(json!({ "id": id.as_str(), "saved": true, "added": added, "tags": tags })))
+    Ok(Json(
+        json!({ "id": id.as_str(), "saved": true, "added": added, "tags": tags }),
+    ))
 }
 
 async fn unsave(
@@ -110,7 +110,9 @@ async fn unsave(
     CurrentUser(user): CurrentUser,
 ) -> Result<Json<Value>, ApiError> {
     let was = state.app.unsave_paper(&user, &id).await?;
-    Ok(Json(json!({ "id": id.as_str(), "saved": false, "removed": was })))
+    Ok(Json(
+        json!({ "id": id.as_str(), "saved": false, "removed": was }),
+    ))
 }
 
 async fn export(
@@ -207,7 +209,9 @@ async fn set_visibility(
     Body(body): Body<VisibilityBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     if user.username != username {
-        return Err(ApiError::forbidden("only its owner can change a collection"));
+        return Err(ApiError::forbidden(
+            "only its owner can change a collection",
+        ));
     }
     state.app.set_tag_public(&user, &tag, body.public).await?;
     Ok((

@@ -6,6 +6,7 @@
 //! ids ([`PaperPath`] reads either).
 
 pub mod comments;
+mod library;
 mod lists;
 mod papers;
 mod search;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(votes::router())
         .merge(lists::router())
         .merge(comments::router())
+        .merge(library::router())
 }
 
 /// Adds `method` at `{prefix}/{id}{tail}` and `{prefix}/{id}/{number}{tail}`:

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::Router;
 use maud::html;
 
-use super::{paper_item, voted_ids, Ctx, PageError};
+use super::{marks, paper_item, Ctx, PageError};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -19,7 +19,17 @@ async fn get_author(
     Path(name): Path<String>,
 ) -> Result<Response, PageError> {
     let page = state.app.author_page(&name).await?;
-    let voted = voted_ids(&state, &ctx, &page.papers).await;
+    let marks = marks(&state, &ctx, &page.papers).await;
+    let key = paperboy_core::text::author_key(&page.name);
+    let following = match &ctx.user {
+        Some(u) => {
+            state
+                .app
+                .is_following(u, paperboy_store::FollowKind::Author, &key)
+                .await?
+        }
+        None => false,
+    };
     let body = html! {
         section.intro {
             h1 { (page.name) }
@@ -30,8 +40,9 @@ async fn get_author(
                     @for (i, m) in page.members.iter().enumerate() { @if i > 0 { ", " } a href={ "/u/" (m) } { (m) } }
                 }
             }
+            (super::library::follow_form(&ctx, paperboy_store::FollowKind::Author, &page.name, following, &page.name, &marks.here))
         }
-        ol.papers { @for lp in &page.papers { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } } }
+        ol.papers { @for lp in &page.papers { li { (paper_item(&ctx, lp, &marks, None)) } } }
     };
     Ok(ctx.page(&page.name, body))
 }

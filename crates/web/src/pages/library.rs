@@ -64,7 +64,14 @@ pub fn save_form(ctx: &Ctx, id: &str, saved: bool, next: &str) -> Markup {
 }
 
 /// Follow (or unfollow) a paper, an author or a search.
-pub fn follow_form(ctx: &Ctx, kind: FollowKind, target: &str, following: bool, label: &str, next: &str) -> Markup {
+pub fn follow_form(
+    ctx: &Ctx,
+    kind: FollowKind,
+    target: &str,
+    following: bool,
+    label: &str,
+    next: &str,
+) -> Markup {
     html! {
         form.follow method="post" action="/follow" {
             (ctx.csrf_field())
@@ -113,7 +120,10 @@ async fn post_save(
             }
         }
     }
-    Ok(see_other(&back_to(f.next.as_deref(), &paper_href(id.as_str()))))
+    Ok(see_other(&back_to(
+        f.next.as_deref(),
+        &paper_href(id.as_str()),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -130,8 +140,12 @@ async fn post_follow(
     Member(_ctx, user): Member,
     CheckedForm(f): CheckedForm<FollowForm>,
 ) -> Result<Response, PageError> {
-    let kind = FollowKind::parse(&f.kind)
-        .ok_or_else(|| ApiError::bad_request(format!("`{}` cannot be followed (paper, author, search)", f.kind)))?;
+    let kind = FollowKind::parse(&f.kind).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "`{}` cannot be followed (paper, author, search)",
+            f.kind
+        ))
+    })?;
     let on = f.action.as_deref() != Some("unfollow");
     state.app.follow(&user, kind, &f.target, on).await?;
     Ok(see_other(&back_to(f.next.as_deref(), "/notifications")))
@@ -170,8 +184,9 @@ async fn library_page(
     let page = page_param(q, 10_000)?;
     let sort = match q.get("sort").map(String::as_str) {
         None | Some("") => LibrarySort::Added,
-        Some(s) => LibrarySort::parse(s)
-            .ok_or_else(|| ApiError::bad_request(format!("`{s}` is not a sort (added, published, title)")))?,
+        Some(s) => LibrarySort::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!("`{s}` is not a sort (added, published, title)"))
+        })?,
     };
     let tag = q.get("tag").filter(|t| !t.is_empty()).cloned();
     let text = q.get("q").filter(|t| !t.trim().is_empty()).cloned();
@@ -340,13 +355,19 @@ async fn post_import(
         }
     }
     if !auth::csrf_ok(&headers, csrf.as_deref()) {
-        return Err(ApiError::forbidden("This form has expired; reload the page and try again.").into());
+        return Err(
+            ApiError::forbidden("This form has expired; reload the page and try again.").into(),
+        );
     }
     let Some(file) = file.filter(|f| !f.is_empty()) else {
         return Err(ApiError::bad_request("choose a file to import").into());
     };
-    let text = std::str::from_utf8(&file)
-        .map_err(|e| ApiError::bad_request(format!("the file is not UTF-8 text (byte {})", e.valid_up_to())))?;
+    let text = std::str::from_utf8(&file).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the file is not UTF-8 text (byte {})",
+            e.valid_up_to()
+        ))
+    })?;
     let tag = tag.filter(|t| !t.is_empty());
     let report = state
         .app
@@ -356,7 +377,15 @@ async fn post_import(
     if let Some(t) = tag {
         q.insert("tag".to_string(), t.to_lowercase());
     }
-    library_page(&state, &ctx, &user, &q, Some(import_notice(&report)), StatusCode::OK).await
+    library_page(
+        &state,
+        &ctx,
+        &user,
+        &q,
+        Some(import_notice(&report)),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -402,7 +431,15 @@ async fn post_feed(
             }
         }
     };
-    library_page(&state, &ctx, &user, &HashMap::new(), Some(notice), StatusCode::OK).await
+    library_page(
+        &state,
+        &ctx,
+        &user,
+        &HashMap::new(),
+        Some(notice),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn get_for_you(
@@ -423,7 +460,10 @@ async fn get_for_you(
     let mutes = state.app.mutes(&user).await?;
     let papers: Vec<_> = recs.iter().map(|r| r.paper.clone()).collect();
     let m = marks(&state, &ctx, &papers).await;
-    let similar_ids: Vec<_> = recs.iter().flat_map(|r| r.similar_to.iter().cloned()).collect();
+    let similar_ids: Vec<_> = recs
+        .iter()
+        .flat_map(|r| r.similar_to.iter().cloned())
+        .collect();
     let titles: HashMap<String, String> = state
         .app
         .listed_in_order(&similar_ids)
@@ -433,7 +473,9 @@ async fn get_for_you(
         .collect();
     let here = format!(
         "/for-you?days={days}{}",
-        tag.as_ref().map(|t| format!("&tag={}", urlencode(t))).unwrap_or_default()
+        tag.as_ref()
+            .map(|t| format!("&tag={}", urlencode(t)))
+            .unwrap_or_default()
     );
     let body = html! {
         section.intro {
@@ -556,8 +598,9 @@ async fn post_mute(
     Member(_ctx, user): Member,
     CheckedForm(f): CheckedForm<MuteForm>,
 ) -> Result<Response, PageError> {
-    let kind = MuteKind::parse(&f.kind)
-        .ok_or_else(|| ApiError::bad_request(format!("`{}` is neither category nor author", f.kind)))?;
+    let kind = MuteKind::parse(&f.kind).ok_or_else(|| {
+        ApiError::bad_request(format!("`{}` is neither category nor author", f.kind))
+    })?;
     let on = f.action.as_deref() != Some("unmute");
     state.app.mute(&user, kind, &f.value, on).await?;
     Ok(see_other(&back_to(f.next.as_deref(), "/for-you")))
@@ -572,7 +615,11 @@ async fn get_collection(
     let papers: Vec<_> = items.iter().map(|i| i.paper.clone()).collect();
     let m = marks(&state, &ctx, &papers).await;
     let tag = tag.trim().to_lowercase();
-    let feed = format!("/feeds/collection/{}/{}.atom", owner.username, urlencode(&tag));
+    let feed = format!(
+        "/feeds/collection/{}/{}.atom",
+        owner.username,
+        urlencode(&tag)
+    );
     let title = format!("{} · {}", tag, owner.username);
     let body = html! {
         section.intro {
@@ -585,4 +632,11 @@ async fn get_collection(
     Ok(ctx.render_with_head(StatusCode::OK, &title, head, body))
 }
 
-csrf_form!(SaveForm, FollowForm, VisibilityForm, FeedForm, FeedbackForm, MuteForm);
+csrf_form!(
+    SaveForm,
+    FollowForm,
+    VisibilityForm,
+    FeedForm,
+    FeedbackForm,
+    MuteForm
+);

@@ -12,7 +12,7 @@ use paperboy_core::days::parse_date;
 use paperboy_core::DayRange;
 use paperboy_store::DailySort;
 
-use super::{page_param, paper_item, voted_ids, Ctx, PageError};
+use super::{marks, page_param, paper_item, Ctx, PageError};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -31,7 +31,7 @@ async fn get_trending(
 ) -> Result<Response, PageError> {
     let page = page_param(&q, 10_000)?;
     let papers = state.app.trending(page * PAGE_SIZE, PAGE_SIZE).await?;
-    let voted = voted_ids(&state, &ctx, &papers).await;
+    let marks = marks(&state, &ctx, &papers).await;
     let body = html! {
         section.intro {
             h1 { "Trending papers" }
@@ -43,7 +43,7 @@ async fn get_trending(
             }
         }
         ol.papers {
-            @for lp in &papers { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } }
+            @for lp in &papers { li { (paper_item(&ctx, lp, &marks, None)) } }
         }
         nav.pager aria-label="Pages" {
             @if page > 0 { a rel="prev" href={ "/?p=" (page - 1) } { "← Newer" } }
@@ -127,7 +127,7 @@ async fn daily_page(
             PAGE_SIZE,
         )
         .await?;
-    let voted = voted_ids(&state, &ctx, &papers).await;
+    let marks = marks(&state, &ctx, &papers).await;
     let q_view = if view == "day" {
         String::new()
     } else {
@@ -148,7 +148,7 @@ async fn daily_page(
             section.notice { p { "No papers were submitted for this " (view) " yet. " a href="/submit" { "Submit one" } "." } }
         }
         ol.papers {
-            @for lp in &papers { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } }
+            @for lp in &papers { li { (paper_item(&ctx, lp, &marks, None)) } }
         }
     };
     Ok(ctx.render_with_head(

@@ -4,6 +4,7 @@ mod about;
 mod account;
 mod authors;
 mod discussion;
+mod library;
 mod lists;
 mod moderation;
 mod notifications;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(moderation::router())
         .merge(notifications::router())
         .merge(authors::router())
+        .merge(library::router())
 }
 
 const STYLE: &str = include_str!("../../static/style.css");
@@ -78,6 +80,8 @@ pub struct Ctx {
     new_csrf: bool,
     pub instance: String,
     pub secure: bool,
+    /// The path and query of the page (forms come back to it).
+    pub path: String,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -99,6 +103,11 @@ impl FromRequestParts<AppState> for Ctx {
             new_csrf,
             instance: settings.instance_name.clone(),
             secure: settings.secure(),
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
         })
     }
 }
@@ -208,6 +217,8 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                         span.account {
                             @if let Some(u) = &ctx.user {
                                 a href={ "/u/" (u.username) } { (u.username) }
+                                a href="/library" { "Library" }
+                                a href="/for-you" { "For you" }
                                 a href="/notifications" { "Notifications" }
                                 @if u.role.can_moderate() { a href="/mod" { "Moderate" } }
                                 a href="/settings" { "Settings" }
@@ -324,6 +335,7 @@ impl IntoResponse for PageError {
             new_csrf: false,
             instance: "Paperboy".into(),
             secure: false,
+            path: "/".into(),
         };
         let body = html! {
             section.notice {
@@ -369,9 +381,11 @@ pub fn paper_href(id: &str) -> String {
 pub fn paper_item(
     ctx: &Ctx,
     lp: &ListedPaper,
-    voted: bool,
+    marks: &Marks,
     highlight: Option<(&str, &str)>,
 ) -> Markup {
+    let voted = marks.voted.contains(&lp.stored.paper_id);
+    let saved = marks.saved.contains(&lp.stored.paper_id);
     let p = &lp.stored.paper;
     let id = p.id.as_str();
     let authors: Vec<&str> = p.authors.iter().map(|a| a.name.as_str()).collect();
@@ -413,6 +427,7 @@ pub fn paper_item(
                         (lp.stored.num_comments) (if lp.stored.num_comments == 1 { " comment" } else { " comments" })
                     }
                 }
+                (library::save_form(ctx, id, saved, &marks.here))
             }
         }
     }
@@ -432,13 +447,30 @@ pub fn vote_form(ctx: &Ctx, id: &str, upvotes: i64, voted: bool) -> Markup {
     }
 }
 
-/// The ids the user voted for among `papers`.
-pub async fn voted_ids(
-    state: &AppState,
-    ctx: &Ctx,
-    papers: &[ListedPaper],
-) -> Vec<paperboy_core::PaperId> {
-    state.app.voted_ids(ctx.user.as_ref(), papers).await
+/// What the viewer did to the papers of a list: upvoted, saved; and the
+/// page the list is on (save buttons come back to it).
+#[derive(Default)]
+pub struct Marks {
+    pub voted: Vec<paperboy_core::PaperId>,
+    pub saved: std::collections::HashSet<paperboy_core::PaperId>,
+    pub here: String,
+}
+
+/// The viewer's marks on `papers`.
+pub async fn marks(state: &AppState, ctx: &Ctx, papers: &[ListedPaper]) -> Marks {
+    let voted = state.app.voted_ids(ctx.user.as_ref(), papers).await;
+    let saved = match &ctx.user {
+        Some(u) => state.app.in_library(u, papers).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read the library for a list");
+            Default::default()
+        }),
+        None => Default::default(),
+    };
+    Marks {
+        voted,
+        saved,
+        here: ctx.path.clone(),
+    }
 }
 
 /// A page number from `?p=`, below `max`.

@@ -51,7 +51,22 @@ async fn get_paper(
     let page = state.app.paper_page(&id, ctx.user.as_ref()).await?;
     let title = page.stored.paper.title.clone();
     let head = citation_meta(&page.stored.paper);
-    let body = paper_body(&ctx, &page);
+    let mut shown = page.related.clone();
+    shown.push(paperboy_store::ListedPaper {
+        stored: page.stored.clone(),
+        daily: page.daily.clone(),
+    });
+    let marks = super::marks(&state, &ctx, &shown).await;
+    let following = match &ctx.user {
+        Some(u) => {
+            state
+                .app
+                .is_following(u, paperboy_store::FollowKind::Paper, id.as_str())
+                .await?
+        }
+        None => false,
+    };
+    let body = paper_body(&ctx, &page, &marks, following);
     Ok(ctx.render_with_head(StatusCode::OK, &title, head, body))
 }
 
@@ -109,7 +124,7 @@ fn author_href(name: &str) -> String {
     format!("/authors/{}", urlencode(name))
 }
 
-fn paper_body(ctx: &Ctx, page: &PaperPage) -> Markup {
+fn paper_body(ctx: &Ctx, page: &PaperPage, marks: &super::Marks, following: bool) -> Markup {
     let stored = &page.stored;
     let p = &stored.paper;
     let published = p.published_at();
@@ -142,6 +157,8 @@ fn paper_body(ctx: &Ctx, page: &PaperPage) -> Markup {
             }
             div.actions {
                 (vote_form(ctx, id, stored.upvotes, page.voted))
+                (super::library::save_form(ctx, id, marks.saved.contains(&stored.paper_id), &marks.here))
+                (super::library::follow_form(ctx, paperboy_store::FollowKind::Paper, id, following, "this paper", &marks.here))
                 a.button href=(p.id.abs_url()) { "arXiv page" }
                 a.button href=(p.id.pdf_url()) { "PDF" }
                 @if let Some(repo) = stored.github_repo() {
@@ -172,7 +189,7 @@ fn paper_body(ctx: &Ctx, page: &PaperPage) -> Markup {
             @if !page.related.is_empty() {
                 section aria-labelledby="related-h" {
                     h2 #related-h { "Related papers" }
-                    ol.papers { @for lp in &page.related { li { (paper_item(ctx, lp, false, None)) } } }
+                    ol.papers { @for lp in &page.related { li { (paper_item(ctx, lp, marks, None)) } } }
                 }
             }
         }

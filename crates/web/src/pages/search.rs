@@ -10,7 +10,7 @@ use maud::html;
 use paperboy_app::search::{parse_mode, Mode, SearchRequest};
 use paperboy_store::ListedPaper;
 
-use super::{page_param, paper_item, urlencode, voted_ids, Ctx, PageError};
+use super::{marks, page_param, paper_item, urlencode, Ctx, PageError};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -49,7 +49,17 @@ async fn get_search(
     let req = SearchRequest::new(&query, mode, 20, page * 20)?;
     let outcome = state.app.search(&req).await?;
     let found: Vec<ListedPaper> = outcome.rows.iter().map(|(l, _)| l.clone()).collect();
-    let voted = voted_ids(&state, &ctx, &found).await;
+    let marks = marks(&state, &ctx, &found).await;
+    let target = paperboy_app::follows::follow_target(paperboy_store::FollowKind::Search, &query)?;
+    let following = match &ctx.user {
+        Some(u) => {
+            state
+                .app
+                .is_following(u, paperboy_store::FollowKind::Search, &target)
+                .await?
+        }
+        None => false,
+    };
     let body = html! {
     section.intro {
         h1 { "Papers about “" (query) "”" }
@@ -58,6 +68,7 @@ async fn get_search(
             @if outcome.total > page * 20 + found.len() { "Papers " (page * 20 + 1) "–" (page * 20 + found.len()) " of many" } @else { (outcome.total) " papers found" }
             @if let Some(note) = &outcome.note { " · " (note) }
         }
+        (super::library::follow_form(&ctx, paperboy_store::FollowKind::Search, &target, following, "this search", &marks.here))
     }
     ol.papers {
         @for (lp, hit) in &outcome.rows {
@@ -65,7 +76,7 @@ async fn get_search(
                 (Some(t), Some(s)) => Some((t.as_str(), s.as_str())),
                 _ => None,
             };
-            li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), hl)) }
+            li { (paper_item(&ctx, lp, &marks, hl)) }
         }
     }
     nav.pager aria-label="Pages" {

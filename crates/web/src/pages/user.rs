@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::Router;
 use maud::html;
 
-use super::{paper_item, voted_ids, Ctx, PageError};
+use super::{marks, paper_item, Ctx, PageError};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -29,7 +29,7 @@ async fn get_user(
     let mut all = submitted.clone();
     all.extend(upvoted.iter().cloned());
     all.extend(authored.iter().cloned());
-    let voted = voted_ids(&state, &ctx, &all).await;
+    let marks = marks(&state, &ctx, &all).await;
     let body = html! {
         section.intro {
             h1 { (user.username) }
@@ -38,18 +38,18 @@ async fn get_user(
         @if !authored.is_empty() {
             section aria-labelledby="authored-h" {
                 h2 #authored-h { "Author of (" (authored.len()) ")" }
-                ol.papers { @for lp in &authored { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } } }
+                ol.papers { @for lp in &authored { li { (paper_item(&ctx, lp, &marks, None)) } } }
             }
         }
         section aria-labelledby="subs-h" {
             h2 #subs-h { "Submitted (" (submitted.len()) ")" }
             @if submitted.is_empty() { p { "Nothing yet." } }
-            ol.papers { @for lp in &submitted { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } } }
+            ol.papers { @for lp in &submitted { li { (paper_item(&ctx, lp, &marks, None)) } } }
         }
         section aria-labelledby="votes-h" {
             h2 #votes-h { "Upvoted (" (upvoted.len()) ")" }
             @if upvoted.is_empty() { p { "Nothing yet." } }
-            ol.papers { @for lp in &upvoted { li { (paper_item(&ctx, lp, voted.contains(&lp.stored.paper_id), None)) } } }
+            ol.papers { @for lp in &upvoted { li { (paper_item(&ctx, lp, &marks, None)) } } }
         }
     };
     Ok(ctx.page(&user.username, body))
