@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use paperboy_mail::compose::{Letterhead, Period, MAX_PAPERS};
+use paperboy_mail::compose::{Letterhead, Period, FOR_YOU, MAX_PAPERS};
 use paperboy_store::{DailySort, Frequency, ListedPaper, OutgoingMail, Subscriber};
 
 use crate::{App, AppError};
@@ -123,7 +123,77 @@ impl Candidates<'_> {
     }
 }
 
+/// Papers a digest's For-you section lists, at most.
+pub const FOR_YOU_PAPERS: usize = 5;
+
 impl App {
+    /// The For-you picks of a member among `among` (the period's new
+    /// papers), each with its reason (prefixed for the digest's section).
+    async fn for_you(
+        &self,
+        user: paperboy_core::UserId,
+        among: &[paperboy_core::ArxivId],
+        n: usize,
+    ) -> Result<Vec<(ListedPaper, String)>, AppError> {
+        let (Some(search), false) = (&self.search, among.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let liked = self.store.library_ids(user, None).await?;
+        let mut exclude: std::collections::HashSet<paperboy_core::ArxivId> =
+            liked.iter().cloned().collect();
+        let mut taste = paperboy_search::Taste {
+            liked,
+            disliked: Vec::new(),
+        };
+        for (id, v) in self.store.feedback(user).await? {
+            if v > 0 {
+                taste.liked.push(id.clone());
+            } else {
+                taste.disliked.push(id.clone());
+            }
+            exclude.insert(id);
+        }
+        let picks = search.recommend_among(&taste, among, &exclude, n).await?;
+        let mut ids: Vec<paperboy_core::ArxivId> =
+            picks.iter().map(|p| p.arxiv_id.clone()).collect();
+        ids.extend(picks.iter().filter_map(|p| p.similar_to.first().cloned()));
+        let papers: HashMap<paperboy_core::ArxivId, ListedPaper> = self
+            .store
+            .get_papers(&ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.stored.paper.id.clone(), l))
+            .collect();
+        Ok(picks
+            .into_iter()
+            .filter_map(|p| {
+                let l = papers.get(&p.arxiv_id)?.clone();
+                let near = p
+                    .similar_to
+                    .first()
+                    .and_then(|s| papers.get(s))
+                    .map(|s| {
+                        format!(
+                            "close to “{}”",
+                            s.stored
+                                .paper
+                                .title
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        )
+                    })
+                    .unwrap_or_else(|| "near your library".into());
+                let terms = if p.terms.is_empty() {
+                    String::new()
+                } else {
+                    format!("; shares {}", p.terms.join(", "))
+                };
+                Some((l, format!("{FOR_YOU}{near}{terms}")))
+            })
+            .collect())
+    }
+
     /// Composes one frequency's digests for the period ending `day` and
     /// queues them (or, with `dry_run`, hands each to `on_dry` instead).
     /// `progress(subscribers seen)` after each batch.
@@ -145,13 +215,44 @@ impl App {
         let mut dry_run = dry_run;
         let mut summary = ComposeSummary::default();
         let (mut after, mut seen) = (0, 0u64);
+        // The period's new papers, for the For-you sections (read once, if
+        // any subscriber has a library).
+        let mut fresh: Option<Vec<paperboy_core::ArxivId>> = None;
         loop {
             let subs = self.store.active_subscribers(frequency, after, 500).await?;
             let Some(last) = subs.last() else { break };
             after = last.subscriber_id.0;
+            let readers: HashMap<String, paperboy_core::UserId> = if self.search.is_some() {
+                let emails: Vec<String> = subs.iter().map(|s| s.email.clone()).collect();
+                self.store
+                    .readers_by_email(&emails)
+                    .await?
+                    .into_iter()
+                    .map(|(e, u)| (e.to_lowercase(), u))
+                    .collect()
+            } else {
+                HashMap::new()
+            };
             for sub in &subs {
                 seen += 1;
                 let mut picked = candidates.pick(sub).await?;
+                if let Some(reader) = readers.get(&sub.email.to_lowercase()) {
+                    if fresh.is_none() {
+                        let since = (period.from - Duration::days(1))
+                            .and_hms_opt(0, 0, 0)
+                            .map(|t| t.and_utc().timestamp())
+                            .unwrap_or(0);
+                        fresh = Some(self.store.published_since(since, 100_000).await?);
+                    }
+                    let among = fresh.as_deref().unwrap_or(&[]);
+                    let mine = self.for_you(*reader, among, FOR_YOU_PAPERS).await?;
+                    picked.retain(|(l, _)| {
+                        !mine
+                            .iter()
+                            .any(|(m, _)| m.stored.paper_id == l.stored.paper_id)
+                    });
+                    picked.splice(0..0, mine);
+                }
                 if picked.is_empty() {
                     summary.empty += 1;
                     continue;

@@ -206,7 +206,47 @@ impl App {
             // The comment stands; the notices are a courtesy.
             tracing::warn!(error = %e, "notifying a discussion's participants failed");
         }
+        // After the participants: a participant who also follows hears
+        // of a reply as a reply (one notice per member and comment).
+        if let Err(e) = self.tell_followers(user, &paper, &comment).await {
+            tracing::warn!(error = %e, "notifying a paper's followers failed");
+        }
         Ok(comment)
+    }
+
+    /// Notices for the members following the paper (its participants hear
+    /// of it their own way; one notice per member and comment).
+    async fn tell_followers(
+        &self,
+        author: &User,
+        paper: &StoredPaper,
+        comment: &Comment,
+    ) -> Result<(), AppError> {
+        let target = vec![paper.paper.id.as_str().to_string()];
+        let followers: Vec<paperboy_core::UserId> = self
+            .store
+            .followers(paperboy_store::FollowKind::Paper, Some(&target))
+            .await?
+            .into_iter()
+            .map(|f| f.user_id)
+            .filter(|u| *u != author.user_id)
+            .collect();
+        if followers.is_empty() {
+            return Ok(());
+        }
+        let n = NewNotification {
+            kind: "follow_paper".into(),
+            paper_id: Some(paper.paper_id),
+            comment_id: Some(comment.comment_id),
+            actor_id: Some(author.user_id),
+            text: format!(
+                "{} commented on “{}”, which you follow",
+                author.username, paper.paper.title
+            ),
+            dedupe_key: Some(format!("comment:{}", comment.comment_id.0)),
+        };
+        self.store.notify(&followers, n).await?;
+        Ok(())
     }
 
     /// Notices for everyone else in the discussion (the parent's author

@@ -113,9 +113,15 @@ impl App {
                 return Ok(0);
             }
         };
+        // Saved searches match against the keyword index: read no further
+        // than it has.
+        let until = self.search.as_ref().map(|s| s.indexed_up_to());
         let mut alerts = 0;
         loop {
-            let changes = self.store.changes_since(cursor, BATCH).await?;
+            let mut changes = self.store.changes_since(cursor, BATCH).await?;
+            if let Some(until) = until {
+                changes.retain(|c| c.change_seq <= until);
+            }
             let Some(last) = changes.last().map(|c| c.change_seq) else {
                 break;
             };

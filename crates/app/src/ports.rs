@@ -29,6 +29,9 @@ pub trait Search: Send + Sync {
     /// The best keyword matches of a saved search (digests).
     async fn find(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, SearchError>;
 
+    /// How far the keyword index has followed the store's change feed.
+    fn indexed_up_to(&self) -> i64;
+
     /// Which of `ids` match a saved search (alerts).
     async fn find_among(&self, query: &str, ids: &[ArxivId]) -> Result<Vec<ArxivId>, SearchError>;
 

@@ -68,6 +68,28 @@ pub struct Scheduler {
     pub settings: SchedulerSettings,
 }
 
+/// The alert pass: how often it looks for news, and its own lease (so one
+/// node writes alerts, and a long digest run does not hold them up).
+const ALERTS_EVERY: Duration = Duration::from_secs(3);
+const ALERTS_LEASE: &str = "alerts";
+
+/// Runs the alert pass forever, on the node holding the alerts lease.
+pub async fn run_alerts(app: App) {
+    let me = holder();
+    loop {
+        match app.store.try_lease(ALERTS_LEASE, &me, 60).await {
+            Ok(true) => match app.alert_pass().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(alerts = n, "alerts written"),
+                Err(e) => tracing::error!(error = %e, "the alert pass failed"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot renew the alerts lease"),
+        }
+        tokio::time::sleep(ALERTS_EVERY).await;
+    }
+}
+
 impl Scheduler {
     /// Runs forever: renews the lease every tick and, while holding it,
     /// runs what is due.

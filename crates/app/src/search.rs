@@ -183,6 +183,10 @@ impl Search for EngineSearch {
         Ok(hits.into_iter().map(|h| h.arxiv_id).collect())
     }
 
+    fn indexed_up_to(&self) -> i64 {
+        self.engine.keyword.synced_seq()
+    }
+
     async fn find_among(&self, query: &str, ids: &[ArxivId]) -> Result<Vec<ArxivId>, SearchError> {
         let mut found = Vec::new();
         for chunk in ids.chunks(500) {

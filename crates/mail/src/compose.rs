@@ -12,6 +12,17 @@ use crate::token::Signer;
 
 pub const MAX_PAPERS: usize = 30;
 
+/// A pick whose reason starts with this goes in the digest's "For you"
+/// section (papers near the subscriber's library), above the rest.
+pub const FOR_YOU: &str = "for you: ";
+
+/// The picks in the order the digest shows them: For you first.
+fn sections(
+    picked: &[(ListedPaper, String)],
+) -> (Vec<&(ListedPaper, String)>, Vec<&(ListedPaper, String)>) {
+    picked.iter().partition(|(_, why)| why.starts_with(FOR_YOU))
+}
+
 /// The period a digest covers: a day, or an ISO week.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period {
@@ -176,7 +187,17 @@ impl Letterhead<'_> {
 
     fn digest_text(&self, picked: &[(ListedPaper, String)], unsubscribe: &str) -> String {
         let mut t = String::new();
-        for (i, (l, why)) in picked.iter().enumerate() {
+        let (mine, rest) = sections(picked);
+        let ordered: Vec<&(ListedPaper, String)> =
+            mine.iter().chain(rest.iter()).copied().collect();
+        for (i, (l, why)) in ordered.into_iter().enumerate() {
+            if i == 0 && !mine.is_empty() {
+                t.push_str("FOR YOU (near your library)\n\n");
+            }
+            if i == mine.len() && !mine.is_empty() && !rest.is_empty() {
+                t.push_str("ALSO NEW\n\n");
+            }
+            let why = why.strip_prefix(FOR_YOU).unwrap_or(why);
             let p = &l.stored.paper;
             t.push_str(&format!(
                 "{}. {}\n   {}\n   {} · {}\n",
@@ -211,21 +232,32 @@ impl Letterhead<'_> {
         html! {
             html { body style="font-family: sans-serif; max-width: 40rem" {
                 h1 style="font-size: 1.2rem" { (subject) }
-                @for (l, why) in picked {
-                    @let p = &l.stored.paper;
-                    div style="margin: 1.2rem 0" {
-                        a href=(self.paper_url(l)) style="font-weight: bold; font-size: 1.05rem" { (p.title) }
-                        div style="color: #555" { (Self::authors(l)) " · " (p.id) " · " (why) }
-                        p { (trim(&p.abstract_text, 300)) }
-                        @if let Some(code) = p.github_repo().or(p.code_links.first().map(|c| c.url.as_str())) { div { "Code: " a href=(code) { (code) } } }
-                    }
+                @let (mine, rest) = sections(picked);
+                @if !mine.is_empty() {
+                    h2 style="font-size: 1.1rem" { "For you" }
+                    @for item in &mine { (self.digest_item(item)) }
+                    @if !rest.is_empty() { h2 style="font-size: 1.1rem" { "Also new" } }
                 }
+                @for item in &rest { (self.digest_item(item)) }
                 hr;
                 p style="color: #555; font-size: .9rem" {
                     "You receive this because you subscribed on " a href=(self.base()) { (self.instance) } ". "
                     a href=(unsubscribe) { "Unsubscribe" } " with one click."
                 }
             } }
+        }
+    }
+
+    fn digest_item(&self, (l, why): &(ListedPaper, String)) -> Markup {
+        let p = &l.stored.paper;
+        let why = why.strip_prefix(FOR_YOU).unwrap_or(why);
+        html! {
+            div style="margin: 1.2rem 0" {
+                a href=(self.paper_url(l)) style="font-weight: bold; font-size: 1.05rem" { (p.title) }
+                div style="color: #555" { (Self::authors(l)) " · " (p.id) " · " (why) }
+                p { (trim(&p.abstract_text, 300)) }
+                @if let Some(code) = p.github_repo().or(p.code_links.first().map(|c| c.url.as_str())) { div { "Code: " a href=(code) { (code) } } }
+            }
         }
     }
 

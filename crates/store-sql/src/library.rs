@@ -71,6 +71,10 @@ static TAGS: Sql = Sql::new(
 );
 static SET_PUBLIC: Sql = Sql::new("UPDATE tags SET public = $3 WHERE user_id = $1 AND tag = $2");
 static TAG_PUBLIC: Sql = Sql::new("SELECT public FROM tags WHERE user_id = $1 AND tag = $2");
+static READERS: Sql = Sql::new(
+    "SELECT u.email, u.user_id FROM users u WHERE u.email = ANY($1)
+        AND EXISTS (SELECT 1 FROM library l WHERE l.user_id = u.user_id)",
+);
 static SIZES: Sql =
     Sql::new("SELECT user_id, count(*) FROM library WHERE user_id = ANY($1) GROUP BY user_id");
 
@@ -343,6 +347,22 @@ impl<B: Backend> LibraryStore for SqlStore<B> {
         let tag = tag.to_string();
         on!(self, read, |c| {
             Ok(c.scalar(&TAG_PUBLIC, args![user.0, &tag]).await? != 0)
+        })
+    }
+
+    async fn readers_by_email(
+        &self,
+        emails: &[String],
+    ) -> Result<Vec<(String, UserId)>, StoreError> {
+        let mut all: Vec<String> = emails.to_vec();
+        all.extend(emails.iter().map(|e| e.to_lowercase()));
+        all.sort();
+        all.dedup();
+        on!(self, read, |c| {
+            c.all(&READERS, args![all.as_slice()], |r| {
+                Ok((r.text(0)?, UserId(r.i64(1)?)))
+            })
+            .await
         })
     }
 

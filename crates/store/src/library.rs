@@ -104,6 +104,12 @@ pub trait LibraryStore: Send + Sync + 'static {
         -> Result<(), StoreError>;
     /// Whether the member's tag is a public collection (`NotFound` when there is no such tag).
     async fn tag_public(&self, user: UserId, tag: &str) -> Result<bool, StoreError>;
+    /// The members among `emails` (as given, or lowercased) who have saved
+    /// at least one paper: their email as matched and their id.
+    async fn readers_by_email(
+        &self,
+        emails: &[String],
+    ) -> Result<Vec<(String, UserId)>, StoreError>;
     /// Members with at least one saved paper, and how many.
     async fn library_sizes(&self, users: &[UserId]) -> Result<Vec<(UserId, i64)>, StoreError>;
 }
