@@ -39,6 +39,10 @@ LIMIT = lambda d, m: {"name": "limit", "in": "query", "description": f"results p
 PAGE = {"name": "p", "in": "query", "description": "page number, from 0", "schema": {"type": "integer", "minimum": 0, "maximum": 100000, "default": 0}}
 
 WRITE = [{"bearer": []}, {"session": []}]
+TAG_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,40}$", "description": "a tag: letters, digits, '.', '_' and '-' (up to 40; stored lowercased)"}
+TAG_Q = {"name": "tag", "in": "query", "description": "only papers with this tag", "schema": TAG_SCHEMA}
+TAG_P = {"name": "tag", "in": "path", "required": True, "schema": TAG_SCHEMA}
+USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 E400 = err("a malformed parameter or body, or a comment over 20,000 characters (the message says which, and names the limit)")
 E401 = err("no session or API token")
 E403 = err("not allowed: a session without its X-CSRF-Token header, a suspended member (the message names the end date), a locked discussion, a limit for new accounts, or not the comment's author")
@@ -103,6 +107,34 @@ paths = {
    "responses": {**ok(arr(ref("Row"))), "400": E400}}},
  "/api/trending": {"get": {"operationId": "trending", "summary": "Papers by trending score (formula on /about)", "tags": ["lists"],
    "parameters": [PAGE, LIMIT(50, 100)], "responses": {**ok(arr(ref("Row"))), "400": E400}}},
+ "/api/me/library": {"get": {"operationId": "myLibrary", "summary": "The caller's library (one tag of it, title words, sorted), newest saved first by default", "tags": ["library"], "security": WRITE,
+   "parameters": [TAG_Q, {"name": "q", "in": "query", "description": "words the title contains", "schema": {"type": "string", "maxLength": 300}},
+     {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["added", "published", "title"], "default": "added"}},
+     LIMIT(100, 1000), {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 0}}],
+   "responses": {**ok(arr(ref("LibraryEntry"))), "400": E400, "401": E401}}},
+ "/api/me/library/export": {"get": {"operationId": "exportLibrary", "summary": "The caller's library (or one tag) as a file: BibTeX, JSON or CSV", "tags": ["library"], "security": WRITE,
+   "parameters": [{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["bibtex", "json", "csv"], "default": "bibtex"}}, TAG_Q],
+   "responses": {"200": {"description": "the file", "content": {"application/x-bibtex": {"schema": {"type": "string"}}, "application/json": {"schema": arr({"type": "object"})}, "text/csv": {"schema": {"type": "string"}}}},
+                 "400": E400, "401": E401}}},
+ "/api/me/library/{id}": {
+   "put": {"operationId": "savePaper", "summary": "Save a paper to the caller's library with exactly these tags (idempotent)", "tags": ["library"], "security": WRITE,
+     "parameters": [ID], "requestBody": {"required": True, "content": {"application/json": {"schema": ref("SaveBody")}}},
+     "responses": {**ok(ref("Saved")), "400": E400, "401": E401, "404": E404, "415": err("the body is not JSON"), "422": err("the JSON does not have the documented shape")}},
+   "delete": {"operationId": "unsavePaper", "summary": "Take a paper out of the caller's library (idempotent)", "tags": ["library"], "security": WRITE,
+     "parameters": [ID], "responses": {**ok(ref("Unsaved")), "400": E400, "401": E401, "404": E404}}},
+ "/api/me/recommendations": {"get": {"operationId": "recommendations", "summary": "Papers picked for the caller from their library (or one tag) and feedback, best first, each with why", "tags": ["library"], "security": WRITE,
+   "parameters": [TAG_Q, {"name": "days", "in": "query", "description": "papers of the last N days; 0 for the whole store", "schema": {"type": "integer", "minimum": 0, "maximum": 3650, "default": 7}}, LIMIT(20, 100)],
+   "responses": {**ok(arr(ref("Recommendation"))), "400": E400, "401": E401, "503": E503}}},
+ "/api/me/recommendations/{id}/feedback": {"post": {"operationId": "recommendationFeedback", "summary": "👍 (1) or 👎 (-1) on a paper: more or fewer like it", "tags": ["library"], "security": WRITE,
+   "parameters": [ID], "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Feedback")}}},
+   "responses": {**ok(ref("FeedbackResult")), "400": E400, "401": E401, "404": E404, "415": err("the body is not JSON"), "422": err("the JSON does not have the documented shape")}}},
+ "/api/users/{username}/collections/{tag}": {
+   "get": {"operationId": "collection", "summary": "A member's public collection (a public tag); a private or missing one is 404", "tags": ["library"],
+     "parameters": [USERNAME, TAG_P, LIMIT(100, 1000)], "responses": {**ok(ref("Collection")), "400": E400, "404": err("no such member, or no public collection of that name")}},
+   "put": {"operationId": "setCollectionVisibility", "summary": "Make one's own tag public (a collection) or private", "tags": ["library"], "security": WRITE,
+     "parameters": [USERNAME, TAG_P], "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Visibility")}}},
+     "responses": {**ok(ref("VisibilityResult")), "400": E400, "401": E401, "403": err("someone else's tag"), "404": err("the caller has no such tag"),
+                   "415": err("the body is not JSON"), "422": err("the JSON does not have the documented shape")}}},
  "/healthz": {"get": {"operationId": "health", "summary": "200 when the store answers", "tags": ["operations"],
    "responses": {**ok({"type": "object", "required": ["status", "store"], "properties": {"status": {"type": "string", "const": "ok"}, "store": {"type": "string", "enum": ["sqlite", "postgres"]}}}),
                  "503": err("the store does not answer")}}},
@@ -169,6 +201,17 @@ schemas = {
  "Report": {"type": "object", "required": ["id", "commentId", "reason"], "properties": {"id": {"type": "integer"}, "commentId": {"type": "integer"}, "reason": {"type": "string"}}},
  "Vote": {"type": "object", "required": ["id", "upvotes", "upvoted"], "properties": {"id": {"type": "string"}, "upvotes": {"type": "integer", "minimum": 0}, "upvoted": {"type": "boolean"}}},
  "CommentVote": {"type": "object", "required": ["id", "upvotes", "upvoted"], "properties": {"id": {"type": "integer"}, "upvotes": {"type": "integer", "minimum": 0}, "upvoted": {"type": "boolean"}}},
+ "LibraryEntry": {"type": "object", "required": ["paper", "tags", "addedAt"], "properties": {"paper": ref("Paper"), "tags": arr({"type": "string"}), "addedAt": {"type": "string", "format": "date-time"}}},
+ "SaveBody": {"type": "object", "additionalProperties": False, "properties": {"tags": {**arr(TAG_SCHEMA), "maxItems": 20}}},
+ "Saved": {"type": "object", "required": ["id", "saved", "added", "tags"], "properties": {"id": {"type": "string"}, "saved": {"type": "boolean", "const": True}, "added": {"type": "boolean", "description": "new to the library"}, "tags": arr({"type": "string"})}},
+ "Unsaved": {"type": "object", "required": ["id", "saved", "removed"], "properties": {"id": {"type": "string"}, "saved": {"type": "boolean", "const": False}, "removed": {"type": "boolean", "description": "it was in the library"}}},
+ "Recommendation": {"type": "object", "required": ["paper", "score", "why"], "properties": {"paper": ref("Paper"), "score": {"type": "number"},
+   "why": {"type": "object", "required": ["similarTo", "terms"], "properties": {"similarTo": {**arr({"type": "string"}), "description": "library papers it is closest to (arXiv ids), closest first"}, "terms": {**arr({"type": "string"}), "description": "distinctive words it shares with them"}}}}},
+ "Feedback": {"type": "object", "required": ["value"], "additionalProperties": False, "properties": {"value": {"type": "integer", "enum": [1, -1]}}},
+ "FeedbackResult": {"type": "object", "required": ["id", "value"], "properties": {"id": {"type": "string"}, "value": {"type": "integer", "enum": [1, -1]}}},
+ "Collection": {"type": "object", "required": ["owner", "tag", "papers"], "properties": {"owner": {"type": "string"}, "tag": {"type": "string"}, "papers": arr(ref("LibraryEntry"))}},
+ "Visibility": {"type": "object", "required": ["public"], "additionalProperties": False, "properties": {"public": {"type": "boolean"}}},
+ "VisibilityResult": {"type": "object", "required": ["tag", "public"], "properties": {"tag": {"type": "string"}, "public": {"type": "boolean"}}},
  "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"],
    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
 }
@@ -176,8 +219,8 @@ schemas = {
 spec = {
  "openapi": "3.1.0",
  "info": {"title": "Paperboy API", "version": "0.2.0",
-   "description": "Papers, daily lists, trending, search and discussions. Shapes follow the Hugging Face papers API where it has one, so its clients work. Errors are {error:{code,message}}. Writes need an API token (Authorization: Bearer …, from `paperboy user token NAME`) or a session cookie with the X-CSRF-Token header."},
- "tags": [{"name": n} for n in ["papers", "lists", "votes", "discussions", "operations"]],
+   "description": "Papers, daily lists, trending, search, discussions, and each member's library and recommendations. Shapes follow the Hugging Face papers API where it has one, so its clients work. Errors are {error:{code,message}}. Writes need an API token (Authorization: Bearer …, from `paperboy user token NAME`) or a session cookie with the X-CSRF-Token header."},
+ "tags": [{"name": n} for n in ["papers", "lists", "votes", "discussions", "library", "operations"]],
  "paths": paths,
  "components": {"schemas": schemas, "securitySchemes": {
    "bearer": {"type": "http", "scheme": "bearer", "description": "A personal API token (paperboy user token NAME)"},

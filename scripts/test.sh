@@ -10,7 +10,7 @@ export PAPERBOY_TEST_PG="${PAPERBOY_TEST_PG:-postgres://postgres@127.0.0.1:5432/
 
 # An independent feed parser and a real SMTP server for the delivery tests;
 # model2vec, to check that a distilled static model loads in Python.
-python3 -m pip install --quiet --disable-pip-version-check feedparser aiosmtpd model2vec 2>&1 | grep -v "WARNING: Running pip as" || true
+python3 -m pip install --quiet --disable-pip-version-check feedparser aiosmtpd model2vec bibtexparser==1.4.3 2>&1 | grep -v "WARNING: Running pip as" || true
 # Real clients of the API: Hugging Face's own, and schemathesis for the
 # OpenAPI description.
 python3 -m pip install --quiet --disable-pip-version-check huggingface_hub==2.4.0 schemathesis==4.32.5 2>&1 | grep -v "WARNING: Running pip as" || true

@@ -34,7 +34,7 @@ pub fn check_tag(raw: &str) -> Result<String, AppError> {
     }
     if !t
         .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         return Err(AppError::Invalid(format!(
             "tag `{}` may hold only letters, digits, `-`, `_` and `.`",
@@ -46,6 +46,11 @@ pub fn check_tag(raw: &str) -> Result<String, AppError> {
 
 /// Tags as typed, checked, without repeats, in order.
 pub fn check_tags(raw: &[String]) -> Result<Vec<String>, AppError> {
+    if raw.len() > MAX_TAGS {
+        return Err(AppError::Invalid(format!(
+            "at most {MAX_TAGS} tags on a paper"
+        )));
+    }
     let mut out: Vec<String> = Vec::new();
     for r in raw {
         let t = check_tag(r)?;
@@ -92,7 +97,7 @@ pub enum ExportFormat {
 impl ExportFormat {
     pub fn parse(s: &str) -> Result<ExportFormat, AppError> {
         match s {
-            "bibtex" | "bib" => Ok(ExportFormat::Bibtex),
+            "bibtex" => Ok(ExportFormat::Bibtex),
             "json" => Ok(ExportFormat::Json),
             "csv" => Ok(ExportFormat::Csv),
             other => Err(AppError::Invalid(format!(
@@ -228,7 +233,7 @@ impl App {
         limit: u32,
     ) -> Result<(User, Vec<LibraryItem>), AppError> {
         let missing = || AppError::NotFound(format!("no public collection `{tag}` of {username}"));
-        let tag = check_tag(tag).map_err(|_| missing())?;
+        let tag = check_tag(tag)?;
         let owner = match self.store.user_by_name(username).await {
             Ok((u, _)) => u,
             Err(StoreError::NotFound) => return Err(missing()),

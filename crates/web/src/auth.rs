@@ -88,7 +88,9 @@ impl FromRequestParts<AppState> for MaybeUser {
 
 /// The logged-in user of an API call that needs one: 401 without a
 /// session or token, 403 when a session cookie comes without the CSRF
-/// header (`X-CSRF-Token`).
+/// header (`X-CSRF-Token`) on a call that changes something (reads, GET
+/// and HEAD, change nothing, and another site cannot read their answers:
+/// a library page links its export for download).
 pub struct CurrentUser(pub User);
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -104,7 +106,9 @@ impl FromRequestParts<AppState> for CurrentUser {
                 "log in or send an API token (Authorization: Bearer …)",
             ));
         };
-        if via == AuthVia::Session {
+        let safe =
+            parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
+        if via == AuthVia::Session && !safe {
             let sent = parts
                 .headers
                 .get("x-csrf-token")

@@ -73,8 +73,11 @@ async fn list(
             ApiError::bad_request(format!("`{s}` is not a sort (added, published, title)"))
         })?,
     };
+    if q.get("q").is_some_and(|t| t.chars().count() > 300) {
+        return Err(ApiError::bad_request("q is longer than 300 characters"));
+    }
     let query = LibraryQuery {
-        tag: q.get("tag").filter(|t| !t.is_empty()).cloned(),
+        tag: q.get("tag").cloned(),
         text: q.get("q").cloned(),
         sort,
         limit: parse_limit(&q, 100, 1000)?,
@@ -122,7 +125,7 @@ async fn export(
 ) -> Result<Response, ApiError> {
     only_keys(&q, &["format", "tag"])?;
     let format = ExportFormat::parse(q.get("format").map_or("bibtex", String::as_str))?;
-    let tag = q.get("tag").filter(|t| !t.is_empty());
+    let tag = q.get("tag");
     let body = state
         .app
         .export_library(&user, tag.map(String::as_str), format)
@@ -149,7 +152,7 @@ async fn recommendations(
 ) -> Result<Json<Vec<RecommendationView>>, ApiError> {
     only_keys(&q, &["tag", "days", "limit"])?;
     let req = RecRequest::new(
-        q.get("tag").filter(|t| !t.is_empty()).map(String::as_str),
+        q.get("tag").map(String::as_str),
         number(&q, "days", 7, paperboy_app::recommend::MAX_DAYS)?,
         parse_limit(&q, 20, paperboy_app::recommend::MAX_LIMIT as u32)? as usize,
     )?;
