@@ -288,6 +288,61 @@ test("an author claim, approved by a moderator, shows on the paper page", async 
   assert.equal(api.authors[0].user.user, "ann");
 });
 
+test("import a BibTeX library, get reasons on /for-you, 👎 one, follow an author and see the alert", async () => {
+  const page = await newPage();
+  await signUp(page, "libby");
+  await page.goto(base + "/library");
+  const bib = [
+    "@article{soups, title = {Model soups}, eprint = {2203.05482}, archivePrefix = {arXiv}}",
+    "@misc{tasks, title = {Knowledge Composition using Task Vectors}, url = {https://arxiv.org/abs/2407.02880}}",
+    "@inproceedings{route, title = {Learning to Route Among Specialized Experts}, doi = {10.48550/arXiv.2402.05859}}",
+    "@misc{nothing, author = {Nobody}}",
+  ].join("\n");
+  await page.setInputFiles("#file", { name: "mine.bib", mimeType: "text/plain", buffer: Buffer.from(bib) });
+  await page.getByLabel(/Tag every imported paper/).fill("merging");
+  await page.getByRole("button", { name: "Import" }).click();
+  const notice = page.getByRole("status").first();
+  assert.match(await notice.innerText(), /Imported 3 new papers/);
+  assert.match(await page.locator("ul.problems").innerText(), /line 4: entry `nothing`/);
+  assert.equal(await page.locator("ol.papers article.paper").count(), 3, "the library lists them");
+  await shot(page, "library");
+
+  await page.goto(base + "/for-you?days=0");
+  const recs = page.locator("ol.recommendations > li");
+  assert.ok((await recs.count()) >= 3, "recommendations");
+  assert.match(await recs.first().locator(".why").innerText(), /Why: close to .*(soups|Task Vectors|Experts)/i);
+  await shot(page, "for-you");
+  const first = await recs.first().locator("article.paper").getAttribute("data-arxiv-id");
+  const count = await recs.count();
+  await recs.first().getByRole("button", { name: "Less like this" }).click();
+  await page.waitForURL(/\/for-you/);
+  const after = await page.locator("ol.recommendations article.paper").evaluateAll((els) => els.map((e) => e.dataset.arxivId));
+  assert.ok(!after.includes(first), `${first} is gone after 👎`);
+  assert.ok(after.length >= Math.min(count, 2), "the list is still there, updated");
+
+  await page.goto(base + "/authors/" + encodeURIComponent("Mitchell Wortsman"));
+  await page.getByRole("button", { name: /^Follow Mitchell Wortsman/ }).click();
+  await page.waitForURL(/\/authors\//);
+  assert.ok(await page.getByRole("button", { name: /^Following Mitchell Wortsman/ }).isVisible());
+  const newer = {
+    id: "2511.05555", title: "Soups of soups: averaging many fine-tuned models again",
+    abstract: "A follow-up on weight averaging of fine-tuned models, with more models in each soup and a study of when it helps.",
+    authors: "Mitchell Wortsman, Ada Example", categories: "cs.LG",
+    versions: [{ version: "v1", created: rfc2822(new Date()) }],
+  };
+  writeFileSync(join(dataDir, "newer.jsonl"), JSON.stringify(newer) + "\n");
+  cli(["import", join(dataDir, "newer.jsonl")]);
+  let text = "";
+  for (let i = 0; i < 60; i++) {
+    await page.goto(base + "/notifications");
+    text = await page.locator("ol.notifications").innerText();
+    if (text.includes("New paper by Mitchell Wortsman")) break;
+    await page.waitForTimeout(500);
+  }
+  assert.match(text, /New paper by Mitchell Wortsman: .Soups of soups/);
+  await shot(page, "alert");
+});
+
 test("pages run under a strict Content-Security-Policy without violations", async () => {
   const page = await newPage();
   const r = await page.goto(base + "/papers/2203.05482");

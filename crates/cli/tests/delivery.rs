@@ -316,3 +316,142 @@ async fn killed_senders_deliver_each_digest_exactly_once() {
     }
     assert_eq!(mails.len(), n);
 }
+
+/// A subscriber who is also a member with a library: the digest opens with
+/// a For-you section of the new papers nearest that library (checked as
+/// delivered by a real SMTP server), and the member's private feed parses
+/// in feedparser, with the same picks and their reasons.
+#[tokio::test]
+async fn for_you_in_the_digest_and_the_private_feed() {
+    let env = Env::sqlite();
+    let smtp = Smtp::start(env.dir.path());
+    assert_eq!(
+        summary(&env.run(&["import", seed_corpus_path().to_str().unwrap()])).0,
+        68
+    );
+    let file = env.path("recent.jsonl");
+    write(
+        &file,
+        &[
+            recent_record(
+                "2511.00301",
+                "Merging fine-tuned models with task vectors and weight averaging",
+                "We average the weights of fine-tuned models into soups and add task vectors; routing among the merged experts keeps accuracy.",
+                "cs.LG",
+            ),
+            recent_record(
+                "2511.00302",
+                "Gravitational waves from cosmic strings",
+                "We compute the spectrum of gravitational waves emitted by a network of cosmic strings.",
+                "astro-ph.CO",
+            ),
+        ]
+        .join("\n"),
+    );
+    assert_eq!(summary(&env.run(&["import", file.to_str().unwrap()])).0, 2);
+    let mut add = env.command();
+    add.env("PAPERBOY_PASSWORD", "a long enough password")
+        .args(["user", "add", "reader", "reader@example.org"]);
+    assert!(add.output().unwrap().status.success());
+    let lib = env.path("lib.txt");
+    write(
+        &lib,
+        "2203.05482\narXiv:2407.02880\nhttps://arxiv.org/abs/2402.05859v2\n",
+    );
+    let out = env.run(&[
+        "library",
+        "import",
+        "--user",
+        "reader",
+        lib.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("imported 3 new"), "{}", stdout(&out));
+    {
+        let store = paperboy_store_sqlite::open(&env.database_url)
+            .await
+            .unwrap();
+        // Trending-free, categories the new papers are not in: only the
+        // For-you section can bring them.
+        let prefs = paperboy_testkit::daily_prefs(&["math.AG"], &[]);
+        let s = store
+            .upsert_subscriber("reader@example.org", &prefs)
+            .await
+            .unwrap();
+        store.confirm_subscriber(s.subscriber_id).await.unwrap();
+    }
+    let mut digest = env.command();
+    digest
+        .env("PAPERBOY_SMTP_URL", smtp.url())
+        .args(["digest", "--frequency", "daily"]);
+    let out = digest.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{}", stdout(&out));
+    let text = &mails[0].text;
+    assert!(text.starts_with("FOR YOU (near your library)"), "{text}");
+    assert!(
+        text.contains("Merging fine-tuned models with task vectors"),
+        "{text}"
+    );
+    assert!(text.contains("close to “"), "{text}");
+    assert!(
+        !text.contains("cosmic strings"),
+        "far from the library: {text}"
+    );
+
+    // The private feed, through the pages and feedparser.
+    let s = common::Server::start(&env, &[]).await;
+    let c = browser();
+    let csrf = csrf_of(&get_text(&c, &s.url("/login")).await);
+    let r = c
+        .post(s.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "reader"),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let page = get_text(&c, &s.url("/library")).await;
+    let csrf = csrf_of(&page);
+    let made = c
+        .post(s.url("/library/feed"))
+        .form(&[("csrf", csrf.as_str()), ("action", "new")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = made.find("/feeds/u/").expect("a feed address");
+    let end = made[start..].find("for-you.atom").unwrap() + start + "for-you.atom".len();
+    let url = s.url(&made[start..end]);
+    let parsed = paperboy_testkit::python(
+        "import sys, json, feedparser\nf = feedparser.parse(sys.argv[1])\nprint(json.dumps({'bozo': f.bozo, 'titles': [e.title for e in f.entries], 'summaries': [e.summary for e in f.entries]}))",
+        &[std::ffi::OsStr::new(&url)],
+        "`python3 -m pip install feedparser` (scripts/test.sh does)",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&parsed).unwrap();
+    assert_eq!(v["bozo"], 0, "{v}");
+    let titles: Vec<&str> = v["titles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles.first(),
+        Some(&"Merging fine-tuned models with task vectors and weight averaging"),
+        "{v}"
+    );
+    assert!(
+        v["summaries"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Recommended: close to"),
+        "{v}"
+    );
+}

@@ -444,15 +444,17 @@ pub struct Window {
     /// Unit vectors, one after another.
     rows: Vec<f32>,
     dim: usize,
+    /// Without a model: the papers' terms instead.
+    terms: Vec<DocTerms>,
 }
 
 impl Window {
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.ids.len().max(self.terms.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.len() == 0
     }
 }
 
@@ -466,10 +468,16 @@ impl Engine {
     /// The vectors of `ids` (those the index has), for [`Engine::recommend_in`].
     pub fn window(&self, ids: &[ArxivId]) -> Window {
         let Some(sem) = &self.semantic else {
+            let terms = self
+                .keyword
+                .doc_terms(ids)
+                .map(|t| t.into_iter().flatten().collect())
+                .unwrap_or_default();
             return Window {
                 ids: Vec::new(),
                 rows: Vec::new(),
                 dim: 0,
+                terms,
             };
         };
         let dim = sem.index.dim();
@@ -477,6 +485,7 @@ impl Engine {
             ids: Vec::with_capacity(ids.len()),
             rows: Vec::with_capacity(ids.len() * dim),
             dim,
+            terms: Vec::new(),
         };
         for id in ids {
             if let Some(mut v) = sem.index.vector_of(id) {
@@ -498,12 +507,12 @@ impl Engine {
         exclude: &HashSet<ArxivId>,
         limit: usize,
     ) -> Result<Vec<Pick>, SearchError> {
-        let Some(sem) = &self.semantic else {
-            return Ok(Vec::new());
-        };
         if window.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        let Some(sem) = &self.semantic else {
+            return self.recommend_in_terms(window, taste, exclude, limit);
+        };
         let liked_ids: Vec<ArxivId> = taste.liked.iter().take(MAX_LIKED).cloned().collect();
         let liked = vectors(sem, &liked_ids);
         if liked.rows.is_empty() {
@@ -596,7 +605,71 @@ impl Engine {
         }
         Ok(picks)
     }
+
+    /// [`Engine::recommend_in`] without a model: by terms alone, against
+    /// the most recent liked papers.
+    fn recommend_in_terms(
+        &self,
+        window: &Window,
+        taste: &Taste,
+        exclude: &HashSet<ArxivId>,
+        limit: usize,
+    ) -> Result<Vec<Pick>, SearchError> {
+        let liked_ids: Vec<ArxivId> = taste
+            .liked
+            .iter()
+            .take(WINDOW_TERMS_LIKED)
+            .cloned()
+            .collect();
+        let liked: Vec<DocTerms> = self
+            .keyword
+            .doc_terms(&liked_ids)?
+            .into_iter()
+            .flatten()
+            .collect();
+        let disliked: Vec<DocTerms> = self
+            .keyword
+            .doc_terms(&taste.disliked)?
+            .into_iter()
+            .flatten()
+            .collect();
+        if liked.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut scored: Vec<(f32, &DocTerms)> = window
+            .terms
+            .iter()
+            .filter(|t| !exclude.contains(&t.id))
+            .map(|t| {
+                (
+                    term_score(t, &liked, &disliked) * hybrid::length_prior(t.words),
+                    t,
+                )
+            })
+            .filter(|(s, _)| *s > 0.0)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        scored.truncate(limit);
+        Ok(scored
+            .into_iter()
+            .map(|(score, t)| {
+                let mut by: Vec<(f32, &DocTerms)> =
+                    liked.iter().map(|d| (term_dot(t, d), d)).collect();
+                by.sort_by(|a, b| b.0.total_cmp(&a.0));
+                let near: Vec<&DocTerms> = by.iter().take(SIMILAR).map(|(_, d)| *d).collect();
+                Pick {
+                    arxiv_id: t.id.clone(),
+                    score,
+                    similar_to: near.iter().map(|d| d.id.clone()).collect(),
+                    terms: shared_terms(t, &near),
+                }
+            })
+            .collect())
+    }
 }
+
+/// Liked papers a digest pick by terms compares against (the most recent).
+const WINDOW_TERMS_LIKED: usize = 200;
 
 #[cfg(test)]
 mod tests {

@@ -106,7 +106,7 @@ async fn library_tags_and_collections(store: Arc<dyn Store>) {
     assert_eq!(tagged.len(), 3);
     assert_eq!(
         store.library_ids(ada, Some("read")).await.unwrap(),
-        Vec::<PaperId>::new(),
+        Vec::<ArxivId>::new(),
         "save replaced the tags"
     );
     assert!(

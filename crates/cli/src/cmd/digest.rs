@@ -23,7 +23,9 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = crate::wiring::open_store(&config).await?;
     let index = crate::indexes::open_index_synced(&config, &*store).await?;
-    let app = crate::wiring::with_search(crate::wiring::app(&config, store)?, index, None);
+    // The For-you sections use the vectors `serve` keeps (none are made here).
+    let semantic = crate::indexes::open_semantic(&config)?;
+    let app = crate::wiring::with_search(crate::wiring::app(&config, store)?, index, semantic);
     let today = app.today();
     let frequencies = match opts.frequency.as_deref() {
         Some(f) => vec![Frequency::parse(f).context("frequency")?],

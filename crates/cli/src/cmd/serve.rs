@@ -85,8 +85,10 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             },
         };
         tokio::spawn(scheduler.run());
-        tokio::spawn(paperboy_app::scheduler::run_alerts(app.clone()));
     }
+    // Alerts are part of serving notifications, scheduler or not (one node
+    // writes them, under their own lease).
+    tokio::spawn(paperboy_app::scheduler::run_alerts(app.clone()));
     eprintln!("Paperboy is listening on http://{addr}");
     paperboy_web::serve(listener, AppState::new(app), shutdown_signal())
         .await
