@@ -435,7 +435,7 @@ async fn for_you_in_the_digest_and_the_private_feed() {
         "`python3 -m pip install feedparser` (scripts/test.sh does)",
     );
     let v: serde_json::Value = serde_json::from_slice(&parsed).unwrap();
-    assert_eq!(v["bozo"], 0, "{v}");
+    assert_eq!(v["bozo"], false, "{v}");
     let titles: Vec<&str> = v["titles"]
         .as_array()
         .unwrap()

@@ -649,6 +649,10 @@ impl Engine {
             .filter(|(s, _)| *s > 0.0)
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        // A digest lists what is near the library, not whatever shares a
+        // common word with it: picks far below the best are left out.
+        let floor = scored.first().map_or(0.0, |s| s.0 * TERMS_FLOOR);
+        scored.retain(|s| s.0 >= floor);
         scored.truncate(limit);
         Ok(scored
             .into_iter()
@@ -668,6 +672,8 @@ impl Engine {
     }
 }
 
+/// A digest pick by terms scores at least this share of the best one.
+const TERMS_FLOOR: f32 = 0.3;
 /// Liked papers a digest pick by terms compares against (the most recent).
 const WINDOW_TERMS_LIKED: usize = 200;
 

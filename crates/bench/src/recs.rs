@@ -1,0 +1,223 @@
+//! Recommendations at scale, through the application layer as the API
+//! serves them: members with libraries of N papers (clustered around a few
+//! topics, as real libraries are) over a data directory's store and
+//! indexes. Times the morning view (the last 7 days), the whole store, one
+//! 👎 applied, and the list recomputed after it. Also fills a store with
+//! readers for the digest benchmark (`add-readers`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use paperboy_app::recommend::RecRequest;
+use paperboy_app::search::EngineSearch;
+use paperboy_app::{App, Settings};
+use paperboy_core::{ArxivId, PaperId, Role, User};
+use paperboy_embed::{Embedder, StaticModel};
+use paperboy_search::engine::{Engine, Semantic};
+use paperboy_search::{KeywordIndex, VectorIndex};
+use paperboy_store::{NewUser, Store};
+use rand::{Rng, SeedableRng};
+
+use crate::semantic::percentiles;
+
+/// The store, the indexes and the app over them.
+async fn open(data_dir: &Path, model: &Path) -> anyhow::Result<(App, Arc<VectorIndex>)> {
+    let url = format!("sqlite://{}", data_dir.join("paperboy.db").display());
+    let store: Arc<dyn Store> = paperboy_store_sqlite::open(&url)
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    let keyword = Arc::new(
+        KeywordIndex::open(&data_dir.join("index").join("keyword"), false)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let name = model
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("static")
+        .to_string();
+    let embedder: Arc<dyn Embedder> = Arc::new(StaticModel::load(model)?.with_name(name.clone()));
+    let vectors = Arc::new(VectorIndex::open(
+        &data_dir.join("index").join("vectors").join(&name),
+        &name,
+        embedder.dim(),
+        false,
+    )?);
+    anyhow::ensure!(!vectors.is_empty(), "no vectors: run `paperboy embed` first");
+    let engine = Engine::new(
+        keyword,
+        Some(Semantic {
+            embedder,
+            index: vectors.clone(),
+        }),
+    );
+    let mut app = App::new(store, Settings::default());
+    app.search = Some(Arc::new(EngineSearch::new(engine)));
+    Ok((app, vectors))
+}
+
+/// A library of about `n` papers around a few random topics: each topic a
+/// random paper and its nearest neighbours.
+fn clustered_library(
+    vectors: &VectorIndex,
+    n: usize,
+    rng: &mut impl Rng,
+) -> Vec<ArxivId> {
+    let topics = (n / 80).clamp(2, 8);
+    let mut out: Vec<ArxivId> = Vec::with_capacity(n);
+    while out.len() < n {
+        let row = rng.gen_range(0..vectors.rows());
+        let Some(anchor) = vectors.id_at(row) else { continue };
+        let Some(v) = vectors.vector_of(&anchor) else { continue };
+        for nb in vectors.search(&v, n / topics + 1, None) {
+            if out.len() < n && !out.contains(&nb.arxiv_id) {
+                out.push(nb.arxiv_id);
+            }
+        }
+    }
+    out
+}
+
+async fn member(app: &App, name: &str, email: &str) -> anyhow::Result<User> {
+    if let Ok((u, _)) = app.store.user_by_name(name).await {
+        return Ok(u);
+    }
+    Ok(app
+        .store
+        .create_user(NewUser {
+            username: name.into(),
+            email: email.into(),
+            password_hash: "x".into(),
+            role: Role::Member,
+        })
+        .await?)
+}
+
+async fn fill_library(app: &App, user: &User, ids: &[ArxivId]) -> anyhow::Result<()> {
+    let keys: Vec<PaperId> = app
+        .store
+        .get_papers(ids)
+        .await?
+        .into_iter()
+        .map(|l| l.stored.paper_id)
+        .collect();
+    app.store.save_many(user.user_id, &keys, Some("bench")).await?;
+    Ok(())
+}
+
+pub async fn latency(
+    data_dir: &Path,
+    model: &Path,
+    library: usize,
+    users: usize,
+    runs: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let (app, vectors) = open(data_dir, model).await?;
+    println!("opened the store and {} vectors in {:.1}s", vectors.len(), t.elapsed().as_secs_f64());
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut readers = Vec::new();
+    let t = Instant::now();
+    for i in 0..users {
+        let name = format!("bench-reader-{library}-{i}");
+        let u = member(&app, &name, &format!("{name}@bench.test")).await?;
+        if app.store.library_ids(u.user_id, None).await?.len() < library {
+            let ids = clustered_library(&vectors, library, &mut rng);
+            fill_library(&app, &u, &ids).await?;
+        }
+        readers.push(u);
+    }
+    println!("{users} members with {library}-paper libraries ready in {:.1}s", t.elapsed().as_secs_f64());
+    let window = app
+        .store
+        .published_since(chrono::Utc::now().timestamp() - 7 * 86_400, 1_000_000)
+        .await?;
+    println!("{} papers in the last 7 days", window.len());
+    let msg = |e: paperboy_app::AppError| anyhow::anyhow!("{e}");
+    for (label, days) in [("last 7 days", 7u32), ("whole store", 0)] {
+        let req = RecRequest::new(None, days, 20).map_err(msg)?;
+        // One warm-up each (the OS page cache; nothing of ours is cached).
+        app.recommendations(&readers[0], &req).await.map_err(msg)?;
+        let mut times = Vec::with_capacity(runs);
+        let started = Instant::now();
+        let mut empty = 0;
+        for r in 0..runs {
+            let u = &readers[r % readers.len()];
+            let t = Instant::now();
+            let recs = app.recommendations(u, &req).await.map_err(msg)?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            empty += usize::from(recs.is_empty());
+        }
+        percentiles(&format!("recommendations, {library}-paper library, {label}"), times, started);
+        if empty > 0 {
+            println!("  ({empty} of {runs} answers were empty)");
+        }
+    }
+    // 👎 on the top pick, and the list it leaves.
+    let req = RecRequest::new(None, 7, 20).map_err(msg)?;
+    let (mut apply, mut after) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    for r in 0..runs.min(200) {
+        let u = &readers[r % readers.len()];
+        let recs = app.recommendations(u, &req).await.map_err(msg)?;
+        let Some(top) = recs.first() else { continue };
+        let id = top.paper.stored.paper.id.clone();
+        let t = Instant::now();
+        app.rec_feedback(u, &id, -1).await.map_err(msg)?;
+        apply.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let again = app.recommendations(u, &req).await.map_err(msg)?;
+        after.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(
+            again.iter().all(|r| r.paper.stored.paper.id != id),
+            "a 👎 paper came back"
+        );
+    }
+    if !apply.is_empty() {
+        percentiles("feedback: 👎 stored", apply, started);
+        percentiles("feedback: the list recomputed after it", after, started);
+    }
+    Ok(())
+}
+
+/// Makes `share` of the store's subscribers members too, with libraries
+/// of `min`–`max` papers, for the digest benchmark.
+pub async fn add_readers(
+    data_dir: &Path,
+    model: &Path,
+    share: f64,
+    min: usize,
+    max: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let (app, vectors) = open(data_dir, model).await?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let started = Instant::now();
+    let mut made = 0usize;
+    for frequency in [paperboy_store::Frequency::Daily, paperboy_store::Frequency::Weekly] {
+        let mut after = 0;
+        loop {
+            let subs = app.store.active_subscribers(frequency, after, 500).await?;
+            let Some(last) = subs.last() else { break };
+            after = last.subscriber_id.0;
+            for s in &subs {
+                if !rng.gen_bool(share) {
+                    continue;
+                }
+                let name = format!("reader-{}", s.subscriber_id.0);
+                let u = member(&app, &name, &s.email).await?;
+                let n = rng.gen_range(min..=max);
+                let ids = clustered_library(&vectors, n, &mut rng);
+                fill_library(&app, &u, &ids).await?;
+                made += 1;
+                if made % 1000 == 0 {
+                    eprintln!("{made} readers ({:.0}s)", started.elapsed().as_secs_f64());
+                }
+            }
+        }
+    }
+    println!("made {made} subscribers members with libraries of {min}–{max} papers in {:.0}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
