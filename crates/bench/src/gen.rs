@@ -117,6 +117,8 @@ pub struct Generator {
     /// (and so id) order, as the real snapshot does.
     order_stat: f64,
     remaining: usize,
+    /// The newest date generated (unix seconds).
+    end: i64,
 }
 
 /// arXiv's first day and the end of the generated range, in unix seconds.
@@ -124,6 +126,13 @@ const START: i64 = 681_004_800; // 1991-08-01
 const END: i64 = 1_790_812_800; // 2026-10-01
 
 impl Generator {
+    /// Dates end at `end` (unix seconds) instead of 2026-10-01 (benchmarks
+    /// of "the last 7 days" want papers up to now).
+    pub fn ending(mut self, end: i64) -> Generator {
+        self.end = end.max(START + 86_400);
+        self
+    }
+
     /// A generator of `n` records.
     pub fn new(model: WordModel, seed: u64, n: usize) -> Generator {
         Generator {
@@ -132,6 +141,7 @@ impl Generator {
             counters: HashMap::new(),
             order_stat: 1.0,
             remaining: n.max(1),
+            end: END,
         }
     }
 
@@ -209,7 +219,7 @@ impl Generator {
         // arXiv grew steadily: later years are likelier (density ∝ t).
         let f: f64 = self.next_uniform().sqrt();
         let rng = &mut self.rng;
-        let t0 = START + ((END - START) as f64 * f) as i64;
+        let t0 = START + ((self.end - START) as f64 * f) as i64;
         let n_cats = [1, 1, 1, 2, 2, 3, 4][rng.gen_range(0..7)];
         let mut cats: Vec<&str> = Vec::new();
         while cats.len() < n_cats {
@@ -281,7 +291,7 @@ impl Generator {
                 "version": format!("v{v}"),
                 "created": date.format("%a, %-d %b %Y %H:%M:%S GMT").to_string(),
             }));
-            t = (t + self.rng.gen_range(86_400..200 * 86_400)).min(END);
+            t = (t + self.rng.gen_range(86_400..200 * 86_400)).min(self.end);
         }
         let last = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
         let comments = with_comments.then(|| {

@@ -5,6 +5,7 @@
 mod distract;
 mod gen;
 mod oai;
+mod recs;
 mod semantic;
 mod talk;
 
@@ -51,6 +52,9 @@ enum Command {
         n: usize,
         #[command(flatten)]
         words: Words,
+        /// Papers up to now rather than up to 2026-10-01.
+        #[arg(long)]
+        until_now: bool,
         /// Output file; stdout when absent.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -125,6 +129,50 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         hours: i64,
     },
+    /// Recommendation latency through the application layer: members with
+    /// N-paper libraries, the last 7 days and the whole store, feedback.
+    RecsLatency {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// The static model the vectors were made with.
+        #[arg(long, value_name = "DIR")]
+        model: PathBuf,
+        #[arg(long, default_value_t = 500)]
+        library: usize,
+        #[arg(long, default_value_t = 20)]
+        users: usize,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Makes a share of the store's subscribers members with libraries
+    /// (for the digest benchmark's For-you sections).
+    AddReaders {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        model: PathBuf,
+        #[arg(long, default_value_t = 0.2)]
+        share: f64,
+        #[arg(long, default_value_t = 50)]
+        min: usize,
+        #[arg(long, default_value_t = 500)]
+        max: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Writes a BibTeX file of N entries naming papers of a snapshot file
+    /// (as reference managers export them), for the import benchmark.
+    Bibtex {
+        /// Snapshot JSONL to take ids and titles from.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        n: usize,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Time the OAI-PMH parser on one large generated ListRecords response.
     OaiParse {
         #[arg(long, default_value_t = 50_000)]
@@ -137,6 +185,12 @@ enum Command {
     },
 }
 
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::SearchLatency {
@@ -145,6 +199,23 @@ fn main() -> anyhow::Result<()> {
             words,
         } => search_latency(&index, queries, words.seed, &words.text()?),
         Command::Markdown { runs } => talk::markdown(runs),
+        Command::RecsLatency {
+            data_dir,
+            model,
+            library,
+            users,
+            runs,
+            seed,
+        } => runtime()?.block_on(recs::latency(&data_dir, &model, library, users, runs, seed)),
+        Command::AddReaders {
+            data_dir,
+            model,
+            share,
+            min,
+            max,
+            seed,
+        } => runtime()?.block_on(recs::add_readers(&data_dir, &model, share, min, max, seed)),
+        Command::Bibtex { from, n, out } => recs::bibtex_file(&from, n, &out),
         Command::Stars {
             repos,
             recent,
@@ -192,7 +263,12 @@ fn main() -> anyhow::Result<()> {
             eprintln!("wrote {n} distractors to {}", out.display());
             Ok(())
         }
-        Command::Gen { n, words, out } => {
+        Command::Gen {
+            n,
+            words,
+            until_now,
+            out,
+        } => {
             let model = gen::WordModel::learn(&words.text()?);
             anyhow::ensure!(
                 model.len() > 10,
@@ -209,6 +285,9 @@ fn main() -> anyhow::Result<()> {
             let mut sink = BufWriter::with_capacity(1 << 20, sink);
             let started = std::time::Instant::now();
             let mut g = gen::Generator::new(model, words.seed, n);
+            if until_now {
+                g = g.ending(chrono::Utc::now().timestamp());
+            }
             for _ in 0..n {
                 serde_json::to_writer(&mut sink, &g.next_record())?;
                 sink.write_all(b"\n")?;

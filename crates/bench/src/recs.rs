@@ -25,9 +25,11 @@ use crate::semantic::percentiles;
 /// The store, the indexes and the app over them.
 async fn open(data_dir: &Path, model: &Path) -> anyhow::Result<(App, Arc<VectorIndex>)> {
     let url = format!("sqlite://{}", data_dir.join("paperboy.db").display());
-    let store: Arc<dyn Store> = paperboy_store_sqlite::open(&url)
-        .await
-        .with_context(|| format!("opening {url}"))?;
+    let store: Arc<dyn Store> = Arc::new(
+        paperboy_store_sqlite::open(&url)
+            .await
+            .with_context(|| format!("opening {url}"))?,
+    );
     let keyword = Arc::new(
         KeywordIndex::open(&data_dir.join("index").join("keyword"), false)
             .map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -44,7 +46,10 @@ async fn open(data_dir: &Path, model: &Path) -> anyhow::Result<(App, Arc<VectorI
         embedder.dim(),
         false,
     )?);
-    anyhow::ensure!(!vectors.is_empty(), "no vectors: run `paperboy embed` first");
+    anyhow::ensure!(
+        !vectors.is_empty(),
+        "no vectors: run `paperboy embed` first"
+    );
     let engine = Engine::new(
         keyword,
         Some(Semantic {
@@ -59,17 +64,17 @@ async fn open(data_dir: &Path, model: &Path) -> anyhow::Result<(App, Arc<VectorI
 
 /// A library of about `n` papers around a few random topics: each topic a
 /// random paper and its nearest neighbours.
-fn clustered_library(
-    vectors: &VectorIndex,
-    n: usize,
-    rng: &mut impl Rng,
-) -> Vec<ArxivId> {
+fn clustered_library(vectors: &VectorIndex, n: usize, rng: &mut impl Rng) -> Vec<ArxivId> {
     let topics = (n / 80).clamp(2, 8);
     let mut out: Vec<ArxivId> = Vec::with_capacity(n);
     while out.len() < n {
         let row = rng.gen_range(0..vectors.rows());
-        let Some(anchor) = vectors.id_at(row) else { continue };
-        let Some(v) = vectors.vector_of(&anchor) else { continue };
+        let Some(anchor) = vectors.id_at(row) else {
+            continue;
+        };
+        let Some(v) = vectors.vector_of(&anchor) else {
+            continue;
+        };
         for nb in vectors.search(&v, n / topics + 1, None) {
             if out.len() < n && !out.contains(&nb.arxiv_id) {
                 out.push(nb.arxiv_id);
@@ -102,7 +107,9 @@ async fn fill_library(app: &App, user: &User, ids: &[ArxivId]) -> anyhow::Result
         .into_iter()
         .map(|l| l.stored.paper_id)
         .collect();
-    app.store.save_many(user.user_id, &keys, Some("bench")).await?;
+    app.store
+        .save_many(user.user_id, &keys, Some("bench"))
+        .await?;
     Ok(())
 }
 
@@ -116,7 +123,11 @@ pub async fn latency(
 ) -> anyhow::Result<()> {
     let t = Instant::now();
     let (app, vectors) = open(data_dir, model).await?;
-    println!("opened the store and {} vectors in {:.1}s", vectors.len(), t.elapsed().as_secs_f64());
+    println!(
+        "opened the store and {} vectors in {:.1}s",
+        vectors.len(),
+        t.elapsed().as_secs_f64()
+    );
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut readers = Vec::new();
     let t = Instant::now();
@@ -129,7 +140,10 @@ pub async fn latency(
         }
         readers.push(u);
     }
-    println!("{users} members with {library}-paper libraries ready in {:.1}s", t.elapsed().as_secs_f64());
+    println!(
+        "{users} members with {library}-paper libraries ready in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
     let window = app
         .store
         .published_since(chrono::Utc::now().timestamp() - 7 * 86_400, 1_000_000)
@@ -150,7 +164,11 @@ pub async fn latency(
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             empty += usize::from(recs.is_empty());
         }
-        percentiles(&format!("recommendations, {library}-paper library, {label}"), times, started);
+        percentiles(
+            &format!("recommendations, {library}-paper library, {label}"),
+            times,
+            started,
+        );
         if empty > 0 {
             println!("  ({empty} of {runs} answers were empty)");
         }
@@ -196,7 +214,10 @@ pub async fn add_readers(
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let started = Instant::now();
     let mut made = 0usize;
-    for frequency in [paperboy_store::Frequency::Daily, paperboy_store::Frequency::Weekly] {
+    for frequency in [
+        paperboy_store::Frequency::Daily,
+        paperboy_store::Frequency::Weekly,
+    ] {
         let mut after = 0;
         loop {
             let subs = app.store.active_subscribers(frequency, after, 500).await?;
@@ -218,6 +239,43 @@ pub async fn add_readers(
             }
         }
     }
-    println!("made {made} subscribers members with libraries of {min}–{max} papers in {:.0}s", started.elapsed().as_secs_f64());
+    println!(
+        "made {made} subscribers members with libraries of {min}–{max} papers in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// N BibTeX entries for papers of a snapshot file, in the shapes reference
+/// managers write: eprint fields, arXiv URLs, arXiv DOIs, journal notes.
+pub fn bibtex_file(from: &Path, n: usize, out: &Path) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    let f = std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?;
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?,
+    );
+    let mut written = 0;
+    for line in std::io::BufReader::new(f).lines() {
+        if written == n {
+            break;
+        }
+        let r: serde_json::Value = serde_json::from_str(&line?)?;
+        let (id, title) = (
+            r["id"].as_str().unwrap_or(""),
+            r["title"].as_str().unwrap_or(""),
+        );
+        let title: String = title.chars().filter(|c| !matches!(c, '{' | '}')).collect();
+        let key = format!("e{written}");
+        let how = match written % 4 {
+            0 => format!("eprint = {{{id}}},\n  archivePrefix = {{arXiv}}"),
+            1 => format!("url = {{https://arxiv.org/abs/{id}v1}}"),
+            2 => format!("doi = {{10.48550/arXiv.{id}}}"),
+            _ => format!("journal = {{arXiv preprint arXiv:{id}}}"),
+        };
+        writeln!(w, "@article{{{key},\n  title = {{{title}}},\n  author = {{Ada Lovelace and Alan Turing}},\n  year = {{2024}},\n  {how}\n}}\n")?;
+        written += 1;
+    }
+    w.flush()?;
+    println!("wrote {written} entries to {}", out.display());
     Ok(())
 }

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::gen;
 
-fn percentiles(label: &str, mut times: Vec<f64>, started: Instant) {
+pub(crate) fn percentiles(label: &str, mut times: Vec<f64>, started: Instant) {
     times.sort_by(f64::total_cmp);
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
     println!(
