@@ -69,6 +69,8 @@ pub struct KeywordIndex {
     reader: IndexReader,
     fields: Fields,
     writer: Mutex<Option<IndexWriter>>,
+    /// Inverse document frequencies the recommender has looked up.
+    idf: terms::IdfCache,
 }
 
 /// English text: lowercased, stop words dropped (so "of" neither scores
@@ -190,6 +192,7 @@ impl KeywordIndex {
             reader,
             fields,
             writer: Mutex::new(writer),
+            idf: terms::IdfCache::default(),
         })
     }
 

@@ -61,7 +61,7 @@ pub const MAX_LIKED: usize = 1000;
 /// Terms of the profile searched.
 const PROFILE_TERMS: usize = 40;
 /// Candidates each side brings.
-const DEPTH: usize = 150;
+const DEPTH: usize = EXACT_EACH;
 /// Clusters of liked vectors.
 const MAX_CLUSTERS: usize = 16;
 /// Liked papers per cluster, about.
@@ -243,6 +243,57 @@ fn term_score(t: &DocTerms, liked: &[DocTerms], disliked: &[DocTerms]) -> f32 {
     mean - DISLIKE * against
 }
 
+/// The liked papers' term vectors, inverted (term → papers and weights):
+/// a candidate's cosines with every liked paper in one pass over its own
+/// terms, instead of one hash lookup per term per liked paper.
+struct Inverted<'a> {
+    n: usize,
+    postings: HashMap<&'a str, Vec<(u32, f32)>>,
+}
+
+impl<'a> Inverted<'a> {
+    fn new(docs: &'a [DocTerms]) -> Self {
+        let mut postings: HashMap<&'a str, Vec<(u32, f32)>> = HashMap::new();
+        for (i, d) in docs.iter().enumerate() {
+            for (t, w) in &d.weights {
+                postings.entry(t.as_str()).or_default().push((i as u32, *w));
+            }
+        }
+        Inverted {
+            n: docs.len(),
+            postings,
+        }
+    }
+
+    /// The cosine of `t` with each liked paper.
+    fn cosines(&self, t: &DocTerms, acc: &mut Vec<f32>) {
+        acc.clear();
+        acc.resize(self.n, 0.0);
+        for (term, w) in &t.weights {
+            if let Some(list) = self.postings.get(term.as_str()) {
+                for &(i, lw) in list {
+                    acc[i as usize] += w * lw;
+                }
+            }
+        }
+    }
+}
+
+/// The mean of the `TOP_K` largest of `sims` (reordered in place).
+fn mean_top(sims: &mut [f32]) -> f32 {
+    let k = TOP_K.min(sims.len());
+    if k == 0 {
+        return 0.0;
+    }
+    sims.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+    sims[..k].iter().sum::<f32>() / k as f32
+}
+
+/// Candidates a recommendation scores exactly, at most, from each view.
+const EXACT_EACH: usize = 75;
+/// Liked papers the terms view reads (the most recent).
+const TERMS_LIKED: usize = 100;
+
 impl Engine {
     /// Up to `limit` picks for `taste` from `pool`, best first, never one
     /// of `exclude` (the library, papers given feedback, muted ones).
@@ -257,9 +308,22 @@ impl Engine {
         if liked_ids.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        // Where the time goes, at debug level (PAPERBOY_LOG=paperboy_search=debug).
+        let t0 = std::time::Instant::now();
+        let lap = |what: &str| {
+            tracing::debug!(
+                phase = what,
+                ms = t0.elapsed().as_secs_f64() * 1000.0,
+                "recommend"
+            );
+        };
+        // The terms view reads each paper's stored text: the most recent
+        // liked papers stand for the library there (all of them in the
+        // meaning view, whose vectors are in memory).
+        let recent = &liked_ids[..liked_ids.len().min(TERMS_LIKED)];
         let liked_terms: Vec<DocTerms> = self
             .keyword
-            .doc_terms(&liked_ids)?
+            .doc_terms(recent)?
             .into_iter()
             .flatten()
             .collect();
@@ -276,13 +340,16 @@ impl Engine {
 
         // Candidates: the profile's best BM25 matches, and (with a model)
         // the neighbours of the library's cluster centres.
+        lap("liked terms");
         let terms = strongest(&profile(&liked_terms, &disliked_terms), PROFILE_TERMS);
+        lap("profile");
         let mut candidates: Vec<ArxivId> = self
             .keyword
             .profile_hits(&terms, since, exclude, DEPTH)?
             .into_iter()
             .map(|(h, _)| h.arxiv_id)
             .collect();
+        lap("profile hits");
         let liked_vecs = self.semantic.as_ref().map(|sem| vectors(sem, &liked_ids));
         let disliked_vecs = self
             .semantic
@@ -316,53 +383,86 @@ impl Engine {
                     }
                 }
                 Pool::All => {
+                    // Each centre's nearest papers, best score kept; the
+                    // best of them go on to be scored exactly.
+                    let mut near: HashMap<ArxivId, f32> = HashMap::new();
                     for c in &centres {
+                        let mut taken = 0;
                         for n in sem
                             .index
                             .search(c, PER_CENTRE + exclude.len().min(500), None)
                         {
-                            if !exclude.contains(&n.arxiv_id) && seen.insert(n.arxiv_id.clone()) {
-                                candidates.push(n.arxiv_id);
+                            if taken == PER_CENTRE {
+                                break;
                             }
+                            if exclude.contains(&n.arxiv_id) {
+                                continue;
+                            }
+                            taken += 1;
+                            let e = near.entry(n.arxiv_id).or_insert(f32::MIN);
+                            *e = e.max(n.score);
+                        }
+                    }
+                    let mut near: Vec<(ArxivId, f32)> = near.into_iter().collect();
+                    near.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                    for (id, _) in near.into_iter().take(EXACT_EACH) {
+                        if seen.insert(id.clone()) {
+                            candidates.push(id);
                         }
                     }
                 }
             }
         }
 
+        lap("semantic candidates");
         // Every candidate scored exactly in both views.
         let cand_terms = self.keyword.doc_terms(&candidates)?;
+        lap("candidate terms");
         let mix = if self.semantic.is_some() {
             self.taste_mix
         } else {
             0.0
         };
-        // (terms, meaning, length prior, nearest liked papers) per candidate.
-        let mut raw: Vec<(f32, f32, f32, Vec<usize>)> = Vec::with_capacity(candidates.len());
-        for (i, id) in candidates.iter().enumerate() {
-            let term = cand_terms[i]
-                .as_ref()
-                .map_or(0.0, |t| term_score(t, &liked_terms, &disliked_terms));
-            let (mut meaning, mut near) = (0.0, Vec::new());
-            let mut words = cand_terms[i].as_ref().map(|t| t.words);
-            if let (Some(sem), Some(liked), Some(disliked)) =
-                (&self.semantic, &liked_vecs, &disliked_vecs)
-            {
-                if let Some(mut v) = sem.index.vector_of(id) {
-                    normalize(&mut v);
-                    let (mean, n) = nearest(&v, &liked.rows);
-                    let against = disliked
-                        .rows
-                        .iter()
-                        .map(|d| dot_f32(&v, d))
-                        .fold(0.0f32, f32::max);
-                    meaning = mean - DISLIKE * against;
-                    near = n;
-                    words = words.or(sem.index.words_of(id));
-                }
-            }
-            raw.push((term, meaning, words.map_or(1.0, hybrid::length_prior), near));
-        }
+        let inverted = Inverted::new(&liked_terms);
+        // (terms, meaning, length prior, nearest liked papers) per
+        // candidate; candidates are independent, so on every core.
+        let raw: Vec<(f32, f32, f32, Vec<usize>)> = {
+            use rayon::prelude::*;
+            (0..candidates.len())
+                .into_par_iter()
+                .map_init(Vec::new, |acc, i| {
+                    let id = &candidates[i];
+                    let term = cand_terms[i].as_ref().map_or(0.0, |t| {
+                        inverted.cosines(t, acc);
+                        let against = disliked_terms
+                            .iter()
+                            .map(|d| term_dot(t, d))
+                            .fold(0.0f32, f32::max);
+                        mean_top(acc) - DISLIKE * against
+                    });
+                    let (mut meaning, mut near) = (0.0, Vec::new());
+                    let mut words = cand_terms[i].as_ref().map(|t| t.words);
+                    if let (Some(sem), Some(liked), Some(disliked)) =
+                        (&self.semantic, &liked_vecs, &disliked_vecs)
+                    {
+                        if let Some(mut v) = sem.index.vector_of(id) {
+                            normalize(&mut v);
+                            let (mean, n) = nearest(&v, &liked.rows);
+                            let against = disliked
+                                .rows
+                                .iter()
+                                .map(|d| dot_f32(&v, d))
+                                .fold(0.0f32, f32::max);
+                            meaning = mean - DISLIKE * against;
+                            near = n;
+                            words = words.or(sem.index.words_of(id));
+                        }
+                    }
+                    (term, meaning, words.map_or(1.0, hybrid::length_prior), near)
+                })
+                .collect()
+        };
+        lap("exact scores");
         // The two cosines live on different scales (tf·idf vectors share
         // few terms; embeddings are all somewhat alike): each is put on
         // 0..1 over the candidates before they are mixed.
@@ -388,6 +488,7 @@ impl Engine {
         });
         scored.truncate(limit);
 
+        lap("mixed");
         // Reasons.
         let liked_by_id: HashMap<&ArxivId, &DocTerms> =
             liked_terms.iter().map(|d| (&d.id, d)).collect();

@@ -25,14 +25,69 @@ pub struct DocTerms {
     pub words: u64,
 }
 
+/// Inverse document frequencies, kept across calls while the index size
+/// stays within 1 % of the size they were computed at (a term's idf hardly
+/// moves in between; two dictionary lookups per term per paper did).
+#[derive(Default)]
+pub(super) struct IdfCache {
+    inner: std::sync::RwLock<(u64, HashMap<String, f32>)>,
+}
+
+/// Terms kept at most; past it the cache starts over.
+const IDF_CACHE_MAX: usize = 500_000;
+
+impl IdfCache {
+    /// The cached idf of each term of `terms` that has one.
+    fn get_many(&self, docs: u64, terms: &[&String]) -> Vec<Option<f32>> {
+        let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let fresh = guard.0.abs_diff(docs) * 100 <= docs.max(1);
+        terms
+            .iter()
+            .map(|t| {
+                if fresh {
+                    guard.1.get(*t).copied()
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn put_many(&self, docs: u64, found: Vec<(String, f32)>) {
+        if found.is_empty() {
+            return;
+        }
+        let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if guard.0.abs_diff(docs) * 100 > docs.max(1) || guard.1.len() > IDF_CACHE_MAX {
+            guard.1.clear();
+            guard.0 = docs;
+        }
+        guard.1.extend(found);
+    }
+}
+
 /// Title words count this many times over abstract words.
 const TITLE_WEIGHT: f32 = 2.0;
 
 impl KeywordIndex {
     /// The term vectors of `ids` (`None` for papers the index lacks).
     pub fn doc_terms(&self, ids: &[ArxivId]) -> Result<Vec<Option<DocTerms>>, SearchError> {
+        // Reading and analysing stored text is most of the cost: on two
+        // threads or more, halves of the list at once.
+        if ids.len() >= 32 && rayon::current_num_threads() > 1 {
+            let (a, b) = ids.split_at(ids.len() / 2);
+            let (x, y) = rayon::join(|| self.doc_terms_seq(a), || self.doc_terms_seq(b));
+            let mut x = x?;
+            x.extend(y?);
+            return Ok(x);
+        }
+        self.doc_terms_seq(ids)
+    }
+
+    fn doc_terms_seq(&self, ids: &[ArxivId]) -> Result<Vec<Option<DocTerms>>, SearchError> {
         let searcher = self.reader.searcher();
-        let total = searcher.num_docs().max(1) as f32;
+        let docs = searcher.num_docs();
+        let total = docs.max(1) as f32;
         let mut idf: HashMap<String, f32> = HashMap::new();
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -57,24 +112,33 @@ impl KeywordIndex {
             }
             let mut weights = HashMap::with_capacity(tf.len());
             let mut norm = 0.0f32;
-            for (term, count) in tf {
-                let w_idf = match idf.get(&term) {
-                    Some(v) => *v,
+            let terms: Vec<&String> = tf.keys().collect();
+            let cached = self.idf.get_many(docs, &terms);
+            let mut found = Vec::new();
+            let mut idfs = Vec::with_capacity(terms.len());
+            for (term, c) in terms.iter().zip(cached) {
+                let v = match c.or_else(|| idf.get(*term).copied()) {
+                    Some(v) => v,
                     None => {
                         let df = searcher
-                            .doc_freq(&Term::from_field_text(self.fields.abs, &term))
+                            .doc_freq(&Term::from_field_text(self.fields.abs, term))
                             .map_err(ix)?
                             .max(
                                 searcher
-                                    .doc_freq(&Term::from_field_text(self.fields.title, &term))
+                                    .doc_freq(&Term::from_field_text(self.fields.title, term))
                                     .map_err(ix)?,
                             ) as f32;
                         // A term no other paper has links to nothing.
                         let v = if df < 2.0 { 0.0 } else { (total / df).ln() };
-                        idf.insert(term.clone(), v);
+                        idf.insert((*term).clone(), v);
+                        found.push(((*term).clone(), v));
                         v
                     }
                 };
+                idfs.push(v);
+            }
+            self.idf.put_many(docs, found);
+            for ((term, count), w_idf) in tf.into_iter().zip(idfs) {
                 if w_idf <= 0.0 {
                     continue;
                 }
