@@ -125,8 +125,57 @@ impl Candidates<'_> {
 
 /// Papers a digest's For-you section lists, at most.
 pub const FOR_YOU_PAPERS: usize = 5;
+/// Alerts a digest's For-you section lists, at most.
+pub const FOR_YOU_ALERTS: usize = 10;
 
 impl App {
+    /// The member's alerts (follows) of the period, each with its paper,
+    /// for the digest's For-you section.
+    async fn period_alerts(
+        &self,
+        user: paperboy_core::UserId,
+        period: &Period,
+    ) -> Result<Vec<(ListedPaper, String)>, AppError> {
+        let since = (period.from - Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_default();
+        let alerts: Vec<paperboy_store::Notification> = self
+            .store
+            .notifications(user, 100)
+            .await?
+            .into_iter()
+            .filter(|n| n.kind.starts_with("follow_") && n.created_at >= since)
+            .take(FOR_YOU_ALERTS)
+            .collect();
+        let ids: Vec<paperboy_core::ArxivId> =
+            alerts.iter().filter_map(|n| n.arxiv_id.clone()).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let papers: HashMap<paperboy_core::ArxivId, ListedPaper> = self
+            .store
+            .get_papers(&ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.stored.paper.id.clone(), l))
+            .collect();
+        let mut out: Vec<(ListedPaper, String)> = Vec::new();
+        for n in alerts {
+            let Some(p) = n.arxiv_id.as_ref().and_then(|id| papers.get(id)) else {
+                continue;
+            };
+            if out
+                .iter()
+                .any(|(l, _)| l.stored.paper_id == p.stored.paper_id)
+            {
+                continue;
+            }
+            out.push((p.clone(), format!("{FOR_YOU}{}", n.text)));
+        }
+        Ok(out)
+    }
+
     /// The For-you picks of a member among `among` (the period's new
     /// papers), each with its reason (prefixed for the digest's section).
     async fn for_you(
@@ -245,7 +294,15 @@ impl App {
                         fresh = Some(self.store.published_since(since, 100_000).await?);
                     }
                     let among = fresh.as_deref().unwrap_or(&[]);
-                    let mine = self.for_you(*reader, among, FOR_YOU_PAPERS).await?;
+                    let mut mine = self.for_you(*reader, among, FOR_YOU_PAPERS).await?;
+                    for a in self.period_alerts(*reader, &period).await? {
+                        if !mine
+                            .iter()
+                            .any(|(m, _)| m.stored.paper_id == a.0.stored.paper_id)
+                        {
+                            mine.push(a);
+                        }
+                    }
                     picked.retain(|(l, _)| {
                         !mine
                             .iter()

@@ -342,9 +342,8 @@ impl App {
                     None => self
                         .fetch_for_import(id, &mut fetches, report)
                         .await
-                        .map(|k| {
-                            known.insert(id.clone(), k);
-                            k
+                        .inspect(|k| {
+                            known.insert(id.clone(), *k);
                         }),
                 },
                 Wanted::Title(t) => self.match_title(t).await,

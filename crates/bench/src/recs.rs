@@ -233,7 +233,7 @@ pub async fn add_readers(
                 let ids = clustered_library(&vectors, n, &mut rng);
                 fill_library(&app, &u, &ids).await?;
                 made += 1;
-                if made % 1000 == 0 {
+                if made.is_multiple_of(1000) {
                     eprintln!("{made} readers ({:.0}s)", started.elapsed().as_secs_f64());
                 }
             }

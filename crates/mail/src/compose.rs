@@ -16,10 +16,11 @@ pub const MAX_PAPERS: usize = 30;
 /// section (papers near the subscriber's library), above the rest.
 pub const FOR_YOU: &str = "for you: ";
 
+/// A paper of a digest and why it was picked.
+type Pick = (ListedPaper, String);
+
 /// The picks in the order the digest shows them: For you first.
-fn sections(
-    picked: &[(ListedPaper, String)],
-) -> (Vec<&(ListedPaper, String)>, Vec<&(ListedPaper, String)>) {
+fn sections(picked: &[Pick]) -> (Vec<&Pick>, Vec<&Pick>) {
     picked.iter().partition(|(_, why)| why.starts_with(FOR_YOU))
 }
 

@@ -289,6 +289,10 @@ fn mean_top(sims: &mut [f32]) -> f32 {
     sims[..k].iter().sum::<f32>() / k as f32
 }
 
+/// A candidate's terms score, meaning score, length prior and nearest
+/// liked papers.
+type Raw = (f32, f32, f32, Vec<usize>);
+
 /// Candidates a recommendation scores exactly, at most, from each view.
 const EXACT_EACH: usize = 75;
 /// Liked papers the terms view reads (the most recent).
@@ -426,7 +430,7 @@ impl Engine {
         let inverted = Inverted::new(&liked_terms);
         // (terms, meaning, length prior, nearest liked papers) per
         // candidate; candidates are independent, so on every core.
-        let raw: Vec<(f32, f32, f32, Vec<usize>)> = {
+        let raw: Vec<Raw> = {
             use rayon::prelude::*;
             (0..candidates.len())
                 .into_par_iter()
@@ -466,7 +470,7 @@ impl Engine {
         // The two cosines live on different scales (tf·idf vectors share
         // few terms; embeddings are all somewhat alike): each is put on
         // 0..1 over the candidates before they are mixed.
-        let span = |f: &dyn Fn(&(f32, f32, f32, Vec<usize>)) -> f32| {
+        let span = |f: &dyn Fn(&Raw) -> f32| {
             let lo = raw.iter().map(f).fold(f32::MAX, f32::min);
             let hi = raw.iter().map(f).fold(f32::MIN, f32::max);
             (lo, (hi - lo).max(1e-6))
@@ -686,7 +690,7 @@ impl Engine {
         for (score, i, near) in exact {
             let id = window.ids[i].clone();
             let similar_to: Vec<ArxivId> = near.iter().map(|&j| liked.ids[j].clone()).collect();
-            let mut docs = self.keyword.doc_terms(&[id.clone()])?;
+            let mut docs = self.keyword.doc_terms(std::slice::from_ref(&id))?;
             let near_docs: Vec<DocTerms> = self
                 .keyword
                 .doc_terms(&similar_to)?
@@ -828,7 +832,7 @@ mod tests {
         };
         let a = doc("2401.00001", &[("soup", 0.8), ("weight", 0.6)], &[]);
         let b = doc("2401.00002", &[("soup", 0.6), ("vision", 0.8)], &[]);
-        let p = profile(&[a.clone()], &[b]);
+        let p = profile(std::slice::from_ref(&a), &[b]);
         assert!(p["soup"] > 0.0 && p["vision"] < 0.0);
         let top: Vec<String> = strongest(&p, 5).into_iter().map(|t| t.0).collect();
         assert_eq!(

@@ -73,7 +73,8 @@ static SET_PUBLIC: Sql = Sql::new("UPDATE tags SET public = $3 WHERE user_id = $
 static TAG_PUBLIC: Sql = Sql::new("SELECT public FROM tags WHERE user_id = $1 AND tag = $2");
 static READERS: Sql = Sql::new(
     "SELECT u.email, u.user_id FROM users u WHERE u.email = ANY($1)
-        AND EXISTS (SELECT 1 FROM library l WHERE l.user_id = u.user_id)",
+        AND (EXISTS (SELECT 1 FROM library l WHERE l.user_id = u.user_id)
+             OR EXISTS (SELECT 1 FROM follows f WHERE f.user_id = u.user_id))",
 );
 static SIZES: Sql =
     Sql::new("SELECT user_id, count(*) FROM library WHERE user_id = ANY($1) GROUP BY user_id");

@@ -105,7 +105,7 @@ pub trait LibraryStore: Send + Sync + 'static {
     /// Whether the member's tag is a public collection (`NotFound` when there is no such tag).
     async fn tag_public(&self, user: UserId, tag: &str) -> Result<bool, StoreError>;
     /// The members among `emails` (as given, or lowercased) who have saved
-    /// at least one paper: their email as matched and their id.
+    /// a paper or follow something: their email as matched and their id.
     async fn readers_by_email(
         &self,
         emails: &[String],

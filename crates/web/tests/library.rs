@@ -18,6 +18,7 @@ app_suite!(
     private_feed_answers_until_revoked,
     import_form_reports_lines_and_keeps_the_rest,
     save_buttons_on_lists_and_pages,
+    digests_open_with_picks_and_alerts_for_members,
 );
 
 const SOUPS: &str = "2203.05482";
@@ -87,7 +88,7 @@ async fn saving_tagging_listing_and_exporting(b: Builder) {
         &[write_temp(&bib.body).as_os_str()],
         "`python3 -m pip install bibtexparser` (scripts/test.sh does)",
     );
-    let mut want = vec![SOUPS, TASKS, ROUTE];
+    let mut want = [SOUPS, TASKS, ROUTE];
     want.sort();
     assert_eq!(String::from_utf8_lossy(&parsed).trim(), want.join(" "));
     let bob = member(&t, "bob").await;
@@ -579,4 +580,89 @@ async fn save_buttons_on_lists_and_pages(b: Builder) {
     let r = anon.post_form(&format!("/papers/{SOUPS}/save"), &[]).await;
     assert_eq!(r.status, 303);
     assert!(r.header("location").unwrap().starts_with("/login"));
+}
+
+/// A subscriber who is a member gets a For-you section: the period's new
+/// papers near their library, and their alerts.
+async fn digests_open_with_picks_and_alerts_for_members(b: Builder) {
+    let t = app(b).await;
+    let ada = member(&t, "ada").await;
+    for id in [SOUPS, TASKS, ROUTE] {
+        save(&ada, id, &[]).await;
+    }
+    assert_eq!(t.app.alert_pass().await.unwrap(), 0);
+    ada.post_form("/follow", &[("kind", "author"), ("target", "Grace Hopper")])
+        .await;
+    let mut by_grace = recent_paper(
+        "2611.00003",
+        "Compilers for everyone",
+        "A compiler paper.",
+        "cs.PL",
+    );
+    by_grace.authors = vec![paperboy_core::Author {
+        name: "Grace Hopper".into(),
+    }];
+    t.add_papers(vec![
+        recent_paper(
+            "2611.00004",
+            "Averaging the weights of fine-tuned models, with task vectors",
+            "Model soups and task vectors: merging fine-tuned models by averaging their weights, routing among experts.",
+            "cs.LG",
+        ),
+        recent_paper("2611.00005", "Galaxy clusters at high redshift", "We observe galaxy clusters.", "astro-ph.CO"),
+        by_grace,
+    ])
+    .await;
+    assert_eq!(t.app.alert_pass().await.unwrap(), 1);
+    {
+        let prefs = paperboy_testkit::daily_prefs(&["math.AG"], &[]);
+        let s = t
+            .app
+            .store
+            .upsert_subscriber("ada@example.org", &prefs)
+            .await
+            .unwrap();
+        t.app
+            .store
+            .confirm_subscriber(s.subscriber_id)
+            .await
+            .unwrap();
+        let s = t
+            .app
+            .store
+            .upsert_subscriber("stranger@example.org", &prefs)
+            .await
+            .unwrap();
+        t.app
+            .store
+            .confirm_subscriber(s.subscriber_id)
+            .await
+            .unwrap();
+    }
+    let s = t.compose_daily().await;
+    assert_eq!(s.queued, 1, "only the member has anything: {s:?}");
+    t.mailer.drain_now().await;
+    let mail = t
+        .mailer
+        .sent()
+        .into_iter()
+        .find(|m| m.to() == "ada@example.org")
+        .unwrap();
+    assert!(
+        mail.text.starts_with("FOR YOU (near your library)"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text
+            .contains("Averaging the weights of fine-tuned models"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text.contains("New paper by Grace Hopper"),
+        "{}",
+        mail.text
+    );
+    assert!(!mail.text.contains("Galaxy clusters"), "{}", mail.text);
 }

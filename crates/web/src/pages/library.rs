@@ -28,7 +28,14 @@ use crate::{auth, ApiError, AppState};
 pub fn router() -> Router<AppState> {
     let r = Router::new()
         .route("/library", get(get_library))
-        .route("/library/import", post(post_import))
+        .route(
+            "/library/import",
+            // A library file may be large (10 MB of BibTeX is ~50,000
+            // entries); the app refuses past its own limit with a sentence.
+            post(post_import).layer(axum::extract::DefaultBodyLimit::max(
+                paperboy_app::library::MAX_IMPORT_BYTES + 64 * 1024,
+            )),
+        )
         .route("/library/visibility", post(post_visibility))
         .route("/library/feed", post(post_feed))
         .route("/for-you", get(get_for_you))
