@@ -153,8 +153,8 @@ fn nearest(v: &[f32], rows: &[Vec<f32>]) -> (f32, Vec<usize>) {
 }
 
 /// The Rocchio profile: liked mean minus half the disliked mean.
-fn profile(liked: &[DocTerms], disliked: &[DocTerms]) -> HashMap<String, f32> {
-    let mut p: HashMap<String, f32> = HashMap::new();
+fn profile(liked: &[DocTerms], disliked: &[DocTerms]) -> rustc_hash::FxHashMap<String, f32> {
+    let mut p: rustc_hash::FxHashMap<String, f32> = Default::default();
     for (docs, w) in [(liked, 1.0f32), (disliked, -DISLIKE)] {
         if docs.is_empty() {
             continue;
@@ -169,7 +169,7 @@ fn profile(liked: &[DocTerms], disliked: &[DocTerms]) -> HashMap<String, f32> {
     p
 }
 
-fn strongest(profile: &HashMap<String, f32>, n: usize) -> Vec<(String, f32)> {
+fn strongest(profile: &rustc_hash::FxHashMap<String, f32>, n: usize) -> Vec<(String, f32)> {
     let mut terms: Vec<(String, f32)> = profile
         .iter()
         .filter(|(_, w)| **w > 0.0)

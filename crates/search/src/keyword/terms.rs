@@ -4,6 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxHashMap;
+
 use paperboy_core::ArxivId;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
@@ -18,9 +20,11 @@ use crate::SearchError;
 pub struct DocTerms {
     pub id: ArxivId,
     /// Stem → (1 + ln tf)·idf, the vector of unit length.
-    pub weights: HashMap<String, f32>,
+    /// (A hasher without a random seed: sums over the terms come out the
+    /// same in every process, so the CLI and the server agree to the bit.)
+    pub weights: FxHashMap<String, f32>,
     /// Stem → the word as it first appears in the paper, lowercased.
-    pub surface: HashMap<String, String>,
+    pub surface: FxHashMap<String, String>,
     /// Words of the abstract.
     pub words: u64,
 }
@@ -95,8 +99,8 @@ impl KeywordIndex {
                 out.push(None);
                 continue;
             };
-            let mut tf: HashMap<String, f32> = HashMap::new();
-            let mut surface: HashMap<String, String> = HashMap::new();
+            let mut tf: FxHashMap<String, f32> = FxHashMap::default();
+            let mut surface: FxHashMap<String, String> = FxHashMap::default();
             let mut analyzer = analyzer();
             for (text, w) in [(title.as_str(), TITLE_WEIGHT), (abs.as_str(), 1.0)] {
                 let mut stream = analyzer.token_stream(text);
@@ -110,7 +114,7 @@ impl KeywordIndex {
                     }
                 }
             }
-            let mut weights = HashMap::with_capacity(tf.len());
+            let mut weights = FxHashMap::with_capacity_and_hasher(tf.len(), Default::default());
             let mut norm = 0.0f32;
             let terms: Vec<&String> = tf.keys().collect();
             let cached = self.idf.get_many(docs, &terms);
