@@ -76,6 +76,7 @@ static READERS: Sql = Sql::new(
         AND (EXISTS (SELECT 1 FROM library l WHERE l.user_id = u.user_id)
              OR EXISTS (SELECT 1 FROM follows f WHERE f.user_id = u.user_id))",
 );
+static ANY_LIBRARY: Sql = Sql::new("SELECT count(*) FROM (SELECT 1 FROM library LIMIT 1) x");
 static SIZES: Sql =
     Sql::new("SELECT user_id, count(*) FROM library WHERE user_id = ANY($1) GROUP BY user_id");
 
@@ -364,6 +365,12 @@ impl<B: Backend> LibraryStore for SqlStore<B> {
                 Ok((r.text(0)?, UserId(r.i64(1)?)))
             })
             .await
+        })
+    }
+
+    async fn any_library(&self) -> Result<bool, StoreError> {
+        on!(self, read, |c| {
+            Ok(c.scalar(&ANY_LIBRARY, &[]).await? > 0)
         })
     }
 

@@ -110,6 +110,8 @@ pub trait LibraryStore: Send + Sync + 'static {
         &self,
         emails: &[String],
     ) -> Result<Vec<(String, UserId)>, StoreError>;
+    /// Whether any member has saved a paper (digests need the vectors then).
+    async fn any_library(&self) -> Result<bool, StoreError>;
     /// Members with at least one saved paper, and how many.
     async fn library_sizes(&self, users: &[UserId]) -> Result<Vec<(UserId, i64)>, StoreError>;
 }

@@ -37,6 +37,7 @@ fn ids(list: &[paperboy_store::ListedPaper]) -> Vec<String> {
 async fn library_tags_and_collections(store: Arc<dyn Store>) {
     store.upsert_papers(seed_papers()).await.unwrap();
     let (ada, bob) = (user(&store, "ada").await, user(&store, "bob").await);
+    assert!(!store.any_library().await.unwrap());
     let soups = paper(&store, "2203.05482").await;
     let ties = paper(&store, "2407.02880").await;
     let other = paper(&store, "2110.04366").await;
@@ -49,6 +50,7 @@ async fn library_tags_and_collections(store: Arc<dyn Store>) {
         !store.save(ada, soups, &tags[..1]).await.unwrap(),
         "saved twice is once"
     );
+    assert!(store.any_library().await.unwrap());
     let counts = store
         .save_many(ada, &[soups, ties, other], Some("merging"))
         .await

@@ -23,8 +23,13 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = crate::wiring::open_store(&config).await?;
     let index = crate::indexes::open_index_synced(&config, &*store).await?;
-    // The For-you sections use the vectors `serve` keeps (none are made here).
-    let semantic = crate::indexes::open_semantic(&config)?;
+    // The For-you sections use the vectors `serve` keeps (none are made
+    // here), loaded only when some member keeps a library.
+    let semantic = if store.any_library().await? {
+        crate::indexes::open_semantic(&config)?
+    } else {
+        None
+    };
     let app = crate::wiring::with_search(crate::wiring::app(&config, store)?, index, semantic);
     let today = app.today();
     let frequencies = match opts.frequency.as_deref() {
