@@ -71,6 +71,8 @@ pub struct KeywordIndex {
     writer: Mutex<Option<IndexWriter>>,
     /// Inverse document frequencies the recommender has looked up.
     idf: terms::IdfCache,
+    /// Papers' term vectors the recommender has read.
+    terms_cache: terms::TermsCache,
 }
 
 /// English text: lowercased, stop words dropped (so "of" neither scores
@@ -193,6 +195,7 @@ impl KeywordIndex {
             fields,
             writer: Mutex::new(writer),
             idf: terms::IdfCache::default(),
+            terms_cache: Default::default(),
         })
     }
 

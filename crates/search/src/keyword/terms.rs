@@ -70,12 +70,58 @@ impl IdfCache {
     }
 }
 
+/// Papers' term vectors, kept while the index stays the same (a reader's
+/// library and a week's new papers come back request after request).
+pub(super) type TermsCache = std::sync::Mutex<(u64, HashMap<ArxivId, std::sync::Arc<DocTerms>>)>;
+
+/// Papers the term-vector cache holds at most (~10 KB each).
+const TERMS_CACHE_MAX: usize = 5_000;
+
 /// Title words count this many times over abstract words.
 const TITLE_WEIGHT: f32 = 2.0;
 
 impl KeywordIndex {
-    /// The term vectors of `ids` (`None` for papers the index lacks).
+    /// The term vectors of `ids` (`None` for papers the index lacks): from
+    /// the cache of recently read papers while the index has not changed,
+    /// the rest read and analysed now.
     pub fn doc_terms(&self, ids: &[ArxivId]) -> Result<Vec<Option<DocTerms>>, SearchError> {
+        let generation = self.reader.searcher().generation().generation_id();
+        let mut out: Vec<Option<DocTerms>> = vec![None; ids.len()];
+        let mut missing: Vec<usize> = Vec::new();
+        {
+            let mut cache = self.terms_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.0 != generation {
+                cache.1.clear();
+                cache.0 = generation;
+            }
+            for (i, id) in ids.iter().enumerate() {
+                match cache.1.get(id) {
+                    Some(d) => out[i] = Some((**d).clone()),
+                    None => missing.push(i),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let wanted: Vec<ArxivId> = missing.iter().map(|&i| ids[i].clone()).collect();
+        let read = self.read_terms(&wanted)?;
+        let mut cache = self.terms_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.0 == generation && cache.1.len() + read.len() > TERMS_CACHE_MAX {
+            cache.1.clear();
+        }
+        for (i, d) in missing.into_iter().zip(read) {
+            if let Some(d) = d {
+                if cache.0 == generation {
+                    cache.1.insert(d.id.clone(), std::sync::Arc::new(d.clone()));
+                }
+                out[i] = Some(d);
+            }
+        }
+        Ok(out)
+    }
+
+    fn read_terms(&self, ids: &[ArxivId]) -> Result<Vec<Option<DocTerms>>, SearchError> {
         // Reading and analysing stored text is most of the cost: on two
         // threads or more, halves of the list at once.
         if ids.len() >= 32 && rayon::current_num_threads() > 1 {
