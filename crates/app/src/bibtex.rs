@@ -7,7 +7,8 @@
 //! a few fields in braces, and what matters is that hostile text cannot
 //! close a brace early.
 
-use paperboy_core::{text::author_key, ArxivId};
+use paperboy_core::text::{author_key, collapse_whitespace};
+use paperboy_core::ArxivId;
 use serde::Serialize;
 
 /// What one entry of an import file points at.
@@ -229,7 +230,7 @@ pub struct ExportRow {
 /// Text as a braced BibTeX value: braces kept only when they balance (so
 /// TeX like `{BERT}` survives and nothing can close the value early).
 fn braced(s: &str) -> String {
-    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = collapse_whitespace(s);
     let mut depth = 0i64;
     let mut balanced = true;
     for c in s.chars() {

@@ -224,12 +224,7 @@ impl App {
                     .map(|s| {
                         format!(
                             "close to “{}”",
-                            s.stored
-                                .paper
-                                .title
-                                .split_whitespace()
-                                .collect::<Vec<_>>()
-                                .join(" ")
+                            paperboy_core::text::collapse_whitespace(&s.stored.paper.title)
                         )
                     })
                     .unwrap_or_else(|| "near your library".into());

@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use paperboy_core::{text::author_key, ArxivId, User, UserId};
+use paperboy_core::text::{author_key, collapse_whitespace};
+use paperboy_core::{ArxivId, User, UserId};
 use paperboy_store::{Follow, FollowKind, NewNotification, StoredPaper};
 
 use crate::{App, AppError};
@@ -43,7 +44,7 @@ pub fn follow_target(kind: FollowKind, raw: &str) -> Result<String, AppError> {
             Ok(k)
         }
         FollowKind::Search => {
-            let q = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+            let q = collapse_whitespace(raw);
             if q.is_empty() {
                 return Err(AppError::Invalid("a search to follow is needed".into()));
             }
@@ -178,12 +179,7 @@ impl App {
             }
             let (old_v, old_repo) = f.state.split_once(' ').unwrap_or((f.state.as_str(), ""));
             let (new_v, new_repo) = now.split_once(' ').unwrap_or((now.as_str(), ""));
-            let title = p
-                .paper
-                .title
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let title = collapse_whitespace(&p.paper.title);
             if new_v != old_v {
                 let text = format!("New version {new_v} of “{title}”");
                 self.alert(
@@ -242,12 +238,7 @@ impl App {
                         .iter()
                         .find(|a| author_key(&a.name) == f.target)
                         .map_or(f.target.clone(), |a| a.name.clone());
-                    let title = p
-                        .paper
-                        .title
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let title = collapse_whitespace(&p.paper.title);
                     let text = format!("New paper by {name}: “{title}”");
                     let key = format!("author:{}:{}", f.target, p.paper.id.as_str());
                     self.alert(&[f.user_id], p, "follow_author", text, key)
@@ -285,12 +276,7 @@ impl App {
                     {
                         continue;
                     }
-                    let title = p
-                        .paper
-                        .title
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let title = collapse_whitespace(&p.paper.title);
                     let text = format!("New match for “{query}”: “{title}”");
                     let key = format!(
                         "search:{:016x}:{}",

@@ -14,9 +14,7 @@ use paperboy_app::recommend::RecRequest;
 use paperboy_app::search::EngineSearch;
 use paperboy_app::{App, Settings};
 use paperboy_core::{ArxivId, PaperId, Role, User};
-use paperboy_embed::{Embedder, StaticModel};
-use paperboy_search::engine::{Engine, Semantic};
-use paperboy_search::{KeywordIndex, VectorIndex};
+use paperboy_search::VectorIndex;
 use paperboy_store::{NewUser, Store};
 use rand::{Rng, SeedableRng};
 
@@ -30,33 +28,7 @@ async fn open(data_dir: &Path, model: &Path) -> anyhow::Result<(App, Arc<VectorI
             .await
             .with_context(|| format!("opening {url}"))?,
     );
-    let keyword = Arc::new(
-        KeywordIndex::open(&data_dir.join("index").join("keyword"), false)
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
-    let name = model
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("static")
-        .to_string();
-    let embedder: Arc<dyn Embedder> = Arc::new(StaticModel::load(model)?.with_name(name.clone()));
-    let vectors = Arc::new(VectorIndex::open(
-        &data_dir.join("index").join("vectors").join(&name),
-        &name,
-        embedder.dim(),
-        false,
-    )?);
-    anyhow::ensure!(
-        !vectors.is_empty(),
-        "no vectors: run `paperboy embed` first"
-    );
-    let engine = Engine::new(
-        keyword,
-        Some(Semantic {
-            embedder,
-            index: vectors.clone(),
-        }),
-    );
+    let (engine, vectors) = crate::semantic::open_engine(data_dir, model)?;
     let mut app = App::new(store, Settings::default());
     app.search = Some(Arc::new(EngineSearch::new(engine)));
     Ok((app, vectors))

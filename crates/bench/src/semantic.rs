@@ -27,16 +27,12 @@ pub(crate) fn percentiles(label: &str, mut times: Vec<f64>, started: Instant) {
     );
 }
 
-/// Loads `<data_dir>/index/keyword` and the vector index of the static
-/// model in `model`, then times hybrid queries and related lookups.
-pub fn latency(
+/// The engine over `<data_dir>/index/keyword` and the vector index of the
+/// static model in `model` (read-only; an error when there are no vectors).
+pub(crate) fn open_engine(
     data_dir: &Path,
     model: &Path,
-    n: usize,
-    seed: u64,
-    vocab: &str,
-) -> anyhow::Result<()> {
-    let t = Instant::now();
+) -> anyhow::Result<(Engine, Arc<VectorIndex>)> {
     let keyword = Arc::new(
         KeywordIndex::open(&data_dir.join("index").join("keyword"), false)
             .map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -53,12 +49,6 @@ pub fn latency(
         embedder.dim(),
         false,
     )?);
-    println!(
-        "loaded {} keyword docs and {} vectors in {:.1}s",
-        keyword.num_docs(),
-        vectors.len(),
-        t.elapsed().as_secs_f64()
-    );
     anyhow::ensure!(
         !vectors.is_empty(),
         "no vectors: run `paperboy embed` first"
@@ -69,6 +59,26 @@ pub fn latency(
             embedder,
             index: vectors.clone(),
         }),
+    );
+    Ok((engine, vectors))
+}
+
+/// Loads `<data_dir>/index/keyword` and the vector index of the static
+/// model in `model`, then times hybrid queries and related lookups.
+pub fn latency(
+    data_dir: &Path,
+    model: &Path,
+    n: usize,
+    seed: u64,
+    vocab: &str,
+) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let (engine, vectors) = open_engine(data_dir, model)?;
+    println!(
+        "loaded {} keyword docs and {} vectors in {:.1}s",
+        engine.keyword.num_docs(),
+        vectors.len(),
+        t.elapsed().as_secs_f64()
     );
     let words: Vec<String> = gen::WordModel::learn(vocab)
         .vocabulary()

@@ -230,12 +230,7 @@ fn shared_terms(pick: &DocTerms, near: &[&DocTerms]) -> Vec<String> {
 /// the best with a disliked paper.
 fn term_score(t: &DocTerms, liked: &[DocTerms], disliked: &[DocTerms]) -> f32 {
     let mut sims: Vec<f32> = liked.iter().map(|d| term_dot(t, d)).collect();
-    let k = TOP_K.min(sims.len());
-    if k == 0 {
-        return 0.0;
-    }
-    sims.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-    let mean = sims[..k].iter().sum::<f32>() / k as f32;
+    let mean = mean_top(&mut sims);
     let against = disliked
         .iter()
         .map(|d| term_dot(t, d))
@@ -299,6 +294,13 @@ const EXACT_EACH: usize = 75;
 const TERMS_LIKED: usize = 100;
 
 impl Engine {
+    /// The term vectors of those of `ids` the keyword index holds.
+    fn terms_of(&self, ids: &[ArxivId]) -> Result<Vec<DocTerms>, SearchError> {
+        Ok(self.keyword.doc_terms(ids)?.into_iter().flatten().collect())
+    }
+}
+
+impl Engine {
     /// Up to `limit` picks for `taste` from `pool`, best first, never one
     /// of `exclude` (the library, papers given feedback, muted ones).
     pub fn recommend(
@@ -325,18 +327,8 @@ impl Engine {
         // liked papers stand for the library there (all of them in the
         // meaning view, whose vectors are in memory).
         let recent = &liked_ids[..liked_ids.len().min(TERMS_LIKED)];
-        let liked_terms: Vec<DocTerms> = self
-            .keyword
-            .doc_terms(recent)?
-            .into_iter()
-            .flatten()
-            .collect();
-        let disliked_terms: Vec<DocTerms> = self
-            .keyword
-            .doc_terms(&taste.disliked)?
-            .into_iter()
-            .flatten()
-            .collect();
+        let liked_terms = self.terms_of(recent)?;
+        let disliked_terms = self.terms_of(&taste.disliked)?;
         let since = match pool {
             Pool::Since { since, .. } => Some(*since),
             Pool::All => None,
@@ -691,12 +683,7 @@ impl Engine {
             let id = window.ids[i].clone();
             let similar_to: Vec<ArxivId> = near.iter().map(|&j| liked.ids[j].clone()).collect();
             let mut docs = self.keyword.doc_terms(std::slice::from_ref(&id))?;
-            let near_docs: Vec<DocTerms> = self
-                .keyword
-                .doc_terms(&similar_to)?
-                .into_iter()
-                .flatten()
-                .collect();
+            let near_docs = self.terms_of(&similar_to)?;
             let terms = match docs.pop().flatten() {
                 Some(d) => shared_terms(&d, &near_docs.iter().collect::<Vec<_>>()),
                 None => Vec::new(),
@@ -726,18 +713,8 @@ impl Engine {
             .take(WINDOW_TERMS_LIKED)
             .cloned()
             .collect();
-        let liked: Vec<DocTerms> = self
-            .keyword
-            .doc_terms(&liked_ids)?
-            .into_iter()
-            .flatten()
-            .collect();
-        let disliked: Vec<DocTerms> = self
-            .keyword
-            .doc_terms(&taste.disliked)?
-            .into_iter()
-            .flatten()
-            .collect();
+        let liked = self.terms_of(&liked_ids)?;
+        let disliked = self.terms_of(&taste.disliked)?;
         if liked.is_empty() {
             return Ok(Vec::new());
         }

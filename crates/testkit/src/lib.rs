@@ -209,6 +209,23 @@ pub fn recent_record(id: &str, title: &str, abstract_text: &str, categories: &st
     .to_string()
 }
 
+/// A member `name` (address `name@example.org`) made directly in the store.
+pub async fn store_member(store: &Arc<dyn Store>, name: &str) -> paperboy_core::UserId {
+    let u = paperboy_store::NewUser {
+        username: name.into(),
+        email: format!("{name}@example.org"),
+        password_hash: "hash".into(),
+        role: paperboy_core::Role::Member,
+    };
+    store.create_user(u).await.expect("a new member").user_id
+}
+
+/// The store's key of a paper it holds, by arXiv id.
+pub async fn paper_key(store: &Arc<dyn Store>, id: &str) -> paperboy_core::PaperId {
+    let id = paperboy_core::ArxivId::parse(id).expect("an arXiv id");
+    store.get_paper(&id).await.expect("a stored paper").paper_id
+}
+
 /// A paper first submitted now.
 pub fn recent_paper(id: &str, title: &str, abstract_text: &str, categories: &str) -> Paper {
     papers_from_jsonl(&recent_record(id, title, abstract_text, categories))

@@ -4,29 +4,13 @@
 
 use std::sync::Arc;
 
-use paperboy_core::{ArxivId, PaperId, Role, UserId};
+use paperboy_core::{ArxivId, PaperId, UserId};
 use paperboy_store::{
-    ClaimStatus, NewComment, NewNotification, NewUser, RepoStatus, ReportKind, Store, StoreError,
+    ClaimStatus, NewComment, NewNotification, RepoStatus, ReportKind, Store, StoreError,
 };
 use paperboy_testkit::{recent_paper, seed_papers, storage_suite};
 
-async fn user(store: &Arc<dyn Store>, name: &str) -> UserId {
-    let u = NewUser {
-        username: name.into(),
-        email: format!("{name}@example.org"),
-        password_hash: "hash".into(),
-        role: Role::Member,
-    };
-    store.create_user(u).await.unwrap().user_id
-}
-
-async fn paper(store: &Arc<dyn Store>, id: &str) -> PaperId {
-    store
-        .get_paper(&ArxivId::parse(id).unwrap())
-        .await
-        .unwrap()
-        .paper_id
-}
+use paperboy_testkit::{paper_key as paper, store_member as user};
 
 fn new_comment(paper: PaperId, author: UserId, parent: Option<i64>, body: &str) -> NewComment {
     NewComment {

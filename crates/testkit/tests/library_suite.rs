@@ -4,29 +4,13 @@
 
 use std::sync::Arc;
 
-use paperboy_core::{ArxivId, PaperId, Role, UserId};
+use paperboy_core::ArxivId;
 use paperboy_store::{
-    FollowKind, LibraryQuery, LibrarySort, MuteKind, NewUser, SaveCounts, Store, StoreError,
+    FollowKind, LibraryQuery, LibrarySort, MuteKind, SaveCounts, Store, StoreError,
 };
 use paperboy_testkit::{seed_papers, storage_suite};
 
-async fn user(store: &Arc<dyn Store>, name: &str) -> UserId {
-    let u = NewUser {
-        username: name.into(),
-        email: format!("{name}@example.org"),
-        password_hash: "hash".into(),
-        role: Role::Member,
-    };
-    store.create_user(u).await.unwrap().user_id
-}
-
-async fn paper(store: &Arc<dyn Store>, id: &str) -> PaperId {
-    store
-        .get_paper(&ArxivId::parse(id).unwrap())
-        .await
-        .unwrap()
-        .paper_id
-}
+use paperboy_testkit::{paper_key as paper, store_member as user};
 
 fn ids(list: &[paperboy_store::ListedPaper]) -> Vec<String> {
     list.iter()
