@@ -30,6 +30,8 @@ fi
 # The OpenAPI description against the real server: every schemathesis check.
 [ -x target/debug/paperboy ] || cargo build --locked --bin paperboy
 bash scripts/schemathesis.sh target/debug/paperboy 30
+# The systemd unit in deploy/.
+bash scripts/check-deploy.sh target/debug/paperboy
 
 (cd e2e && npm ci --no-audit --no-fund --silent)
 E2E_OUT="${E2E_OUT:-ci-output/screenshots}" node e2e/run.mjs target/debug/paperboy

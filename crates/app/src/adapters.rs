@@ -56,7 +56,7 @@ pub struct SmtpMailer {
 fn send_error(e: SmtpError) -> SendError {
     match e {
         SmtpError::Permanent(reply) | SmtpError::Config(reply) => SendError::Refused(reply),
-        SmtpError::Temporary(reason) => SendError::Deferred(reason),
+        SmtpError::Temporary(reason) | SmtpError::Setup(reason) => SendError::Deferred(reason),
         SmtpError::Store(e) => SendError::Store(e),
     }
 }

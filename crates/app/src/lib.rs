@@ -57,6 +57,8 @@ pub struct App {
     pub scales: Arc<Scales>,
     /// The GitHub star tracker; `None` when not set up.
     pub stars: Option<Arc<stars::StarTracker>>,
+    /// How this node's harvests are going (for the pages and `/metrics`).
+    pub harvest: Arc<scheduler::HarvestStatus>,
 }
 
 /// What the instance is and how it behaves.
@@ -110,6 +112,7 @@ impl App {
             limiter: Arc::default(),
             scales: Arc::default(),
             stars: None,
+            harvest: Arc::default(),
         }
     }
 

@@ -32,6 +32,11 @@ pub trait Search: Send + Sync {
     /// How far the keyword index has followed the store's change feed.
     fn indexed_up_to(&self) -> i64;
 
+    /// How far the vector index has followed it (`None`: no vectors).
+    fn embedded_up_to(&self) -> Option<i64> {
+        None
+    }
+
     /// Which of `ids` match a saved search (alerts).
     async fn find_among(&self, query: &str, ids: &[ArxivId]) -> Result<Vec<ArxivId>, SearchError>;
 

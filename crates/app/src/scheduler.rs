@@ -11,7 +11,8 @@
 //!   and at once for a set never harvested;
 //! - stars: the GitHub star tracker's step (every tick, within its budget).
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -20,8 +21,6 @@ use paperboy_arxiv::harvest::{HarvestEvent, Harvester};
 use crate::{trending, App};
 
 const LEASE: &str = "scheduler";
-const LEASE_TTL_SECS: i64 = 120;
-const TICK: Duration = Duration::from_secs(60);
 const TRENDING_EVERY: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone)]
@@ -32,6 +31,110 @@ pub struct SchedulerSettings {
     pub harvest_hour_utc: u32,
     /// Hour (in the instance's time zone) when digests are composed.
     pub digest_hour: u32,
+    /// After a failed harvest, the next try this much later.
+    pub harvest_retry: Duration,
+    /// How often the lease is renewed and due work looked for.
+    pub tick: Duration,
+    /// How long the lease lasts unrenewed: a node that dies is replaced
+    /// within about this long (plus a tick).
+    pub lease_secs: i64,
+}
+
+/// One set's harvest as this node last saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetHarvest {
+    pub set: String,
+    /// The run's `from` (the first harvest's window begins here).
+    pub since: Option<NaiveDate>,
+    /// Whether this is the set's first harvest (the store was empty of it).
+    pub first: bool,
+    /// Records stored by this run so far.
+    pub records: u64,
+    pub state: HarvestState,
+    /// When the set last finished a run.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HarvestState {
+    Running,
+    Done,
+    /// arXiv could not be reached (or answered nonsense): why, and when
+    /// the next try is.
+    Failed { error: String, next_try: DateTime<Utc> },
+}
+
+/// The harvests of this node, shared by the scheduler and the pages.
+#[derive(Debug, Default)]
+pub struct HarvestStatus(Mutex<BTreeMap<String, SetHarvest>>);
+
+impl HarvestStatus {
+    fn update(&self, set: &str, f: impl FnOnce(&mut SetHarvest)) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = map.entry(set.to_string()).or_insert_with(|| SetHarvest {
+            set: set.to_string(),
+            since: None,
+            first: false,
+            records: 0,
+            state: HarvestState::Done,
+            finished_at: None,
+        });
+        f(entry);
+    }
+
+    /// The sets this instance harvests, known before their first run (for
+    /// `/metrics` on every node).
+    pub fn register(&self, sets: &[String]) {
+        for set in sets {
+            self.update(set, |_| {});
+        }
+    }
+
+    /// Every set's state, by name.
+    pub fn sets(&self) -> Vec<SetHarvest> {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.values().cloned().collect()
+    }
+
+    /// What a reader should be told: a first harvest under way, or arXiv
+    /// out of reach. `None` when all is well.
+    pub fn notice(&self) -> Option<String> {
+        let mut lines = Vec::new();
+        for s in self.sets() {
+            let since = s
+                .since
+                .map(|d| format!(" since {d}"))
+                .unwrap_or_default();
+            match &s.state {
+                HarvestState::Running if s.first => lines.push(format!(
+                    "Harvesting arXiv {}{since}: {} papers so far.",
+                    s.set,
+                    group_digits(s.records)
+                )),
+                HarvestState::Failed { error, next_try } => lines.push(format!(
+                    "arXiv {} could not be reached ({error}); {} papers stored in this run. Next try at {} UTC.",
+                    s.set,
+                    group_digits(s.records),
+                    next_try.format("%H:%M")
+                )),
+                _ => {}
+            }
+        }
+        (!lines.is_empty()).then(|| lines.join(" "))
+    }
+}
+
+/// 1234567 → "1,234,567".
+fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Time from `now` to the next `hour`:00 UTC.
@@ -97,12 +200,12 @@ impl Scheduler {
         let me = holder();
         let mut runs = Runs::default();
         loop {
-            match self.app.store.try_lease(LEASE, &me, LEASE_TTL_SECS).await {
+            match self.app.store.try_lease(LEASE, &me, self.settings.lease_secs).await {
                 Ok(true) => self.tick(&me, &mut runs).await,
                 Ok(false) => tracing::debug!("another node holds the scheduler lease"),
                 Err(e) => tracing::warn!(error = %e, "cannot renew the scheduler lease"),
             }
-            tokio::time::sleep(TICK).await;
+            tokio::time::sleep(self.settings.tick).await;
         }
     }
 
@@ -162,38 +265,86 @@ impl Scheduler {
         let now = Utc::now();
         let due_today = now.hour() >= self.settings.harvest_hour_utc
             && runs.harvest_day != Some(now.date_naive());
+        let status = &self.app.harvest;
         let mut never = false;
         for set in &self.settings.sets {
             if matches!(self.app.store.harvest_checkpoint(set).await, Ok(None)) {
                 never = true;
             }
         }
-        if !(due_today || never) {
+        // A failed run is tried again when its time comes (also for a set
+        // whose first run stopped half-way, which has a checkpoint).
+        let retry_due = status.sets().iter().any(|s| {
+            matches!(&s.state, HarvestState::Failed { next_try, .. } if *next_try <= now)
+        });
+        if !(due_today || never || retry_due) {
             return;
         }
         runs.harvest_day = Some(now.date_naive());
-        let on_event = |e: HarvestEvent<'_>| {
-            if let HarvestEvent::Rejected(msg) = e {
-                tracing::warn!(%msg, "harvest rejected a record");
-            }
-        };
         for set in &self.settings.sets {
+            let saved = self.app.store.harvest_checkpoint(set).await.ok().flatten();
+            let first = saved
+                .as_ref()
+                .is_none_or(|c| c.last_datestamp.is_none());
+            let since = self
+                .harvester
+                .first_from(saved.as_ref(), now.date_naive())
+                .or(saved.as_ref().and_then(|c| c.run_from.or(c.last_datestamp)));
+            status.update(set, |s| {
+                s.first = first;
+                s.since = since;
+                s.records = 0;
+                s.state = HarvestState::Running;
+            });
+            let on_event = |e: HarvestEvent<'_>| match e {
+                HarvestEvent::Rejected(msg) => tracing::warn!(%msg, "harvest rejected a record"),
+                HarvestEvent::Page { set, records, .. } => {
+                    status.update(set, |s| s.records += records);
+                }
+                HarvestEvent::Restarted { .. } => {}
+            };
             match self.harvester.harvest_set(set, None, &on_event).await {
-                Ok(s) => tracing::info!(
-                    set,
-                    new = s.new,
-                    updated = s.updated,
-                    deleted = s.deleted,
-                    rejected = s.rejected,
-                    "harvest finished"
-                ),
-                Err(e) => tracing::error!(set, error = %e, "harvest failed"),
+                Ok(s) => {
+                    status.update(set, |st| {
+                        st.state = HarvestState::Done;
+                        st.finished_at = Some(Utc::now());
+                    });
+                    tracing::info!(
+                        set,
+                        new = s.new,
+                        updated = s.updated,
+                        deleted = s.deleted,
+                        rejected = s.rejected,
+                        "harvest finished"
+                    )
+                }
+                Err(e) => {
+                    let retry = chrono::Duration::from_std(self.settings.harvest_retry)
+                        .unwrap_or(chrono::Duration::minutes(15));
+                    let next_try = Utc::now() + retry;
+                    status.update(set, |st| {
+                        st.state = HarvestState::Failed {
+                            error: short_error(&e.to_string()),
+                            next_try,
+                        }
+                    });
+                    tracing::error!(set, error = %e, %next_try, "harvest failed");
+                }
             }
             // A long harvest must not let the lease lapse under it.
-            if let Err(e) = self.app.store.try_lease(LEASE, me, LEASE_TTL_SECS).await {
+            if let Err(e) = self.app.store.try_lease(LEASE, me, self.settings.lease_secs).await {
                 tracing::warn!(error = %e, "cannot renew the scheduler lease");
             }
         }
+    }
+}
+
+/// An error for a reader: its first line, at most 160 characters.
+fn short_error(e: &str) -> String {
+    let line = e.lines().next().unwrap_or(e);
+    match line.char_indices().nth(160) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_string(),
     }
 }
 

@@ -187,6 +187,10 @@ impl Search for EngineSearch {
         self.engine.keyword.synced_seq()
     }
 
+    fn embedded_up_to(&self) -> Option<i64> {
+        self.engine.semantic.as_ref().map(|s| s.index.synced_seq())
+    }
+
     async fn find_among(&self, query: &str, ids: &[ArxivId]) -> Result<Vec<ArxivId>, SearchError> {
         let mut found = Vec::new();
         for chunk in ids.chunks(500) {

@@ -77,6 +77,9 @@ pub struct Harvester {
     oai_url: String,
     api_url: String,
     metadata_prefix: String,
+    /// A set's first harvest covers this many days back (`None`: the
+    /// whole history).
+    initial_days: Option<u32>,
 }
 
 /// Restarts allowed after `badResumptionToken` before giving up.
@@ -97,6 +100,24 @@ impl Harvester {
             oai_url: oai_url.to_string(),
             api_url: api_url.to_string(),
             metadata_prefix: "arXivRaw".into(),
+            initial_days: None,
+        }
+    }
+
+    /// The first harvest of a set (no checkpoint yet, no `from`) covers
+    /// the last `days` days; 0 means the whole history.
+    pub fn with_initial_days(mut self, days: u32) -> Self {
+        self.initial_days = (days > 0).then_some(days);
+        self
+    }
+
+    /// Where a harvest of a set with checkpoint `saved` starts when no
+    /// `from` is given: `Some(day)` only for a first harvest with a window.
+    pub fn first_from(&self, saved: Option<&HarvestCheckpoint>, today: NaiveDate) -> Option<NaiveDate> {
+        let first = saved.is_none_or(|c| c.last_datestamp.is_none() && !c.in_progress());
+        match self.initial_days {
+            Some(days) if first => Some(today - chrono::Duration::days(i64::from(days))),
+            _ => None,
         }
     }
 
@@ -160,11 +181,9 @@ impl Harvester {
         from: Option<NaiveDate>,
         on_event: &(dyn Fn(HarvestEvent<'_>) + Send + Sync),
     ) -> Result<HarvestSummary, HarvestError> {
-        let saved = self
-            .store
-            .harvest_checkpoint(set)
-            .await?
-            .unwrap_or_else(|| HarvestCheckpoint::new(set));
+        let saved = self.store.harvest_checkpoint(set).await?;
+        let from = from.or_else(|| self.first_from(saved.as_ref(), chrono::Utc::now().date_naive()));
+        let saved = saved.unwrap_or_else(|| HarvestCheckpoint::new(set));
         let last_done = saved.last_datestamp;
         let (mut token, run_from, mut run_max) = match from {
             Some(f) => (None, Some(f), None),

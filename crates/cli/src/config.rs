@@ -25,6 +25,9 @@ pub struct Config {
     /// vectors, for small collections).
     pub embedder: String,
     pub smtp_url: Option<String>,
+    /// PEM certificates to trust for the SMTP server's TLS besides the
+    /// public roots (a relay with a private or self-signed certificate).
+    pub smtp_ca_file: Option<PathBuf>,
     pub arxiv_oai_url: String,
     pub arxiv_api_url: String,
     pub arxiv_min_interval_ms: u64,
@@ -39,6 +42,16 @@ pub struct Config {
     pub arxiv_backoff_ms: u64,
     /// Hour (UTC) of the daily harvest, after arXiv's announcement.
     pub harvest_hour_utc: u32,
+    /// A set's first harvest covers this many days back (0: the whole
+    /// history); later harvests continue from the checkpoint.
+    pub initial_harvest_days: u32,
+    /// After a failed harvest, the next try is this many seconds later.
+    pub harvest_retry_secs: u64,
+    /// The scheduler looks for due work (and renews its lease) this often.
+    pub scheduler_tick_secs: u64,
+    /// The scheduler's lease lasts this long unrenewed: when its node dies,
+    /// another takes over within it (plus a tick).
+    pub scheduler_lease_secs: i64,
     /// `Name <address>` of outgoing mail; empty: "<instance> <paperboy@<base host>>".
     pub mail_from: String,
     /// Signs links in emails (confirm, unsubscribe). Empty: a random key
@@ -81,6 +94,7 @@ impl Default for Config {
             model_dir: None,
             embedder: "static".into(),
             smtp_url: None,
+            smtp_ca_file: None,
             arxiv_oai_url: "https://oaipmh.arxiv.org/oai".into(),
             arxiv_api_url: "https://export.arxiv.org/api/query".into(),
             arxiv_min_interval_ms: 3000,
@@ -89,6 +103,10 @@ impl Default for Config {
             arxiv_max_retries: 5,
             arxiv_backoff_ms: 2000,
             harvest_hour_utc: 2,
+            initial_harvest_days: 7,
+            harvest_retry_secs: 900,
+            scheduler_tick_secs: 60,
+            scheduler_lease_secs: 120,
             mail_from: String::new(),
             secret_key: String::new(),
             digest_hour: 7,
@@ -139,6 +157,7 @@ impl fmt::Debug for Config {
             .field("model_dir", &self.model_dir)
             .field("embedder", &self.embedder)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("arxiv_oai_url", &self.arxiv_oai_url)
             .field("arxiv_api_url", &self.arxiv_api_url)
             .field("arxiv_min_interval_ms", &self.arxiv_min_interval_ms)
@@ -147,6 +166,10 @@ impl fmt::Debug for Config {
             .field("arxiv_max_retries", &self.arxiv_max_retries)
             .field("arxiv_backoff_ms", &self.arxiv_backoff_ms)
             .field("harvest_hour_utc", &self.harvest_hour_utc)
+            .field("initial_harvest_days", &self.initial_harvest_days)
+            .field("harvest_retry_secs", &self.harvest_retry_secs)
+            .field("scheduler_tick_secs", &self.scheduler_tick_secs)
+            .field("scheduler_lease_secs", &self.scheduler_lease_secs)
             .field("mail_from", &self.mail_from)
             .field(
                 "secret_key",
@@ -322,6 +345,9 @@ embedder = "static"
 # Outgoing mail, e.g. smtp://user:password@mail.example.org:587 (STARTTLS),
 # smtps://… for TLS, smtp://127.0.0.1:1025 for a local relay.
 # smtp_url = "smtp://127.0.0.1:1025"
+# Certificates (PEM) to trust for the mail server's TLS besides the public
+# roots: a relay with a private CA or a self-signed certificate.
+# smtp_ca_file = "/etc/paperboy/smtp-ca.pem"
 
 # Where arXiv is (tests point these at a local stand-in).
 arxiv_oai_url = "https://oaipmh.arxiv.org/oai"
@@ -346,6 +372,20 @@ arxiv_backoff_ms = 2000
 # Hour (UTC) of the daily harvest that `paperboy serve` runs; arXiv
 # announces new papers at 00:00 UTC, Sunday to Thursday.
 harvest_hour_utc = 2
+
+# The first harvest of a set covers the last N days (0: its whole history,
+# hours of requests). History comes faster from the metadata snapshot
+# (`paperboy import`) or `paperboy ingest --from DATE`.
+initial_harvest_days = 7
+
+# After a failed harvest (arXiv unreachable), try again this many seconds later.
+harvest_retry_secs = 900
+
+# The scheduler (harvests, trending, digests, the outbox; one node of
+# several holds its lease) looks for due work every tick; when the node
+# holding the lease dies, another takes over within the lease time.
+scheduler_tick_secs = 60
+scheduler_lease_secs = 120
 
 # Sender of digests and confirmations; empty: "<instance_name> <paperboy@<host of base_url>>".
 mail_from = ""

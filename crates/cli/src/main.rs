@@ -64,6 +64,10 @@ enum Command {
     /// GitHub stars of papers' code links: the tracker's plan, and
     /// `--refresh` to ask GitHub now.
     Stars(cmd::stars::Opts),
+    /// A consistent copy of the SQLite store, made while the server runs.
+    Backup(cmd::backup::BackupOpts),
+    /// Put a backup in place of an empty store, then rebuild the indexes.
+    Restore(cmd::backup::RestoreOpts),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print a commented example configuration.
@@ -109,6 +113,8 @@ fn main() -> ExitCode {
             Command::Embed => cmd::search::embed(config).await,
             Command::Model(opts) => cmd::model::run(opts).await,
             Command::Migrate => cmd::migrate(config).await,
+            Command::Backup(opts) => cmd::backup::backup(opts, config).await,
+            Command::Restore(opts) => cmd::backup::restore(opts, config).await,
             Command::Stars(opts) => cmd::stars::run(opts, config).await,
             Command::DefaultConfig => Ok(()),
         }

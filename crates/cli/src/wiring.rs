@@ -54,8 +54,11 @@ pub fn mail(config: &Config, store: &Arc<dyn Store>) -> anyhow::Result<MailSetti
     let from = config.mail_from();
     let mailer = match config.smtp_url.as_deref().filter(|s| !s.is_empty()) {
         Some(url) => {
-            let smtp = paperboy_mail::SmtpConfig::parse(url)
+            let mut smtp = paperboy_mail::SmtpConfig::parse(url)
                 .map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?;
+            if let Some(ca) = &config.smtp_ca_file {
+                smtp = smtp.with_ca_file(ca).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             let m: Arc<dyn paperboy_app::Mailer> = Arc::new(SmtpMailer {
                 outbox: store.clone(),
                 smtp,
@@ -82,7 +85,8 @@ pub fn harvester(config: &Config, store: &Arc<dyn Store>) -> anyhow::Result<Harv
         &config.arxiv_oai_url,
         &config.arxiv_api_url,
     )
-    .with_metadata_prefix(&config.arxiv_metadata_prefix))
+    .with_metadata_prefix(&config.arxiv_metadata_prefix)
+    .with_initial_days(config.initial_harvest_days))
 }
 
 /// The application on `store`: settings, mail, and arXiv for papers the

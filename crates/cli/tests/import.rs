@@ -169,3 +169,43 @@ async fn killed_import_is_consistent_and_resumable() {
     assert_eq!((imported + unchanged, updated, rejected), (n as u64, 0, 0));
     assert_eq!(unchanged, landed);
 }
+
+/// The disk fills while importing, played by a file-size limit on the
+/// process (`ulimit -f`, with SIGXFSZ ignored so writes fail as on a full
+/// disk): a clear error, an intact store, and a rerun that finishes.
+#[tokio::test]
+async fn a_full_disk_stops_the_import_cleanly_and_the_rerun_finishes() {
+    let env = Env::sqlite();
+    let seed = seed_corpus_path();
+    assert!(env.run(&["import", seed.to_str().unwrap()]).status.success());
+    let file = env.path("many.jsonl");
+    write(&file, &synthetic_records(60_000));
+    let limited = "trap '' XFSZ; ulimit -f 8192; exec \"$0\" import \"$1\"";
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", limited, common::bin(), file.to_str().unwrap()]);
+    cmd.env_clear();
+    let probe = env.command();
+    for (k, v) in probe.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.current_dir(env.dir.path());
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("paperboy.db"), "the error names the store: {err}");
+    assert!(err.contains("the disk is full or a file size limit was reached"), "{err}");
+
+    // The store is intact and holds whole batches only.
+    let db = env.path("data/paperboy.db");
+    let counts = paperboy_store_sqlite::backup::verify(&db).unwrap();
+    assert!(counts.papers >= 68 && counts.papers < 68 + 60_000, "{counts:?}");
+
+    // With room again, the rerun finishes.
+    let again = env.run(&["import", file.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let counts = paperboy_store_sqlite::backup::verify(&db).unwrap();
+    assert_eq!(counts.papers, 68 + 60_000);
+}

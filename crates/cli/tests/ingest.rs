@@ -66,6 +66,9 @@ fn env_for(standin: &ArxivStandin, env: &mut Vec<(String, String)>) {
     env.push(("PAPERBOY_ARXIV_MIN_INTERVAL_MS".into(), "250".into()));
     env.push(("PAPERBOY_ARXIV_BACKOFF_MS".into(), "50".into()));
     env.push(("PAPERBOY_CONTACT_EMAIL".into(), "ops@example.org".into()));
+    // The stand-in's records are from 2024: first harvests take the whole
+    // history rather than the last week (first_start.rs tests the window).
+    env.push(("PAPERBOY_INITIAL_HARVEST_DAYS".into(), "0".into()));
 }
 
 async fn ingest(env: &Env, standin: &ArxivStandin, args: &[&str]) -> std::process::Output {

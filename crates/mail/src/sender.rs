@@ -5,7 +5,13 @@
 //! The final `.` goes out the moment the store's commit returns (the
 //! embedded store commits on the calling thread, so nothing is scheduled
 //! in between): a crash between the two loses that one message (the outbox
-//! says sent), it can never deliver it twice.
+//! says sent), it can never deliver it twice. Over TLS the same holds: the
+//! `.` is sealed into its TLS record before the commit, and the record is
+//! written the same way.
+//!
+//! When the server cannot be reached or refuses our credentials, no
+//! message is at fault: each stays queued (tried again later, never given
+//! up for it) and the error says what to fix.
 
 use chrono::Utc;
 use paperboy_store::{OutboxRow, OutboxStore, SendOutcome};
@@ -51,6 +57,12 @@ async fn record_failure(
 ) -> Result<bool, SmtpError> {
     let outcome = match err {
         SmtpError::Permanent(e) | SmtpError::Config(e) => SendOutcome::Failed { error: e.clone() },
+        // The connection or the account, not this message: due again at
+        // the next drain (the scheduler's, once a minute), never given up.
+        SmtpError::Setup(e) => SendOutcome::Retry {
+            at: Utc::now().timestamp(),
+            error: e.clone(),
+        },
         SmtpError::Temporary(e) if row.attempts >= MAX_ATTEMPTS => SendOutcome::Failed {
             error: format!("gave up after {} attempts: {e}", row.attempts),
         },
@@ -101,10 +113,10 @@ pub async fn drain_outbox_with_lease(
                 match SmtpClient::connect(smtp).await {
                     Ok(c) => client = Some(c),
                     Err(e) => {
-                        tracing::warn!(error = %e, "cannot reach the SMTP server");
+                        tracing::error!(error = %e, "cannot send mail: the SMTP server cannot be reached or refused us");
                         for r in rows.iter().filter(|r| r.outbox_id >= row.outbox_id) {
-                            let temp = SmtpError::Temporary(e.to_string());
-                            if record_failure(store, r, &temp).await? {
+                            let unreachable = SmtpError::Setup(e.to_string());
+                            if record_failure(store, r, &unreachable).await? {
                                 summary.failed += 1;
                             } else {
                                 summary.retried += 1;
@@ -147,7 +159,9 @@ pub async fn send_one(
         .await?;
     let Some(row) = row else { return Ok(()) };
     let result = async {
-        let mut c = SmtpClient::connect(smtp).await?;
+        let mut c = SmtpClient::connect(smtp)
+            .await
+            .map_err(|e| SmtpError::Setup(e.to_string()))?;
         let r = send_row(&mut c, store, from, &row).await;
         c.quit().await;
         r

@@ -30,6 +30,9 @@ pub struct SmtpConfig {
     pub user: Option<String>,
     pub password: Option<String>,
     pub timeout: Duration,
+    /// Certificates trusted besides the public roots (`smtp_ca_file`: a
+    /// relay with its own or a self-signed certificate).
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -50,6 +53,10 @@ pub enum SmtpError {
     Permanent(String),
     #[error("bad SMTP URL: {0}")]
     Config(String),
+    /// The server refused our credentials or could not be reached: the
+    /// set-up is at fault, not a message.
+    #[error("{0}")]
+    Setup(String),
     /// The outbox could not be read or updated.
     #[error(transparent)]
     Store(#[from] paperboy_store::StoreError),
@@ -126,7 +133,24 @@ impl SmtpConfig {
             user,
             password,
             timeout: Duration::from_secs(60),
+            extra_roots: Vec::new(),
         })
+    }
+
+    /// Trusts the certificates of the PEM file `path` too.
+    pub fn with_ca_file(mut self, path: &std::path::Path) -> Result<Self, SmtpError> {
+        use rustls::pki_types::pem::PemObject;
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| SmtpError::Config(format!("smtp_ca_file {}: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(SmtpError::Config(format!(
+                "smtp_ca_file {}: no PEM certificate in it",
+                path.display()
+            )));
+        }
+        self.extra_roots.extend(certs);
+        Ok(self)
     }
 }
 
@@ -189,35 +213,47 @@ impl AsyncWrite for Stream {
 
 /// Writes the final `.` synchronously, on the thread that has just
 /// committed the outbox row, so nothing can stop the process between the
-/// two but the write itself.
-pub struct DotWriter(Option<std::net::TcpStream>);
+/// two but the write itself. Over TLS the `.` is sealed into its TLS
+/// record beforehand, and the record's bytes are what is written: the same
+/// single `write` on the same socket as in the clear.
+pub struct DotWriter {
+    socket: Option<std::net::TcpStream>,
+    /// `.\r\n`, or the TLS record that carries it.
+    bytes: Arc<Vec<u8>>,
+    /// How many of `bytes` went out (read by the sender afterwards).
+    written: Arc<std::sync::atomic::AtomicUsize>,
+}
 
 impl DotWriter {
-    /// Bytes of `.\r\n` written (the caller writes the rest).
+    /// Writes what the socket takes now (all of it, normally); returns
+    /// how many bytes that was. The sender writes the rest, if any.
     pub fn write_now(&self) -> usize {
         use std::io::Write;
-        match &self.0 {
-            Some(s) => {
-                let mut s = s;
-                s.write(b".\r\n").unwrap_or(0)
-            }
-            None => 0,
-        }
+        let Some(s) = &self.socket else { return 0 };
+        let mut s = s;
+        let n = s.write(&self.bytes).unwrap_or(0);
+        self.written
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+        n
     }
 }
 
 pub struct SmtpClient {
-    /// A second handle on the plain TCP socket for [`DotWriter`].
+    /// A second handle on the TCP socket (under any TLS) for [`DotWriter`].
     dot: Option<std::net::TcpStream>,
     stream: Stream,
     buf: Vec<u8>,
     timeout: Duration,
 }
 
-fn tls_connector() -> tokio_rustls::TlsConnector {
-    let roots = rustls::RootCertStore {
+fn tls_connector(extra: &[rustls::pki_types::CertificateDer<'static>]) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    let (added, ignored) = roots.add_parsable_certificates(extra.iter().cloned());
+    if ignored > 0 {
+        tracing::warn!(added, ignored, "some smtp_ca_file certificates could not be used");
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -261,13 +297,10 @@ impl SmtpClient {
             }
             Err(e) => return Err(temp(e)),
         };
-        let (stream, dot) = if config.tls == Tls::Implicit {
-            (
-                Stream::Tls(Box::new(Self::tls(tcp, &config.host).await?)),
-                None,
-            )
+        let stream = if config.tls == Tls::Implicit {
+            Stream::Tls(Box::new(Self::tls(tcp, config).await?))
         } else {
-            (Stream::Plain(tcp), dot)
+            Stream::Plain(tcp)
         };
         let mut c = SmtpClient {
             dot,
@@ -293,7 +326,7 @@ impl SmtpClient {
             let Stream::Plain(tcp) = std::mem::replace(&mut c.stream, Stream::Closed) else {
                 return Err(temp("STARTTLS on a connection that is already encrypted"));
             };
-            c.stream = Stream::Tls(Box::new(Self::tls(tcp, &config.host).await?));
+            c.stream = Stream::Tls(Box::new(Self::tls(tcp, config).await?));
             c.dot = None;
             c.buf.clear();
             ehlo = c.command("EHLO paperboy").await?;
@@ -308,9 +341,11 @@ impl SmtpClient {
                 base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"));
             let r = c.command(&format!("AUTH PLAIN {token}")).await?;
             if r.0 != 235 {
-                return Err(SmtpError::Permanent(format!(
-                    "authentication failed: {} {}",
-                    r.0, r.1
+                // The account, not the message: no message is at fault,
+                // and every one stays queued until the setting is fixed.
+                return Err(SmtpError::Setup(format!(
+                    "SMTP authentication as `{user}` at {}:{} failed: {} {}",
+                    config.host, config.port, r.0, r.1
                 )));
             }
         }
@@ -319,14 +354,15 @@ impl SmtpClient {
 
     async fn tls(
         tcp: TcpStream,
-        host: &str,
+        config: &SmtpConfig,
     ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SmtpError> {
+        let host = &config.host;
         let name = rustls::pki_types::ServerName::try_from(host.to_string())
             .map_err(|e| SmtpError::Config(format!("host `{host}`: {e}")))?;
-        tls_connector()
-            .connect(name, tcp)
+        tokio::time::timeout(config.timeout, tls_connector(&config.extra_roots).connect(name, tcp))
             .await
-            .map_err(|e| temp(format!("TLS with {host}: {e}")))
+            .map_err(|_| temp(format!("TLS with {host}:{} timed out", config.port)))?
+            .map_err(|e| temp(format!("TLS with {host}:{}: {e}", config.port)))
     }
 
     /// Reads one (possibly multi-line) reply.
@@ -368,6 +404,41 @@ impl SmtpClient {
             .map_err(|_| temp("writing to the server timed out"))?
             .map_err(temp)?;
         self.stream.flush().await.map_err(temp)
+    }
+
+    /// The bytes that carry the final `.\r\n`: itself in the clear, or a
+    /// TLS record sealed now (rustls counts it as sent; nothing else is
+    /// written before it).
+    fn seal_dot(&mut self) -> Result<Vec<u8>, SmtpError> {
+        use std::io::Write;
+        match &mut self.stream {
+            Stream::Tls(tls) => {
+                let (_, conn) = tls.get_mut();
+                conn.writer().write_all(b".\r\n").map_err(temp)?;
+                let mut sealed = Vec::new();
+                while conn.wants_write() {
+                    conn.write_tls(&mut sealed).map_err(temp)?;
+                }
+                Ok(sealed)
+            }
+            _ => Ok(b".\r\n".to_vec()),
+        }
+    }
+
+    /// Writes `bytes` to the TCP socket under any TLS layer; only the
+    /// part the [`DotWriter`] did not write is sent. With no socket clone
+    /// this is the whole of it.
+    async fn write_raw(&mut self, bytes: &[u8]) -> Result<(), SmtpError> {
+        let tcp: &mut TcpStream = match &mut self.stream {
+            Stream::Plain(t) => t,
+            Stream::Tls(tls) => tls.get_mut().0,
+            Stream::Closed => return Err(temp("the connection is closed")),
+        };
+        tokio::time::timeout(self.timeout, tcp.write_all(bytes))
+            .await
+            .map_err(|_| temp("writing to the server timed out"))?
+            .map_err(temp)?;
+        tcp.flush().await.map_err(temp)
     }
 
     async fn command(&mut self, cmd: &str) -> Result<(u16, String), SmtpError> {
@@ -415,13 +486,19 @@ impl SmtpClient {
             body.push_str("\r\n");
         }
         self.write(body.as_bytes()).await?;
-        let dot = DotWriter(self.dot.as_ref().and_then(|s| s.try_clone().ok()));
-        let written = match commit(dot).await {
-            Ok(n) => n.min(3),
-            Err(e) => return Err(e),
+        let bytes = Arc::new(self.seal_dot()?);
+        let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let dot = DotWriter {
+            socket: self.dot.as_ref().and_then(|s| s.try_clone().ok()),
+            bytes: bytes.clone(),
+            written: written.clone(),
         };
-        if written < 3 {
-            self.write(&b".\r\n"[written..]).await?;
+        commit(dot).await?;
+        let done = written.load(std::sync::atomic::Ordering::SeqCst);
+        if done < bytes.len() {
+            // What the synchronous write did not take (all of it when the
+            // socket could not be cloned) goes on the same socket, as is.
+            self.write_raw(&bytes[done..]).await?;
         }
         match self.reply().await {
             Ok((code, text)) => classify(code, &text, &[250]),

@@ -7,6 +7,8 @@
 //! and a small pool of read connections, so reads never queue behind an
 //! import.
 
+pub mod backup;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -131,28 +133,37 @@ impl Backend for Sqlite {
 
     async fn write<T: Send + 'static>(&self, job: Job<T>) -> Result<T, StoreError> {
         let writer = self.writer.clone();
+        let path = self.path.clone();
         let run = move || {
             let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-            // A job that panicked left its transaction open: end it first.
-            if !conn.is_autocommit() {
-                conn.execute_batch("ROLLBACK").map_err(db_err)?;
-            }
-            // IMMEDIATE takes the write lock at once: another process
-            // writing the same file makes this wait (busy timeout) instead
-            // of failing half-way through.
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-            match complete_now(job(&mut Lite(&mut conn))) {
-                Ok(out) => {
-                    conn.execute_batch("COMMIT").map_err(db_err)?;
-                    Ok(out)
+            let attempt = || -> Result<T, StoreError> {
+                // A job that panicked left its transaction open: end it first.
+                if !conn.is_autocommit() {
+                    conn.execute_batch("ROLLBACK").map_err(db_err)?;
                 }
-                Err(e) => {
-                    if let Err(r) = conn.execute_batch("ROLLBACK") {
-                        tracing::error!(error = %r, "rolling back a failed SQLite write");
+                // IMMEDIATE takes the write lock at once: another process
+                // writing the same file makes this wait (busy timeout)
+                // instead of failing half-way through.
+                conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+                match complete_now(job(&mut Lite(&mut conn))) {
+                    Ok(out) => {
+                        conn.execute_batch("COMMIT").map_err(db_err)?;
+                        Ok(out)
                     }
-                    Err(e)
+                    Err(e) => {
+                        if let Err(r) = conn.execute_batch("ROLLBACK") {
+                            tracing::error!(error = %r, "rolling back a failed SQLite write");
+                        }
+                        Err(e)
+                    }
                 }
+            };
+            let out = attempt();
+            // A failed COMMIT leaves the transaction open: roll it back.
+            if out.is_err() && !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
             }
+            out.map_err(|e| on_file(e, &path))
         };
         // On a multi-threaded runtime the write runs on the calling thread
         // (its other tasks move to another worker meanwhile), so the caller
@@ -211,7 +222,31 @@ fn db_err(e: rusqlite::Error) -> StoreError {
         {
             StoreError::Unavailable(msg.unwrap_or_else(|| f.to_string()))
         }
+        rusqlite::Error::SqliteFailure(f, msg)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure
+            ) =>
+        {
+            StoreError::Database(format!(
+                "{} ({DISK_HINT})",
+                msg.unwrap_or_else(|| f.to_string())
+            ))
+        }
         other => StoreError::Database(other.to_string()),
+    }
+}
+
+const DISK_HINT: &str = "cannot write: the disk is full or a file size limit was reached; \
+     the transaction was rolled back and the store is as it was";
+
+/// Names the database file in a write error about the disk.
+fn on_file(e: StoreError, path: &Path) -> StoreError {
+    match e {
+        StoreError::Database(m) if m.contains(DISK_HINT) => {
+            StoreError::Database(format!("{}: {m}", path.display()))
+        }
+        other => other,
     }
 }
 

@@ -89,6 +89,11 @@ impl ApiError {
         }
     }
 
+    /// Seconds a client should wait before trying again, if it should.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
+
     /// Logs what the client is not told.
     pub fn log(&self) {
         if let Some(detail) = &self.detail {

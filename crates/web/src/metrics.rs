@@ -1,9 +1,11 @@
 //! `/metrics` (Prometheus text) and the request counters behind it.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -16,6 +18,9 @@ pub struct Metrics {
     started: Instant,
     /// Responses by status class: 1xx … 5xx.
     by_class: [AtomicU64; 5],
+    /// Latency histograms by method and route pattern (`/papers/{*id}`,
+    /// never the raw path: the label set stays bounded).
+    routes: Mutex<BTreeMap<(String, String), Histogram>>,
 }
 
 impl Default for Metrics {
@@ -23,7 +28,31 @@ impl Default for Metrics {
         Metrics {
             started: Instant::now(),
             by_class: Default::default(),
+            routes: Mutex::default(),
         }
+    }
+}
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+#[derive(Default, Clone)]
+struct Histogram {
+    /// Observations at or below each bound (not cumulative here).
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, secs: f64) {
+        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
+            self.buckets[i] += 1;
+        }
+        self.count += 1;
+        self.sum += secs;
     }
 }
 
@@ -32,10 +61,36 @@ pub fn router() -> Router<AppState> {
 }
 
 pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
     let resp = next.run(req).await;
     let class = (resp.status().as_u16() / 100).clamp(1, 5) as usize - 1;
     state.metrics.by_class[class].fetch_add(1, Ordering::Relaxed);
+    let secs = started.elapsed().as_secs_f64();
+    let mut routes = state
+        .metrics
+        .routes
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    routes.entry((method, route)).or_default().observe(secs);
     resp
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, rows: &[(String, f64)]) {
+    out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+    for (labels, v) in rows {
+        out.push_str(&format!("{name}{labels} {v}\n"));
+    }
 }
 
 async fn get_metrics(State(state): State<AppState>) -> Response {
@@ -56,6 +111,31 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
         "paperboy_uptime_seconds {}\n",
         m.started.elapsed().as_secs()
     ));
+    {
+        let routes = m
+            .routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        out.push_str("# HELP paperboy_http_request_duration_seconds Time to answer, by method and route.\n");
+        out.push_str("# TYPE paperboy_http_request_duration_seconds histogram\n");
+        for ((method, route), h) in &routes {
+            let l = format!("method=\"{}\",route=\"{}\"", label(method), label(route));
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS.iter().zip(h.buckets) {
+                cumulative += n;
+                out.push_str(&format!(
+                    "paperboy_http_request_duration_seconds_bucket{{{l},le=\"{bound}\"}} {cumulative}\n"
+                ));
+            }
+            out.push_str(&format!(
+                "paperboy_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}\n",
+                h.count
+            ));
+            out.push_str(&format!("paperboy_http_request_duration_seconds_sum{{{l}}} {}\n", h.sum));
+            out.push_str(&format!("paperboy_http_request_duration_seconds_count{{{l}}} {}\n", h.count));
+        }
+    }
     let up = state.app.store.change_seq().await;
     out.push_str("# HELP paperboy_store_up Whether the store answers (1) or not (0).\n");
     out.push_str("# TYPE paperboy_store_up gauge\n");
@@ -64,6 +144,60 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
         out.push_str("# HELP paperboy_change_seq The store's change sequence.\n");
         out.push_str("# TYPE paperboy_change_seq counter\n");
         out.push_str(&format!("paperboy_change_seq {seq}\n"));
+        if let Some(search) = &state.app.search {
+            gauge(
+                &mut out,
+                "paperboy_index_lag_changes",
+                "Store changes the keyword index has not applied yet.",
+                &[(String::new(), (seq - search.indexed_up_to()).max(0) as f64)],
+            );
+            if let Some(embedded) = search.embedded_up_to() {
+                gauge(
+                    &mut out,
+                    "paperboy_embedding_backlog_changes",
+                    "Store changes the vector index has not embedded yet.",
+                    &[(String::new(), (seq - embedded).max(0) as f64)],
+                );
+            }
+        }
     }
+    if let Ok(counts) = state.app.store.outbox_counts().await {
+        let rows: Vec<(String, f64)> = counts
+            .iter()
+            .map(|(status, n)| (format!("{{status=\"{}\"}}", label(status)), *n as f64))
+            .collect();
+        gauge(
+            &mut out,
+            "paperboy_outbox_messages",
+            "Messages in the outbox, by status (queued ones are the depth).",
+            &rows,
+        );
+    }
+    let now = chrono::Utc::now();
+    let mut lag = Vec::new();
+    let mut running = Vec::new();
+    for set in state.app.harvest.sets() {
+        let l = format!("{{set=\"{}\"}}", label(&set.set));
+        if let Ok(Some(cp)) = state.app.store.harvest_checkpoint(&set.set).await {
+            if let Some(day) = cp.last_datestamp {
+                let at = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(now);
+                lag.push((l.clone(), (now - at).num_seconds().max(0) as f64));
+            }
+        }
+        let r = matches!(set.state, paperboy_app::scheduler::HarvestState::Running);
+        running.push((l, f64::from(u8::from(r))));
+    }
+    gauge(
+        &mut out,
+        "paperboy_harvest_lag_seconds",
+        "Seconds from the newest harvested datestamp of each set to now.",
+        &lag,
+    );
+    gauge(
+        &mut out,
+        "paperboy_harvest_running",
+        "Whether this node is harvesting the set now.",
+        &running,
+    );
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

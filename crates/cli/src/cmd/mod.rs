@@ -1,3 +1,4 @@
+pub mod backup;
 pub mod digest;
 pub mod eval;
 pub mod import;

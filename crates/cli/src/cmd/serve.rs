@@ -40,6 +40,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
     let app = crate::wiring::app(&config, store.clone())?;
+    app.harvest.register(&config.arxiv_sets);
     if app.mail.as_ref().is_none_or(|m| m.mailer.is_none()) {
         tracing::warn!("no smtp_url configured: subscriptions and digests are off");
     }
@@ -82,6 +83,9 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
                 sets: config.arxiv_sets.clone(),
                 harvest_hour_utc: config.harvest_hour_utc,
                 digest_hour: config.digest_hour,
+                harvest_retry: Duration::from_secs(config.harvest_retry_secs.max(1)),
+                tick: Duration::from_secs(config.scheduler_tick_secs.max(1)),
+                lease_secs: config.scheduler_lease_secs.max(2),
             },
         };
         tokio::spawn(scheduler.run());

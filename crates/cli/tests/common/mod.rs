@@ -28,6 +28,15 @@ impl Env {
         }
     }
 
+    /// Another node's data directory on the same database.
+    pub fn sharing(other: &Env) -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+            database_url: other.database_url.clone(),
+            _pg: None,
+        }
+    }
+
     pub async fn postgres() -> Option<Env> {
         let db = paperboy_testkit::PgDatabase::create().await?;
         let dir = tempfile::tempdir().expect("temp dir");
@@ -92,10 +101,22 @@ impl Server {
         Self::start_with(env.command(), extra).await
     }
 
-    /// Starts `serve` from a prepared command (environment set by the caller).
+    /// Starts `serve --no-scheduler` from a prepared command (environment
+    /// set by the caller).
     pub async fn start_with(mut cmd: Command, extra: &[&str]) -> Server {
+        cmd.arg("serve").arg("--no-scheduler");
+        Self::launch(cmd, extra).await
+    }
+
+    /// Starts `serve` with its scheduler (harvests, digests, the outbox).
+    pub async fn start_scheduled(mut cmd: Command, extra: &[&str]) -> Server {
+        cmd.arg("serve");
+        Self::launch(cmd, extra).await
+    }
+
+    async fn launch(mut cmd: Command, extra: &[&str]) -> Server {
         let mut child = cmd
-            .args(["serve", "--no-scheduler", "--bind", "127.0.0.1:0"])
+            .args(["--bind", "127.0.0.1:0"])
             .args(extra)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -241,3 +262,70 @@ pub fn static_model_dir() -> PathBuf {
     }
     out
 }
+
+/// A real SMTP server (aiosmtpd) storing every message in a Maildir.
+pub struct Smtp {
+    child: Child,
+    pub port: u16,
+    pub maildir: PathBuf,
+}
+
+impl Smtp {
+    pub fn start(dir: &Path) -> Smtp {
+        let maildir = dir.join("maildir");
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Smtp {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn messages(&self) -> Vec<paperboy_testkit::Mail> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.maildir.join("new")).unwrap() {
+            let raw = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            out.push(paperboy_testkit::Mail::parse(&raw));
+        }
+        out
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+

@@ -32,12 +32,14 @@ async fn get_trending(
     let page = page_param(&q, 10_000)?;
     let papers = state.app.trending(page * PAGE_SIZE, PAGE_SIZE).await?;
     let marks = marks(&state, &ctx, &papers).await;
+    let harvest = state.app.harvest.notice();
     let body = html! {
         section.intro {
             h1 { "Trending papers" }
             p.lede { "by the research community · " a href="/about#trending" { "how the ranking works" } }
         }
-        @if papers.is_empty() && page == 0 {
+        (harvest_notice(harvest.as_deref()))
+        @if papers.is_empty() && page == 0 && harvest.is_none() {
             section.notice {
                 p { "No papers yet. An operator fills this instance with " code { "paperboy import FILE" } " (an arXiv metadata snapshot) or " code { "paperboy ingest --once" } " (harvest arXiv)." }
             }
@@ -56,6 +58,15 @@ async fn get_trending(
         super::feed_links("Trending papers", "/feeds/trending"),
         body,
     ))
+}
+
+/// A first harvest under way, or arXiv out of reach (this node's view).
+fn harvest_notice(text: Option<&str>) -> maud::Markup {
+    html! {
+        @if let Some(t) = text {
+            section.notice.harvest role="status" { p { (t) } }
+        }
+    }
 }
 
 async fn get_daily_today(
@@ -144,6 +155,7 @@ async fn daily_page(
                 a rel="next" href={ "/daily/" (next) (q_view) } { "Next →" }
             }
         }
+        (harvest_notice(state.app.harvest.notice().as_deref()))
         @if papers.is_empty() {
             section.notice { p { "No papers were submitted for this " (view) " yet. " a href="/submit" { "Submit one" } "." } }
         }

