@@ -7,6 +7,7 @@ mod gen;
 mod oai;
 mod recs;
 mod semantic;
+mod soak;
 mod talk;
 
 use std::io::{BufWriter, Write};
@@ -173,6 +174,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// A long mixed load on a real `paperboy serve` (see scripts/soak.sh).
+    Soak(soak::SoakOpts),
     /// Time the OAI-PMH parser on one large generated ListRecords response.
     OaiParse {
         #[arg(long, default_value_t = 50_000)]
@@ -225,6 +228,7 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(talk::stars(repos, recent, budget, hours)),
+        Command::Soak(opts) => runtime()?.block_on(soak::run(opts)),
         Command::OaiParse { n, words, runs } => {
             let model = gen::WordModel::learn(&words.text()?);
             let mut g = gen::Generator::new(model, words.seed, n);

@@ -124,7 +124,7 @@ fn fresh_records(from: usize, n: usize, words: &[String], rng: &mut impl Rng) ->
                     .join(" ")
             };
             raw_record(
-                &format!("2699.{i:05}"),
+                &format!("2611.{:05}", 90_000 + i),
                 &today.to_string(),
                 &format!("Soak paper {i}: {}", pick(6)),
                 "Ada Lovelace, Alan Turing",

@@ -1,7 +1,12 @@
 //! From the one `model_dir` setting to the embedders Paperboy uses:
+//! - nothing set: the static model built into the binary (all-MiniLM-L6-v2
+//!   distilled and quantised), so search by meaning works with no set-up;
 //! - a sentence-transformer directory gives the transformer, and a static
 //!   model distilled from it into `<data_dir>/models/` on first use;
 //! - a model2vec directory gives the static model alone.
+//!
+//! A configured model that cannot be read is named in a warning and the
+//! built-in model serves instead.
 //!
 //! `embedder` picks which of them builds the vector index and embeds
 //! queries (static by default: it keeps up with millions of papers).
@@ -10,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use paperboy_embed::{DistillOptions, Embedder, StaticModel, Transformer};
+use paperboy_embed::{Builtin, DistillOptions, Embedder, StaticModel, Transformer};
 
 use crate::config::Config;
 
@@ -62,8 +67,18 @@ fn model_dir(config: &Config) -> anyhow::Result<Option<PathBuf>> {
 }
 
 /// Loads the embedder of `kind`, distilling the static model first if it
-/// is missing. `Ok(None)` when no model is configured.
+/// is missing: the static one is the built-in model when no `model_dir` is
+/// set; the transformer needs `model_dir` (`Ok(None)` without it).
 pub fn load(config: &Config, kind: Kind) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+    Ok(match configured(config, kind)? {
+        Some(e) => Some(e),
+        None if kind == Kind::Static => Some(Arc::new(Builtin::new())),
+        None => None,
+    })
+}
+
+/// The embedder `model_dir` configures, `Ok(None)` when it is not set.
+fn configured(config: &Config, kind: Kind) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     let Some(dir) = model_dir(config)? else {
         return Ok(None);
     };
@@ -100,9 +115,21 @@ pub fn load(config: &Config, kind: Kind) -> anyhow::Result<Option<Arc<dyn Embedd
     }
 }
 
-/// The embedder `embedder` names in the configuration.
+/// The embedder `embedder` names in the configuration; the built-in
+/// model, with a warning naming the problem, when that one cannot be had.
 pub fn serving(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
-    load(config, config.embedder.parse()?)
+    let builtin = || -> Arc<dyn Embedder> { Arc::new(Builtin::new()) };
+    Ok(Some(match load(config, config.embedder.parse()?) {
+        Ok(Some(e)) => e,
+        Ok(None) => {
+            eprintln!("warning: embedder = \"transformer\" needs model_dir (a sentence-transformer directory); using the built-in static model");
+            builtin()
+        }
+        Err(e) => {
+            eprintln!("warning: {e:#}; using the built-in static model instead");
+            builtin()
+        }
+    }))
 }
 
 pub fn distill_with_progress(from: &Path, out: &Path) -> anyhow::Result<()> {

@@ -115,15 +115,32 @@ fn hybrid_search_ranks_model_soups_first_in_every_mode_that_uses_meaning() {
     assert!(stdout(&out).contains("2203.05482"));
     assert!(stderr(&out).contains("keyword only"), "{}", stderr(&out));
 
-    // Without a model: keyword results, and a note saying so.
-    let out = env.run(&["search", query]);
+    // Without a model: the built-in one searches by meaning, no note.
+    let out = env.run(&[
+        "search",
+        "average the parameters of several fine-tuned networks",
+        "--mode",
+        "hybrid",
+        "--json",
+        "--limit",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found = ids(&serde_json::from_str(&stdout(&out)).expect("json"));
+    assert_eq!(found.first().map(String::as_str), Some("2203.05482"), "{found:?}");
+    assert!(!stderr(&out).contains("not available"), "{}", stderr(&out));
+
+    // A broken model directory: named in a warning, and the built-in
+    // model serves instead.
+    let broken = env.path("broken-model");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("config.json"), "{\"model_type\": \"model2vec\"}").unwrap();
+    std::fs::write(broken.join("model.safetensors"), b"cut off").unwrap();
+    let out = run(&env, &broken, &["search", query, "--mode", "hybrid"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("2203.05482"));
-    assert!(
-        stderr(&out).contains("semantic search is not available"),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr(&out);
+    assert!(err.contains("broken-model") && err.contains("built-in"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -312,11 +329,12 @@ fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
         stdout(&out)
     );
 
-    // A model directory that is not there is a clear error, not a crash.
+    // A model directory that is not there is named in a warning, and the
+    // built-in model serves instead: no crash, nothing lost.
     let out = run(&env, Path::new("/nonexistent/model"), &["embed"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("/nonexistent/model"),
+        stderr(&out).contains("/nonexistent/model") && stderr(&out).contains("built-in"),
         "{}",
         stderr(&out)
     );

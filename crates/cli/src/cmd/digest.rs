@@ -23,10 +23,15 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = crate::wiring::open_store(&config).await?;
     let index = crate::indexes::open_index_synced(&config, &*store).await?;
-    // The For-you sections use the vectors `serve` keeps (none are made
-    // here), loaded only when some member keeps a library.
+    // The For-you sections use the vectors `serve` keeps, loaded only when
+    // some member keeps a library; with no server writing them, what they
+    // lack is embedded first (as the keyword index is brought up to date).
     let semantic = if store.any_library().await? {
-        crate::indexes::open_semantic(&config)?
+        let sem = crate::indexes::open_semantic(&config)?;
+        if let Some(sem) = sem.as_ref().filter(|s| s.index.is_writable()) {
+            crate::indexes::embed_missing(&*store, sem, 500).await?;
+        }
+        sem
     } else {
         None
     };
