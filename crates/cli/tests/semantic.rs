@@ -405,3 +405,55 @@ fn eval_reports_each_embedder_and_fusion() {
     assert!(hybrid[0] > 0.6 && keyword[0] > 0.6, "{text}");
     assert!(!text.contains("not available"), "{text}");
 }
+
+/// Hostile and odd queries against the built-in model, in every mode:
+/// answered (or a 400 that says why), never a 5xx.
+#[tokio::test(flavor = "multi_thread")]
+async fn odd_queries_are_answered_in_every_mode() {
+    let env = seeded();
+    let s = Server::start(&env, &[]).await;
+    let long = "weight averaging of fine-tuned models ".repeat(270);
+    let queries = [
+        long.as_str(),
+        "the of and a to in",
+        "?!.,;:()[]{}<>/\\\\|@#$%^&*~`",
+        "\"unbalanced quote",
+        "((model soups",
+        "ti:\"model soups",
+        "模型汤 权重平均",
+        "усреднение весов моделей",
+        "🍲🤖📈",
+        "au:",
+        "   ",
+        "\u{0}\u{1}\u{7f}",
+    ];
+    let client = reqwest::Client::new();
+    for q in queries {
+        for mode in ["keyword", "semantic", "hybrid"] {
+            let r = client
+                .get(s.url("/api/papers/search"))
+                .query(&[("q", q), ("mode", mode), ("limit", "10")])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            let shown: String = q.chars().take(40).collect();
+            match status {
+                200 => assert!(body.is_array(), "{shown:?} {mode}: {body}"),
+                400 => assert!(
+                    body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+                    "{shown:?} {mode}: {body}"
+                ),
+                other => panic!("{shown:?} in {mode} mode: {other} {body}"),
+            }
+        }
+        let page = client
+            .get(s.url("/search"))
+            .query(&[("q", q)])
+            .send()
+            .await
+            .unwrap();
+        assert!(page.status().as_u16() < 500, "{:?}: {}", q.chars().take(40).collect::<String>(), page.status());
+    }
+}
