@@ -138,6 +138,9 @@ paths = {
  "/healthz": {"get": {"operationId": "health", "summary": "200 when the store answers", "tags": ["operations"],
    "responses": {**ok({"type": "object", "required": ["status", "store"], "properties": {"status": {"type": "string", "const": "ok"}, "store": {"type": "string", "enum": ["sqlite", "postgres"]}}}),
                  "503": err("the store does not answer")}}},
+ "/readyz": {"get": {"operationId": "ready", "summary": "200 when this node should get traffic: the store answers and the keyword index is within 2,000 changes of it", "tags": ["operations"],
+   "responses": {**ok({"type": "object", "required": ["status", "indexLag"], "properties": {"status": {"type": "string", "const": "ready"}, "indexLag": {"type": "integer", "minimum": 0}}}),
+                 "503": err("the store does not answer, or the index is catching up")}}},
 }
 
 user_ref = {"type": "object", "required": ["user", "username"], "description": "A member, named as Hugging Face names one (user is the username)",
