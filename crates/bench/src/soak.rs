@@ -543,17 +543,27 @@ fn report(
                 .collect()
         })
         .collect();
-    let rss_at = |t: f64| {
-        memory
+    // Memory growth: the mean of the five minutes after the warm-up against
+    // the mean of the last five (single samples swing by tens of MB).
+    let mean_rss = |from: f64, to: f64| {
+        let v: Vec<f64> = memory
             .iter()
-            .find(|m| m.0 >= t)
-            .or(memory.last())
-            .map(|m| m.1)
-            .unwrap_or(0)
+            .filter(|m| m.0 >= from && m.0 < to)
+            .map(|m| m.1 as f64)
+            .collect();
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
     };
-    let (rss_warm, rss_end) = (rss_at(warm), memory.last().map(|m| m.1).unwrap_or(0));
-    let growth = if rss_warm > 0 {
-        (rss_end as f64 - rss_warm as f64) / rss_warm as f64 * 100.0
+    let last = memory.last().map_or(0.0, |m| m.0);
+    let (rss_warm, rss_end) = (
+        mean_rss(warm, warm + 300.0),
+        mean_rss((last - 300.0).max(warm), last + 1.0),
+    );
+    let growth = if rss_warm > 0.0 {
+        (rss_end - rss_warm) / rss_warm * 100.0
     } else {
         0.0
     };
@@ -587,7 +597,7 @@ fn report(
          - 5xx (or no answer) outside an outage: **{fivexx_outside}**\n\
          {outage_line}\
          - harvests (`paperboy ingest --once` every {he} min): {h_ok}/{h_all} succeeded; digest runs: {d_ok}/{d_all}; messages in the Maildir: {mails}\n\
-         - server RSS after the {warmup}-minute warm-up {rss_warm_mb:.0} MB, at the end {rss_end_mb:.0} MB: **{growth:+.1} %**; peak (VmHWM) {hwm_mb:.0} MB\n\n\
+         - server RSS, mean of the 5 minutes after the {warmup}-minute warm-up {rss_warm_mb:.0} MB, mean of the last 5 minutes {rss_end_mb:.0} MB: **{growth:+.1} %**; peak (VmHWM) {hwm_mb:.0} MB\n\n\
          {table}",
         minutes = o.minutes,
         rate = o.rate,
@@ -606,8 +616,8 @@ fn report(
         d_ok = digests.1,
         d_all = digests.0,
         warmup = o.warmup,
-        rss_warm_mb = rss_warm as f64 / 1024.0,
-        rss_end_mb = rss_end as f64 / 1024.0,
+        rss_warm_mb = rss_warm / 1024.0,
+        rss_end_mb = rss_end / 1024.0,
         hwm_mb = hwm as f64 / 1024.0,
     );
     std::fs::write(out.join("report.md"), &md)?;
