@@ -92,6 +92,22 @@ async fn a_fresh_serve_harvests_the_last_week_and_says_how_far_it_got() {
     let page = home(&s, "/").await;
     assert!(!page.contains("Old result"), "older papers are not harvested: {page}");
 
+    // Operations: ready, and the metrics name the harvest, the indexes'
+    // lag and the pages' latency by route.
+    let ready = reqwest::get(s.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let metrics = home(&s, "/metrics").await;
+    for line in [
+        "paperboy_harvest_lag_seconds{set=\"cs\"}",
+        "paperboy_harvest_running{set=\"cs\"} 0",
+        "paperboy_index_lag_changes",
+        "paperboy_embedding_backlog_changes",
+        "paperboy_http_request_duration_seconds_count{method=\"GET\",route=\"/\"}",
+        "paperboy_http_request_duration_seconds_bucket{method=\"GET\",route=\"/daily\",le=\"+Inf\"}",
+    ] {
+        assert!(metrics.contains(line), "no {line} in {metrics}");
+    }
+
     // What arXiv was asked: the first list request names a `from` inside
     // the window, and no request asks for the whole history.
     let window = today - chrono::Duration::days(7);
