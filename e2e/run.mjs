@@ -48,7 +48,8 @@ const base = await new Promise((ok, fail) => {
   const timer = setTimeout(() => fail(new Error("server did not start: " + seen)), 60000);
   server.stderr.on("data", (chunk) => {
     seen += chunk;
-    const m = seen.match(/listening on (http:\/\/\S+)/);
+    // The whole line: a chunk may end in the middle of the address.
+    const m = seen.match(/listening on (http:\/\/\S+)\r?\n/);
     if (m) { clearTimeout(timer); ok(m[1]); }
   });
   server.on("exit", (code) => fail(new Error(`server exited with ${code}: ${seen}`)));

@@ -45,6 +45,23 @@ fn seed() -> String {
         .to_string()
 }
 
+/// Ids with their scores, best first; papers of equal score in id order
+/// (an index built in one go and one built as papers came break ties by
+/// their own internal order).
+fn answers(v: &serde_json::Value) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let id = r["paper"]["id"].as_str().unwrap().to_string();
+            (id, (r["score"].as_f64().unwrap() * 1000.0).round() as i64)
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
 fn search(env: &Env, q: &str, mode: &str) -> serde_json::Value {
     let out = env.run(&["search", q, "--json", "--limit", "10", "--mode", mode]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -112,17 +129,22 @@ async fn a_backup_under_write_load_restores_to_the_same_store() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("reindexed"), "{}", stdout(&out));
     assert_eq!(counts(&fresh), after);
-    // Keyword answers are exact; vector indexes built in one go and built
-    // as papers came may differ in their approximate neighbours, so by
-    // meaning the best answer is compared.
+    // Keyword answers are exact (ties aside); vector indexes built in one
+    // go and built as papers came may differ in their approximate
+    // neighbours, so by meaning the best answer is compared.
     for q in ["model soups", "weight averaging", "robust fine-tuning zero-shot"] {
-        assert_eq!(search(&fresh, q, "keyword"), search(&src, q, "keyword"), "answers to {q:?}");
         assert_eq!(
-            search(&fresh, q, "hybrid")[0]["paper"]["id"],
-            search(&src, q, "hybrid")[0]["paper"]["id"],
-            "best answer to {q:?}"
+            answers(&search(&fresh, q, "keyword")),
+            answers(&search(&src, q, "keyword")),
+            "answers to {q:?}"
         );
     }
+    // (The load's 40,000 records share one title shape, so only a query
+    // with one clear winner is compared by meaning.)
+    assert_eq!(
+        search(&fresh, "model soups", "hybrid")[0]["paper"]["id"],
+        search(&src, "model soups", "hybrid")[0]["paper"]["id"],
+    );
     let soups = search(&fresh, "averaging the weights of several fine-tuned models", "hybrid");
     assert_eq!(soups[0]["paper"]["id"], "2203.05482");
     // Accounts came along: signing in works on the restored store.
