@@ -61,7 +61,10 @@ pub enum HarvestState {
     Done,
     /// arXiv could not be reached (or answered nonsense): why, and when
     /// the next try is.
-    Failed { error: String, next_try: DateTime<Utc> },
+    Failed {
+        error: String,
+        next_try: DateTime<Utc>,
+    },
 }
 
 /// The harvests of this node, shared by the scheduler and the pages.
@@ -70,7 +73,10 @@ pub struct HarvestStatus(Mutex<BTreeMap<String, SetHarvest>>);
 
 impl HarvestStatus {
     fn update(&self, set: &str, f: impl FnOnce(&mut SetHarvest)) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = map.entry(set.to_string()).or_insert_with(|| SetHarvest {
             set: set.to_string(),
             since: None,
@@ -92,7 +98,10 @@ impl HarvestStatus {
 
     /// Every set's state, by name.
     pub fn sets(&self) -> Vec<SetHarvest> {
-        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.values().cloned().collect()
     }
 
@@ -101,10 +110,7 @@ impl HarvestStatus {
     pub fn notice(&self) -> Option<String> {
         let mut lines = Vec::new();
         for s in self.sets() {
-            let since = s
-                .since
-                .map(|d| format!(" since {d}"))
-                .unwrap_or_default();
+            let since = s.since.map(|d| format!(" since {d}")).unwrap_or_default();
             match &s.state {
                 HarvestState::Running if s.first => lines.push(format!(
                     "Harvesting arXiv {}{since}: {} papers so far.",
@@ -200,7 +206,12 @@ impl Scheduler {
         let me = holder();
         let mut runs = Runs::default();
         loop {
-            match self.app.store.try_lease(LEASE, &me, self.settings.lease_secs).await {
+            match self
+                .app
+                .store
+                .try_lease(LEASE, &me, self.settings.lease_secs)
+                .await
+            {
                 Ok(true) => self.tick(&me, &mut runs).await,
                 Ok(false) => tracing::debug!("another node holds the scheduler lease"),
                 Err(e) => tracing::warn!(error = %e, "cannot renew the scheduler lease"),
@@ -274,18 +285,17 @@ impl Scheduler {
         }
         // A failed run is tried again when its time comes (also for a set
         // whose first run stopped half-way, which has a checkpoint).
-        let retry_due = status.sets().iter().any(|s| {
-            matches!(&s.state, HarvestState::Failed { next_try, .. } if *next_try <= now)
-        });
+        let retry_due = status
+            .sets()
+            .iter()
+            .any(|s| matches!(&s.state, HarvestState::Failed { next_try, .. } if *next_try <= now));
         if !(due_today || never || retry_due) {
             return;
         }
         runs.harvest_day = Some(now.date_naive());
         for set in &self.settings.sets {
             let saved = self.app.store.harvest_checkpoint(set).await.ok().flatten();
-            let first = saved
-                .as_ref()
-                .is_none_or(|c| c.last_datestamp.is_none());
+            let first = saved.as_ref().is_none_or(|c| c.last_datestamp.is_none());
             let since = self
                 .harvester
                 .first_from(saved.as_ref(), now.date_naive())
@@ -332,7 +342,12 @@ impl Scheduler {
                 }
             }
             // A long harvest must not let the lease lapse under it.
-            if let Err(e) = self.app.store.try_lease(LEASE, me, self.settings.lease_secs).await {
+            if let Err(e) = self
+                .app
+                .store
+                .try_lease(LEASE, me, self.settings.lease_secs)
+                .await
+            {
                 tracing::warn!(error = %e, "cannot renew the scheduler lease");
             }
         }

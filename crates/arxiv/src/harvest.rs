@@ -113,7 +113,11 @@ impl Harvester {
 
     /// Where a harvest of a set with checkpoint `saved` starts when no
     /// `from` is given: `Some(day)` only for a first harvest with a window.
-    pub fn first_from(&self, saved: Option<&HarvestCheckpoint>, today: NaiveDate) -> Option<NaiveDate> {
+    pub fn first_from(
+        &self,
+        saved: Option<&HarvestCheckpoint>,
+        today: NaiveDate,
+    ) -> Option<NaiveDate> {
         let first = saved.is_none_or(|c| c.last_datestamp.is_none() && !c.in_progress());
         match self.initial_days {
             Some(days) if first => Some(today - chrono::Duration::days(i64::from(days))),
@@ -182,7 +186,8 @@ impl Harvester {
         on_event: &(dyn Fn(HarvestEvent<'_>) + Send + Sync),
     ) -> Result<HarvestSummary, HarvestError> {
         let saved = self.store.harvest_checkpoint(set).await?;
-        let from = from.or_else(|| self.first_from(saved.as_ref(), chrono::Utc::now().date_naive()));
+        let from =
+            from.or_else(|| self.first_from(saved.as_ref(), chrono::Utc::now().date_naive()));
         let saved = saved.unwrap_or_else(|| HarvestCheckpoint::new(set));
         let last_done = saved.last_datestamp;
         let (mut token, run_from, mut run_max) = match from {

@@ -78,7 +78,9 @@ struct Shared {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 struct Proc(Child);
@@ -113,7 +115,12 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 }
 
 /// Records dated today for the stand-in: what arXiv announces meanwhile.
-fn fresh_records(from: usize, n: usize, words: &[String], rng: &mut impl Rng) -> Vec<StandinRecord> {
+fn fresh_records(
+    from: usize,
+    n: usize,
+    words: &[String],
+    rng: &mut impl Rng,
+) -> Vec<StandinRecord> {
     let today = chrono::Utc::now().date_naive();
     let version = today.format("%a, %-d %b %Y 09:00:00 GMT").to_string();
     (from..from + n)
@@ -150,7 +157,9 @@ pub async fn run(o: SoakOpts) -> anyhow::Result<()> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let words: Vec<String> = {
         let seed = std::fs::read_to_string(
-            o.corpus.first().context("give at least one --corpus file")?,
+            o.corpus
+                .first()
+                .context("give at least one --corpus file")?,
         )?;
         let mut w: Vec<String> = seed
             .lines()
@@ -161,7 +170,10 @@ pub async fn run(o: SoakOpts) -> anyhow::Result<()> {
                     .as_str()
                     .unwrap_or("")
                     .split_whitespace()
-                    .map(|s| s.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+                    .map(|s| {
+                        s.trim_matches(|c: char| !c.is_alphanumeric())
+                            .to_lowercase()
+                    })
                     .filter(|s| s.len() > 3)
                     .collect::<Vec<_>>()
             })
@@ -174,7 +186,13 @@ pub async fn run(o: SoakOpts) -> anyhow::Result<()> {
     let smtp_port = free_port()?;
     let _smtp = Proc(
         Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{smtp_port}")])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{smtp_port}"),
+            ])
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .stdout(Stdio::null())
@@ -190,7 +208,10 @@ pub async fn run(o: SoakOpts) -> anyhow::Result<()> {
             ("PAPERBOY_ARXIV_API_URL".into(), standin.api_url()),
             ("PAPERBOY_ARXIV_MIN_INTERVAL_MS".into(), "100".into()),
             ("PAPERBOY_CONTACT_EMAIL".into(), "ops@example.org".into()),
-            ("PAPERBOY_SMTP_URL".into(), format!("smtp://127.0.0.1:{smtp_port}")),
+            (
+                "PAPERBOY_SMTP_URL".into(),
+                format!("smtp://127.0.0.1:{smtp_port}"),
+            ),
             ("PAPERBOY_LOG".into(), "warn".into()),
             // The soak drives harvests and digests itself, on a clock.
             ("PAPERBOY_HARVEST_HOUR_UTC".into(), "23".into()),
@@ -224,7 +245,12 @@ pub async fn run(o: SoakOpts) -> anyhow::Result<()> {
             .status()?;
         anyhow::ensure!(st.success(), "user add {name}");
         let t = paperboy(&["user", "token", &name]).output()?;
-        let token = String::from_utf8_lossy(&t.stdout).lines().last().unwrap_or("").trim().to_string();
+        let token = String::from_utf8_lossy(&t.stdout)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string();
         users.push(token);
     }
 
@@ -244,10 +270,17 @@ pub async fn run(o: SoakOpts) -> anyhow::Result<()> {
         });
     }
     let _server = Proc(server);
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             break;
         }
         anyhow::ensure!(Instant::now() < deadline, "the server never became ready");
@@ -256,7 +289,12 @@ pub async fn run(o: SoakOpts) -> anyhow::Result<()> {
     // Twenty readers subscribe and confirm, for the digests.
     for i in 0..20 {
         let c = reqwest::Client::builder().cookie_store(true).build()?;
-        let page = c.get(format!("{base}/subscribe")).send().await?.text().await?;
+        let page = c
+            .get(format!("{base}/subscribe"))
+            .send()
+            .await?
+            .text()
+            .await?;
         let csrf = csrf_of(&page);
         c.post(format!("{base}/subscribe"))
             .form(&[
@@ -368,15 +406,7 @@ pub async fn run(o: SoakOpts) -> anyhow::Result<()> {
     let mail_count = std::fs::read_dir(maildir.join("new"))?.count();
     let samples = std::mem::take(&mut *shared.samples.lock().unwrap_or_else(|p| p.into_inner()));
     report(
-        &out,
-        &o,
-        &samples,
-        &memory,
-        &anon,
-        outage,
-        harvests,
-        digests,
-        mail_count,
+        &out, &o, &samples, &memory, &anon, outage, harvests, digests, mail_count,
     )
 }
 
@@ -424,7 +454,12 @@ async fn load(s: Arc<Shared>, k: usize, every: Duration, end: Instant) {
         next += every;
         let id = s.ids.choose(&mut rng).cloned().unwrap_or_default();
         let q: String = (0..rng.gen_range(1..4))
-            .map(|_| s.words.choose(&mut rng).map(String::as_str).unwrap_or("model"))
+            .map(|_| {
+                s.words
+                    .choose(&mut rng)
+                    .map(String::as_str)
+                    .unwrap_or("model")
+            })
             .collect::<Vec<_>>()
             .join("+");
         let b = &s.base;
@@ -475,7 +510,10 @@ async fn load(s: Arc<Shared>, k: usize, every: Duration, end: Instant) {
             ms: t.elapsed().as_secs_f64() * 1000.0,
             status,
         };
-        s.samples.lock().unwrap_or_else(|p| p.into_inner()).push(sample);
+        s.samples
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(sample);
         let now = Instant::now();
         if next > now {
             tokio::time::sleep(next - now).await;
@@ -578,7 +616,11 @@ fn report(
     // (the search indexes are memory-mapped files).
     let mut csv = String::from("seconds,rss_mb,anon_mb\n");
     for ((t, rss, _), a) in memory.iter().zip(anon) {
-        csv.push_str(&format!("{t:.0},{:.1},{:.1}\n", *rss as f64 / 1024.0, *a as f64 / 1024.0));
+        csv.push_str(&format!(
+            "{t:.0},{:.1},{:.1}\n",
+            *rss as f64 / 1024.0,
+            *a as f64 / 1024.0
+        ));
     }
     std::fs::write(out.join("memory.csv"), csv)?;
     let mut lat = String::from("endpoint,count,p50_ms,p90_ms,p99_ms,max_ms\n");
@@ -590,13 +632,19 @@ fn report(
         let (p50, p90, p99) = (percentile(v, 0.5), percentile(v, 0.9), percentile(v, 0.99));
         let max = v.last().copied().unwrap_or(0.0);
         lat.push_str(&format!("{e},{n},{p50:.1},{p90:.1},{p99:.1},{max:.1}\n"));
-        table.push_str(&format!("| `{e}` | {n} | {p50:.1} | {p90:.1} | {p99:.1} | {max:.0} |\n"));
+        table.push_str(&format!(
+            "| `{e}` | {n} | {p50:.1} | {p90:.1} | {p99:.1} | {max:.0} |\n"
+        ));
     }
     std::fs::write(out.join("latency.csv"), lat)?;
     plot_rss(&out.join("rss.svg"), memory, warm)?;
     plot_p99(&out.join("p99.svg"), &groups, &p99_series)?;
 
-    let backend = if o.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
+    let backend = if o.database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let status_line: Vec<String> = statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
     let md = format!(
         "## Soak on {backend}: {minutes} minutes, {rate} requests/s from {clients} clients\n\n\
@@ -638,7 +686,11 @@ fn plot_rss(path: &Path, memory: &[(f64, u64, u64)], warm: f64) -> anyhow::Resul
     let root = SVGBackend::new(path, (720, 320)).into_drawing_area();
     root.fill(&WHITE)?;
     let max_t = memory.last().map(|m| m.0 / 60.0).unwrap_or(1.0).max(1.0);
-    let max_mb = memory.iter().map(|m| m.1 as f64 / 1024.0).fold(1.0, f64::max) * 1.15;
+    let max_mb = memory
+        .iter()
+        .map(|m| m.1 as f64 / 1024.0)
+        .fold(1.0, f64::max)
+        * 1.15;
     let mut chart = ChartBuilder::on(&root)
         .caption("paperboy serve: resident memory", ("sans-serif", 18))
         .margin(10)

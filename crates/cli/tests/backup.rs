@@ -112,7 +112,10 @@ async fn a_backup_under_write_load_restores_to_the_same_store() {
     // some whole number of the writer's batches.
     let copy = verify(&during).unwrap();
     assert_eq!(copy.users, 1);
-    assert!(copy.papers >= seeded && copy.papers <= after.papers, "{copy:?}");
+    assert!(
+        copy.papers >= seeded && copy.papers <= after.papers,
+        "{copy:?}"
+    );
 
     // Restored into a fresh data directory, it is that moment.
     let mid = Env::sqlite();
@@ -132,7 +135,11 @@ async fn a_backup_under_write_load_restores_to_the_same_store() {
     // Keyword answers are exact (ties aside); vector indexes built in one
     // go and built as papers came may differ in their approximate
     // neighbours, so by meaning the best answer is compared.
-    for q in ["model soups", "weight averaging", "robust fine-tuning zero-shot"] {
+    for q in [
+        "model soups",
+        "weight averaging",
+        "robust fine-tuning zero-shot",
+    ] {
         assert_eq!(
             answers(&search(&fresh, q, "keyword")),
             answers(&search(&src, q, "keyword")),
@@ -145,7 +152,11 @@ async fn a_backup_under_write_load_restores_to_the_same_store() {
         search(&fresh, "model soups", "hybrid")[0]["paper"]["id"],
         search(&src, "model soups", "hybrid")[0]["paper"]["id"],
     );
-    let soups = search(&fresh, "averaging the weights of several fine-tuned models", "hybrid");
+    let soups = search(
+        &fresh,
+        "averaging the weights of several fine-tuned models",
+        "hybrid",
+    );
     assert_eq!(soups[0]["paper"]["id"], "2203.05482");
     // Accounts came along: signing in works on the restored store.
     let s = common::Server::start(&fresh, &[]).await;
@@ -169,7 +180,10 @@ async fn restore_refuses_a_store_in_use_and_bad_files() {
     let src = Env::sqlite();
     assert!(src.run(&["import", &seed()]).status.success());
     let copy = src.path("copy.db");
-    assert!(src.run(&["backup", copy.to_str().unwrap()]).status.success());
+    assert!(src
+        .run(&["backup", copy.to_str().unwrap()])
+        .status
+        .success());
 
     // Never over an existing file.
     let again = src.run(&["backup", copy.to_str().unwrap()]);
@@ -210,6 +224,10 @@ async fn restore_refuses_a_store_in_use_and_bad_files() {
     let s = common::Server::start(&other, &[]).await;
     let busy = other.run(&["restore", "--force", copy.to_str().unwrap()]);
     assert_eq!(busy.status.code(), Some(1));
-    assert!(stderr(&busy).contains("stop `paperboy serve`"), "{}", stderr(&busy));
+    assert!(
+        stderr(&busy).contains("stop `paperboy serve`"),
+        "{}",
+        stderr(&busy)
+    );
     drop(s);
 }

@@ -31,11 +31,19 @@ fn records(today: NaiveDate) -> Vec<StandinRecord> {
     let mut v = Vec::new();
     for i in 1..=5 {
         let day = today - chrono::Duration::days(i % 3 + 1);
-        v.push(record(&format!("2611.{i:05}"), day, &format!("Fresh result number {i}")));
+        v.push(record(
+            &format!("2611.{i:05}"),
+            day,
+            &format!("Fresh result number {i}"),
+        ));
     }
     for i in 6..=8 {
         let day = today - chrono::Duration::days(40);
-        v.push(record(&format!("2610.{i:05}"), day, &format!("Old result number {i}")));
+        v.push(record(
+            &format!("2610.{i:05}"),
+            day,
+            &format!("Old result number {i}"),
+        ));
     }
     v
 }
@@ -54,7 +62,12 @@ fn command(env: &Env, standin: &ArxivStandin, interval_ms: &str) -> std::process
 }
 
 async fn home(s: &Server, path: &str) -> String {
-    reqwest::get(s.url(path)).await.unwrap().text().await.unwrap()
+    reqwest::get(s.url(path))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -67,7 +80,10 @@ async fn a_fresh_serve_harvests_the_last_week_and_says_how_far_it_got() {
     let started = Instant::now();
     let s = Server::start_scheduled(command(&env, &standin, "1200"), &[]).await;
 
-    let since = format!("Harvesting arXiv cs since {}", today - chrono::Duration::days(7));
+    let since = format!(
+        "Harvesting arXiv cs since {}",
+        today - chrono::Duration::days(7)
+    );
     let (mut saw_progress, mut saw_on_daily) = (false, false);
     let mut listed = false;
     while started.elapsed() < Duration::from_secs(30) {
@@ -90,7 +106,10 @@ async fn a_fresh_serve_harvests_the_last_week_and_says_how_far_it_got() {
     assert!(saw_progress, "the home page showed the harvest under way");
     assert!(saw_on_daily, "so did /daily");
     let page = home(&s, "/").await;
-    assert!(!page.contains("Old result"), "older papers are not harvested: {page}");
+    assert!(
+        !page.contains("Old result"),
+        "older papers are not harvested: {page}"
+    );
 
     // Operations: ready, and the metrics name the harvest, the indexes'
     // lag and the pages' latency by route.
@@ -123,7 +142,10 @@ async fn a_fresh_serve_harvests_the_last_week_and_says_how_far_it_got() {
             .find_map(|kv| kv.strip_prefix("from="))
             .unwrap_or_else(|| panic!("a list request without from: {}", r.query));
         let from = NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
-        assert!(from >= window, "from={from} is older than the window ({window})");
+        assert!(
+            from >= window,
+            "from={from} is older than the window ({window})"
+        );
     }
 }
 

@@ -177,7 +177,10 @@ async fn killed_import_is_consistent_and_resumable() {
 async fn a_full_disk_stops_the_import_cleanly_and_the_rerun_finishes() {
     let env = Env::sqlite();
     let seed = seed_corpus_path();
-    assert!(env.run(&["import", seed.to_str().unwrap()]).status.success());
+    assert!(env
+        .run(&["import", seed.to_str().unwrap()])
+        .status
+        .success());
     let file = env.path("many.jsonl");
     write(&file, &synthetic_records(60_000));
     let limited = "trap '' XFSZ; ulimit -f 8192; exec \"$0\" import \"$1\"";
@@ -195,13 +198,22 @@ async fn a_full_disk_stops_the_import_cleanly_and_the_rerun_finishes() {
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("paperboy.db"), "the error names the store: {err}");
-    assert!(err.contains("the disk is full or a file size limit was reached"), "{err}");
+    assert!(
+        err.contains("paperboy.db"),
+        "the error names the store: {err}"
+    );
+    assert!(
+        err.contains("the disk is full or a file size limit was reached"),
+        "{err}"
+    );
 
     // The store is intact and holds whole batches only.
     let db = env.path("data/paperboy.db");
     let counts = paperboy_store_sqlite::backup::verify(&db).unwrap();
-    assert!(counts.papers >= 68 && counts.papers < 68 + 60_000, "{counts:?}");
+    assert!(
+        counts.papers >= 68 && counts.papers < 68 + 60_000,
+        "{counts:?}"
+    );
 
     // With room again, the rerun finishes.
     let again = env.run(&["import", file.to_str().unwrap()]);

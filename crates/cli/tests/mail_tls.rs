@@ -27,12 +27,31 @@ fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
         assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
     };
     run(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "2", "-subj", "/CN=Paperboy test CA",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Paperboy test CA",
     ]);
     run(&[
-        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-        "-subj", "/CN=127.0.0.1",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
     ]);
     std::fs::write(
         dir.join("ext.cnf"),
@@ -41,10 +60,27 @@ fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     )
     .unwrap();
     run(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
     ]);
-    (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"))
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
 }
 
 struct TlsSmtp {
@@ -100,7 +136,11 @@ impl TlsSmtp {
             if m.len() >= n {
                 return m;
             }
-            assert!(Instant::now() < deadline, "{} of {n} messages arrived", m.len());
+            assert!(
+                Instant::now() < deadline,
+                "{} of {n} messages arrived",
+                m.len()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -127,20 +167,28 @@ async fn subscribe(s: &Server, email: &str) {
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
 }
 
 /// A store with papers (subscriptions name categories it holds).
 fn seeded() -> Env {
     let env = Env::sqlite();
     let seed = paperboy_testkit::seed_corpus_path();
-    assert!(env.run(&["import", seed.to_str().unwrap()]).status.success());
+    assert!(env
+        .run(&["import", seed.to_str().unwrap()])
+        .status
+        .success());
     env
 }
 
 fn with_smtp(env: &Env, url: &str, ca: &Path) -> Command {
     let mut cmd = env.command();
-    cmd.env("PAPERBOY_SMTP_URL", url).env("PAPERBOY_SMTP_CA_FILE", ca);
+    cmd.env("PAPERBOY_SMTP_URL", url)
+        .env("PAPERBOY_SMTP_CA_FILE", ca);
     cmd
 }
 
@@ -149,8 +197,14 @@ async fn starttls_and_implicit_tls_with_auth_deliver_the_confirmation() {
     let certs = tempfile::tempdir().unwrap();
     let (ca, cert, key) = make_certs(certs.path());
     for (mode, url) in [
-        ("starttls", "smtp://paperboy:relay%20secret@127.0.0.1:{port}?tls=starttls"),
-        ("implicit", "smtps://paperboy:relay%20secret@127.0.0.1:{port}"),
+        (
+            "starttls",
+            "smtp://paperboy:relay%20secret@127.0.0.1:{port}?tls=starttls",
+        ),
+        (
+            "implicit",
+            "smtps://paperboy:relay%20secret@127.0.0.1:{port}",
+        ),
     ] {
         let smtp = TlsSmtp::start(certs.path(), mode, &cert, &key);
         let env = seeded();
@@ -160,10 +214,16 @@ async fn starttls_and_implicit_tls_with_auth_deliver_the_confirmation() {
         let got = smtp.wait_for(1).await;
         assert_eq!(got.len(), 1, "{mode}");
         assert_eq!(got[0].to(), format!("reader-{mode}@example.org"), "{mode}");
-        assert!(got[0].text.contains("/subscribe/confirm"), "{mode}: {}", got[0].text);
+        assert!(
+            got[0].text.contains("/subscribe/confirm"),
+            "{mode}: {}",
+            got[0].text
+        );
         // Sent once: the outbox says so and nothing more arrives.
         drop(s);
-        let store = paperboy_store_sqlite::open(&env.database_url).await.unwrap();
+        let store = paperboy_store_sqlite::open(&env.database_url)
+            .await
+            .unwrap();
         let counts = store.outbox_counts().await.unwrap();
         assert_eq!(counts, vec![("sent".to_string(), 1)], "{mode}");
         assert_eq!(smtp.messages().len(), 1, "{mode}");
@@ -176,8 +236,14 @@ async fn without_the_ca_or_with_a_wrong_password_mail_stays_queued_with_a_clear_
     let (ca, cert, key) = make_certs(certs.path());
     let smtp = TlsSmtp::start(certs.path(), "starttls", &cert, &key);
     let env = seeded();
-    let good = format!("smtp://paperboy:relay%20secret@127.0.0.1:{}?tls=starttls", smtp.port);
-    let wrong = format!("smtp://paperboy:not%20it@127.0.0.1:{}?tls=starttls", smtp.port);
+    let good = format!(
+        "smtp://paperboy:relay%20secret@127.0.0.1:{}?tls=starttls",
+        smtp.port
+    );
+    let wrong = format!(
+        "smtp://paperboy:not%20it@127.0.0.1:{}?tls=starttls",
+        smtp.port
+    );
 
     let s = Server::start_with(with_smtp(&env, &wrong, &ca), &[]).await;
     subscribe(&s, "reader@example.org").await;
@@ -189,32 +255,58 @@ async fn without_the_ca_or_with_a_wrong_password_mail_stays_queued_with_a_clear_
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains(&format!("SMTP authentication as `paperboy` at 127.0.0.1:{} failed: 535", smtp.port)),
+        err.contains(&format!(
+            "SMTP authentication as `paperboy` at 127.0.0.1:{} failed: 535",
+            smtp.port
+        )),
         "{err}"
     );
-    assert!(stdout(&out).contains("sent 0, retrying 1, failed 0"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("sent 0, retrying 1, failed 0"),
+        "{}",
+        stdout(&out)
+    );
 
     // Without trusting the private CA, TLS fails: named, still queued.
     let mut no_ca = env.command();
     no_ca.env("PAPERBOY_SMTP_URL", &good);
     let out = no_ca.arg("digest").output().unwrap();
     let err = stderr(&out);
-    assert!(err.contains(&format!("TLS with 127.0.0.1:{}", smtp.port)), "{err}");
-    assert!(stdout(&out).contains("sent 0, retrying 1, failed 0"), "{}", stdout(&out));
+    assert!(
+        err.contains(&format!("TLS with 127.0.0.1:{}", smtp.port)),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("sent 0, retrying 1, failed 0"),
+        "{}",
+        stdout(&out)
+    );
 
     // A CA file that is not one: a clear error at start-up.
     let junk = certs.path().join("junk.pem");
     std::fs::write(&junk, "not a certificate").unwrap();
-    let out = with_smtp(&env, &good, &junk).arg("digest").output().unwrap();
+    let out = with_smtp(&env, &good, &junk)
+        .arg("digest")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("junk.pem"), "{}", stderr(&out));
 
     // Fixed: the message that waited goes out, once.
     let out = with_smtp(&env, &good, &ca).arg("digest").output().unwrap();
-    assert!(stdout(&out).contains("sent 1, retrying 0, failed 0"), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("sent 1, retrying 0, failed 0"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let got = smtp.wait_for(1).await;
     assert_eq!(got[0].to(), "reader@example.org");
     let out = with_smtp(&env, &good, &ca).arg("digest").output().unwrap();
-    assert!(stdout(&out).contains("sent 0, retrying 0, failed 0"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("sent 0, retrying 0, failed 0"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(smtp.messages().len(), 1);
 }

@@ -18,7 +18,15 @@ use serde_json::Value;
 
 fn record(id: &str, day: NaiveDate, title: &str, text: &str) -> StandinRecord {
     let version = day.format("%a, %-d %b %Y 10:00:00 GMT").to_string();
-    raw_record(id, &day.to_string(), title, "Mitchell Wortsman, Ada Lovelace", "cs.LG", text, &[&version])
+    raw_record(
+        id,
+        &day.to_string(),
+        title,
+        "Mitchell Wortsman, Ada Lovelace",
+        "cs.LG",
+        text,
+        &[&version],
+    )
 }
 
 fn first_records(day: NaiveDate) -> Vec<StandinRecord> {
@@ -47,7 +55,10 @@ fn node(env: &Env, standin: &ArxivStandin, smtp: &Smtp) -> std::process::Command
         .env("PAPERBOY_ARXIV_BACKOFF_MS", "50")
         .env("PAPERBOY_CONTACT_EMAIL", "ops@example.org")
         .env("PAPERBOY_SMTP_URL", smtp.url())
-        .env("PAPERBOY_SECRET_KEY", "one secret for every node of this instance")
+        .env(
+            "PAPERBOY_SECRET_KEY",
+            "one secret for every node of this instance",
+        )
         .env("PAPERBOY_MODEL_DIR", common::static_model_dir())
         .env("PAPERBOY_HARVEST_HOUR_UTC", "0")
         .env("PAPERBOY_DIGEST_HOUR", "0")
@@ -124,11 +135,27 @@ async fn two_nodes_share_everything_and_survive_the_loss_of_the_lease_holder() {
         finds(&a, "averaging+weights", "keyword", "2611.10001")
     })
     .await;
-    let lag = within(Duration::from_secs(5), "B finds the harvested paper", || async {
-        finds(&b, "averaging+weights", "keyword", "2611.10001").await
-            && finds(&b, "mixing+parameters+of+several+networks", "semantic", "2611.10001").await
-            && finds(&a, "mixing+parameters+of+several+networks", "semantic", "2611.10001").await
-    })
+    let lag = within(
+        Duration::from_secs(5),
+        "B finds the harvested paper",
+        || async {
+            finds(&b, "averaging+weights", "keyword", "2611.10001").await
+                && finds(
+                    &b,
+                    "mixing+parameters+of+several+networks",
+                    "semantic",
+                    "2611.10001",
+                )
+                .await
+                && finds(
+                    &a,
+                    "mixing+parameters+of+several+networks",
+                    "semantic",
+                    "2611.10001",
+                )
+                .await
+        },
+    )
     .await;
     eprintln!("harvested paper on both nodes by keyword and meaning after {lag:?}");
 
@@ -156,7 +183,8 @@ async fn two_nodes_share_everything_and_survive_the_loss_of_the_lease_holder() {
     assert_eq!(r.status(), 201);
     within(Duration::from_secs(1), "the comment on B", || async {
         let c = json(&b.url("/api/papers/2611.10001/comments")).await;
-        c.as_array().is_some_and(|a| a.len() == 1 && a[0]["author"]["username"] == "ana")
+        c.as_array()
+            .is_some_and(|a| a.len() == 1 && a[0]["author"]["username"] == "ana")
     })
     .await;
 
@@ -165,7 +193,11 @@ async fn two_nodes_share_everything_and_survive_the_loss_of_the_lease_holder() {
     let csrf = csrf_of(&get_text(&c, &a.url("/login")).await);
     let r = c
         .post(a.url("/login"))
-        .form(&[("csrf", csrf.as_str()), ("username", "ana"), ("password", "a long enough password")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "ana"),
+            ("password", "a long enough password"),
+        ])
         .send()
         .await
         .unwrap();
@@ -182,7 +214,8 @@ async fn two_nodes_share_everything_and_survive_the_loss_of_the_lease_holder() {
     assert_eq!(r.status(), 303, "submitted on B");
     within(Duration::from_secs(1), "the submission on A", || async {
         let d = json(&a.url("/api/daily_papers?submitter=ana")).await;
-        d.as_array().is_some_and(|v| v.iter().any(|x| x["paper"]["id"] == "2611.10002"))
+        d.as_array()
+            .is_some_and(|v| v.iter().any(|x| x["paper"]["id"] == "2611.10002"))
     })
     .await;
     // API tokens too: B takes A's token.
@@ -193,9 +226,11 @@ async fn two_nodes_share_everything_and_survive_the_loss_of_the_lease_holder() {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    within(Duration::from_secs(1), "the withdrawn vote on A", || async {
-        json(&a.url("/api/papers/2611.10001")).await["upvotes"] == 0
-    })
+    within(
+        Duration::from_secs(1),
+        "the withdrawn vote on A",
+        || async { json(&a.url("/api/papers/2611.10001")).await["upvotes"] == 0 },
+    )
     .await;
 
     // Two readers subscribe on A (the confirmation goes at once) and
@@ -270,7 +305,11 @@ async fn two_nodes_share_everything_and_survive_the_loss_of_the_lease_holder() {
         .iter()
         .find(|m| m.header("To").contains("rita@") && !m.text.contains("/subscribe/confirm"))
         .unwrap();
-    assert!(digest.text.contains("Averaging the weights"), "{}", digest.text);
+    assert!(
+        digest.text.contains("Averaging the weights"),
+        "{}",
+        digest.text
+    );
     drop(b);
 }
 
@@ -286,7 +325,10 @@ async fn when_the_database_goes_away_requests_get_503_and_the_node_recovers() {
         return;
     };
     let seed = paperboy_testkit::seed_corpus_path();
-    assert!(env.run(&["import", seed.to_str().unwrap()]).status.success());
+    assert!(env
+        .run(&["import", seed.to_str().unwrap()])
+        .status
+        .success());
     // postgres://user@host:port/db → the same through the relay.
     let url = &env.database_url;
     let at = url.find('@').unwrap() + 1;
@@ -322,24 +364,40 @@ async fn when_the_database_goes_away_requests_get_503_and_the_node_recovers() {
                 r.text().await.unwrap_or_default()
             );
             if status == 503 {
-                assert!(r.headers().contains_key("retry-after"), "{p}: 503 without Retry-After");
+                assert!(
+                    r.headers().contains_key("retry-after"),
+                    "{p}: 503 without Retry-After"
+                );
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for p in ["/api/papers/2203.05482", "/healthz", "/readyz"] {
-        assert_eq!(reqwest::get(s.url(p)).await.unwrap().status(), 503, "{p} while the database is away");
+        assert_eq!(
+            reqwest::get(s.url(p)).await.unwrap().status(),
+            503,
+            "{p} while the database is away"
+        );
     }
-    assert!(s.child.try_wait().unwrap().is_none(), "the node is still running");
+    assert!(
+        s.child.try_wait().unwrap().is_none(),
+        "the node is still running"
+    );
 
     proxy.restore();
-    within(Duration::from_secs(10), "recovery without a restart", || async {
-        let mut ok = true;
-        for p in paths {
-            ok &= reqwest::get(s.url(p)).await.is_ok_and(|r| r.status() == 200);
-        }
-        ok
-    })
+    within(
+        Duration::from_secs(10),
+        "recovery without a restart",
+        || async {
+            let mut ok = true;
+            for p in paths {
+                ok &= reqwest::get(s.url(p))
+                    .await
+                    .is_ok_and(|r| r.status() == 200);
+            }
+            ok
+        },
+    )
     .await;
     assert!(s.child.try_wait().unwrap().is_none());
     let v = json(&s.url("/api/papers/2203.05482")).await;

@@ -127,20 +127,31 @@ fn hybrid_search_ranks_model_soups_first_in_every_mode_that_uses_meaning() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let found = ids(&serde_json::from_str(&stdout(&out)).expect("json"));
-    assert_eq!(found.first().map(String::as_str), Some("2203.05482"), "{found:?}");
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("2203.05482"),
+        "{found:?}"
+    );
     assert!(!stderr(&out).contains("not available"), "{}", stderr(&out));
 
     // A broken model directory: named in a warning, and the built-in
     // model serves instead.
     let broken = env.path("broken-model");
     std::fs::create_dir_all(&broken).unwrap();
-    std::fs::write(broken.join("config.json"), "{\"model_type\": \"model2vec\"}").unwrap();
+    std::fs::write(
+        broken.join("config.json"),
+        "{\"model_type\": \"model2vec\"}",
+    )
+    .unwrap();
     std::fs::write(broken.join("model.safetensors"), b"cut off").unwrap();
     let out = run(&env, &broken, &["search", query, "--mode", "hybrid"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("2203.05482"));
     let err = stderr(&out);
-    assert!(err.contains("broken-model") && err.contains("built-in"), "{err}");
+    assert!(
+        err.contains("broken-model") && err.contains("built-in"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -442,7 +453,9 @@ async fn odd_queries_are_answered_in_every_mode() {
             match status {
                 200 => assert!(body.is_array(), "{shown:?} {mode}: {body}"),
                 400 => assert!(
-                    body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+                    body["error"]["message"]
+                        .as_str()
+                        .is_some_and(|m| !m.is_empty()),
                     "{shown:?} {mode}: {body}"
                 ),
                 other => panic!("{shown:?} in {mode} mode: {other} {body}"),
@@ -454,6 +467,11 @@ async fn odd_queries_are_answered_in_every_mode() {
             .send()
             .await
             .unwrap();
-        assert!(page.status().as_u16() < 500, "{:?}: {}", q.chars().take(40).collect::<String>(), page.status());
+        assert!(
+            page.status().as_u16() < 500,
+            "{:?}: {}",
+            q.chars().take(40).collect::<String>(),
+            page.status()
+        );
     }
 }

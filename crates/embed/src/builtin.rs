@@ -43,7 +43,11 @@ pub fn pack(table: &[f32], vocab: usize, dims: usize, normalize: bool, tokenizer
     }
     for (row, s) in rows.iter().zip(&scales) {
         for x in *row {
-            let q = if *s > 0.0 { (x / s).round().clamp(-127.0, 127.0) } else { 0.0 };
+            let q = if *s > 0.0 {
+                (x / s).round().clamp(-127.0, 127.0)
+            } else {
+                0.0
+            };
             out.push(q as i8 as u8);
         }
     }
@@ -55,7 +59,9 @@ pub fn pack(table: &[f32], vocab: usize, dims: usize, normalize: bool, tokenizer
 /// Reads a packed model; `what` names it in errors.
 pub fn unpack(bytes: &[u8], what: &str, name: String) -> Result<StaticModel, EmbedError> {
     let bad = |why: &str| EmbedError::Model(format!("{what}: {why}"));
-    let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("not a packed static model"))?;
+    let rest = bytes
+        .strip_prefix(MAGIC)
+        .ok_or_else(|| bad("not a packed static model"))?;
     let u32_at = |b: &[u8], at: usize| -> Result<usize, EmbedError> {
         b.get(at..at + 4)
             .and_then(|s| <[u8; 4]>::try_from(s).ok())
@@ -90,7 +96,9 @@ pub fn unpack(bytes: &[u8], what: &str, name: String) -> Result<StaticModel, Emb
         let row = &rest[rows_at + r * dims..rows_at + (r + 1) * dims];
         table.extend(row.iter().map(|&q| f32::from(q as i8) * s));
     }
-    Ok(StaticModel::from_parts(tokenizer, table, dims, normalize, name))
+    Ok(StaticModel::from_parts(
+        tokenizer, table, dims, normalize, name,
+    ))
 }
 
 /// The built-in model as an [`Embedder`], parsed on first use.
@@ -158,7 +166,11 @@ mod tests {
     /// takes a minute and the package; the README says how to check).
     #[test]
     fn the_committed_model_is_the_distilled_one() {
-        assert_eq!(fingerprint(), FINGERPRINT, "crates/embed/model/{FILE_NAME} changed");
+        assert_eq!(
+            fingerprint(),
+            FINGERPRINT,
+            "crates/embed/model/{FILE_NAME} changed"
+        );
         assert!(BYTES.len() <= 16 << 20, "{} bytes", BYTES.len());
     }
 

@@ -232,8 +232,7 @@ impl DotWriter {
         let Some(s) = &self.socket else { return 0 };
         let mut s = s;
         let n = s.write(&self.bytes).unwrap_or(0);
-        self.written
-            .store(n, std::sync::atomic::Ordering::SeqCst);
+        self.written.store(n, std::sync::atomic::Ordering::SeqCst);
         n
     }
 }
@@ -246,13 +245,19 @@ pub struct SmtpClient {
     timeout: Duration,
 }
 
-fn tls_connector(extra: &[rustls::pki_types::CertificateDer<'static>]) -> tokio_rustls::TlsConnector {
+fn tls_connector(
+    extra: &[rustls::pki_types::CertificateDer<'static>],
+) -> tokio_rustls::TlsConnector {
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     let (added, ignored) = roots.add_parsable_certificates(extra.iter().cloned());
     if ignored > 0 {
-        tracing::warn!(added, ignored, "some smtp_ca_file certificates could not be used");
+        tracing::warn!(
+            added,
+            ignored,
+            "some smtp_ca_file certificates could not be used"
+        );
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -359,10 +364,13 @@ impl SmtpClient {
         let host = &config.host;
         let name = rustls::pki_types::ServerName::try_from(host.to_string())
             .map_err(|e| SmtpError::Config(format!("host `{host}`: {e}")))?;
-        tokio::time::timeout(config.timeout, tls_connector(&config.extra_roots).connect(name, tcp))
-            .await
-            .map_err(|_| temp(format!("TLS with {host}:{} timed out", config.port)))?
-            .map_err(|e| temp(format!("TLS with {host}:{}: {e}", config.port)))
+        tokio::time::timeout(
+            config.timeout,
+            tls_connector(&config.extra_roots).connect(name, tcp),
+        )
+        .await
+        .map_err(|_| temp(format!("TLS with {host}:{} timed out", config.port)))?
+        .map_err(|e| temp(format!("TLS with {host}:{}: {e}", config.port)))
     }
 
     /// Reads one (possibly multi-line) reply.

@@ -45,7 +45,11 @@ pub fn backup(source: &Path, out: &Path) -> Result<(), String> {
         .ok_or_else(|| format!("{}: not a UTF-8 path", partial.display()))?;
     if let Err(e) = conn.execute("VACUUM INTO ?1", [target]) {
         let _ = std::fs::remove_file(&partial);
-        return Err(format!("copying {} to {}: {e}", source.display(), partial.display()));
+        return Err(format!(
+            "copying {} to {}: {e}",
+            source.display(),
+            partial.display()
+        ));
     }
     drop(conn);
     sync(&partial)?;
@@ -83,7 +87,10 @@ pub fn verify(path: &Path) -> Result<Counts, String> {
         )
         .map_err(|e| format!("{}: not a Paperboy store ({e})", path.display()))?;
     if migrations == 0 {
-        return Err(format!("{}: not a Paperboy store (no migrations applied)", path.display()));
+        return Err(format!(
+            "{}: not a Paperboy store (no migrations applied)",
+            path.display()
+        ));
     }
     Ok(Counts {
         papers: papers.max(0) as u64,

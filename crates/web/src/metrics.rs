@@ -83,7 +83,9 @@ pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// A Prometheus label value: backslash, quote and newline escaped.
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, rows: &[(String, f64)]) {
@@ -117,7 +119,9 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        out.push_str("# HELP paperboy_http_request_duration_seconds Time to answer, by method and route.\n");
+        out.push_str(
+            "# HELP paperboy_http_request_duration_seconds Time to answer, by method and route.\n",
+        );
         out.push_str("# TYPE paperboy_http_request_duration_seconds histogram\n");
         for ((method, route), h) in &routes {
             let l = format!("method=\"{}\",route=\"{}\"", label(method), label(route));
@@ -132,8 +136,14 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
                 "paperboy_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}\n",
                 h.count
             ));
-            out.push_str(&format!("paperboy_http_request_duration_seconds_sum{{{l}}} {}\n", h.sum));
-            out.push_str(&format!("paperboy_http_request_duration_seconds_count{{{l}}} {}\n", h.count));
+            out.push_str(&format!(
+                "paperboy_http_request_duration_seconds_sum{{{l}}} {}\n",
+                h.sum
+            ));
+            out.push_str(&format!(
+                "paperboy_http_request_duration_seconds_count{{{l}}} {}\n",
+                h.count
+            ));
         }
     }
     let up = state.app.store.change_seq().await;

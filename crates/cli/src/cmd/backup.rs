@@ -44,7 +44,9 @@ fn sqlite_path(config: &Config, verb: &str) -> anyhow::Result<PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
-        .ok_or_else(|| anyhow::anyhow!("database URL `{url}` must start with sqlite:// or postgres://"))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!("database URL `{url}` must start with sqlite:// or postgres://")
+        })?;
     Ok(PathBuf::from(path))
 }
 
@@ -56,7 +58,11 @@ pub async fn backup(opts: BackupOpts, config: Config) -> anyhow::Result<()> {
         source.display()
     );
     let out = opts.out.clone();
-    anyhow::ensure!(!out.exists(), "{}: exists; choose a new file", out.display());
+    anyhow::ensure!(
+        !out.exists(),
+        "{}: exists; choose a new file",
+        out.display()
+    );
     let expected = backup::expected_size(&source).map_err(anyhow::Error::msg)?;
     let bar = crate::progress::bytes_bar(Some(expected), "backup");
     let started = Instant::now();
@@ -97,13 +103,20 @@ pub async fn restore(opts: RestoreOpts, config: Config) -> anyhow::Result<()> {
     // A server on this data directory holds the keyword index's lock.
     let index_dir = crate::indexes::index_dir(&config);
     if index_dir.exists() {
-        drop(paperboy_search::KeywordIndex::open(&index_dir, true).map_err(|e| {
-            anyhow::anyhow!("{}: {e}; stop `paperboy serve` on this data directory first", index_dir.display())
-        })?);
+        drop(
+            paperboy_search::KeywordIndex::open(&index_dir, true).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: {e}; stop `paperboy serve` on this data directory first",
+                    index_dir.display()
+                )
+            })?,
+        );
     }
     if db.exists() && !opts.force {
         let present = backup::verify(&db).map_err(|e| {
-            anyhow::anyhow!("{e}; the store there is not one Paperboy can read: pass --force to replace it")
+            anyhow::anyhow!(
+                "{e}; the store there is not one Paperboy can read: pass --force to replace it"
+            )
         })?;
         anyhow::ensure!(
             present.papers == 0 && present.users == 0,

@@ -328,4 +328,3 @@ impl Drop for Smtp {
         let _ = self.child.wait();
     }
 }
-
