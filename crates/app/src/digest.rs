@@ -153,13 +153,7 @@ impl App {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let papers: HashMap<paperboy_core::ArxivId, ListedPaper> = self
-            .store
-            .get_papers(&ids)
-            .await?
-            .into_iter()
-            .map(|l| (l.stored.paper.id.clone(), l))
-            .collect();
+        let papers: HashMap<paperboy_core::ArxivId, ListedPaper> = self.papers_by_id(&ids).await?;
         let mut out: Vec<(ListedPaper, String)> = Vec::new();
         for n in alerts {
             let Some(p) = n.arxiv_id.as_ref().and_then(|id| papers.get(id)) else {
@@ -206,13 +200,7 @@ impl App {
         let mut ids: Vec<paperboy_core::ArxivId> =
             picks.iter().map(|p| p.arxiv_id.clone()).collect();
         ids.extend(picks.iter().filter_map(|p| p.similar_to.first().cloned()));
-        let papers: HashMap<paperboy_core::ArxivId, ListedPaper> = self
-            .store
-            .get_papers(&ids)
-            .await?
-            .into_iter()
-            .map(|l| (l.stored.paper.id.clone(), l))
-            .collect();
+        let papers: HashMap<paperboy_core::ArxivId, ListedPaper> = self.papers_by_id(&ids).await?;
         Ok(picks
             .into_iter()
             .filter_map(|p| {

@@ -648,13 +648,7 @@ impl App {
             .take(crate::feeds::ENTRIES as usize)
             .collect();
         let ids: Vec<ArxivId> = alerts.iter().filter_map(|n| n.arxiv_id.clone()).collect();
-        let papers: HashMap<ArxivId, ListedPaper> = self
-            .store
-            .get_papers(&ids)
-            .await?
-            .into_iter()
-            .map(|l| (l.stored.paper.id.clone(), l))
-            .collect();
+        let papers: HashMap<ArxivId, ListedPaper> = self.papers_by_id(&ids).await?;
         for n in alerts {
             let Some(p) = n.arxiv_id.as_ref().and_then(|id| papers.get(id)) else {
                 continue;

@@ -39,6 +39,20 @@ pub(crate) fn in_order(ids: &[ArxivId], mut found: Vec<ListedPaper>) -> Vec<List
 }
 
 impl App {
+    /// The stored papers among `ids`, by id (ids the store lacks are absent).
+    pub async fn papers_by_id(
+        &self,
+        ids: &[ArxivId],
+    ) -> Result<std::collections::HashMap<ArxivId, ListedPaper>, AppError> {
+        Ok(self
+            .store
+            .get_papers(ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.stored.paper.id.clone(), l))
+            .collect())
+    }
+
     /// A paper; `NotFound` names it.
     pub async fn paper(&self, id: &ArxivId) -> Result<StoredPaper, AppError> {
         self.store

@@ -111,13 +111,8 @@ impl App {
         let taste = Taste { liked, disliked };
         let picks = search.recommend(&taste, &pool, &exclude, want).await?;
         let ids: Vec<ArxivId> = picks.iter().map(|p| p.arxiv_id.clone()).collect();
-        let mut papers: std::collections::HashMap<ArxivId, ListedPaper> = self
-            .store
-            .get_papers(&ids)
-            .await?
-            .into_iter()
-            .map(|l| (l.stored.paper.id.clone(), l))
-            .collect();
+        let mut papers: std::collections::HashMap<ArxivId, ListedPaper> =
+            self.papers_by_id(&ids).await?;
         let mut out = Vec::with_capacity(req.limit);
         for p in picks {
             let Some(paper) = papers.remove(&p.arxiv_id) else {

@@ -70,13 +70,7 @@ impl App {
     pub async fn search(&self, req: &SearchRequest) -> Result<Results, AppError> {
         let found = self.search_port()?.search(req).await?;
         let ids: Vec<ArxivId> = found.hits.iter().map(|h| h.arxiv_id.clone()).collect();
-        let mut papers: HashMap<ArxivId, ListedPaper> = self
-            .store
-            .get_papers(&ids)
-            .await?
-            .into_iter()
-            .map(|l| (l.stored.paper.id.clone(), l))
-            .collect();
+        let mut papers: HashMap<ArxivId, ListedPaper> = self.papers_by_id(&ids).await?;
         // A hit the store no longer has (deleted since indexing) is left out.
         let rows = found
             .hits

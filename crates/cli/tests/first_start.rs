@@ -11,19 +11,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use common::{Env, Server};
-use paperboy_testkit::arxiv_standin::{raw_record, ArxivStandin, Fault, StandinRecord};
+use paperboy_testkit::arxiv_standin::{dated_record, ArxivStandin, Fault, StandinRecord};
 
 fn record(id: &str, day: NaiveDate, title: &str) -> StandinRecord {
-    let version = day.format("%a, %-d %b %Y 10:00:00 GMT").to_string();
-    raw_record(
-        id,
-        &day.to_string(),
-        title,
-        "Ada Lovelace, Alan Turing",
-        "cs.LG",
-        &format!("An abstract about {title}."),
-        &[&version],
-    )
+    let text = format!("An abstract about {title}.");
+    dated_record(id, day, title, "Ada Lovelace, Alan Turing", &text)
 }
 
 /// Five papers of the last days and three of last month.

@@ -91,15 +91,8 @@ struct TlsSmtp {
 
 impl TlsSmtp {
     fn start(dir: &Path, mode: &str, cert: &Path, key: &Path) -> TlsSmtp {
-        let maildir = dir.join(format!("maildir-{mode}"));
-        for sub in ["tmp", "new", "cur"] {
-            std::fs::create_dir_all(maildir.join(sub)).unwrap();
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let maildir = common::new_maildir(dir, &format!("maildir-{mode}"));
+        let port = common::free_port();
         let script = paperboy_testkit::repo_root().join("crates/cli/tests/support/tls_smtp.py");
         let mut child = Command::new("python3")
             .arg(script)
@@ -123,10 +116,7 @@ impl TlsSmtp {
     }
 
     fn messages(&self) -> Vec<Mail> {
-        std::fs::read_dir(self.maildir.join("new"))
-            .unwrap()
-            .map(|e| Mail::parse(&std::fs::read_to_string(e.unwrap().path()).unwrap()))
-            .collect()
+        common::maildir_messages(&self.maildir)
     }
 
     async fn wait_for(&self, n: usize) -> Vec<Mail> {

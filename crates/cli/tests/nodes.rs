@@ -13,20 +13,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use common::{browser, csrf_of, get_text, stderr, stdout, Env, Server, Smtp};
-use paperboy_testkit::arxiv_standin::{raw_record, ArxivStandin, StandinRecord};
+use paperboy_testkit::arxiv_standin::{dated_record, ArxivStandin, StandinRecord};
 use serde_json::Value;
 
 fn record(id: &str, day: NaiveDate, title: &str, text: &str) -> StandinRecord {
-    let version = day.format("%a, %-d %b %Y 10:00:00 GMT").to_string();
-    raw_record(
-        id,
-        &day.to_string(),
-        title,
-        "Mitchell Wortsman, Ada Lovelace",
-        "cs.LG",
-        text,
-        &[&version],
-    )
+    dated_record(id, day, title, "Mitchell Wortsman, Ada Lovelace", text)
 }
 
 fn first_records(day: NaiveDate) -> Vec<StandinRecord> {

@@ -365,6 +365,26 @@ pub fn raw_record(
     }
 }
 
+/// A cs.LG record first announced on `day` (its datestamp and its v1).
+pub fn dated_record(
+    id: &str,
+    day: chrono::NaiveDate,
+    title: &str,
+    authors: &str,
+    abstract_text: &str,
+) -> StandinRecord {
+    let version = day.format("%a, %-d %b %Y 10:00:00 GMT").to_string();
+    raw_record(
+        id,
+        &day.to_string(),
+        title,
+        authors,
+        "cs.LG",
+        abstract_text,
+        &[&version],
+    )
+}
+
 /// A deleted record: a header with `status="deleted"` and no metadata.
 pub fn deleted_record(id: &str, datestamp: &str) -> StandinRecord {
     let xml = format!(

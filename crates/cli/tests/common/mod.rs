@@ -272,15 +272,8 @@ pub struct Smtp {
 
 impl Smtp {
     pub fn start(dir: &Path) -> Smtp {
-        let maildir = dir.join("maildir");
-        for sub in ["tmp", "new", "cur"] {
-            std::fs::create_dir_all(maildir.join(sub)).unwrap();
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let maildir = new_maildir(dir, "maildir");
+        let port = free_port();
         let child = Command::new("python3")
             .args([
                 "-m",
@@ -313,12 +306,7 @@ impl Smtp {
     }
 
     pub fn messages(&self) -> Vec<paperboy_testkit::Mail> {
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(self.maildir.join("new")).unwrap() {
-            let raw = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            out.push(paperboy_testkit::Mail::parse(&raw));
-        }
-        out
+        maildir_messages(&self.maildir)
     }
 }
 
@@ -327,4 +315,32 @@ impl Drop for Smtp {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// An empty Maildir `name` under `dir`.
+pub fn new_maildir(dir: &Path, name: &str) -> PathBuf {
+    let maildir = dir.join(name);
+    for sub in ["tmp", "new", "cur"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    maildir
+}
+
+/// A loopback port free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Every message delivered to `maildir`.
+pub fn maildir_messages(maildir: &Path) -> Vec<paperboy_testkit::Mail> {
+    std::fs::read_dir(maildir.join("new"))
+        .unwrap()
+        .map(|e| {
+            paperboy_testkit::Mail::parse(&std::fs::read_to_string(e.unwrap().path()).unwrap())
+        })
+        .collect()
 }
