@@ -37,6 +37,11 @@ pub trait Search: Send + Sync {
         None
     }
 
+    /// The better vectors filled in behind the serving ones, if any.
+    fn refinement(&self) -> Option<Refinement> {
+        None
+    }
+
     /// Which of `ids` match a saved search (alerts).
     async fn find_among(&self, query: &str, ids: &[ArxivId]) -> Result<Vec<ArxivId>, SearchError>;
 
@@ -100,4 +105,16 @@ pub trait Mailer: Send + Sync {
 
     /// Sends everything due.
     async fn drain(&self) -> Result<DrainSummary, SendError>;
+}
+
+/// How far the better (transformer) vectors cover the papers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refinement {
+    /// The model making them.
+    pub model: String,
+    /// Papers they cover.
+    pub covered: u64,
+    /// Still walking the store newest first (false: every paper had one
+    /// when the walk ended, and new papers get one as they come).
+    pub filling: bool,
 }

@@ -131,7 +131,7 @@ impl HarvestStatus {
 }
 
 /// 1234567 → "1,234,567".
-fn group_digits(n: u64) -> String {
+pub fn group_digits(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

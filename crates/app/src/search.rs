@@ -185,6 +185,17 @@ impl Search for EngineSearch {
         self.engine.semantic.as_ref().map(|s| s.index.synced_seq())
     }
 
+    fn refinement(&self) -> Option<crate::ports::Refinement> {
+        self.engine
+            .refined
+            .as_ref()
+            .map(|r| crate::ports::Refinement {
+                model: r.embedder.name().to_string(),
+                covered: r.index.len() as u64,
+                filling: paperboy_search::is_filling(&r.index),
+            })
+    }
+
     async fn find_among(&self, query: &str, ids: &[ArxivId]) -> Result<Vec<ArxivId>, SearchError> {
         let mut found = Vec::new();
         for chunk in ids.chunks(500) {

@@ -19,10 +19,11 @@ pub struct Config {
     pub instance_name: String,
     pub contact_email: String,
     pub model_dir: Option<PathBuf>,
-    /// Which embedder builds the vector index and embeds queries:
-    /// `static` (distilled from `model_dir` on first use; fast enough for
-    /// millions of papers) or `transformer` (the model itself; better
-    /// vectors, for small collections).
+    /// Which embedder makes the vectors: `static` (distilled from
+    /// `model_dir` on first use, or built in; fast enough for millions of
+    /// papers) or `transformer` (the built-in static vectors serve at once
+    /// and the transformer in `model_dir` fills in better ones behind them,
+    /// newest papers first).
     pub embedder: String,
     pub smtp_url: Option<String>,
     /// PEM certificates to trust for the SMTP server's TLS besides the
@@ -338,8 +339,10 @@ contact_email = ""
 # into <data_dir>/models on first use.
 # model_dir = "/path/to/all-MiniLM-L6-v2"
 
-# Which embedder builds the vector index and embeds queries: "static" (fast,
-# for any size) or "transformer" (better vectors, slow: small collections).
+# Which embedder makes the vectors: "static" (fast, for any size) or
+# "transformer": the built-in static vectors serve at once, and the
+# transformer in model_dir fills in better ones behind them in the
+# background, newest papers first (progress on /about and /metrics).
 embedder = "static"
 
 # Outgoing mail, e.g. smtp://user:password@mail.example.org:587 (STARTTLS),

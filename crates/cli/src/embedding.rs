@@ -115,21 +115,46 @@ fn configured(config: &Config, kind: Kind) -> anyhow::Result<Option<Arc<dyn Embe
     }
 }
 
-/// The embedder `embedder` names in the configuration; the built-in
-/// model, with a warning naming the problem, when that one cannot be had.
+/// The embedder of the vector index every paper has, which answers at
+/// once: the static model (distilled from `model_dir`, or built in). With
+/// `embedder = "transformer"` it is the built-in model, and the transformer
+/// fills in better vectors behind it ([`refiner`]). The built-in model,
+/// with a warning naming the problem, when the configured one cannot be
+/// had.
 pub fn serving(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     let builtin = || -> Arc<dyn Embedder> { Arc::new(Builtin::new()) };
-    Ok(Some(match load(config, config.embedder.parse()?) {
+    if config.embedder.parse::<Kind>()? == Kind::Transformer {
+        return Ok(Some(builtin()));
+    }
+    Ok(Some(match load(config, Kind::Static) {
         Ok(Some(e)) => e,
-        Ok(None) => {
-            eprintln!("warning: embedder = \"transformer\" needs model_dir (a sentence-transformer directory); using the built-in static model");
-            builtin()
-        }
+        Ok(None) => builtin(),
         Err(e) => {
             eprintln!("warning: {e:#}; using the built-in static model instead");
             builtin()
         }
     }))
+}
+
+/// The transformer that fills in better vectors behind the serving ones,
+/// when `embedder = "transformer"`; `None` otherwise, or with a warning
+/// naming the problem when it cannot be loaded (the static vectors serve
+/// alone then).
+pub fn refiner(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+    if config.embedder.parse::<Kind>()? != Kind::Transformer {
+        return Ok(None);
+    }
+    match load(config, Kind::Transformer) {
+        Ok(Some(e)) => Ok(Some(e)),
+        Ok(None) => {
+            eprintln!("warning: embedder = \"transformer\" needs model_dir (a sentence-transformer directory); the built-in static model serves alone");
+            Ok(None)
+        }
+        Err(e) => {
+            eprintln!("warning: {e:#}; the built-in static model serves alone");
+            Ok(None)
+        }
+    }
 }
 
 pub fn distill_with_progress(from: &Path, out: &Path) -> anyhow::Result<()> {

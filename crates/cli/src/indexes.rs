@@ -85,6 +85,45 @@ pub fn open_semantic(config: &Config) -> anyhow::Result<Option<Semantic>> {
     }
 }
 
+/// The transformer's vector index, filled in behind the serving one, when
+/// `embedder = "transformer"`.
+pub fn open_refined(config: &Config) -> anyhow::Result<Option<Semantic>> {
+    match crate::embedding::refiner(config)? {
+        Some(e) => {
+            tracing::info!(embedder = e.name(), "better vectors filled in behind the static ones");
+            Ok(Some(open_vectors(config, e)?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Fills the refined vector index newest first until it covers every
+/// paper (resumable), with a progress bar; returns the papers embedded.
+pub async fn fill_refined(store: &dyn Store, sem: &Semantic) -> anyhow::Result<u64> {
+    if !sem.index.is_writable() {
+        return Ok(0);
+    }
+    let total = store.count_papers().await?;
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "embed (transformer, newest first) [{bar:30}] {pos}/{len} papers {per_sec} ({eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_position(sem.index.len() as u64);
+    let mut n = paperboy_search::backfill(store, &sem.index, &sem.embedder, |covered| {
+        bar.set_position(covered as u64)
+    })
+    .await
+    .context("filling in the transformer's vectors")?;
+    n += paperboy_search::embed_catch_up(store, &sem.index, &sem.embedder, |_| {})
+        .await
+        .context("embedding papers")?;
+    bar.finish_and_clear();
+    build_cells(sem).await?;
+    Ok(n)
+}
+
 /// Embeds what the vector index lacks, with a progress bar when there is
 /// much to do, then rebuilds the cells if due; returns the number of
 /// changes applied.

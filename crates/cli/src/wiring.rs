@@ -123,8 +123,15 @@ pub fn star_tracker(config: &Config) -> anyhow::Result<Option<Arc<StarTracker>>>
 }
 
 /// Search over the keyword index and, when a model is configured, the
-/// vector index.
-pub fn with_search(mut app: App, keyword: Arc<KeywordIndex>, semantic: Option<Semantic>) -> App {
-    app.search = Some(EngineSearch::shared(Engine::new(keyword, semantic)));
+/// vector index (and the better vectors filled in behind it).
+pub fn with_search(
+    mut app: App,
+    keyword: Arc<KeywordIndex>,
+    semantic: Option<Semantic>,
+    refined: Option<Semantic>,
+) -> App {
+    let mut engine = Engine::new(keyword, semantic);
+    engine.refined = refined;
+    app.search = Some(EngineSearch::shared(engine));
     app
 }

@@ -65,7 +65,11 @@ const SEMANTIC_POOL: usize = 200;
 
 pub struct Engine {
     pub keyword: Arc<KeywordIndex>,
+    /// Vectors for every paper (the static model: fast enough to keep up).
     pub semantic: Option<Semantic>,
+    /// Better vectors (the transformer) filled in behind `semantic`, newest
+    /// papers first: used wherever they cover a candidate.
+    pub refined: Option<Semantic>,
     pub fusion: Fusion,
     /// Recommendations: the weight of meaning (embeddings) against terms
     /// (tf·idf) in a pick's score.
@@ -98,6 +102,111 @@ fn plain_words(q: &str) -> String {
         .filter(|w| !matches!(*w, "AND" | "OR" | "NOT"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The nearest papers by the refined vectors where they exist and by the
+/// base vectors elsewhere, best first, at most `k`: a base score is put on
+/// the refined scale by a line fitted, for this query, to the candidates
+/// that have both (with too few of those, by matching the two lists'
+/// means and spreads). Once the refined index covers everything this is
+/// just its list.
+fn blend(
+    base: &Semantic,
+    v: &[f32],
+    refined: &Semantic,
+    rv: &[f32],
+    k: usize,
+    exclude: Option<&ArxivId>,
+) -> Vec<Neighbour> {
+    let fine = refined.index.search(rv, k, exclude);
+    if refined.index.len() >= base.index.len() {
+        return fine;
+    }
+    let coarse = base.index.search(v, k, exclude);
+    let fine_score: HashMap<&ArxivId, f32> =
+        fine.iter().map(|n| (&n.arxiv_id, n.score)).collect();
+    let coarse_score: HashMap<&ArxivId, f32> =
+        coarse.iter().map(|n| (&n.arxiv_id, n.score)).collect();
+    // Candidates with both scores: the base list's covered papers, and the
+    // refined list's papers scored by the base vectors.
+    let mut pairs: Vec<(f32, f32)> = Vec::new();
+    let mut refined_of: HashMap<&ArxivId, f32> = HashMap::new();
+    for n in &coarse {
+        let t = match fine_score.get(&n.arxiv_id) {
+            Some(t) => Some(*t),
+            None => refined
+                .index
+                .vector_of(&n.arxiv_id)
+                .map(|x| paperboy_embed::dot(&x, rv)),
+        };
+        if let Some(t) = t {
+            refined_of.insert(&n.arxiv_id, t);
+            pairs.push((n.score, t));
+        }
+    }
+    for n in &fine {
+        if !coarse_score.contains_key(&n.arxiv_id) {
+            if let Some(x) = base.index.vector_of(&n.arxiv_id) {
+                pairs.push((paperboy_embed::dot(&x, v), n.score));
+            }
+        }
+    }
+    let (a, b) = calibration(&pairs, &coarse, &fine);
+    let mut out: Vec<Neighbour> = fine.clone();
+    for n in &coarse {
+        if fine_score.contains_key(&n.arxiv_id) {
+            continue;
+        }
+        let score = match refined_of.get(&n.arxiv_id) {
+            Some(t) => *t,
+            None => a * n.score + b,
+        };
+        out.push(Neighbour {
+            score,
+            ..n.clone()
+        });
+    }
+    out.sort_by(|x, y| y.score.total_cmp(&x.score));
+    out.truncate(k);
+    out
+}
+
+/// Fewest pairs a per-query line is fitted to.
+const MIN_PAIRS: usize = 12;
+
+/// `(a, b)` mapping a base score `s` to the refined scale as `a·s + b`:
+/// least squares over `pairs` (base, refined) when there are enough of
+/// them and they spread; otherwise the two lists' means and spreads
+/// matched.
+fn calibration(pairs: &[(f32, f32)], coarse: &[Neighbour], fine: &[Neighbour]) -> (f32, f32) {
+    fn mean_sd(xs: impl Iterator<Item = f32> + Clone) -> Option<(f32, f32)> {
+        let n = xs.clone().count();
+        if n < 2 {
+            return None;
+        }
+        let m = xs.clone().sum::<f32>() / n as f32;
+        let var = xs.map(|x| (x - m) * (x - m)).sum::<f32>() / n as f32;
+        Some((m, var.sqrt()))
+    }
+    if pairs.len() >= MIN_PAIRS {
+        let (ms, ss) = mean_sd(pairs.iter().map(|p| p.0)).unwrap_or((0.0, 0.0));
+        let (mt, _) = mean_sd(pairs.iter().map(|p| p.1)).unwrap_or((0.0, 0.0));
+        if ss > 1e-4 {
+            let cov = pairs.iter().map(|(s, t)| (s - ms) * (t - mt)).sum::<f32>()
+                / pairs.len() as f32;
+            let a = cov / (ss * ss);
+            if a > 0.0 {
+                return (a, mt - a * ms);
+            }
+        }
+    }
+    match (
+        mean_sd(coarse.iter().map(|n| n.score)),
+        mean_sd(fine.iter().map(|n| n.score)),
+    ) {
+        (Some((ms, ss)), Some((mt, st))) if ss > 1e-4 => (st / ss, mt - st / ss * ms),
+        _ => (1.0, 0.0),
+    }
 }
 
 /// Applies the short-document prior and re-sorts.
@@ -143,6 +252,7 @@ impl Engine {
         Engine {
             keyword,
             semantic,
+            refined: None,
             fusion: Fusion::default(),
             taste_mix: 0.5,
         }
@@ -192,11 +302,26 @@ impl Engine {
         text: &str,
         k: usize,
     ) -> Result<Vec<Neighbour>, SearchError> {
-        let v = sem.embedder.embed_one(&plain_words(text))?;
+        let words = plain_words(text);
+        let refined = self.refined.as_ref().filter(|r| !r.index.is_empty());
+        let (v, rv) = match refined {
+            Some(r) => {
+                let (v, rv) = rayon::join(
+                    || sem.embedder.embed_one(&words),
+                    || r.embedder.embed_one(&words),
+                );
+                (v?, Some(rv?))
+            }
+            None => (sem.embedder.embed_one(&words)?, None),
+        };
         if v.iter().all(|x| *x == 0.0) {
             return Ok(Vec::new());
         }
-        let mut found = sem.index.search(&v, (k * 4).max(SEMANTIC_POOL), None);
+        let pool = (k * 4).max(SEMANTIC_POOL);
+        let mut found = match (refined, &rv) {
+            (Some(r), Some(rv)) => blend(sem, &v, r, rv, pool, None),
+            _ => sem.index.search(&v, pool, None),
+        };
         prefer_papers(&mut found);
         found.truncate(k);
         Ok(found)
@@ -321,7 +446,14 @@ impl Engine {
         limit: usize,
     ) -> Result<Vec<Hit>, SearchError> {
         let depth = (limit * 4).max(RELATED_DEPTH);
-        let mut near = sem.index.search(v, depth.max(SEMANTIC_POOL), Some(id));
+        let refined = self
+            .refined
+            .as_ref()
+            .and_then(|r| r.index.vector_of(id).map(|rv| (r, rv)));
+        let mut near = match refined {
+            Some((r, rv)) => blend(sem, v, r, &rv, depth.max(SEMANTIC_POOL), Some(id)),
+            None => sem.index.search(v, depth.max(SEMANTIC_POOL), Some(id)),
+        };
         prefer_papers(&mut near);
         near.truncate(depth);
         let like = self.keyword.more_like_text(id, title, abs, depth)?;
@@ -337,5 +469,124 @@ impl Engine {
                 highlighted_summary: None,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::VectorEntry;
+    use paperboy_embed::{EmbedError, Embedder};
+
+    struct Fake;
+    impl Embedder for Fake {
+        fn name(&self) -> &str {
+            "fake"
+        }
+        fn dim(&self) -> usize {
+            4
+        }
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            Ok(texts.iter().map(|_| vec![0.5; 4]).collect())
+        }
+    }
+
+    fn unit(v: [f32; 4]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn id(i: usize) -> ArxivId {
+        ArxivId::parse(&format!("2401.{:05}", i + 1)).unwrap()
+    }
+
+    /// A vector per paper, spread over the sphere's positive part.
+    fn vec_of(i: usize) -> Vec<f32> {
+        let a = i as f32 * 0.37;
+        unit([1.0 + a.sin(), 1.0 + a.cos(), 0.2 + (a * 1.7).sin().abs(), 0.5])
+    }
+
+    fn index(dir: &std::path::Path, papers: impl Iterator<Item = (usize, Vec<f32>)>) -> Semantic {
+        let ix = VectorIndex::open(dir, "fake", 4, true).unwrap();
+        let entries: Vec<VectorEntry> = papers
+            .map(|(i, vector)| VectorEntry {
+                arxiv_id: id(i),
+                content_hash: i as u64,
+                words: 150,
+                vector,
+            })
+            .collect();
+        ix.apply(&entries, &[], 1).unwrap();
+        Semantic {
+            embedder: Arc::new(Fake),
+            index: Arc::new(ix),
+        }
+    }
+
+    fn order(found: &[Neighbour]) -> Vec<ArxivId> {
+        found.iter().map(|n| n.arxiv_id.clone()).collect()
+    }
+
+    #[test]
+    fn a_line_is_fitted_to_papers_scored_both_ways() {
+        let pairs: Vec<(f32, f32)> = (0..20)
+            .map(|i| {
+                let s = 0.2 + i as f32 * 0.03;
+                (s, 2.0 * s + 0.1)
+            })
+            .collect();
+        let (a, b) = calibration(&pairs, &[], &[]);
+        assert!((a - 2.0).abs() < 1e-3 && (b - 0.1).abs() < 1e-3, "{a} {b}");
+    }
+
+    #[test]
+    fn with_the_same_vectors_a_partial_refined_index_changes_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let base = index(&d.path().join("s"), (0..40).map(|i| (i, vec_of(i))));
+        // The refined index covers every other paper, with the same vectors.
+        let refined = index(
+            &d.path().join("t"),
+            (0..40).filter(|i| i % 2 == 0).map(|i| (i, vec_of(i))),
+        );
+        let q = unit([1.0, 0.3, 0.4, 0.5]);
+        let plain = base.index.search(&q, 40, None);
+        let blended = blend(&base, &q, &refined, &q, 40, None);
+        assert_eq!(order(&blended), order(&plain));
+    }
+
+    #[test]
+    fn refined_vectors_win_where_they_exist_and_the_rest_stay_listed() {
+        let d = tempfile::tempdir().unwrap();
+        let base = index(&d.path().join("s"), (0..40).map(|i| (i, vec_of(i))));
+        let q = unit([1.0, 0.3, 0.4, 0.5]);
+        let plain = base.index.search(&q, 40, None);
+        let last = plain.last().unwrap().arxiv_id.clone();
+        let last_i = (0..40).find(|i| id(*i) == last).unwrap();
+        // The refined model sees that the base model's last paper is the
+        // one the query is about; it covers half the papers.
+        let refined = index(
+            &d.path().join("t"),
+            (0..40)
+                .filter(|i| i % 2 == 0 || *i == last_i)
+                .map(|i| (i, if i == last_i { q.clone() } else { vec_of(i) })),
+        );
+        let blended = blend(&base, &q, &refined, &q, 40, None);
+        assert_eq!(blended[0].arxiv_id, last, "{:?}", order(&blended));
+        assert_eq!(blended.len(), 40, "papers without refined vectors stay");
+        // An uncovered paper the base model ranks high stays near the top.
+        let top_uncovered = plain
+            .iter()
+            .find(|n| refined.index.vector_of(&n.arxiv_id).is_none())
+            .unwrap();
+        let at = order(&blended)
+            .iter()
+            .position(|x| *x == top_uncovered.arxiv_id)
+            .unwrap();
+        assert!(at <= 3, "{at}: {:?}", order(&blended));
+        // Covering everything: the refined list alone.
+        let full = index(&d.path().join("u"), (0..40).map(|i| (i, vec_of(i))));
+        let excluded = id(0);
+        let alone = blend(&base, &q, &full, &q, 10, Some(&excluded));
+        assert_eq!(order(&alone), order(&full.index.search(&q, 10, Some(&excluded))));
     }
 }

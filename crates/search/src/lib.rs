@@ -13,7 +13,8 @@ mod sync;
 pub mod vector;
 
 pub use embed_sync::{
-    abstract_words, embed_catch_up, embed_follow, rebuild_cells_if_due, text_hash, vector_refresh,
+    abstract_words, backfill, embed_catch_up, embed_follow, is_filling, rebuild_cells_if_due,
+    refine_follow, text_hash, vector_refresh,
 };
 pub use engine::{Engine, Found, Mode, Semantic, NO_MODEL_NOTE};
 pub use error::SearchError;

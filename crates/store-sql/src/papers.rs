@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use paperboy_core::{ArxivId, Paper};
 use paperboy_store::{
-    decide_upsert, ChangeFeed, ListedPaper, PaperChange, PaperStore, StoreError, StoredPaper,
+    decide_upsert, ChangeFeed, ListedPaper, NewestCursor, PaperChange, PaperStore, StoreError, StoredPaper,
     UpsertCounts, UpsertDecision,
 };
 
@@ -38,6 +38,13 @@ static BY_KEY: LazyLock<Sql> = LazyLock::new(|| {
 static CHANGES: LazyLock<Sql> = LazyLock::new(|| {
     Sql::owned(format!(
         "SELECT {PAPER_COLUMNS} FROM papers WHERE change_seq > $1 ORDER BY change_seq LIMIT $2"
+    ))
+});
+static NEWEST_FIRST: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {PAPER_COLUMNS} FROM papers WHERE deleted_at IS NULL \
+         AND (published_at < $1 OR (published_at = $1 AND paper_id < $2)) \
+         ORDER BY published_at DESC, paper_id DESC LIMIT $3"
     ))
 });
 static COUNT: Sql = Sql::new("SELECT count(*) FROM papers WHERE deleted_at IS NULL");
@@ -382,6 +389,27 @@ impl<B: Backend> ChangeFeed for SqlStore<B> {
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError> {
         on!(self, read, |c| {
             c.all(&CHANGES, args![after, limit], columns::change).await
+        })
+    }
+
+    async fn papers_newest_first(
+        &self,
+        after: NewestCursor,
+        limit: u32,
+    ) -> Result<Vec<(NewestCursor, StoredPaper)>, StoreError> {
+        on!(self, read, |c| {
+            c.all(
+                &NEWEST_FIRST,
+                args![after.published_at, after.paper_id, limit],
+                |r| {
+                    let cursor = NewestCursor {
+                        published_at: r.i64(17)?,
+                        paper_id: r.i64(0)?,
+                    };
+                    Ok((cursor, columns::paper(r)?))
+                },
+            )
+            .await
         })
     }
 }

@@ -37,7 +37,7 @@ pub use library::{
 pub use moderation::{Claim, ClaimStatus, ModAction, ModerationStore, Report, ReportKind};
 pub use notifications::{NewNotification, Notification, NotificationStore};
 pub use papers::{decide_upsert, ChangeFeed, PaperStore, UpsertCounts, UpsertDecision};
-pub use row::{PaperChange, StoredPaper};
+pub use row::{NewestCursor, PaperChange, StoredPaper};
 pub use stars::{RepoStatus, StarStore, TrackedRepo};
 
 /// Declares [`Store`] over the contracts, listed once.

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use paperboy_core::{ArxivId, Paper};
 
-use crate::{ListedPaper, PaperChange, StoreError, StoredPaper};
+use crate::{ListedPaper, NewestCursor, PaperChange, StoreError, StoredPaper};
 
 /// What an upsert of a batch did, paper by paper.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -95,4 +95,13 @@ pub trait ChangeFeed: Send + Sync + 'static {
 
     /// Papers changed after `after`, in sequence order, at most `limit`.
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<PaperChange>, StoreError>;
+
+    /// Live papers after `after` in the order newest first (first
+    /// publication, then store key, both descending), at most `limit`, each
+    /// with its cursor: a backfill walks the whole store this way.
+    async fn papers_newest_first(
+        &self,
+        after: NewestCursor,
+        limit: u32,
+    ) -> Result<Vec<(NewestCursor, StoredPaper)>, StoreError>;
 }

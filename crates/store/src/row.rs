@@ -28,6 +28,22 @@ impl StoredPaper {
     }
 }
 
+/// Where a walk over the papers, newest first, stands: the last paper it
+/// was given (first publication in Unix seconds, store key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NewestCursor {
+    pub published_at: i64,
+    pub paper_id: i64,
+}
+
+impl NewestCursor {
+    /// Before every paper.
+    pub const START: NewestCursor = NewestCursor {
+        published_at: i64::MAX,
+        paper_id: i64::MAX,
+    };
+}
+
 /// One entry of the change feed: a live paper or a deletion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaperChange {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use paperboy_core::{ArxivId, Paper, Version};
 use paperboy_store::{
-    HarvestCheckpoint, HarvestCounts, HarvestPage, Store, StoreError, UpsertCounts,
+    HarvestCheckpoint, HarvestCounts, HarvestPage, NewestCursor, Store, StoreError, UpsertCounts,
 };
 use paperboy_testkit::{seed_papers, storage_suite};
 
@@ -253,7 +253,39 @@ async fn one_holder_at_a_time_gets_a_lease(store: Arc<dyn Store>) {
     assert!(!store.try_lease("short", "node-a", 60).await.unwrap());
 }
 
+/// A walk newest first, a page at a time, sees every live paper once, in
+/// order of first publication (ties by store key), and no deleted one.
+async fn papers_walk_newest_first_in_pages(store: Arc<dyn Store>) {
+    let papers = seed_papers();
+    store.upsert_papers(papers.clone()).await.unwrap();
+    let gone = papers[5].id.clone();
+    assert!(store.delete_paper(&gone).await.unwrap());
+    let mut cursor = NewestCursor::START;
+    let mut seen: Vec<(NewestCursor, ArxivId)> = Vec::new();
+    loop {
+        let page = store.papers_newest_first(cursor, 7).await.unwrap();
+        assert!(page.len() <= 7);
+        let Some((last, _)) = page.last() else { break };
+        cursor = *last;
+        seen.extend(page.into_iter().map(|(c, p)| (c, p.paper.id)));
+    }
+    assert_eq!(seen.len(), 67, "every live paper once");
+    assert!(!seen.iter().any(|(_, id)| *id == gone), "deleted paper listed");
+    let mut ids: Vec<&ArxivId> = seen.iter().map(|(_, id)| id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 67, "a paper listed twice");
+    for w in seen.windows(2) {
+        assert!(w[0].0 > w[1].0, "out of order: {:?} before {:?}", w[0], w[1]);
+    }
+    // The cursor's date is the paper's first publication.
+    let (c, id) = &seen[0];
+    let newest = papers.iter().map(|p| p.published_at().timestamp()).max().unwrap();
+    assert_eq!(c.published_at, newest, "{id}");
+}
+
 storage_suite!(
+    papers_walk_newest_first_in_pages,
     harvest_pages_apply_atomically_with_their_checkpoint,
     one_holder_at_a_time_gets_a_lease,
     seed_corpus_roundtrips,

@@ -171,6 +171,29 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
             }
         }
     }
+    if let Some(r) = state.app.search.as_ref().and_then(|s| s.refinement()) {
+        let l = format!("{{model=\"{}\"}}", label(&r.model));
+        gauge(
+            &mut out,
+            "paperboy_embedding_refined_papers",
+            "Papers the better (transformer) vectors cover so far.",
+            &[(l.clone(), r.covered as f64)],
+        );
+        gauge(
+            &mut out,
+            "paperboy_embedding_refined_filling",
+            "Whether the better vectors are still being filled in, newest papers first (1) or follow new papers only (0).",
+            &[(l, f64::from(u8::from(r.filling)))],
+        );
+        if let Ok(total) = state.app.store.count_papers().await {
+            gauge(
+                &mut out,
+                "paperboy_papers",
+                "Papers in the store (not deleted).",
+                &[(String::new(), total as f64)],
+            );
+        }
+    }
     if let Ok(counts) = state.app.store.outbox_counts().await {
         let rows: Vec<(String, f64)> = counts
             .iter()

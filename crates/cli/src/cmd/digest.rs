@@ -35,7 +35,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
-    let app = crate::wiring::with_search(crate::wiring::app(&config, store)?, index, semantic);
+    let app = crate::wiring::with_search(crate::wiring::app(&config, store)?, index, semantic, None);
     let today = app.today();
     let frequencies = match opts.frequency.as_deref() {
         Some(f) => vec![Frequency::parse(f).context("frequency")?],

@@ -29,9 +29,42 @@ pub struct Opts {
     /// (`static`, `transformer`); each gets its own vector index.
     #[arg(long, default_value = "static,transformer")]
     pub embedders: String,
-    /// Fusions for hybrid mode, comma separated (`rrf`, `convex`).
-    #[arg(long, default_value = "rrf,convex")]
+    /// Fusions for hybrid mode, comma separated: `default` (what serving
+    /// uses), `rrf[:W]` (reciprocal rank, semantic list weighted W),
+    /// `convex[:A]` (min-max normalised scores, semantic share A).
+    #[arg(long, default_value = "default,rrf,convex")]
     pub fusion: String,
+}
+
+/// `default` (what serving uses), `rrf` (k 60, equal weights), `rrf:W`
+/// (the semantic list weighted W), `convex` or `convex:A` (min-max
+/// normalised scores, A the semantic share).
+fn parse_fusion(f: &str) -> anyhow::Result<Fusion> {
+    let (name, arg) = match f.split_once(':') {
+        Some((n, a)) => (n, Some(a)),
+        None => (f, None),
+    };
+    let num = |default: f32| -> anyhow::Result<f32> {
+        match arg {
+            None => Ok(default),
+            Some(a) => a
+                .parse::<f32>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| anyhow::anyhow!("fusion `{f}`: `{a}` is not a weight")),
+        }
+    };
+    Ok(match name {
+        "default" => Fusion::default(),
+        "rrf" => Fusion::Rrf {
+            k: 60.0,
+            semantic_weight: num(1.0)?,
+        },
+        "convex" => Fusion::Convex { alpha: num(0.5)? },
+        other => anyhow::bail!(
+            "fusion `{other}` is none of `default`, `rrf[:W]`, `convex[:A]`"
+        ),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,11 +153,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .split(',')
         .map(str::trim)
         .filter(|f| !f.is_empty())
-        .map(|f| match f {
-            "rrf" => Ok(("rrf", Fusion::default())),
-            "convex" => Ok(("convex", Fusion::Convex { alpha: 0.5 })),
-            other => anyhow::bail!("fusion `{other}` is neither `rrf` nor `convex`"),
-        })
+        .map(|f| parse_fusion(f).map(|fu| (f, fu)))
         .collect::<anyhow::Result<_>>()?;
 
     let store = crate::wiring::open_store(&config).await?;
@@ -152,7 +181,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
                     for (fname, fusion) in variants {
                         let name = match (mode, fname) {
                             (SearchMode::Semantic, _) => format!("semantic/{kind}"),
-                            (_, "rrf") => format!("hybrid/{kind}"),
+                            (_, "default") => format!("hybrid/{kind}"),
                             _ => format!("hybrid-{fname}/{kind}"),
                         };
                         let mut search = Engine::new(index.clone(), sem.clone());
@@ -176,7 +205,11 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
                 .iter()
                 .map(|h| h.arxiv_id.to_string())
                 .collect();
-            ndcg += ndcg_at(&ranked, &j.judgments, 10);
+            let q_ndcg = ndcg_at(&ranked, &j.judgments, 10);
+            if std::env::var_os("PAPERBOY_EVAL_VERBOSE").is_some() {
+                println!("  {name} {}: nDCG@10 {q_ndcg:.3} {ranked:?}", j.id);
+            }
+            ndcg += q_ndcg;
             mrr += reciprocal_rank(&ranked, &j.judgments);
             recall += recall_at(&ranked, &j.judgments, 10);
         }

@@ -82,7 +82,7 @@ async fn app_with_search(config: &Config, semantic: bool) -> anyhow::Result<App>
         crate::indexes::embed_missing(&*store, s, 5_000).await?;
     }
     let app = crate::wiring::app(config, store)?;
-    Ok(crate::wiring::with_search(app, index, sem))
+    Ok(crate::wiring::with_search(app, index, sem, None))
 }
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {

@@ -41,10 +41,17 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     if let Some(sem) = &semantic {
         crate::indexes::embed_missing(&*store, sem, 5_000).await?;
     }
+    // The transformer's vectors as far as they go (`paperboy embed` or a
+    // server fills them in; a search does not wait for that).
+    let refined = match &semantic {
+        Some(_) => crate::indexes::open_refined(&config)?,
+        None => None,
+    };
     let app = crate::wiring::with_search(
         App::new(store, crate::wiring::settings(&config)?),
         index,
         semantic,
+        refined,
     );
     let results = app.search(&req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(note) = &results.note {
@@ -100,6 +107,23 @@ pub async fn embed(config: Config) -> anyhow::Result<()> {
         cells.map(|c| format!(", cells rebuilt in {c:.1}s")).unwrap_or_default(),
         sem.index.len()
     );
+    if let Some(refined) = crate::indexes::open_refined(&config)? {
+        anyhow::ensure!(
+            refined.index.is_writable(),
+            "another process (`paperboy serve`?) fills in the transformer's vectors itself"
+        );
+        let started = std::time::Instant::now();
+        let n = crate::indexes::fill_refined(&*store, &refined).await?;
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "embedded {} papers with {} in {:.1}s ({:.1} papers/s), newest first; its index holds {} vectors",
+            n,
+            refined.embedder.name(),
+            secs,
+            n as f64 / secs.max(1e-3),
+            refined.index.len()
+        );
+    }
     Ok(())
 }
 
@@ -155,6 +179,21 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
         );
     } else {
         println!("no embedding model configured: keyword index only");
+    }
+    if let Some(refined) = crate::indexes::open_refined(&config)? {
+        anyhow::ensure!(
+            refined.index.is_writable(),
+            "another process writes the transformer's vector index; stop `paperboy serve` first"
+        );
+        refined.index.reset()?;
+        let started = std::time::Instant::now();
+        let n = crate::indexes::fill_refined(&*store, &refined).await?;
+        println!(
+            "re-embedded {} papers with {} in {:.1}s",
+            n,
+            refined.embedder.name(),
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

@@ -71,7 +71,23 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             ));
         }
     }
-    let app = crate::wiring::with_search(app, index, semantic);
+    let refined = crate::indexes::open_refined(&config)?;
+    if let Some(r) = &refined {
+        if r.index.is_writable() {
+            tokio::spawn(paperboy_search::refine_follow(
+                store.clone(),
+                r.index.clone(),
+                r.embedder.clone(),
+                Duration::from_secs(1),
+            ));
+        } else {
+            tokio::spawn(paperboy_search::vector_refresh(
+                r.index.clone(),
+                Duration::from_secs(1),
+            ));
+        }
+    }
+    let app = crate::wiring::with_search(app, index, semantic, refined);
 
     if opts.no_scheduler {
         tracing::info!("scheduler off (--no-scheduler)");

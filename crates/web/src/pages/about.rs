@@ -1,5 +1,6 @@
 //! `/about`: what this instance is, and the trending formula.
 
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -18,13 +19,32 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/about", get(get_about))
 }
 
-async fn get_about(ctx: Ctx) -> Response {
+async fn get_about(ctx: Ctx, State(state): State<AppState>) -> Response {
+    let refined = match state.app.search.as_ref().and_then(|s| s.refinement()) {
+        Some(r) => {
+            let total = state.app.store.count_papers().await.unwrap_or(r.covered);
+            Some((r, total))
+        }
+        None => None,
+    };
     let body = html! {
         article.prose {
             h1 { "About " (ctx.instance) }
             p { (ctx.instance) " is a hub for research papers: it harvests new papers from arXiv, lets its community submit and upvote them, finds papers by keyword and by meaning, and ranks what is trending with the formula below. It runs Paperboy, which is open source." }
             h2 #search { "How search by meaning works" }
             p { "Besides matching words, search compares meanings: every paper's title and abstract becomes a vector, and so does your query; papers whose vectors point the same way come first, merged with the keyword matches. Out of the box the vectors come from a static model built into Paperboy: the sentence-transformer " a href="https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2" { "all-MiniLM-L6-v2" } " (Apache License 2.0, by the sentence-transformers authors), distilled into one vector per word piece and quantised. An operator can point Paperboy at the full transformer for better vectors." }
+            @if let Some((r, total)) = &refined {
+                p #refined {
+                    "This instance also runs the full transformer (" code { (r.model) } "). Its vectors cover "
+                    (paperboy_app::scheduler::group_digits(r.covered)) " of " (paperboy_app::scheduler::group_digits(*total)) " papers ("
+                    (percent(r.covered, *total)) "); "
+                    @if r.filling {
+                        "it fills them in behind the built-in ones, newest papers first, and search uses them wherever they exist."
+                    } @else {
+                        "new papers get theirs as they arrive."
+                    }
+                }
+            }
             h2 #trending { "How trending works" }
             p { "Every paper gets a score; the trending page lists papers by score. In words: a paper's points are its upvotes, plus a tenth of a point for every GitHub star its code gained in the last week, plus one for simply being there. Points are divided by the paper's age in hours plus two, raised to the power " (GRAVITY) ", so papers sink as they age unless readers keep voting for them. Papers from small fields get a boost of up to " (MAX_CATEGORY_SCALE) "× so they can reach the list too." }
             pre.formula aria-label="The trending formula" {
@@ -52,4 +72,13 @@ async fn get_about(ctx: Ctx) -> Response {
         }
     };
     ctx.page("About", body)
+}
+
+/// `covered` of `total` as a whole percentage, never rounding up to 100 %.
+fn percent(covered: u64, total: u64) -> String {
+    if total == 0 {
+        return "100 %".into();
+    }
+    let p = covered.min(total) * 100 / total;
+    format!("{p} %")
 }
