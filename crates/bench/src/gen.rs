@@ -13,6 +13,47 @@ pub struct WordModel {
     next: Vec<Vec<u32>>,
     /// Words that start a sentence.
     starts: Vec<u32>,
+    /// A large vocabulary with Zipfian frequencies that part of the words
+    /// come from ([`WordModel::with_zipf`]).
+    zipf: Option<Zipf>,
+}
+
+/// Terms by rank with the cumulative distribution of a Zipf–Mandelbrot
+/// law, p(r) ∝ 1 / (r + 2.7).
+struct Zipf {
+    terms: Vec<String>,
+    cdf: Vec<f64>,
+    /// Share of generated words drawn from it.
+    share: f64,
+}
+
+impl Zipf {
+    fn draw(&self, rng: &mut ChaCha8Rng) -> usize {
+        let u: f64 = rng.gen();
+        self.cdf
+            .partition_point(|c| *c < u)
+            .min(self.terms.len() - 1)
+    }
+}
+
+/// The `rank`-th made-up term: syllables spelling the rank in base 30,
+/// so every rank gets its own word (coinages, acronyms, names).
+fn coined(rank: usize) -> String {
+    let mut n = rank;
+    let mut s = String::new();
+    loop {
+        s.push_str(SYLLABLES[n % SYLLABLES.len()]);
+        n /= SYLLABLES.len();
+        if n == 0 {
+            break;
+        }
+    }
+    // Every seventh is a name-like or model-like term.
+    match rank % 7 {
+        0 => format!("{s}net"),
+        3 => format!("{s}former"),
+        _ => s,
+    }
 }
 
 impl WordModel {
@@ -36,6 +77,7 @@ impl WordModel {
             words: Vec::new(),
             next: Vec::new(),
             starts: Vec::new(),
+            zipf: None,
         };
         for doc in &docs {
             let mut prev: Option<u32> = None;
@@ -81,10 +123,73 @@ impl WordModel {
         self.words.len()
     }
 
+    /// Half the words drawn from a vocabulary of `terms` terms with
+    /// Zipfian frequencies, as real text has: the learned words by how
+    /// often they occur first, then coined ones (a long tail of rare
+    /// terms, names and acronyms); the other half from the bigram model.
+    pub fn with_zipf(mut self, terms: usize) -> WordModel {
+        let mut freq: HashMap<String, usize> = HashMap::new();
+        let mut count = |id: u32| {
+            let w = self.words[id as usize]
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            if w.len() > 2 {
+                *freq.entry(w).or_default() += 1;
+            }
+        };
+        for next in &self.next {
+            next.iter().copied().for_each(&mut count);
+        }
+        self.starts.iter().copied().for_each(&mut count);
+        let mut known: Vec<(String, usize)> = freq.into_iter().collect();
+        known.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut terms_list: Vec<String> = known.into_iter().map(|(w, _)| w).collect();
+        let mut rank = 0;
+        while terms_list.len() < terms {
+            terms_list.push(coined(rank));
+            rank += 1;
+        }
+        terms_list.truncate(terms.max(1));
+        let mut cdf = Vec::with_capacity(terms_list.len());
+        let mut total = 0.0;
+        for r in 0..terms_list.len() {
+            total += 1.0 / (r as f64 + 2.7);
+            cdf.push(total);
+        }
+        cdf.iter_mut().for_each(|c| *c /= total);
+        self.zipf = Some(Zipf {
+            terms: terms_list,
+            cdf,
+            share: 0.5,
+        });
+        self
+    }
+
+    /// A word a reader might search for: from the Zipfian vocabulary by
+    /// frequency (past its 50 commonest terms) when there is one, else
+    /// uniformly from the learned words.
+    pub fn query_word(&self, rng: &mut ChaCha8Rng, learned: &[String]) -> String {
+        match &self.zipf {
+            Some(z) => loop {
+                let r = z.draw(rng);
+                if r >= 50 {
+                    return z.terms[r].clone();
+                }
+            },
+            None => learned[rng.gen_range(0..learned.len())].clone(),
+        }
+    }
+
     fn words(&self, rng: &mut ChaCha8Rng, n: usize) -> Vec<&str> {
         let mut out = Vec::with_capacity(n);
         let mut cur = self.starts[rng.gen_range(0..self.starts.len())];
         while out.len() < n {
+            if let Some(z) = &self.zipf {
+                if rng.gen_bool(z.share) {
+                    out.push(z.terms[z.draw(rng)].as_str());
+                    continue;
+                }
+            }
             out.push(self.words[cur as usize].as_str());
             let next = &self.next[cur as usize];
             cur = if next.is_empty() || rng.gen_bool(0.05) {
@@ -325,6 +430,35 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "We study the generalization of fine-tuned models. Averaging weights of models improves accuracy. Robust fine-tuning of large pre-trained models helps out-of-distribution performance.";
+
+    #[test]
+    fn a_zipfian_vocabulary_has_a_long_tail_of_rare_terms() {
+        let distinct = |model: WordModel| {
+            let mut g = Generator::new(model, 5, 2000);
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            for _ in 0..2000 {
+                let r = g.next_record();
+                for w in r["abstract"].as_str().unwrap().split_whitespace() {
+                    *seen.entry(w.to_lowercase()).or_default() += 1;
+                }
+            }
+            seen
+        };
+        let small = distinct(WordModel::learn(TEXT));
+        let large = distinct(WordModel::learn(TEXT).with_zipf(100_000));
+        assert!(
+            large.len() > 20_000 && large.len() > 20 * small.len(),
+            "{} vs {}",
+            large.len(),
+            small.len()
+        );
+        // Most terms are rare (seen once or twice), a few are everywhere.
+        let rare = large.values().filter(|n| **n <= 2).count();
+        assert!(rare * 2 > large.len(), "{rare} of {}", large.len());
+        assert!(large.values().any(|n| *n > 5_000));
+        assert_eq!(coined(0), "annet");
+        assert_ne!(coined(31), coined(1));
+    }
 
     #[test]
     fn same_seed_same_corpus_and_valid_shapes() {

@@ -36,12 +36,27 @@ struct Words {
     vocab: PathBuf,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Draw half the words from a Zipfian vocabulary of this many terms
+    /// (the learned words by frequency, then coined rare terms and names):
+    /// realistic posting lists. 0: the learned words alone (a few thousand,
+    /// every posting list long: the stress case).
+    #[arg(long, default_value_t = 0)]
+    zipf_terms: usize,
 }
 
 impl Words {
     fn text(&self) -> anyhow::Result<String> {
         std::fs::read_to_string(&self.vocab)
             .with_context(|| format!("reading {}", self.vocab.display()))
+    }
+
+    /// The word model, with the Zipfian vocabulary when asked for.
+    fn model(&self) -> anyhow::Result<gen::WordModel> {
+        let model = gen::WordModel::learn(&self.text()?);
+        Ok(match self.zipf_terms {
+            0 => model,
+            n => model.with_zipf(n),
+        })
     }
 }
 
@@ -200,7 +215,7 @@ fn main() -> anyhow::Result<()> {
             index,
             queries,
             words,
-        } => search_latency(&index, queries, words.seed, &words.text()?),
+        } => search_latency(&index, queries, words.seed, &words.model()?),
         Command::Markdown { runs } => talk::markdown(runs),
         Command::RecsLatency {
             data_dir,
@@ -273,7 +288,7 @@ fn main() -> anyhow::Result<()> {
             until_now,
             out,
         } => {
-            let model = gen::WordModel::learn(&words.text()?);
+            let model = words.model()?;
             anyhow::ensure!(
                 model.len() > 10,
                 "{}: too little text to learn from",
@@ -308,11 +323,16 @@ fn main() -> anyhow::Result<()> {
 
 /// Queries of 1–5 words drawn from the vocabulary (some as phrases, some
 /// with a field prefix), each timed with highlighting, as the web asks.
-fn search_latency(index: &std::path::Path, n: usize, seed: u64, vocab: &str) -> anyhow::Result<()> {
+fn search_latency(
+    index: &std::path::Path,
+    n: usize,
+    seed: u64,
+    model: &gen::WordModel,
+) -> anyhow::Result<()> {
     use rand::{Rng, SeedableRng};
     let ix =
         paperboy_search::KeywordIndex::open(index, false).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let words: Vec<String> = gen::WordModel::learn(vocab)
+    let words: Vec<String> = model
         .vocabulary()
         .into_iter()
         .filter(|w| w.len() > 3)
@@ -323,9 +343,7 @@ fn search_latency(index: &std::path::Path, n: usize, seed: u64, vocab: &str) -> 
     let started = std::time::Instant::now();
     for i in 0..n {
         let k = rng.gen_range(1..=5);
-        let mut q: Vec<String> = (0..k)
-            .map(|_| words[rng.gen_range(0..words.len())].clone())
-            .collect();
+        let mut q: Vec<String> = (0..k).map(|_| model.query_word(&mut rng, &words)).collect();
         match i % 10 {
             0 => q = vec![format!("\"{}\"", q.join(" "))],
             1 => q[0] = format!("ti:{}", q[0]),

@@ -90,7 +90,10 @@ pub fn open_semantic(config: &Config) -> anyhow::Result<Option<Semantic>> {
 pub fn open_refined(config: &Config) -> anyhow::Result<Option<Semantic>> {
     match crate::embedding::refiner(config)? {
         Some(e) => {
-            tracing::info!(embedder = e.name(), "better vectors filled in behind the static ones");
+            tracing::info!(
+                embedder = e.name(),
+                "better vectors filled in behind the static ones"
+            );
             Ok(Some(open_vectors(config, e)?))
         }
         None => Ok(None),

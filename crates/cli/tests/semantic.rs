@@ -475,3 +475,115 @@ async fn odd_queries_are_answered_in_every_mode() {
         );
     }
 }
+
+/// The value of a metric line starting with `name` (labels included).
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_transformer_fills_in_behind_the_built_in_vectors() {
+    let env = seeded();
+    let mut cmd = with_model(&env, &transformer_model_dir());
+    cmd.env("PAPERBOY_EMBEDDER", "transformer");
+    let s = Server::start_with(cmd, &[]).await;
+    let query = "/api/papers/search?q=averaging+weights+of+several+fine-tuned+models&mode=hybrid";
+    // Search by meaning answers from the first seconds, before the
+    // transformer is done, without a note.
+    let started = Instant::now();
+    let first = loop {
+        let r = reqwest::get(s.url(query)).await.unwrap();
+        assert!(r.headers().get("x-search-note").is_none());
+        let rows: Value = r.json().await.unwrap();
+        let found = ids(&rows);
+        if found.first().map(String::as_str) == Some("2203.05482") {
+            break started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{found:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // The progress shows on /metrics and /about, and the walk ends with
+    // every paper covered.
+    let mut saw_progress = Vec::new();
+    loop {
+        let text = reqwest::get(s.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let covered = metric(&text, "paperboy_embedding_refined_papers{model=");
+        let filling = metric(&text, "paperboy_embedding_refined_filling{model=");
+        assert_eq!(metric(&text, "paperboy_papers "), Some(68.0), "{text}");
+        let covered = covered.expect("refined papers metric");
+        saw_progress.push(covered);
+        if covered == 68.0 && filling == Some(0.0) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(240),
+            "not filled in: {saw_progress:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        saw_progress.windows(2).all(|w| w[0] <= w[1]),
+        "{saw_progress:?}"
+    );
+    let about = reqwest::get(s.url("/about"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        about.contains("68 of 68 papers (100 %)") && about.contains("as they arrive"),
+        "{about}"
+    );
+    // With the transformer's vectors, the same answers, and related papers
+    // on topic.
+    let rows: Value = reqwest::get(s.url(query))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&rows)[0], "2203.05482");
+    let rows: Value = reqwest::get(s.url("/api/papers/2203.05482/related?limit=5"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let related = ids(&rows);
+    assert!(
+        related.contains(&"2309.17230".to_string()) || related.contains(&"2407.02880".to_string()),
+        "{related:?}"
+    );
+    // A paper imported now gets its transformer vector too.
+    let extra = env.path("extra.jsonl");
+    write(
+        &extra,
+        r#"{"id": "2501.00042", "submitter": null, "authors": "Ada Writer", "title": "Coral reef bleaching forecasts from ocean temperature records", "comments": null, "journal-ref": null, "doi": null, "report-no": null, "categories": "physics.ao-ph", "license": null, "abstract": "We forecast coral bleaching events on tropical reefs from sea surface temperature anomalies, using decades of satellite records of ocean heat and field surveys of reef health across the Pacific.", "versions": [{"version": "v1", "created": "Mon, 6 Jan 2025 10:00:00 GMT"}], "update_date": "2025-01-06", "authors_parsed": [["Writer", "Ada", ""]]}
+"#,
+    );
+    assert_eq!(summary(&env.run(&["import", extra.to_str().unwrap()])).0, 1);
+    let started = Instant::now();
+    loop {
+        let text = reqwest::get(s.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metric(&text, "paperboy_embedding_refined_papers{model=") == Some(69.0) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{text}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("hybrid answered {first:?} after the server was healthy");
+}

@@ -93,7 +93,14 @@ async fn embed_changes(
             }
         }
         if record || !todo.is_empty() || !deletes.is_empty() {
-            embed_and_apply(index, embedder, todo, deletes, if record { last } else { 0 }).await?;
+            embed_and_apply(
+                index,
+                embedder,
+                todo,
+                deletes,
+                if record { last } else { 0 },
+            )
+            .await?;
         }
         seq = last;
         done += n;
@@ -111,9 +118,11 @@ pub async fn embed_catch_up(
     progress: impl FnMut(u64),
 ) -> Result<u64, SearchError> {
     let from = index.synced_seq();
-    Ok(embed_changes(store, index, embedder, from, BATCH, true, progress)
-        .await?
-        .1)
+    Ok(
+        embed_changes(store, index, embedder, from, BATCH, true, progress)
+            .await?
+            .1,
+    )
 }
 
 /// Papers a backfill embeds at a time: small, so that new papers and

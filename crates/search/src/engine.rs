@@ -70,7 +70,10 @@ pub struct Engine {
     /// Better vectors (the transformer) filled in behind `semantic`, newest
     /// papers first: used wherever they cover a candidate.
     pub refined: Option<Semantic>,
+    /// How keyword and semantic lists are fused (with `refined` vectors,
+    /// `refined_fusion`).
     pub fusion: Fusion,
+    pub refined_fusion: Fusion,
     /// Recommendations: the weight of meaning (embeddings) against terms
     /// (tf·idf) in a pick's score.
     pub taste_mix: f32,
@@ -123,8 +126,7 @@ fn blend(
         return fine;
     }
     let coarse = base.index.search(v, k, exclude);
-    let fine_score: HashMap<&ArxivId, f32> =
-        fine.iter().map(|n| (&n.arxiv_id, n.score)).collect();
+    let fine_score: HashMap<&ArxivId, f32> = fine.iter().map(|n| (&n.arxiv_id, n.score)).collect();
     let coarse_score: HashMap<&ArxivId, f32> =
         coarse.iter().map(|n| (&n.arxiv_id, n.score)).collect();
     // Candidates with both scores: the base list's covered papers, and the
@@ -161,10 +163,7 @@ fn blend(
             Some(t) => *t,
             None => a * n.score + b,
         };
-        out.push(Neighbour {
-            score,
-            ..n.clone()
-        });
+        out.push(Neighbour { score, ..n.clone() });
     }
     out.sort_by(|x, y| y.score.total_cmp(&x.score));
     out.truncate(k);
@@ -175,9 +174,11 @@ fn blend(
 const MIN_PAIRS: usize = 12;
 
 /// `(a, b)` mapping a base score `s` to the refined scale as `a·s + b`:
-/// least squares over `pairs` (base, refined) when there are enough of
-/// them and they spread; otherwise the two lists' means and spreads
-/// matched.
+/// the means and spreads of `pairs` (base, refined) matched when there are
+/// enough of them and they agree in direction (a line through both
+/// clouds, not a regression of one on the other, which would pull every
+/// uncovered paper toward the mean and so below covered papers of the same
+/// standing); otherwise the two lists' means and spreads matched.
 fn calibration(pairs: &[(f32, f32)], coarse: &[Neighbour], fine: &[Neighbour]) -> (f32, f32) {
     fn mean_sd(xs: impl Iterator<Item = f32> + Clone) -> Option<(f32, f32)> {
         let n = xs.clone().count();
@@ -190,14 +191,11 @@ fn calibration(pairs: &[(f32, f32)], coarse: &[Neighbour], fine: &[Neighbour]) -
     }
     if pairs.len() >= MIN_PAIRS {
         let (ms, ss) = mean_sd(pairs.iter().map(|p| p.0)).unwrap_or((0.0, 0.0));
-        let (mt, _) = mean_sd(pairs.iter().map(|p| p.1)).unwrap_or((0.0, 0.0));
-        if ss > 1e-4 {
-            let cov = pairs.iter().map(|(s, t)| (s - ms) * (t - mt)).sum::<f32>()
-                / pairs.len() as f32;
-            let a = cov / (ss * ss);
-            if a > 0.0 {
-                return (a, mt - a * ms);
-            }
+        let (mt, st) = mean_sd(pairs.iter().map(|p| p.1)).unwrap_or((0.0, 0.0));
+        let cov = pairs.iter().map(|(s, t)| (s - ms) * (t - mt)).sum::<f32>();
+        if ss > 1e-4 && st > 1e-4 && cov > 0.0 {
+            let a = st / ss;
+            return (a, mt - a * ms);
         }
     }
     match (
@@ -254,7 +252,17 @@ impl Engine {
             semantic,
             refined: None,
             fusion: Fusion::default(),
+            refined_fusion: Fusion::TRANSFORMER,
             taste_mix: 0.5,
+        }
+    }
+
+    /// The fusion for the vectors in use: the refined one's once it has
+    /// vectors.
+    fn current_fusion(&self) -> Fusion {
+        match &self.refined {
+            Some(r) if !r.index.is_empty() => self.refined_fusion,
+            _ => self.fusion,
         }
     }
 
@@ -367,7 +375,7 @@ impl Engine {
                 let sem_found = sem_found?;
                 let keyword = ranked_hits(&kw, sem);
                 let semantic = ranked_neighbours(&sem_found);
-                let fused = hybrid::fuse(&keyword, &semantic, self.fusion);
+                let fused = hybrid::fuse(&keyword, &semantic, self.current_fusion());
                 let total = kw_total.max(fused.len());
                 let page: Vec<(ArxivId, f32)> =
                     fused.into_iter().skip(offset).take(limit).collect();
@@ -459,7 +467,7 @@ impl Engine {
         let like = self.keyword.more_like_text(id, title, abs, depth)?;
         let semantic = ranked_neighbours(&near);
         let keyword = ranked_hits(&like, sem);
-        Ok(hybrid::fuse(&keyword, &semantic, self.fusion)
+        Ok(hybrid::fuse(&keyword, &semantic, self.current_fusion())
             .into_iter()
             .take(limit)
             .map(|(arxiv_id, score)| Hit {
@@ -503,7 +511,12 @@ mod tests {
     /// A vector per paper, spread over the sphere's positive part.
     fn vec_of(i: usize) -> Vec<f32> {
         let a = i as f32 * 0.37;
-        unit([1.0 + a.sin(), 1.0 + a.cos(), 0.2 + (a * 1.7).sin().abs(), 0.5])
+        unit([
+            1.0 + a.sin(),
+            1.0 + a.cos(),
+            0.2 + (a * 1.7).sin().abs(),
+            0.5,
+        ])
     }
 
     fn index(dir: &std::path::Path, papers: impl Iterator<Item = (usize, Vec<f32>)>) -> Semantic {
@@ -587,6 +600,9 @@ mod tests {
         let full = index(&d.path().join("u"), (0..40).map(|i| (i, vec_of(i))));
         let excluded = id(0);
         let alone = blend(&base, &q, &full, &q, 10, Some(&excluded));
-        assert_eq!(order(&alone), order(&full.index.search(&q, 10, Some(&excluded))));
+        assert_eq!(
+            order(&alone),
+            order(&full.index.search(&q, 10, Some(&excluded)))
+        );
     }
 }

@@ -26,12 +26,27 @@ pub enum Fusion {
     Convex { alpha: f32 },
 }
 
+impl Fusion {
+    /// Keywords with the static model's vectors: equal weights (measured
+    /// best among weights 0.5–3 and min-max mixes, `paperboy eval`, with and
+    /// without short distractor records; BENCHMARKS.md).
+    pub const STATIC: Fusion = Fusion::Rrf {
+        k: 60.0,
+        semantic_weight: 1.0,
+    };
+    /// Keywords with the transformer's vectors: the meaning list counts
+    /// 1.5 times (the middle of the plateau 1.25–2 measured the same way;
+    /// equal weights let the weaker keyword list pull the fusion down to
+    /// the level of the vectors alone).
+    pub const TRANSFORMER: Fusion = Fusion::Rrf {
+        k: 60.0,
+        semantic_weight: 1.5,
+    };
+}
+
 impl Default for Fusion {
     fn default() -> Self {
-        Fusion::Rrf {
-            k: 60.0,
-            semantic_weight: 1.0,
-        }
+        Fusion::STATIC
     }
 }
 

@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Mutex;
 
+mod lengths;
 mod terms;
 
 pub use terms::DocTerms;
@@ -73,6 +74,8 @@ pub struct KeywordIndex {
     idf: terms::IdfCache,
     /// Papers' term vectors the recommender has read.
     terms_cache: terms::TermsCache,
+    /// The papers' average title and abstract lengths, per segment.
+    lengths: lengths::PaperLengths,
 }
 
 /// English text: lowercased, stop words dropped (so "of" neither scores
@@ -196,6 +199,7 @@ impl KeywordIndex {
             writer: Mutex::new(writer),
             idf: terms::IdfCache::default(),
             terms_cache: Default::default(),
+            lengths: Default::default(),
         })
     }
 
@@ -341,6 +345,7 @@ impl KeywordIndex {
         // pool of BM25 candidates grows.
         let want = q.offset + limit;
         let mut pool = (want * 2).max(40);
+        let stats = self.lengths.stats(&searcher, f.title, f.abs);
         let words_of = |addr: &tantivy::DocAddress| {
             searcher
                 .segment_reader(addr.segment_ord)
@@ -353,10 +358,17 @@ impl KeywordIndex {
         let (top, total) = loop {
             let top_docs = TopDocs::with_limit(pool).order_by_score();
             let (mut top, counted) = if q.count_total {
-                let (t, c) = searcher.search(&query, &(top_docs, Count)).map_err(ix)?;
+                let (t, c) = searcher
+                    .search_with_statistics_provider(&query, &(top_docs, Count), &stats)
+                    .map_err(ix)?;
                 (t, Some(c))
             } else {
-                (searcher.search(&query, &top_docs).map_err(ix)?, None)
+                (
+                    searcher
+                        .search_with_statistics_provider(&query, &top_docs, &stats)
+                        .map_err(ix)?,
+                    None,
+                )
             };
             let full = top.len() == pool;
             let lowest = top.last().map_or(0.0, |t| t.0);

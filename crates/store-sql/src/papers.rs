@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chrono::Utc;
 use paperboy_core::{ArxivId, Paper};
 use paperboy_store::{
-    decide_upsert, ChangeFeed, ListedPaper, NewestCursor, PaperChange, PaperStore, StoreError, StoredPaper,
-    UpsertCounts, UpsertDecision,
+    decide_upsert, ChangeFeed, ListedPaper, NewestCursor, PaperChange, PaperStore, StoreError,
+    StoredPaper, UpsertCounts, UpsertDecision,
 };
 
 use crate::columns::{self, paper_columns_of, PaperColumns, PAPER_COLUMNS};

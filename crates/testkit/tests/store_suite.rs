@@ -270,17 +270,29 @@ async fn papers_walk_newest_first_in_pages(store: Arc<dyn Store>) {
         seen.extend(page.into_iter().map(|(c, p)| (c, p.paper.id)));
     }
     assert_eq!(seen.len(), 67, "every live paper once");
-    assert!(!seen.iter().any(|(_, id)| *id == gone), "deleted paper listed");
+    assert!(
+        !seen.iter().any(|(_, id)| *id == gone),
+        "deleted paper listed"
+    );
     let mut ids: Vec<&ArxivId> = seen.iter().map(|(_, id)| id).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 67, "a paper listed twice");
     for w in seen.windows(2) {
-        assert!(w[0].0 > w[1].0, "out of order: {:?} before {:?}", w[0], w[1]);
+        assert!(
+            w[0].0 > w[1].0,
+            "out of order: {:?} before {:?}",
+            w[0],
+            w[1]
+        );
     }
     // The cursor's date is the paper's first publication.
     let (c, id) = &seen[0];
-    let newest = papers.iter().map(|p| p.published_at().timestamp()).max().unwrap();
+    let newest = papers
+        .iter()
+        .map(|p| p.published_at().timestamp())
+        .max()
+        .unwrap();
     assert_eq!(c.published_at, newest, "{id}");
 }
 

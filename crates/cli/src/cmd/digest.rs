@@ -35,7 +35,8 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
-    let app = crate::wiring::with_search(crate::wiring::app(&config, store)?, index, semantic, None);
+    let app =
+        crate::wiring::with_search(crate::wiring::app(&config, store)?, index, semantic, None);
     let today = app.today();
     let frequencies = match opts.frequency.as_deref() {
         Some(f) => vec![Frequency::parse(f).context("frequency")?],

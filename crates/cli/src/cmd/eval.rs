@@ -30,22 +30,22 @@ pub struct Opts {
     #[arg(long, default_value = "static,transformer")]
     pub embedders: String,
     /// Fusions for hybrid mode, comma separated: `default` (what serving
-    /// uses), `rrf[:W]` (reciprocal rank, semantic list weighted W),
+    /// uses with each embedder), `rrf[:W[:K]]` (reciprocal rank, semantic
+    /// list weighted W, constant K, default 60),
     /// `convex[:A]` (min-max normalised scores, semantic share A).
     #[arg(long, default_value = "default,rrf,convex")]
     pub fusion: String,
 }
 
-/// `default` (what serving uses), `rrf` (k 60, equal weights), `rrf:W`
-/// (the semantic list weighted W), `convex` or `convex:A` (min-max
-/// normalised scores, A the semantic share).
+/// `default` (what serving uses), `rrf` (k 60, equal weights), `rrf:W[:K]`
+/// (the semantic list weighted W, constant K), `convex` or `convex:A`
+/// (min-max normalised scores, A the semantic share).
 fn parse_fusion(f: &str) -> anyhow::Result<Fusion> {
-    let (name, arg) = match f.split_once(':') {
-        Some((n, a)) => (n, Some(a)),
-        None => (f, None),
-    };
-    let num = |default: f32| -> anyhow::Result<f32> {
-        match arg {
+    let mut parts = f.split(':');
+    let name = parts.next().unwrap_or_default();
+    let args: Vec<&str> = parts.collect();
+    let num = |i: usize, default: f32| -> anyhow::Result<f32> {
+        match args.get(i) {
             None => Ok(default),
             Some(a) => a
                 .parse::<f32>()
@@ -57,13 +57,13 @@ fn parse_fusion(f: &str) -> anyhow::Result<Fusion> {
     Ok(match name {
         "default" => Fusion::default(),
         "rrf" => Fusion::Rrf {
-            k: 60.0,
-            semantic_weight: num(1.0)?,
+            k: num(1, 60.0)?,
+            semantic_weight: num(0, 1.0)?,
         },
-        "convex" => Fusion::Convex { alpha: num(0.5)? },
-        other => anyhow::bail!(
-            "fusion `{other}` is none of `default`, `rrf[:W]`, `convex[:A]`"
-        ),
+        "convex" => Fusion::Convex {
+            alpha: num(0, 0.5)?,
+        },
+        other => anyhow::bail!("fusion `{other}` is none of `default`, `rrf[:W]`, `convex[:A]`"),
     })
 }
 
@@ -185,7 +185,11 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
                             _ => format!("hybrid-{fname}/{kind}"),
                         };
                         let mut search = Engine::new(index.clone(), sem.clone());
-                        search.fusion = fusion;
+                        search.fusion = match (fname, kind.as_str()) {
+                            // What serving uses with these vectors.
+                            ("default", "transformer") => Fusion::TRANSFORMER,
+                            _ => fusion,
+                        };
                         runs.push((name, search, mode));
                     }
                 }

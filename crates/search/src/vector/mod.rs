@@ -402,7 +402,8 @@ impl VectorIndex {
     }
 
     /// The `k` vectors with the largest inner product with `query` (a unit
-    /// vector), best first, leaving out `exclude`.
+    /// vector) weighed by the short-document prior, best first by that,
+    /// leaving out `exclude`; each with its plain inner product as score.
     pub fn search(&self, query: &[f32], k: usize, exclude: Option<&ArxivId>) -> Vec<Neighbour> {
         self.search_with(query, k, exclude, false)
     }
@@ -441,7 +442,12 @@ impl VectorIndex {
                 return;
             }
             let d = dot_i8(&q, &rows.codes[r * self.dim..(r + 1) * self.dim]);
-            heap.push(d as f32 * rows.scales[r], r as u32);
+            // Ranked with the short-document prior applied, so that a
+            // crowd of one-line records close to the query cannot push
+            // the papers out of the k kept (the score returned is the
+            // plain cosine; callers apply the prior themselves).
+            let prior = crate::hybrid::length_prior(u64::from(rows.words[r]));
+            heap.push(d as f32 * rows.scales[r] * prior, r as u32);
         };
         match &inner.cells {
             Some(cells) if n > EXACT_LIMIT && !exact => {
@@ -482,10 +488,13 @@ impl VectorIndex {
         }
         heap.into_sorted()
             .into_iter()
-            .map(|(score, r)| Neighbour {
-                arxiv_id: rows.ids[r as usize].clone(),
-                score: score * qscale,
-                words: rows.words[r as usize],
+            .map(|(score, r)| {
+                let words = rows.words[r as usize];
+                Neighbour {
+                    arxiv_id: rows.ids[r as usize].clone(),
+                    score: score * qscale / crate::hybrid::length_prior(u64::from(words)),
+                    words,
+                }
             })
             .collect()
     }

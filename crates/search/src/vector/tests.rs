@@ -164,3 +164,50 @@ fn cell_index_agrees_with_the_exact_scan() {
         assert!(!a.contains(&batch[7].arxiv_id));
     }
 }
+
+#[test]
+fn a_crowd_of_short_records_cannot_push_a_paper_out_of_the_k_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 32;
+    let ix = VectorIndex::open(dir.path(), "m", dim, true).unwrap();
+    let q = unit(7, dim);
+    // 500 one-line records very close to the query, and one abstract that
+    // is less close but a paper.
+    let mut batch: Vec<VectorEntry> = (0..500)
+        .map(|i| {
+            let mut v = q.clone();
+            for (a, b) in v.iter_mut().zip(unit(1000 + i, dim)) {
+                *a += 0.2 * b;
+            }
+            normalize(&mut v);
+            VectorEntry {
+                arxiv_id: id(i),
+                content_hash: 0,
+                words: 10,
+                vector: v,
+            }
+        })
+        .collect();
+    let mut paper = q.clone();
+    for (a, b) in paper.iter_mut().zip(unit(99_999, dim)) {
+        *a += 0.9 * b;
+    }
+    normalize(&mut paper);
+    let cosine: f32 = paper.iter().zip(&q).map(|(a, b)| a * b).sum();
+    batch.push(VectorEntry {
+        arxiv_id: id(900),
+        content_hash: 0,
+        words: 150,
+        vector: paper,
+    });
+    ix.apply(&batch, &[], 1).unwrap();
+    let found = ix.search(&q, 5, None);
+    assert_eq!(found[0].arxiv_id, id(900), "{found:?}");
+    // The score is the plain inner product; the order is by the prior.
+    assert!(
+        (found[0].score - cosine).abs() < 0.02,
+        "{} vs {cosine}",
+        found[0].score
+    );
+    assert!(found[1].score > found[0].score);
+}
