@@ -587,3 +587,74 @@ async fn the_transformer_fills_in_behind_the_built_in_vectors() {
     }
     eprintln!("hybrid answered {first:?} after the server was healthy");
 }
+
+/// Thousands of one-line records close to a query (package blurbs in the
+/// field's words) neither crowd the papers out of the vector search's pool
+/// nor win keyword search through BM25's length normalisation: the paper
+/// still comes first in every mode.
+#[test]
+fn a_crowd_of_one_line_records_does_not_bury_the_paper() {
+    let env = seeded();
+    let mut lines = String::new();
+    let flavours = ["toolkit", "library", "notebooks", "scripts", "package"];
+    let verbs = [
+        "averaging",
+        "merging",
+        "pruning",
+        "distilling",
+        "quantizing",
+    ];
+    let nouns = [
+        "weights",
+        "networks",
+        "fine-tuned models",
+        "embeddings",
+        "checkpoints",
+    ];
+    for i in 0..3000 {
+        let (verb, noun) = (verbs[i % 5], nouns[(i / 5) % 5]);
+        let name = format!("{verb}-{}", flavours[(i / 25) % 5]);
+        let abs = format!(
+            "A {} for {verb} {noun} of several models, version {i}.",
+            flavours[(i / 125) % 5]
+        );
+        lines.push_str(
+            &serde_json::json!({
+                "id": format!("2512.{:05}", 50_000 + i),
+                "title": format!("{name}: {abs}"),
+                "abstract": abs,
+                "authors": "Package Maintainers",
+                "categories": "cs.LG",
+                "versions": [{"version": "v1", "created": "Mon, 1 Dec 2025 10:00:00 GMT"}],
+                "update_date": "2025-12-01",
+                "authors_parsed": [["Maintainers", "Package", ""]]
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    let file = env.path("blurbs.jsonl");
+    write(&file, &lines);
+    assert_eq!(
+        summary(&env.run(&["import", file.to_str().unwrap()])).0,
+        3000
+    );
+    for mode in ["keyword", "semantic", "hybrid"] {
+        let out = env.run(&[
+            "search",
+            "averaging weights of several fine-tuned models",
+            "--mode",
+            mode,
+            "--json",
+            "--limit",
+            "5",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let found = ids(&serde_json::from_str(&stdout(&out)).expect("json"));
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some("2203.05482"),
+            "{mode}: {found:?}"
+        );
+    }
+}
