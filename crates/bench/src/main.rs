@@ -90,7 +90,8 @@ enum Command {
     SemanticLatency {
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
-        /// The static model the vectors were made with.
+        /// The static model the vectors were made with (`builtin`: the one
+        /// inside the binary).
         #[arg(long, value_name = "DIR")]
         model: PathBuf,
         #[arg(long, default_value_t = 1000)]
@@ -150,7 +151,8 @@ enum Command {
     RecsLatency {
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
-        /// The static model the vectors were made with.
+        /// The static model the vectors were made with (`builtin`: the one
+        /// inside the binary).
         #[arg(long, value_name = "DIR")]
         model: PathBuf,
         #[arg(long, default_value_t = 500)]
@@ -255,7 +257,7 @@ fn main() -> anyhow::Result<()> {
             model,
             queries,
             words,
-        } => semantic::latency(&data_dir, &model, queries, words.seed, &words.text()?),
+        } => semantic::latency(&data_dir, &model, queries, words.seed, &words.model()?),
         Command::EmbedThroughput {
             model,
             kind,

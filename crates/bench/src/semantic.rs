@@ -37,12 +37,17 @@ pub(crate) fn open_engine(
         KeywordIndex::open(&data_dir.join("index").join("keyword"), false)
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
-    let name = model
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("static")
-        .to_string();
-    let embedder: Arc<dyn Embedder> = Arc::new(StaticModel::load(model)?.with_name(name.clone()));
+    let embedder: Arc<dyn Embedder> = if model.as_os_str() == "builtin" {
+        Arc::new(paperboy_embed::Builtin::new())
+    } else {
+        let name = model
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("static")
+            .to_string();
+        Arc::new(StaticModel::load(model)?.with_name(name))
+    };
+    let name = embedder.name().to_string();
     let vectors = Arc::new(VectorIndex::open(
         &data_dir.join("index").join("vectors").join(&name),
         &name,
@@ -70,7 +75,7 @@ pub fn latency(
     model: &Path,
     n: usize,
     seed: u64,
-    vocab: &str,
+    model_words: &gen::WordModel,
 ) -> anyhow::Result<()> {
     let t = Instant::now();
     let (engine, vectors) = open_engine(data_dir, model)?;
@@ -80,7 +85,7 @@ pub fn latency(
         vectors.len(),
         t.elapsed().as_secs_f64()
     );
-    let words: Vec<String> = gen::WordModel::learn(vocab)
+    let words: Vec<String> = model_words
         .vocabulary()
         .into_iter()
         .filter(|w| w.len() > 3)
@@ -91,8 +96,8 @@ pub fn latency(
         let started = Instant::now();
         for _ in 0..n {
             let k = rng.gen_range(2..=8);
-            let q: Vec<&str> = (0..k)
-                .map(|_| words[rng.gen_range(0..words.len())].as_str())
+            let q: Vec<String> = (0..k)
+                .map(|_| model_words.query_word(&mut rng, &words))
                 .collect();
             let t = Instant::now();
             engine
