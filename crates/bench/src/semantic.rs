@@ -79,6 +79,13 @@ pub fn latency(
 ) -> anyhow::Result<()> {
     let t = Instant::now();
     let (engine, vectors) = open_engine(data_dir, model)?;
+    if let Some(b) = std::env::var("PAPERBOY_PROBE_BUDGET")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        vectors.set_probe_budget(b);
+        println!("probe budget: {b} cells");
+    }
     println!(
         "loaded {} keyword docs and {} vectors in {:.1}s",
         engine.keyword.num_docs(),

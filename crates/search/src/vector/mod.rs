@@ -42,7 +42,7 @@ use rows::Rows;
 use topk::TopK;
 
 /// A query scans about this many average cells' worth of vectors…
-const PROBE_BUDGET_CELLS: usize = 128;
+const PROBE_BUDGET_CELLS: usize = 256;
 /// …but never fewer cells than this.
 const MIN_PROBE: usize = 4;
 /// Up to this many vectors, every query scans them all.
@@ -88,6 +88,8 @@ pub struct VectorIndex {
     dir: PathBuf,
     model: String,
     dim: usize,
+    /// Average cells' worth of vectors a query scans ([`PROBE_BUDGET_CELLS`]).
+    probe_budget: std::sync::atomic::AtomicUsize,
     inner: RwLock<Inner>,
     writer: Option<Mutex<Writer>>,
 }
@@ -158,6 +160,7 @@ impl VectorIndex {
             dir: dir.to_path_buf(),
             model: model.to_string(),
             dim,
+            probe_budget: std::sync::atomic::AtomicUsize::new(PROBE_BUDGET_CELLS),
             inner: RwLock::new(Inner {
                 rows,
                 cells,
@@ -165,6 +168,14 @@ impl VectorIndex {
             }),
             writer,
         })
+    }
+
+    /// How many average cells' worth of vectors a query scans (visiting
+    /// at most nlist/12 cells per 128): the knob trading recall for time
+    /// (256 by default: recall@10 0.967 at 1M papers; benchmarks turn it).
+    pub fn set_probe_budget(&self, cells: usize) {
+        self.probe_budget
+            .store(cells.max(1), std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn is_writable(&self) -> bool {
@@ -460,11 +471,15 @@ impl VectorIndex {
                     .enumerate()
                     .map(|(c, cen)| (dot_f32(query, cen), c))
                     .collect();
-                let max_cells = (cells.nlist / 12).clamp(8, 128).min(order.len());
+                let probe = self.probe_budget.load(std::sync::atomic::Ordering::Relaxed);
+                // At most nlist/12 cells per 128 cells' budget.
+                let max_cells = (cells.nlist * probe / (12 * 128))
+                    .clamp(8, probe)
+                    .min(order.len());
                 order.select_nth_unstable_by(max_cells - 1, |a, b| b.0.total_cmp(&a.0));
                 let nearest = &mut order[..max_cells];
                 nearest.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let budget = PROBE_BUDGET_CELLS * cells.tail.max(1) / cells.nlist.max(1);
+                let budget = probe * cells.tail.max(1) / cells.nlist.max(1);
                 let mut scanned = 0usize;
                 for (i, &(_, c)) in nearest.iter().enumerate() {
                     if i >= MIN_PROBE && scanned >= budget {

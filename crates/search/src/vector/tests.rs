@@ -129,6 +129,19 @@ fn cell_index_agrees_with_the_exact_scan() {
     }
     let recall = found as f64 / 400.0;
     assert!(recall >= 0.9, "recall@10 of the cell index: {recall}");
+    // A bigger probe budget scans more and finds at least as much.
+    ix.set_probe_budget(100_000);
+    let mut wider = 0;
+    for (q, want) in queries.iter().zip(&exact) {
+        let got: Vec<ArxivId> = ix
+            .search(q, 10, None)
+            .into_iter()
+            .map(|h| h.arxiv_id)
+            .collect();
+        wider += want.iter().filter(|w| got.contains(w)).count();
+    }
+    assert!(wider >= found && wider == 400, "{wider} vs {found}");
+    ix.set_probe_budget(PROBE_BUDGET_CELLS);
     // Updates after the build: paper 5 gets a new vector, paper 7 goes.
     let moved = unit(999_999, dim);
     let update = VectorEntry {
