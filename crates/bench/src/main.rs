@@ -2,6 +2,7 @@
 //!
 //! `paperboy-bench gen --n 1000000 --seed 7 --vocab fixtures/seed-papers.jsonl --out papers.jsonl`
 
+mod ann;
 mod distract;
 mod gen;
 mod oai;
@@ -193,6 +194,27 @@ enum Command {
     },
     /// A long mixed load on a real `paperboy serve` (see scripts/soak.sh).
     Soak(soak::SoakOpts),
+    /// The vector index's k-means cells against an HNSW graph (hnsw_rs) on
+    /// the same vectors: build time, memory, recall@10, latency.
+    AnnCompare {
+        /// A vector index directory (`<data_dir>/index/vectors/<model>`).
+        #[arg(long, value_name = "DIR")]
+        vectors: PathBuf,
+        /// The model name the index was made with (its directory name).
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long, default_value_t = 256)]
+        dim: usize,
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+        #[arg(long, default_value_t = 16)]
+        m: usize,
+        #[arg(long, default_value_t = 100)]
+        ef_construction: usize,
+        /// Search breadths to try, comma separated.
+        #[arg(long, default_value = "32,64,128")]
+        ef_search: String,
+    },
     /// Time the OAI-PMH parser on one large generated ListRecords response.
     OaiParse {
         #[arg(long, default_value_t = 50_000)]
@@ -246,6 +268,29 @@ fn main() -> anyhow::Result<()> {
             .build()?
             .block_on(talk::stars(repos, recent, budget, hours)),
         Command::Soak(opts) => runtime()?.block_on(soak::run(opts)),
+        Command::AnnCompare {
+            vectors,
+            model,
+            dim,
+            queries,
+            m,
+            ef_construction,
+            ef_search,
+        } => {
+            let model = model.unwrap_or_else(|| {
+                vectors
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_string()
+            });
+            let efs: Vec<usize> = ef_search
+                .split(',')
+                .map(|e| e.trim().parse())
+                .collect::<Result<_, _>>()
+                .context("--ef-search: numbers, comma separated")?;
+            ann::compare(&vectors, &model, dim, queries, m, ef_construction, &efs)
+        }
         Command::OaiParse { n, words, runs } => {
             let model = gen::WordModel::learn(&words.text()?);
             let mut g = gen::Generator::new(model, words.seed, n);
