@@ -37,6 +37,16 @@ fn seeded() -> Env {
     env
 }
 
+/// `paperboy search QUERY --mode MODE --json --limit N` with no model
+/// configured: the ids found, best first, and what it wrote to stderr.
+fn search_ids(env: &Env, query: &str, mode: &str, limit: u32) -> (Vec<String>, String) {
+    let limit = limit.to_string();
+    let out = env.run(&["search", query, "--mode", mode, "--json", "--limit", &limit]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found = ids(&serde_json::from_str(&stdout(&out)).expect("json"));
+    (found, stderr(&out))
+}
+
 fn ids(rows: &Value) -> Vec<String> {
     rows.as_array()
         .expect("an array")
@@ -116,23 +126,18 @@ fn hybrid_search_ranks_model_soups_first_in_every_mode_that_uses_meaning() {
     assert!(stderr(&out).contains("keyword only"), "{}", stderr(&out));
 
     // Without a model: the built-in one searches by meaning, no note.
-    let out = env.run(&[
-        "search",
+    let (found, err) = search_ids(
+        &env,
         "average the parameters of several fine-tuned networks",
-        "--mode",
         "hybrid",
-        "--json",
-        "--limit",
-        "3",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let found = ids(&serde_json::from_str(&stdout(&out)).expect("json"));
+        3,
+    );
     assert_eq!(
         found.first().map(String::as_str),
         Some("2203.05482"),
         "{found:?}"
     );
-    assert!(!stderr(&out).contains("not available"), "{}", stderr(&out));
+    assert!(!err.contains("not available"), "{err}");
 
     // A broken model directory: named in a warning, and the built-in
     // model serves instead.
@@ -640,17 +645,12 @@ fn a_crowd_of_one_line_records_does_not_bury_the_paper() {
         3000
     );
     for mode in ["keyword", "semantic", "hybrid"] {
-        let out = env.run(&[
-            "search",
+        let (found, _) = search_ids(
+            &env,
             "averaging weights of several fine-tuned models",
-            "--mode",
             mode,
-            "--json",
-            "--limit",
-            "5",
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let found = ids(&serde_json::from_str(&stdout(&out)).expect("json"));
+            5,
+        );
         assert_eq!(
             found.first().map(String::as_str),
             Some("2203.05482"),

@@ -179,37 +179,6 @@ pub async fn backfill(
     Ok(embedded)
 }
 
-/// Fills `index` in behind the serving one ([`backfill`]), then follows the
-/// store forever, polling every `every`.
-pub async fn refine_follow(
-    store: Arc<dyn ChangeFeed>,
-    index: Arc<VectorIndex>,
-    embedder: Arc<dyn Embedder>,
-    every: Duration,
-) {
-    loop {
-        if is_filling(&index) {
-            let started = std::time::Instant::now();
-            match backfill(&*store, &index, &embedder, |_| {}).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(
-                    papers = n,
-                    model = embedder.name(),
-                    secs = started.elapsed().as_secs_f64(),
-                    "refined vectors filled in"
-                ),
-                Err(e) => tracing::warn!(error = %e, "filling in refined vectors failed"),
-            }
-        } else if let Err(e) = embed_catch_up(&*store, &index, &embedder, |_| {}).await {
-            tracing::warn!(error = %e, "refined vector index sync failed");
-        }
-        if let Err(e) = rebuild_cells_if_due(&index).await {
-            tracing::warn!(error = %e, "rebuilding the refined vector cells failed");
-        }
-        tokio::time::sleep(every).await;
-    }
-}
-
 /// Rebuilds the vector index's cells when enough vectors arrived since the
 /// last build; returns whether it did.
 pub async fn rebuild_cells_if_due(index: &Arc<VectorIndex>) -> Result<bool, SearchError> {
@@ -230,14 +199,51 @@ pub async fn embed_follow(
     embedder: Arc<dyn Embedder>,
     every: Duration,
 ) {
+    follow_vectors(store, index, embedder, every, false).await
+}
+
+/// Fills `index` in behind the serving one ([`backfill`]), then follows the
+/// store forever, polling every `every`.
+pub async fn refine_follow(
+    store: Arc<dyn ChangeFeed>,
+    index: Arc<VectorIndex>,
+    embedder: Arc<dyn Embedder>,
+    every: Duration,
+) {
+    follow_vectors(store, index, embedder, every, true).await
+}
+
+/// The one loop behind both: with `newest_first`, an index not filled yet
+/// is filled by [`backfill`]; otherwise it catches up with the change feed.
+/// Cells are rebuilt when due.
+async fn follow_vectors(
+    store: Arc<dyn ChangeFeed>,
+    index: Arc<VectorIndex>,
+    embedder: Arc<dyn Embedder>,
+    every: Duration,
+    newest_first: bool,
+) {
     loop {
-        match embed_catch_up(&*store, &index, &embedder, |_| {}).await {
+        let started = std::time::Instant::now();
+        let done = if newest_first && is_filling(&index) {
+            backfill(&*store, &index, &embedder, |_| {}).await
+        } else {
+            embed_catch_up(&*store, &index, &embedder, |_| {}).await
+        };
+        match done {
             Ok(0) => {}
-            Ok(n) => tracing::debug!(changes = n, "vector index caught up"),
-            Err(e) => tracing::warn!(error = %e, "vector index sync failed"),
+            Ok(n) => tracing::debug!(
+                changes = n,
+                model = embedder.name(),
+                secs = started.elapsed().as_secs_f64(),
+                "vector index caught up"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, model = embedder.name(), "vector index sync failed")
+            }
         }
         if let Err(e) = rebuild_cells_if_due(&index).await {
-            tracing::warn!(error = %e, "rebuilding the vector cells failed");
+            tracing::warn!(error = %e, model = embedder.name(), "rebuilding the vector cells failed");
         }
         tokio::time::sleep(every).await;
     }

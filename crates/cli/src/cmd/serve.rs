@@ -57,35 +57,11 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     }
     let semantic = crate::indexes::open_semantic(&config)?;
     if let Some(sem) = &semantic {
-        if sem.index.is_writable() {
-            tokio::spawn(paperboy_search::embed_follow(
-                store.clone(),
-                sem.index.clone(),
-                sem.embedder.clone(),
-                Duration::from_secs(1),
-            ));
-        } else {
-            tokio::spawn(paperboy_search::vector_refresh(
-                sem.index.clone(),
-                Duration::from_secs(1),
-            ));
-        }
+        follow_vectors(&store, sem, false);
     }
     let refined = crate::indexes::open_refined(&config)?;
     if let Some(r) = &refined {
-        if r.index.is_writable() {
-            tokio::spawn(paperboy_search::refine_follow(
-                store.clone(),
-                r.index.clone(),
-                r.embedder.clone(),
-                Duration::from_secs(1),
-            ));
-        } else {
-            tokio::spawn(paperboy_search::vector_refresh(
-                r.index.clone(),
-                Duration::from_secs(1),
-            ));
-        }
+        follow_vectors(&store, r, true);
     }
     let app = crate::wiring::with_search(app, index, semantic, refined);
 
@@ -114,6 +90,34 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
     Ok(())
+}
+
+/// Keeps a vector index in step with the store: the process holding its
+/// lock embeds (filling it in newest first when `newest_first`), the others
+/// pick up what it wrote.
+fn follow_vectors(
+    store: &Arc<dyn paperboy_store::Store>,
+    sem: &paperboy_search::Semantic,
+    newest_first: bool,
+) {
+    let every = Duration::from_secs(1);
+    if !sem.index.is_writable() {
+        tokio::spawn(paperboy_search::vector_refresh(sem.index.clone(), every));
+    } else if newest_first {
+        tokio::spawn(paperboy_search::refine_follow(
+            store.clone(),
+            sem.index.clone(),
+            sem.embedder.clone(),
+            every,
+        ));
+    } else {
+        tokio::spawn(paperboy_search::embed_follow(
+            store.clone(),
+            sem.index.clone(),
+            sem.embedder.clone(),
+            every,
+        ));
+    }
 }
 
 async fn shutdown_signal() {

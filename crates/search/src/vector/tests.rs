@@ -118,28 +118,27 @@ fn cell_index_agrees_with_the_exact_scan() {
     assert!(ix.needs_rebuild());
     ix.build_cells().unwrap();
     assert!(!ix.needs_rebuild());
-    let mut found = 0;
-    for (q, want) in queries.iter().zip(&exact) {
-        let got: Vec<ArxivId> = ix
-            .search(q, 10, None)
-            .into_iter()
-            .map(|h| h.arxiv_id)
-            .collect();
-        found += want.iter().filter(|w| got.contains(w)).count();
-    }
+    // Neighbours of the exact scan the index finds, over all queries.
+    let found_by = |ix: &VectorIndex| -> usize {
+        queries
+            .iter()
+            .zip(&exact)
+            .map(|(q, want)| {
+                let got: Vec<ArxivId> = ix
+                    .search(q, 10, None)
+                    .into_iter()
+                    .map(|h| h.arxiv_id)
+                    .collect();
+                want.iter().filter(|w| got.contains(w)).count()
+            })
+            .sum()
+    };
+    let found = found_by(&ix);
     let recall = found as f64 / 400.0;
     assert!(recall >= 0.9, "recall@10 of the cell index: {recall}");
     // A bigger probe budget scans more and finds at least as much.
     ix.set_probe_budget(100_000);
-    let mut wider = 0;
-    for (q, want) in queries.iter().zip(&exact) {
-        let got: Vec<ArxivId> = ix
-            .search(q, 10, None)
-            .into_iter()
-            .map(|h| h.arxiv_id)
-            .collect();
-        wider += want.iter().filter(|w| got.contains(w)).count();
-    }
+    let wider = found_by(&ix);
     assert!(wider >= found && wider == 400, "{wider} vs {found}");
     ix.set_probe_budget(PROBE_BUDGET_CELLS);
     // Updates after the build: paper 5 gets a new vector, paper 7 goes.
