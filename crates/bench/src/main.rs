@@ -104,7 +104,7 @@ enum Command {
     EmbedThroughput {
         #[arg(long, value_name = "DIR")]
         model: PathBuf,
-        /// `static` or `transformer`.
+        /// `static`, `transformer` (quantised) or `transformer-f32` (the float reference).
         #[arg(long)]
         kind: String,
         #[arg(long, default_value_t = 320)]
@@ -114,6 +114,10 @@ enum Command {
         length: usize,
         #[arg(long, default_value_t = 32)]
         batch: usize,
+        /// Also writes the generated texts here, one per line (for
+        /// `scripts/bench/reference-throughput.py`).
+        #[arg(long, value_name = "FILE")]
+        texts_out: Option<PathBuf>,
         #[command(flatten)]
         words: Words,
     },
@@ -309,8 +313,19 @@ fn main() -> anyhow::Result<()> {
             n,
             length,
             batch,
+            texts_out,
             words,
-        } => semantic::throughput(&model, &kind, n, length, batch, &words.text()?),
+        } => semantic::throughput(
+            &model,
+            &kind,
+            semantic::Texts {
+                n,
+                words: length,
+                batch,
+                out: texts_out.as_deref(),
+            },
+            &words.text()?,
+        ),
         Command::Distractors { n, words, out } => {
             let vocabulary: Vec<String> = gen::WordModel::learn(&words.text()?)
                 .vocabulary()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use paperboy_embed::{Embedder, StaticModel, Transformer};
+use paperboy_embed::{Embedder, Precision, StaticModel, Transformer};
 use paperboy_search::engine::{Engine, Mode, Semantic};
 use paperboy_search::{KeywordIndex, VectorIndex};
 use rand::{Rng, SeedableRng};
@@ -163,37 +163,64 @@ pub fn latency(
     Ok(())
 }
 
-/// Embeds generated abstracts of about `words` words in batches of `batch`.
-pub fn throughput(
-    model: &Path,
-    kind: &str,
-    n: usize,
-    words: usize,
-    batch: usize,
-    vocab: &str,
-) -> anyhow::Result<()> {
+/// What `throughput` embeds: `n` generated texts of about `words` words,
+/// in batches of `batch`.
+pub struct Texts<'a> {
+    pub n: usize,
+    pub words: usize,
+    pub batch: usize,
+    pub out: Option<&'a Path>,
+}
+
+/// Embeds generated abstracts and prints texts per second and per-call
+/// latency (with `--batch 1` and short texts: query embedding latency).
+pub fn throughput(model: &Path, kind: &str, spec: Texts<'_>, vocab: &str) -> anyhow::Result<()> {
+    let Texts {
+        n,
+        words,
+        batch,
+        out,
+    } = spec;
     let embedder: Box<dyn Embedder> = match kind {
         "static" => {
             Box::new(StaticModel::load(model).with_context(|| model.display().to_string())?)
         }
         "transformer" => Box::new(Transformer::load(model)?.with_batch(batch)),
-        other => anyhow::bail!("kind `{other}`: static or transformer"),
+        "transformer-f32" => {
+            Box::new(Transformer::load_with(model, Precision::F32)?.with_batch(batch))
+        }
+        other => anyhow::bail!("kind `{other}`: static, transformer or transformer-f32"),
     };
+    anyhow::ensure!(n > 0, "--n must be at least 1");
     let mut g = gen::Generator::new(gen::WordModel::learn(vocab), 7, n);
     let texts: Vec<String> = (0..n).map(|_| g.sentence_text(words)).collect();
+    if let Some(path) = out {
+        std::fs::write(path, texts.join("\n") + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     // One warm-up batch.
     let warm: Vec<&str> = texts.iter().take(batch).map(String::as_str).collect();
     embedder.embed(&warm)?;
     let started = Instant::now();
+    let mut calls = Vec::with_capacity(n / batch.max(1) + 1);
     for chunk in texts.chunks(batch.max(1)) {
         let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let call = Instant::now();
         embedder.embed(&refs)?;
+        calls.push(call.elapsed());
     }
     let secs = started.elapsed().as_secs_f64();
+    calls.sort();
+    let at = |q: f64| {
+        calls[((calls.len() as f64 * q) as usize).min(calls.len() - 1)].as_secs_f64() * 1e3
+    };
     println!(
-        "{kind} embeddings: {n} texts of {words} words in batches of {batch}: {:.1}s, {:.1} texts/s",
+        "{kind} embeddings: {n} texts of {words} words in batches of {batch}: {:.1}s, {:.1} texts/s; per call p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
         secs,
-        n as f64 / secs
+        n as f64 / secs,
+        at(0.5),
+        at(0.9),
+        at(0.99)
     );
     Ok(())
 }

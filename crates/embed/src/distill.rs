@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::pca;
-use crate::transformer::Transformer;
+use crate::transformer::{Precision, Transformer};
 use crate::EmbedError;
 
 #[derive(Debug, Clone)]
@@ -47,7 +47,8 @@ pub fn distill(
     opts: &DistillOptions,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<DistillReport, EmbedError> {
-    let model = Transformer::load(from)?.with_batch(opts.batch);
+    // The float pass: the distilled model must not depend on the integer kernels.
+    let model = Transformer::load_with(from, Precision::F32)?.with_batch(opts.batch);
     let tok = model.tokenizer();
     let vocab = tok.vocab_size();
     let hidden = model.config().hidden_size;

@@ -2,7 +2,8 @@
 //!
 //! Two embedders share one [`Embedder`] trait:
 //! - [`Transformer`]: a BERT-family sentence transformer (all-MiniLM-L6-v2)
-//!   run in-process with candle; the reference quality.
+//!   run in-process on quantised integer weights (or in floats with candle,
+//!   the reference); the best quality.
 //! - [`StaticModel`]: a model2vec-format static model, a table of token
 //!   vectors averaged per text; thousands of times cheaper per text.
 //!
@@ -11,6 +12,7 @@
 pub mod builtin;
 mod distill;
 mod pca;
+mod quant;
 mod static_model;
 mod tokenizer;
 mod transformer;
@@ -21,7 +23,7 @@ pub use builtin::Builtin;
 pub use distill::{distill, DistillOptions, DistillReport};
 pub use static_model::StaticModel;
 pub use tokenizer::WordPiece;
-pub use transformer::{BertConfig, Transformer};
+pub use transformer::{BertConfig, Precision, Transformer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {

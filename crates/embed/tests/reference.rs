@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use paperboy_embed::{dot, Embedder, StaticModel, Transformer, WordPiece};
+use paperboy_embed::{dot, Embedder, Precision, StaticModel, Transformer, WordPiece};
 use serde_json::Value;
 
 fn model_dir() -> PathBuf {
@@ -51,26 +51,74 @@ fn tokenizer_matches_the_reference_ids() {
     }
 }
 
-#[test]
-fn transformer_matches_sentence_transformers() {
-    let model = Transformer::load(&model_dir()).unwrap().with_batch(8);
+fn cosine_to_reference(model: &Transformer) -> Vec<(String, f32)> {
     let r = reference();
     let cases = r["embeddings"].as_array().unwrap();
     let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
     let got = model.embed(&texts).unwrap();
-    for (case, v) in cases.iter().zip(&got) {
-        let want: Vec<f32> = case["vector"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect();
-        let norm = dot(&want, &want).sqrt();
-        let cos = dot(v, &want) / norm;
-        assert!(cos >= 0.9999, "cosine {cos} for {:?}", case["text"]);
-    }
     // The texts differ in meaning, so the vectors must too.
     assert!(dot(&got[0], &got[1]) < 0.95);
+    cases
+        .iter()
+        .zip(&got)
+        .map(|(case, v)| {
+            let want: Vec<f32> = case["vector"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
+            let cos = dot(v, &want) / dot(&want, &want).sqrt();
+            (case["text"].as_str().unwrap().to_string(), cos)
+        })
+        .collect()
+}
+
+#[test]
+fn transformer_matches_sentence_transformers() {
+    let model = Transformer::load_with(&model_dir(), Precision::F32)
+        .unwrap()
+        .with_batch(8);
+    for (text, cos) in cosine_to_reference(&model) {
+        assert!(cos >= 0.9999, "cosine {cos} for {text:?}");
+    }
+}
+
+#[test]
+fn the_quantised_transformer_stays_within_cosine_0_999_of_the_reference() {
+    let model = Transformer::load(&model_dir()).unwrap().with_batch(8);
+    assert_eq!(model.precision(), Precision::Quantised);
+    for (text, cos) in cosine_to_reference(&model) {
+        assert!(cos >= 0.999, "cosine {cos} for {text:?}");
+    }
+    // Whole abstracts (up to the 256-token limit, where rounding has the
+    // most terms to accumulate over) against the float pass, in batches of
+    // mixed lengths.
+    let float = Transformer::load_with(&model_dir(), Precision::F32).unwrap();
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/seed-papers.jsonl"
+    ))
+    .unwrap();
+    let texts: Vec<String> = seed
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            paperboy_embed::paper_text(
+                v["title"].as_str().unwrap(),
+                v["abstract"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(texts.len() >= 60);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let (a, b) = (model.embed(&refs).unwrap(), float.embed(&refs).unwrap());
+    let mut worst = 1.0f32;
+    for (x, y) in a.iter().zip(&b) {
+        assert!((dot(x, x) - 1.0).abs() < 1e-4);
+        worst = worst.min(dot(x, y));
+    }
+    assert!(worst >= 0.999, "worst cosine to the float pass: {worst}");
 }
 
 #[test]
