@@ -73,15 +73,18 @@ impl QLinear {
             levels >= 127.0,
             "an input of {k} is too wide for 32-bit sums"
         );
-        let mut scales = vec![1.0f32; n_pad];
-        let mut column = vec![0f32; k];
-        for (col, s) in scales.iter_mut().enumerate().take(n) {
-            column
-                .iter_mut()
-                .enumerate()
-                .for_each(|(r, v)| *v = w[r * n + col]);
-            *s = column_scale(&column, levels);
-        }
+        // The clip search reads every weight 21 times: on both cores.
+        let scales: Vec<f32> = (0..n_pad)
+            .into_par_iter()
+            .map(|col| {
+                if col < n {
+                    let column: Vec<f32> = (0..k).map(|r| w[r * n + col]).collect();
+                    column_scale(&column, levels)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         let lanes_per_pair = NR / 8;
         let mut packed = vec![[0i16; 16]; n_pad / NR * pairs * lanes_per_pair];
         for block in 0..n_pad / NR {
