@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Mutex;
 
+mod dir;
 mod lengths;
 mod terms;
 
@@ -93,6 +94,17 @@ fn analyzer() -> TextAnalyzer {
     b.filter_dynamic(Stemmer::new(Language::English)).build()
 }
 
+/// The index's directory (see [`dir`]).
+fn mapped(dir: &Path) -> tantivy::Result<dir::IndexDir> {
+    dir::IndexDir::open(dir).map_err(|e| {
+        tantivy::TantivyError::SystemError(format!("cannot open {}: {e}", dir.display()))
+    })
+}
+
+fn create(dir: &Path, schema: Schema) -> tantivy::Result<Index> {
+    Index::create(mapped(dir)?, schema, tantivy::IndexSettings::default())
+}
+
 fn text(stored: bool) -> TextOptions {
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(ANALYZER)
@@ -151,14 +163,14 @@ impl KeywordIndex {
         };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let (schema, fields) = schema();
-        let index = match Index::open_in_dir(dir) {
+        let index = match Index::open(mapped(dir).map_err(|e| open_err(e.to_string()))?) {
             Ok(i) if i.schema() != schema && writable => {
                 // Made by an older Paperboy: rebuild from the store.
                 tracing::warn!(dir = %dir.display(), "the keyword index has an older layout; rebuilding it from the store");
                 drop(i);
                 std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
                 std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-                Index::create_in_dir(dir, schema).map_err(|e| open_err(e.to_string()))?
+                create(dir, schema).map_err(|e| open_err(e.to_string()))?
             }
             Ok(i) if i.schema() != schema => {
                 return Err(open_err(
@@ -167,7 +179,7 @@ impl KeywordIndex {
             }
             Ok(i) => i,
             Err(_) if !dir.join("meta.json").exists() => {
-                Index::create_in_dir(dir, schema).map_err(|e| open_err(e.to_string()))?
+                create(dir, schema).map_err(|e| open_err(e.to_string()))?
             }
             Err(e) => return Err(open_err(e.to_string())),
         };
@@ -296,7 +308,7 @@ impl KeywordIndex {
                 .collect();
             parser.parse_query_lenient(&words).0
         };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, parsed)];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(c) = &q.category {
             clauses.push((
                 Occur::Must,
@@ -330,7 +342,16 @@ impl KeywordIndex {
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
-        let query = BooleanQuery::new(clauses);
+        // Alone, the parsed query is a flat union of term queries, which
+        // tantivy answers with block-max WAND (skipping whole blocks of
+        // postings that cannot reach the page); wrapped in a one-clause
+        // boolean it would score every matching document.
+        let query: Box<dyn Query> = if clauses.is_empty() {
+            parsed
+        } else {
+            clauses.insert(0, (Occur::Must, parsed));
+            Box::new(BooleanQuery::new(clauses))
+        };
         let searcher = self.reader.searcher();
         let limit = q.limit.clamp(1, 1000);
         // Counting every match defeats block-max WAND pruning, so the exact
@@ -359,13 +380,13 @@ impl KeywordIndex {
             let top_docs = TopDocs::with_limit(pool).order_by_score();
             let (mut top, counted) = if q.count_total {
                 let (t, c) = searcher
-                    .search_with_statistics_provider(&query, &(top_docs, Count), &stats)
+                    .search_with_statistics_provider(query.as_ref(), &(top_docs, Count), &stats)
                     .map_err(ix)?;
                 (t, Some(c))
             } else {
                 (
                     searcher
-                        .search_with_statistics_provider(&query, &top_docs, &stats)
+                        .search_with_statistics_provider(query.as_ref(), &top_docs, &stats)
                         .map_err(ix)?,
                     None,
                 )
@@ -388,9 +409,9 @@ impl KeywordIndex {
         let top: Vec<_> = top.into_iter().skip(q.offset).take(limit).collect();
         let (mut title_snip, mut abs_snip) = (None, None);
         if q.highlight {
-            let mut t = SnippetGenerator::create(&searcher, &query, f.title).map_err(ix)?;
+            let mut t = SnippetGenerator::create(&searcher, query.as_ref(), f.title).map_err(ix)?;
             t.set_max_num_chars(1000);
-            let mut a = SnippetGenerator::create(&searcher, &query, f.abs).map_err(ix)?;
+            let mut a = SnippetGenerator::create(&searcher, query.as_ref(), f.abs).map_err(ix)?;
             a.set_max_num_chars(400);
             title_snip = Some(t);
             abs_snip = Some(a);

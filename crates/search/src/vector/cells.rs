@@ -154,7 +154,9 @@ pub(super) fn with_cells(
     let mut seen = vec![false; n];
     for l in &ivf.lists {
         for &r in l {
-            if (r as usize) >= n || seen[r as usize] {
+            // Listed rows come before the tail and each once: the layout
+            // moves rows in place and relies on it.
+            if (r as usize) >= ivf.covered.min(n) || seen[r as usize] {
                 tracing::warn!(path = %path.display(), "ignoring an inconsistent cell index");
                 return (rows, None, mtime);
             }

@@ -196,7 +196,7 @@ impl VectorIndex {
 
     /// Papers with a vector.
     pub fn len(&self) -> usize {
-        self.read().rows.by_id.len()
+        self.read().rows.ids.current()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -225,9 +225,9 @@ impl VectorIndex {
         let inner = self.read();
         inner
             .rows
-            .by_id
-            .get(id)
-            .map(|&r| inner.rows.hashes[r as usize])
+            .ids
+            .find(id.as_str())
+            .map(|r| inner.rows.hashes[r as usize])
     }
 
     /// The paper at `row` of the log if its vector is current (benchmarks
@@ -235,7 +235,7 @@ impl VectorIndex {
     pub fn id_at(&self, row: usize) -> Option<ArxivId> {
         let inner = self.read();
         let live = *inner.rows.live.get(row)?;
-        live.then(|| inner.rows.ids[row].clone())
+        live.then(|| inner.rows.ids.at(row)).flatten()
     }
 
     /// Rows in the log, current or superseded.
@@ -248,15 +248,15 @@ impl VectorIndex {
         let inner = self.read();
         inner
             .rows
-            .by_id
-            .get(id)
-            .map(|&r| u64::from(inner.rows.words[r as usize]))
+            .ids
+            .find(id.as_str())
+            .map(|r| u64::from(inner.rows.words[r as usize]))
     }
 
     /// The stored (dequantised) vector of `id`.
     pub fn vector_of(&self, id: &ArxivId) -> Option<Vec<f32>> {
         let inner = self.read();
-        let r = *inner.rows.by_id.get(id)? as usize;
+        let r = inner.rows.ids.find(id.as_str())? as usize;
         let s = inner.rows.scales[r];
         Some(
             inner.rows.codes[r * self.dim..(r + 1) * self.dim]
@@ -445,8 +445,8 @@ impl VectorIndex {
         let rows = &inner.rows;
         let n = rows.ids.len();
         let skip = exclude
-            .and_then(|id| rows.by_id.get(id))
-            .map(|&r| r as usize);
+            .and_then(|id| rows.ids.find(id.as_str()))
+            .map(|r| r as usize);
         let mut heap = TopK::new(k);
         let mut consider = |r: usize| {
             if !rows.live[r] || Some(r) == skip {
@@ -503,13 +503,13 @@ impl VectorIndex {
         }
         heap.into_sorted()
             .into_iter()
-            .map(|(score, r)| {
+            .filter_map(|(score, r)| {
                 let words = rows.words[r as usize];
-                Neighbour {
-                    arxiv_id: rows.ids[r as usize].clone(),
+                Some(Neighbour {
+                    arxiv_id: rows.ids.at(r as usize)?,
                     score: score * qscale / crate::hybrid::length_prior(u64::from(words)),
                     words,
-                }
+                })
             })
             .collect()
     }
