@@ -86,18 +86,14 @@ pub fn unpack(bytes: &[u8], what: &str, name: String) -> Result<StaticModel, Emb
     if tokenizer.vocab_size() > vocab {
         return Err(bad("fewer rows than tokens"));
     }
-    let mut table = Vec::with_capacity(vocab * dims);
-    for r in 0..vocab {
-        let s = f32::from_le_bytes(
-            rest[scales_at + r * 4..scales_at + r * 4 + 4]
-                .try_into()
-                .map_err(|_| bad("cut off"))?,
-        );
-        let row = &rest[rows_at + r * dims..rows_at + (r + 1) * dims];
-        table.extend(row.iter().map(|&q| f32::from(q as i8) * s));
-    }
-    Ok(StaticModel::from_parts(
-        tokenizer, table, dims, normalize, name,
+    let rows = rest.get(rows_at..tok_at).ok_or_else(|| bad("cut off"))?;
+    let scales = rest[scales_at..rows_at]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let codes = rows.iter().map(|&q| q as i8).collect();
+    Ok(StaticModel::from_quantised(
+        tokenizer, codes, scales, dims, normalize, name,
     ))
 }
 

@@ -150,6 +150,9 @@ const MORE_LIKE_MAX_DF_FLOOR: f32 = 1000.0;
 /// The most BM25 candidates the short-document prior re-scores.
 const MAX_POOL: usize = 10_240;
 
+/// Decoded document-store blocks cached per segment.
+const DOC_STORE_CACHE_BLOCKS: usize = 8;
+
 /// Writer memory: tantivy splits it among its indexing threads.
 const WRITER_HEAP: usize = 256 * 1024 * 1024;
 
@@ -193,6 +196,9 @@ impl KeywordIndex {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            // Decoded store blocks kept per segment: hits are scattered, so
+            // tantivy's 100 (1.6 MB a segment) were almost never reused.
+            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()
             .map_err(|e: tantivy::TantivyError| open_err(e.to_string()))?;
         let writer = if writable {

@@ -66,7 +66,11 @@ impl Directory for IndexDir {
             .metadata()
             .map_err(|e| OpenReadError::wrap_io_error(e, full.clone()))?
             .len() as usize;
-        Ok(Arc::new(ReadFile { file, len, path: full }))
+        Ok(Arc::new(ReadFile {
+            file,
+            len,
+            path: full,
+        }))
     }
 
     fn delete(&self, path: &Path) -> Result<(), DeleteError> {

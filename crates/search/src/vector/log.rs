@@ -95,6 +95,11 @@ pub(super) fn read_log(
             });
         }
         pos = 8 + 4 + 2 + name.len() as u64;
+        // An upsert takes at least `dim` + 32 bytes: at most this many rows.
+        rows.reserve(
+            (total.saturating_sub(pos) / (dim as u64 + 32)) as usize,
+            dim,
+        );
     } else {
         pos = rows.log_len;
         r.seek(SeekFrom::Start(pos)).map_err(|e| io(path, e))?;

@@ -68,6 +68,15 @@ impl Ids {
             .copied()
     }
 
+    fn reserve(&mut self, n: usize) {
+        // New-style ids are ten bytes.
+        self.text.reserve(n * 10);
+        self.ends.reserve(n);
+        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        self.current
+            .reserve(n, |&r| hasher.hash_one(str_in(text, ends, r)));
+    }
+
     /// Appends a row for `id`, which becomes its current row; returns the
     /// row it supersedes.
     fn push(&mut self, id: &str) -> Option<u32> {
@@ -116,6 +125,18 @@ fn str_in<'a>(text: &'a str, ends: &[u32], row: u32) -> &'a str {
 }
 
 impl Rows {
+    /// Room for `n` more rows of `dim` codes, so that reading a large log
+    /// does not grow (and copy) the vectors again and again.
+    pub(super) fn reserve(&mut self, n: usize, dim: usize) {
+        self.ids.reserve(n);
+        self.hashes.reserve(n);
+        self.words.reserve(n);
+        self.scales.reserve(n);
+        self.codes.reserve(n * dim);
+        self.live.reserve(n);
+        self.log_row.reserve(n);
+    }
+
     pub(super) fn push(&mut self, id: ArxivId, hash: u64, words: u16, scale: f32, codes: &[i8]) {
         if let Some(old) = self.ids.push(id.as_str()) {
             self.live[old as usize] = false;
