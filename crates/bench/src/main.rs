@@ -385,6 +385,19 @@ fn main() -> anyhow::Result<()> {
 
 /// Queries of 1–5 words drawn from the vocabulary (some as phrases, some
 /// with a field prefix), each timed with highlighting, as the web asks.
+/// With `SHOW_SLOWEST=N` set, prints the N slowest queries (to stderr), to
+/// see what a latency tail is made of.
+pub(crate) fn show_slowest(times: &[f64], texts: &[String]) {
+    let Ok(k) = std::env::var("SHOW_SLOWEST") else {
+        return;
+    };
+    let mut by_time: Vec<(f64, &String)> = times.iter().copied().zip(texts).collect();
+    by_time.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (ms, text) in by_time.iter().take(k.parse().unwrap_or(10)) {
+        eprintln!("{ms:8.2} ms  {text}");
+    }
+}
+
 fn search_latency(
     index: &std::path::Path,
     n: usize,
@@ -402,6 +415,7 @@ fn search_latency(
     anyhow::ensure!(!words.is_empty(), "no vocabulary");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut times = Vec::with_capacity(n);
+    let mut texts = Vec::with_capacity(n);
     let started = std::time::Instant::now();
     for i in 0..n {
         let k = rng.gen_range(1..=5);
@@ -420,7 +434,9 @@ fn search_latency(
         let t = std::time::Instant::now();
         ix.search(&query).map_err(|e| anyhow::anyhow!("{e}"))?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
+        texts.push(query.text);
     }
+    show_slowest(&times, &texts);
     times.sort_by(f64::total_cmp);
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
     println!(

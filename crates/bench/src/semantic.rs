@@ -100,18 +100,22 @@ pub fn latency(
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     for mode in [Mode::Hybrid, Mode::Semantic] {
         let mut times = Vec::with_capacity(n);
+        let mut texts = Vec::with_capacity(n);
         let started = Instant::now();
         for _ in 0..n {
             let k = rng.gen_range(2..=8);
             let q: Vec<String> = (0..k)
                 .map(|_| model_words.query_word(&mut rng, &words))
                 .collect();
+            let text = q.join(" ");
             let t = Instant::now();
             engine
-                .search(&q.join(" "), mode, 20, 0)
+                .search(&text, mode, 20, 0)
                 .map_err(anyhow::Error::msg)?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
+            texts.push(text);
         }
+        crate::show_slowest(&times, &texts);
         percentiles(
             &format!("{mode:?} search (20 hits, highlighted)"),
             times,
