@@ -1,0 +1,85 @@
+//! The keyword index's document store is read outside the memory map:
+//! searches still highlight from it, in the writer and in a reader, and the
+//! server's address space maps the postings but never a `.store` file.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
+use paperboy_core::ArxivId;
+use paperboy_search::{KeywordIndex, SearchQuery};
+use paperboy_testkit::seed_papers;
+
+fn search(ix: &KeywordIndex, text: &str) -> Vec<paperboy_search::Hit> {
+    let q = SearchQuery {
+        text: text.to_string(),
+        limit: 10,
+        highlight: true,
+        ..Default::default()
+    };
+    ix.search(&q).unwrap().0
+}
+
+/// Paths of the files this process has mapped.
+#[cfg(target_os = "linux")]
+fn mapped_files() -> Vec<String> {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5).map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn stored_text_is_read_without_mapping_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let papers = seed_papers();
+    let ix = KeywordIndex::open(dir.path(), true).unwrap();
+    ix.apply(&papers, &[], 1).unwrap();
+    ix.reload().unwrap();
+
+    let hits = search(&ix, "averaging weights of fine-tuned models");
+    assert_eq!(hits[0].arxiv_id.as_str(), "2203.05482", "Model soups first");
+    let summary = hits[0].highlighted_summary.as_deref().unwrap();
+    assert!(summary.contains("<mark>"), "{summary}");
+    let soups = ArxivId::parse("2203.05482").unwrap();
+    let (title, abs) = ix.stored_text(&soups).unwrap();
+    assert!(title.starts_with("Model soups"), "{title}");
+    assert!(abs.split_whitespace().count() > 100);
+
+    // A second process's view: a reader opened on the same directory.
+    let reader = KeywordIndex::open(dir.path(), false).unwrap();
+    let again = search(&reader, "averaging weights of fine-tuned models");
+    assert_eq!(again[0].arxiv_id, hits[0].arxiv_id);
+    assert_eq!(again[0].highlighted_summary, hits[0].highlighted_summary);
+
+    #[cfg(target_os = "linux")]
+    {
+        let maps = mapped_files();
+        let under = |ext: &str| {
+            maps.iter()
+                .filter(|p| p.starts_with(dir.path().to_str().unwrap()) && p.ends_with(ext))
+                .count()
+        };
+        assert!(under(".idx") > 0, "postings are mapped: {maps:?}");
+        assert_eq!(under(".store"), 0, "no document store is mapped");
+    }
+}
+
+#[test]
+fn a_quoted_compound_is_a_phrase_and_a_bare_one_finds_its_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let ix = KeywordIndex::open(dir.path(), true).unwrap();
+    ix.apply(&seed_papers(), &[], 1).unwrap();
+    ix.reload().unwrap();
+    // Few papers hold either piece here, so a bare compound is still its
+    // phrase; quoted, it always is. Both find papers that say it.
+    for q in ["fine-tuned", "\"fine-tuned\"", "zero-shot", "\"zero-shot\""] {
+        let hits = search(&ix, q);
+        assert!(!hits.is_empty(), "{q}");
+        let (word, _) = q.trim_matches('"').split_once('-').unwrap();
+        for h in &hits {
+            let (title, abs) = ix.stored_text(&h.arxiv_id).unwrap();
+            let text = format!("{title} {abs}").to_lowercase();
+            assert!(text.contains(word), "{q}: {}", h.arxiv_id.as_str());
+        }
+    }
+}
