@@ -95,14 +95,14 @@ fn analyzer() -> TextAnalyzer {
 }
 
 /// The index's directory (see [`dir`]).
-fn mapped(dir: &Path) -> tantivy::Result<dir::IndexDir> {
+fn index_dir(dir: &Path) -> tantivy::Result<dir::IndexDir> {
     dir::IndexDir::open(dir).map_err(|e| {
         tantivy::TantivyError::SystemError(format!("cannot open {}: {e}", dir.display()))
     })
 }
 
 fn create(dir: &Path, schema: Schema) -> tantivy::Result<Index> {
-    Index::create(mapped(dir)?, schema, tantivy::IndexSettings::default())
+    Index::create(index_dir(dir)?, schema, tantivy::IndexSettings::default())
 }
 
 fn text(stored: bool) -> TextOptions {
@@ -170,7 +170,7 @@ impl KeywordIndex {
         };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let (schema, fields) = schema();
-        let index = match Index::open(mapped(dir).map_err(|e| open_err(e.to_string()))?) {
+        let index = match Index::open(index_dir(dir).map_err(|e| open_err(e.to_string()))?) {
             Ok(i) if i.schema() != schema && writable => {
                 // Made by an older Paperboy: rebuild from the store.
                 tracing::warn!(dir = %dir.display(), "the keyword index has an older layout; rebuilding it from the store");
@@ -306,7 +306,12 @@ impl KeywordIndex {
     /// [`COMPOUND_PHRASE_DOCS`] abstracts (a piece the analyzer drops, a
     /// stop word, counts as common).
     fn all_common(&self, searcher: &tantivy::Searcher, pieces: &[&str]) -> bool {
-        let mut analyzer = analyzer();
+        // The registered analyzer (a clone), not a freshly built one.
+        let mut analyzer = self
+            .index
+            .tokenizers()
+            .get(ANALYZER)
+            .unwrap_or_else(analyzer);
         pieces.iter().all(|p| {
             let mut stream = analyzer.token_stream(p);
             let mut common = true;

@@ -6,7 +6,7 @@
 //! read faults in and maps its neighbours as well (the kernel maps up to
 //! 64 KB of cached pages around every fault whatever the advice), so a
 //! few thousand searches leave almost every store resident in the server:
-//! 850 MB of its 1.6 GB at a million papers. Read with `pread`, the blocks
+//! 960 MB of its 1.8 GB at a million papers. Read with `pread`, the blocks
 //! stay in the kernel's page cache, shared and reclaimable, and the server
 //! holds only the block it is decoding. Postings, term dictionaries and
 //! fast fields stay mapped: they are read in long runs, where the map is
