@@ -32,6 +32,42 @@ const ACT_RANGE: f32 = 2047.0;
 /// The widest weight range used (the activations' own).
 const MAX_WEIGHT_RANGE: f64 = 2047.0;
 
+thread_local! {
+    /// The working memory of the tasks run on this thread, kept between
+    /// calls: fresh buffers per call cost more in page faults than the
+    /// rounding they hold.
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
+}
+
+/// A task's rows rounded to integers and packed by tile, with their scales.
+#[derive(Default)]
+struct Scratch {
+    q: Vec<[i16; 2]>,
+    scales: Vec<f32>,
+    /// One row before packing.
+    row: Vec<[i16; 2]>,
+    /// The feed-forward block's inner activations.
+    mid: Vec<f32>,
+}
+
+impl Scratch {
+    fn quantised(&self) -> Quantised<'_> {
+        Quantised {
+            rows: &self.q,
+            scales: &self.scales,
+        }
+    }
+}
+
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut s = cell.take();
+        let r = f(&mut s);
+        cell.set(s);
+        r
+    })
+}
+
 /// Eight packed weight pairs (two i16 each): one AVX2 register.
 type Lane = [i16; 16];
 
@@ -56,6 +92,42 @@ pub(crate) enum Post<'a> {
     Gelu,
     /// Adds the same-shaped residual input.
     Add(&'a [f32]),
+}
+
+impl<'a> Post<'a> {
+    /// The same step for rows `first..first + rows` alone.
+    fn rows(self, first: usize, rows: usize, n: usize) -> Post<'a> {
+        match self {
+            Post::Add(r) => Post::Add(&r[first * n..(first + rows) * n]),
+            other => other,
+        }
+    }
+}
+
+/// BERT's feed-forward block, `out = x + down(gelu(up(x)))`, a few rows at
+/// a time so that the wide inner activations never leave the cache.
+pub(crate) fn feed_forward(up: &QLinear, down: &QLinear, x: &[f32], m: usize, out: &mut [f32]) {
+    assert_eq!(up.n, down.k);
+    if m < 4 * ROWS_PER_TASK {
+        let mut mid = vec![0f32; m * up.n];
+        up.forward(x, m, &mut mid, Post::Gelu);
+        down.forward(&mid, m, out, Post::Add(x));
+        return;
+    }
+    assert_eq!(x.len(), m * up.k);
+    assert_eq!(out.len(), m * down.n);
+    out.par_chunks_mut(ROWS_PER_TASK * down.n)
+        .zip(x.par_chunks(ROWS_PER_TASK * up.k))
+        .for_each(|(dst, xs)| {
+            with_scratch(|s| {
+                let mut mid = std::mem::take(&mut s.mid);
+                mid.clear();
+                mid.resize(xs.len() / up.k * up.n, 0.0);
+                up.chunk(xs, &mut mid, Post::Gelu, s);
+                down.chunk(&mid, dst, Post::Add(xs), s);
+                s.mid = mid;
+            })
+        });
 }
 
 impl QLinear {
@@ -118,10 +190,6 @@ impl QLinear {
         }
     }
 
-    pub(crate) fn out_dim(&self) -> usize {
-        self.n
-    }
-
     /// `out[m][n] = post(x[m][k]·W + b)`.
     pub(crate) fn forward(&self, x: &[f32], m: usize, out: &mut [f32], post: Post<'_>) {
         assert_eq!(x.len(), m * self.k);
@@ -129,36 +197,24 @@ impl QLinear {
         if let Post::Add(r) = post {
             assert_eq!(r.len(), m * self.n);
         }
-        // Rows as pairs of integers, padded to whole tiles.
-        let m_pad = m.next_multiple_of(MR);
-        let mut q = vec![[0i16; 2]; m_pad * self.pairs];
-        let mut row_scales = vec![0f32; m_pad];
-        let simd = Simd::detect();
-        q.par_chunks_mut(self.pairs)
-            .zip(row_scales.par_iter_mut())
-            .zip(x.par_chunks(self.k))
-            .for_each(|((qr, s), xr)| {
-                *s = simd.run(
-                    #[inline(always)]
-                    |_| quantize_row(xr, qr, ACT_RANGE),
-                )
-            });
-        let q = Quantised {
-            rows: &q,
-            scales: &row_scales,
-        };
-        let blocks = self.n.div_ceil(NR);
         if m >= 4 * ROWS_PER_TASK {
+            // Each task rounds its own rows and multiplies them while they
+            // are in its cache.
             out.par_chunks_mut(ROWS_PER_TASK * self.n)
+                .zip(x.par_chunks(ROWS_PER_TASK * self.k))
                 .enumerate()
-                .for_each(|(t, dst)| {
-                    let rows = t * ROWS_PER_TASK..(t * ROWS_PER_TASK + dst.len() / self.n);
-                    self.product(&q, rows, 0..blocks, dst, post);
+                .for_each(|(t, (dst, xs))| {
+                    let post = post.rows(t * ROWS_PER_TASK, xs.len() / self.k, self.n);
+                    with_scratch(|s| self.chunk(xs, dst, post, s));
                 });
             return;
         }
         // Short inputs (a query) split the columns instead, so that both
         // cores work; each group fills its own strip, copied in after.
+        let mut scratch = Scratch::default();
+        self.quantize(x, &mut scratch);
+        let q = scratch.quantised();
+        let blocks = self.n.div_ceil(NR);
         let groups = blocks.min(8);
         let strips: Vec<(usize, Vec<f32>)> = (0..groups)
             .into_par_iter()
@@ -176,6 +232,34 @@ impl QLinear {
             for (row, src) in strip.chunks(width.max(1)).enumerate() {
                 out[row * self.n + c0..row * self.n + c0 + width].copy_from_slice(src);
             }
+        }
+    }
+
+    /// A few rows (`x.len() / k`) on the calling thread.
+    fn chunk(&self, x: &[f32], dst: &mut [f32], post: Post<'_>, s: &mut Scratch) {
+        let rows = x.len() / self.k;
+        self.quantize(x, s);
+        self.product(&s.quantised(), 0..rows, 0..self.n.div_ceil(NR), dst, post);
+    }
+
+    /// Rounds the rows of `x` into `s`, packed by tile (`pack_row`) and
+    /// padded to whole tiles with zeros.
+    fn quantize(&self, x: &[f32], s: &mut Scratch) {
+        let (pairs, rows) = (self.pairs, x.len() / self.k);
+        let m_pad = rows.next_multiple_of(MR);
+        s.q.clear();
+        s.q.resize(m_pad * pairs, [0, 0]);
+        s.scales.clear();
+        s.scales.resize(m_pad, 0.0);
+        s.row.resize(pairs, [0, 0]);
+        let simd = Simd::detect();
+        for (r, xr) in x.chunks_exact(self.k).enumerate() {
+            s.scales[r] = simd.run(
+                #[inline(always)]
+                |_| quantize_row(xr, &mut s.row, ACT_RANGE),
+            );
+            let tile = r / MR * MR * pairs;
+            pack_row(&mut s.q[tile..tile + MR * pairs], r % MR, &s.row);
         }
     }
 
@@ -226,9 +310,44 @@ impl QLinear {
             let cols = (self.n - c0).min(NR);
             for r0 in rows.clone().step_by(MR) {
                 let acc = tile(&q.rows[r0 * self.pairs..(r0 + MR) * self.pairs], b);
+                debug_assert_eq!(r0 % MR, 0);
                 for (i, acc_row) in acc.iter().enumerate().take((rows.end - r0).min(MR)) {
                     let row = r0 + i;
                     let at = (row - rows.start) * width + (c0 - c_start);
+                    // A whole tile row as arrays: the loops unroll into a
+                    // few vector instructions (as slices of a length known
+                    // only at run time, the epilogue cost a third of the
+                    // product's time with GELU or a residual).
+                    if let (Ok(out), Ok(col_scales), Ok(bias)) = (
+                        <&mut [f32; NR]>::try_from(&mut dst[at..at + cols]),
+                        <&[f32; NR]>::try_from(&self.scales[c0..c0 + cols]),
+                        <&[f32; NR]>::try_from(&self.bias[c0..c0 + cols]),
+                    ) {
+                        let residual = match post {
+                            Post::Add(r) => <&[f32; NR]>::try_from(
+                                &r[row * self.n + c0..row * self.n + c0 + cols],
+                            )
+                            .ok(),
+                            _ => None,
+                        };
+                        let mut v = [0f32; NR];
+                        let s = q.scales[row];
+                        for t in 0..NR {
+                            v[t] = madd::<FMA>(acc_row[t] as f32, s * col_scales[t], bias[t]);
+                        }
+                        if matches!(post, Post::Gelu) {
+                            for x in v.iter_mut() {
+                                *x = gelu_one::<FMA>(*x);
+                            }
+                        }
+                        if let Some(r) = residual {
+                            for t in 0..NR {
+                                v[t] += r[t];
+                            }
+                        }
+                        *out = v;
+                        continue;
+                    }
                     let residual = match post {
                         Post::Add(r) => Some(&r[row * self.n + c0..row * self.n + c0 + cols]),
                         _ => None,
@@ -278,25 +397,35 @@ fn column_scale(w: &[f32], levels: f32) -> f32 {
 }
 
 /// Rounds a row to integers in `±range`; returns what one unit is worth.
+/// Rounds half to even by adding 1.5·2²³ (as `exp_fast` does), which
+/// vectorises where a float-to-int cast would not.
 #[inline(always)]
 fn quantize_row(x: &[f32], q: &mut [[i16; 2]], range: f32) -> f32 {
-    let amax = lanes(x, 0.0, |m, v| m.max(v.abs()));
+    const SHIFTER: f32 = 12_582_912.0;
+    let amax = lanes(x, 0.0, |m, v| if v.abs() > m { v.abs() } else { m });
     if amax == 0.0 || !amax.is_finite() {
         q.iter_mut().for_each(|v| *v = [0, 0]);
         return 0.0;
     }
     let inv = range / amax;
-    let pairs = x.chunks_exact(2);
-    if let Some(last) = pairs.remainder().first() {
-        q[x.len() / 2] = [(last * inv).round_ties_even() as i16, 0];
+    let flat = q.as_flattened_mut();
+    if let Some(last) = flat.get_mut(x.len()) {
+        *last = 0;
     }
-    for (d, v) in q.iter_mut().zip(pairs) {
-        *d = [
-            (v[0] * inv).round_ties_even() as i16,
-            (v[1] * inv).round_ties_even() as i16,
-        ];
+    for (d, v) in flat.iter_mut().zip(x) {
+        *d = ((v * inv + SHIFTER).to_bits() as i32 - SHIFTER.to_bits() as i32) as i16;
     }
     amax / range
+}
+
+/// Puts row `r` of a tile in its place: the tile holds, per k pair, the
+/// pairs of its `MR` rows side by side, so that the kernel reads one
+/// stream instead of six.
+#[inline(always)]
+fn pack_row(tile: &mut [[i16; 2]], r: usize, row: &[[i16; 2]]) {
+    for (d, v) in tile[r..].iter_mut().step_by(MR).zip(row) {
+        *d = *v;
+    }
 }
 
 /// One tile row's epilogue: back to floats, bias, then `post`.
@@ -358,9 +487,9 @@ impl Simd {
 
 fn tile_scalar(a: &[[i16; 2]], pairs: usize, b: &[Lane]) -> [[i32; NR]; MR] {
     let mut acc = [[0i32; NR]; MR];
-    for (p, lanes) in b.chunks_exact(NR / 8).enumerate() {
+    for (p, lanes) in b.chunks_exact(NR / 8).enumerate().take(pairs) {
         for (r, acc_row) in acc.iter_mut().enumerate() {
-            let [a0, a1] = a[r * pairs + p];
+            let [a0, a1] = a[p * MR + r];
             for (j, s) in acc_row.iter_mut().enumerate() {
                 let lane = &lanes[j / 8];
                 *s +=
@@ -378,19 +507,12 @@ fn tile_v3(v3: pulp::x86::V3, a: &[[i16; 2]], pairs: usize, b: &[Lane]) -> [[i32
     let (avx, avx2) = (v3.avx, v3.avx2);
     let z = avx._mm256_setzero_si256();
     let mut c = [[z; 2]; MR];
-    let rows = [
-        &a[..pairs],
-        &a[pairs..2 * pairs],
-        &a[2 * pairs..3 * pairs],
-        &a[3 * pairs..4 * pairs],
-        &a[4 * pairs..5 * pairs],
-        &a[5 * pairs..6 * pairs],
-    ];
-    for (p, lanes) in b.chunks_exact(2).enumerate() {
-        let bv: [__m256i; 2] = [pulp::cast(lanes[0]), pulp::cast(lanes[1])];
-        for (r, row) in rows.iter().enumerate() {
-            let av = avx._mm256_set1_epi32(pulp::cast(row[p]));
-            for (cj, bj) in c[r].iter_mut().zip(bv) {
+    let (a, b) = (&a[..pairs * MR], &b[..pairs * 2]);
+    for p in 0..pairs {
+        let bv: [__m256i; 2] = [pulp::cast(b[2 * p]), pulp::cast(b[2 * p + 1])];
+        for (r, cr) in c.iter_mut().enumerate() {
+            let av = avx._mm256_set1_epi32(pulp::cast(a[p * MR + r]));
+            for (cj, bj) in cr.iter_mut().zip(bv) {
                 *cj = avx2._mm256_add_epi32(*cj, avx2._mm256_madd_epi16(av, bj));
             }
         }
@@ -532,7 +654,6 @@ pub(crate) fn attention(
     out: &mut [f32],
 ) {
     let head_dim = hidden / heads;
-    let scale = 1.0 / (head_dim as f32).sqrt();
     let mut parts: Vec<(&mut [f32], (usize, usize))> = Vec::with_capacity(spans.len());
     let mut rest = out;
     for &(start, len) in spans {
@@ -541,135 +662,285 @@ pub(crate) fn attention(
         rest = tail;
     }
     let simd = Simd::detect();
-    parts.into_par_iter().for_each(|(dst, (start, len))| {
-        let rows = &qkv[start * 3 * hidden..(start + len) * 3 * hidden];
-        for h in 0..heads {
-            let head = Head {
-                rows,
-                len,
-                offset: h * head_dim,
-                head_dim,
-                hidden,
-                scale,
-            };
-            simd.run(
-                #[inline(always)]
-                |fma| {
-                    if fma {
-                        head.attend::<true>(dst)
-                    } else {
-                        head.attend::<false>(dst)
-                    }
-                },
-            );
-        }
-    });
-}
-
-/// One head of one sequence.
-struct Head<'a> {
-    /// The sequence's `qkv` rows.
-    rows: &'a [f32],
-    len: usize,
-    /// The head's first column within each of q, k and v.
-    offset: usize,
-    head_dim: usize,
-    hidden: usize,
-    scale: f32,
+    parts
+        .into_par_iter()
+        .for_each_init(Blocks::default, |blocks, (dst, (start, len))| {
+            let rows = &qkv[start * 3 * hidden..(start + len) * 3 * hidden];
+            blocks.load(rows, len, heads, head_dim);
+            for h in 0..heads {
+                blocks.attend_with(simd, h, dst);
+            }
+        });
 }
 
 /// Keys per block of scores (two AVX2 registers).
 const KEYS: usize = 16;
-/// Query rows computed together, sharing each load of keys and values.
-const QUERIES: usize = 4;
+/// Query rows computed together, sharing each load of keys and values:
+/// 6 rows × 2 registers of sums, twelve independent chains, enough to
+/// keep both FMA units busy through their latency, with room for the
+/// loads in sixteen registers.
+const QUERIES: usize = 6;
+/// Value columns per block (two AVX2 registers).
+const COLS: usize = 16;
 
-impl Head<'_> {
-    fn part(&self, i: usize, which: usize) -> &[f32] {
-        let o = i * 3 * self.hidden + which * self.hidden + self.offset;
-        &self.rows[o..o + self.head_dim]
+/// One sequence's queries, keys and values, head by head, in the order the
+/// loops read them, and one query block's scores; reused between
+/// sequences. Copied in one pass over the sequence's rows: read head by
+/// head where they lie, 4.6 KB apart, they came from memory a line at a
+/// time.
+#[derive(Default)]
+struct Blocks {
+    len: usize,
+    heads: usize,
+    head_dim: usize,
+    /// `[head][query block][dimension][QUERIES]`, scaled by 1/√head_dim,
+    /// zero-padded.
+    queries: Vec<[f32; QUERIES]>,
+    /// `[head][key block][dimension][KEYS]`, zero-padded.
+    keys: Vec<[f32; KEYS]>,
+    /// `[head][key][column]`, each row zero-padded to whole `COLS`.
+    values: Vec<f32>,
+    /// `[QUERIES][keys]`: one query block's scores, then weights.
+    scores: Vec<f32>,
+    /// The weights again, `[key][QUERIES]`, as the value loop reads them.
+    weights: Vec<[f32; QUERIES]>,
+}
+
+impl Blocks {
+    fn query_blocks(&self) -> usize {
+        self.len.div_ceil(QUERIES)
     }
 
-    /// Writes the head's columns of the sequence's context rows in `out`.
-    /// Blocked so that the sums stay in registers: four query rows against
-    /// sixteen keys for the scores, four rows × eight columns for the
-    /// values (the head size is a multiple of eight: 32 or 64 in BERTs).
-    /// Keys, queries and values are first copied into the order the loops
-    /// read them, so the inner loops walk arrays without index checks.
+    fn key_blocks(&self) -> usize {
+        self.len.div_ceil(KEYS)
+    }
+
+    fn width(&self) -> usize {
+        self.head_dim.next_multiple_of(COLS)
+    }
+
+    /// Copies a sequence's `qkv` rows in.
+    fn load(&mut self, rows: &[f32], len: usize, heads: usize, hd: usize) {
+        (self.len, self.heads, self.head_dim) = (len, heads, hd);
+        let (qb, kb, width) = (self.query_blocks(), self.key_blocks(), self.width());
+        let hidden = heads * hd;
+        let scale = 1.0 / (hd as f32).sqrt();
+        self.queries.clear();
+        self.queries.resize(heads * qb * hd, [0.0; QUERIES]);
+        self.keys.clear();
+        self.keys.resize(heads * kb * hd, [0.0; KEYS]);
+        self.values.clear();
+        self.values.resize(heads * len * width, 0.0);
+        for (j, row) in rows.chunks_exact(3 * hidden).enumerate() {
+            let (q, kv) = row.split_at(hidden);
+            let (k, v) = kv.split_at(hidden);
+            for h in 0..heads {
+                let part = h * hd..(h + 1) * hd;
+                let at = (h * qb + j / QUERIES) * hd;
+                for (d, x) in self.queries[at..at + hd].iter_mut().zip(&q[part.clone()]) {
+                    d[j % QUERIES] = x * scale;
+                }
+                let at = (h * kb + j / KEYS) * hd;
+                for (d, x) in self.keys[at..at + hd].iter_mut().zip(&k[part.clone()]) {
+                    d[j % KEYS] = *x;
+                }
+                let at = (h * len + j) * width;
+                for (d, x) in self.values[at..at + hd].iter_mut().zip(&v[part]) {
+                    *d = *x;
+                }
+            }
+        }
+    }
+
+    /// `attend` with the kernels of the instruction set at hand.
+    fn attend_with(&mut self, simd: Simd, head: usize, out: &mut [f32]) {
+        match simd {
+            #[cfg(target_arch = "x86_64")]
+            Simd::V3(v3) => v3.vectorize(AttendOp {
+                blocks: self,
+                head,
+                out,
+                v3,
+            }),
+            Simd::Scalar => self.attend::<false, _>(head, out, AttendScalar),
+        }
+    }
+
+    /// Writes head `h`'s columns of the sequence's context rows in `out`.
     #[inline(always)]
-    fn attend<const FMA: bool>(&self, out: &mut [f32]) {
-        let (len, hd) = (self.len, self.head_dim);
-        let key_blocks = len.div_ceil(KEYS);
-        let query_blocks = len.div_ceil(QUERIES);
-        let chunks = hd / 8;
-        // [key block][dimension][16 keys], zero-padded.
-        let mut kb = vec![[0f32; KEYS]; key_blocks * hd];
-        // [query block][dimension][4 queries], scaled, zero-padded.
-        let mut qb = vec![[0f32; QUERIES]; query_blocks * hd];
-        // [eight-dimension chunk][key][8 values].
-        let mut vc = vec![[0f32; 8]; chunks * len];
-        for j in 0..len {
-            for (d, x) in self.part(j, 1).iter().enumerate() {
-                kb[(j / KEYS) * hd + d][j % KEYS] = *x;
-            }
-            for (d, x) in self.part(j, 0).iter().enumerate() {
-                qb[(j / QUERIES) * hd + d][j % QUERIES] = x * self.scale;
-            }
-            for (c, x) in self.part(j, 2).chunks_exact(8).enumerate() {
-                vc[c * len + j].copy_from_slice(x);
-            }
-        }
-        let keys = key_blocks * KEYS;
-        let mut p = vec![0f32; QUERIES * keys];
-        for (ib, qs) in qb.chunks_exact(hd).enumerate() {
-            for (jb, ks) in kb.chunks_exact(hd).enumerate() {
-                let mut acc = [[0f32; KEYS]; QUERIES];
-                for (k, q) in ks.iter().zip(qs) {
-                    for (acc, x) in acc.iter_mut().zip(q) {
-                        for t in 0..KEYS {
-                            acc[t] = madd::<FMA>(*x, k[t], acc[t]);
-                        }
-                    }
-                }
+    fn attend<const FMA: bool, K: AttendKernels>(&mut self, h: usize, out: &mut [f32], kernels: K) {
+        let (len, hd, width) = (self.len, self.head_dim, self.width());
+        let (qb, kb) = (self.query_blocks(), self.key_blocks());
+        let hidden = self.heads * hd;
+        let keys = kb * KEYS;
+        let queries = &self.queries[h * qb * hd..(h + 1) * qb * hd];
+        let key_blocks = &self.keys[h * kb * hd..(h + 1) * kb * hd];
+        let values = &self.values[h * len * width..(h + 1) * len * width];
+        self.scores.clear();
+        self.scores.resize(QUERIES * keys, 0.0);
+        self.weights.resize(len, [0.0; QUERIES]);
+        for (ib, qs) in queries.chunks_exact(hd).enumerate() {
+            let i0 = ib * QUERIES;
+            for (jb, ks) in key_blocks.chunks_exact(hd).enumerate() {
+                let acc = kernels.scores(qs, ks);
                 for (r, acc) in acc.iter().enumerate() {
-                    p[r * keys + jb * KEYS..r * keys + (jb + 1) * KEYS].copy_from_slice(acc);
-                }
-            }
-            let (p0, rest) = p.split_at_mut(keys);
-            let (p1, rest) = rest.split_at_mut(keys);
-            let (p2, p3) = rest.split_at_mut(keys);
-            let rows = [
-                &mut p0[..len],
-                &mut p1[..len],
-                &mut p2[..len],
-                &mut p3[..len],
-            ];
-            for row in rows {
-                softmax::<FMA>(row);
-            }
-            let (p0, p1, p2, p3) = (&p0[..len], &p1[..len], &p2[..len], &p3[..len]);
-            for (c, vs) in vc.chunks_exact(len).enumerate() {
-                let mut acc = [[0f32; 8]; QUERIES];
-                for ((((v, a), b), e), f) in vs.iter().zip(p0).zip(p1).zip(p2).zip(p3) {
-                    for (acc, w) in acc.iter_mut().zip([a, b, e, f]) {
-                        for t in 0..8 {
-                            acc[t] = madd::<FMA>(*w, v[t], acc[t]);
-                        }
+                    let at = r * keys + jb * KEYS;
+                    // As arrays, so that the copy is two stores, not a call.
+                    if let Ok(dst) = <&mut [f32; KEYS]>::try_from(&mut self.scores[at..at + KEYS]) {
+                        *dst = *acc;
                     }
                 }
-                let i0 = ib * QUERIES;
+            }
+            for (r, row) in self.scores.chunks_exact_mut(keys).enumerate() {
+                softmax::<FMA>(&mut row[..len]);
+                for (w, p) in self.weights.iter_mut().zip(&row[..len]) {
+                    w[r] = *p;
+                }
+            }
+            for c in (0..hd).step_by(COLS) {
+                let acc = kernels.values(&self.weights[..len], values, width, c);
+                let n = COLS.min(hd - c);
                 for (r, acc) in acc.iter().enumerate().take(len - i0) {
-                    let at = (i0 + r) * self.hidden + self.offset + c * 8;
-                    out[at..at + 8].copy_from_slice(acc);
+                    let at = (i0 + r) * hidden + h * hd + c;
+                    match <&mut [f32; COLS]>::try_from(&mut out[at..at + n]) {
+                        Ok(dst) => *dst = *acc,
+                        Err(_) => out[at..at + n].copy_from_slice(&acc[..n]),
+                    }
                 }
             }
         }
+    }
+}
+
+/// The two products of attention, per instruction set.
+trait AttendKernels: Copy {
+    /// A block of queries times a block of keys, both turned
+    /// (`[dimension][QUERIES]`, `[dimension][KEYS]`).
+    fn scores(self, qs: &[[f32; QUERIES]], ks: &[[f32; KEYS]]) -> [[f32; KEYS]; QUERIES];
+    /// The weights (`[key][QUERIES]`) times `COLS` columns of the values
+    /// (rows of `width`) from column `c`.
+    fn values(
+        self,
+        weights: &[[f32; QUERIES]],
+        values: &[f32],
+        width: usize,
+        c: usize,
+    ) -> [[f32; COLS]; QUERIES];
+}
+
+#[derive(Clone, Copy)]
+struct AttendScalar;
+
+impl AttendKernels for AttendScalar {
+    fn scores(self, qs: &[[f32; QUERIES]], ks: &[[f32; KEYS]]) -> [[f32; KEYS]; QUERIES] {
+        let mut acc = [[0f32; KEYS]; QUERIES];
+        for (q, k) in qs.iter().zip(ks) {
+            for (acc, q) in acc.iter_mut().zip(q) {
+                for t in 0..KEYS {
+                    acc[t] += q * k[t];
+                }
+            }
+        }
+        acc
+    }
+
+    fn values(
+        self,
+        weights: &[[f32; QUERIES]],
+        values: &[f32],
+        width: usize,
+        c: usize,
+    ) -> [[f32; COLS]; QUERIES] {
+        let mut acc = [[0f32; COLS]; QUERIES];
+        for (w, row) in weights.iter().zip(values.chunks_exact(width)) {
+            for (acc, w) in acc.iter_mut().zip(w) {
+                for t in 0..COLS {
+                    acc[t] += w * row[c + t];
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// The AVX2 kernels, as an operation for `pulp` to run with the features
+/// enabled (passed as a closure, `attend` was not inlined into pulp's
+/// entry point and its intrinsics became calls).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct AttendV3(pulp::x86::V3);
+
+#[cfg(target_arch = "x86_64")]
+struct AttendOp<'b, 'o> {
+    blocks: &'b mut Blocks,
+    head: usize,
+    out: &'o mut [f32],
+    v3: pulp::x86::V3,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl pulp::NullaryFnOnce for AttendOp<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn call(self) {
+        self.blocks
+            .attend::<true, _>(self.head, self.out, AttendV3(self.v3))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl AttendKernels for AttendV3 {
+    #[inline(always)]
+    fn scores(self, qs: &[[f32; QUERIES]], ks: &[[f32; KEYS]]) -> [[f32; KEYS]; QUERIES] {
+        use std::arch::x86_64::__m256;
+        let (avx, fma) = (self.0.avx, self.0.fma);
+        let z = avx._mm256_setzero_ps();
+        let mut c = [[z; 2]; QUERIES];
+        for (q, k) in qs.iter().zip(ks) {
+            let kv: [__m256; 2] = pulp::cast(*k);
+            for (cr, q) in c.iter_mut().zip(q) {
+                let x = avx._mm256_set1_ps(*q);
+                for (cj, kj) in cr.iter_mut().zip(kv) {
+                    *cj = fma._mm256_fmadd_ps(x, kj, *cj);
+                }
+            }
+        }
+        c.map(pulp::cast::<[__m256; 2], [f32; KEYS]>)
+    }
+
+    #[inline(always)]
+    fn values(
+        self,
+        weights: &[[f32; QUERIES]],
+        values: &[f32],
+        width: usize,
+        c: usize,
+    ) -> [[f32; COLS]; QUERIES] {
+        use std::arch::x86_64::__m256;
+        let (avx, fma) = (self.0.avx, self.0.fma);
+        let z = avx._mm256_setzero_ps();
+        let mut acc = [[z; 2]; QUERIES];
+        for (w, row) in weights.iter().zip(values.chunks_exact(width)) {
+            let v: [f32; COLS] = row[c..c + COLS].try_into().unwrap_or([0.0; COLS]);
+            let v: [__m256; 2] = pulp::cast(v);
+            for (ar, w) in acc.iter_mut().zip(w) {
+                let x = avx._mm256_set1_ps(*w);
+                for (aj, vj) in ar.iter_mut().zip(v) {
+                    *aj = fma._mm256_fmadd_ps(x, vj, *aj);
+                }
+            }
+        }
+        acc.map(pulp::cast::<[__m256; 2], [f32; COLS]>)
     }
 }
 
 /// In place, over the whole slice.
 #[inline(always)]
 fn softmax<const FMA: bool>(s: &mut [f32]) {
-    let max = lanes(s, f32::NEG_INFINITY, f32::max);
+    // A plain comparison: `f32::max`'s NaN rule costs two more
+    // instructions per lane, and the scores are finite.
+    let max = lanes(s, f32::NEG_INFINITY, |a, b| if a > b { a } else { b });
     for x in s.iter_mut() {
         *x = exp_fast::<FMA>(*x - max);
     }
@@ -774,6 +1045,102 @@ mod tests {
         assert!((y[0] - 0.841_344_7).abs() < 1e-3 && (y[1] + 0.158_655_26).abs() < 1e-3);
         layer.forward(&x, 1, &mut y, Post::Add(&[10.0, 20.0]));
         assert!((y[0] - 11.0).abs() < 1e-3 && (y[1] - 19.0).abs() < 1e-3);
+    }
+
+    /// Attention written out plainly, in f64.
+    fn plain_attention(
+        qkv: &[f32],
+        spans: &[(usize, usize)],
+        heads: usize,
+        hidden: usize,
+    ) -> Vec<f32> {
+        let hd = hidden / heads;
+        let mut out = vec![0f32; qkv.len() / 3];
+        let at = |i: usize, which: usize, h: usize, d: usize| {
+            qkv[i * 3 * hidden + which * hidden + h * hd + d] as f64
+        };
+        for &(start, len) in spans {
+            for h in 0..heads {
+                for i in start..start + len {
+                    let scores: Vec<f64> = (start..start + len)
+                        .map(|j| {
+                            (0..hd)
+                                .map(|d| at(i, 0, h, d) * at(j, 1, h, d))
+                                .sum::<f64>()
+                                / (hd as f64).sqrt()
+                        })
+                        .collect();
+                    let max = scores.iter().cloned().fold(f64::MIN, f64::max);
+                    let total: f64 = scores.iter().map(|s| (s - max).exp()).sum();
+                    for d in 0..hd {
+                        let v: f64 = scores
+                            .iter()
+                            .enumerate()
+                            .map(|(j, s)| (s - max).exp() / total * at(start + j, 2, h, d))
+                            .sum();
+                        out[i * hidden + h * hd + d] = v as f32;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn attention_matches_a_plain_one_on_both_paths() {
+        // Lengths that fill no block exactly, heads of 24 columns (not a
+        // whole block of sixteen) and of 64.
+        let mut seed = 9u64;
+        for (heads, hidden) in [(2, 48), (3, 192)] {
+            let spans = [(0, 7), (7, 37), (44, 1)];
+            let rows = 45;
+            let qkv: Vec<f32> = (0..rows * 3 * hidden)
+                .map(|_| rng(&mut seed) * 2.0)
+                .collect();
+            let want = plain_attention(&qkv, &spans, heads, hidden);
+            let mut fast = vec![0f32; rows * hidden];
+            attention(&qkv, &spans, heads, hidden, &mut fast);
+            let mut scalar = vec![0f32; rows * hidden];
+            let mut blocks = Blocks::default();
+            for &(start, len) in &spans {
+                let dst = &mut scalar[start * hidden..(start + len) * hidden];
+                blocks.load(
+                    &qkv[start * 3 * hidden..(start + len) * 3 * hidden],
+                    len,
+                    heads,
+                    hidden / heads,
+                );
+                for h in 0..heads {
+                    blocks.attend::<false, _>(h, dst, AttendScalar);
+                }
+            }
+            for ((f, s), w) in fast.iter().zip(&scalar).zip(&want) {
+                assert!(
+                    (f - w).abs() < 1e-4 && (s - w).abs() < 1e-4,
+                    "{f} {s} vs {w}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_feed_forward_block_equals_its_two_steps() {
+        // Enough rows for the chunked path, in a last chunk of odd size.
+        let mut seed = 5u64;
+        let (m, k, n) = (4 * ROWS_PER_TASK + 7, 20, 44);
+        let x: Vec<f32> = (0..m * k).map(|_| rng(&mut seed)).collect();
+        let w1: Vec<f32> = (0..k * n).map(|_| rng(&mut seed) * 0.3).collect();
+        let w2: Vec<f32> = (0..n * k).map(|_| rng(&mut seed) * 0.3).collect();
+        let up = QLinear::new(&w1, k, n, (0..n).map(|_| rng(&mut seed)).collect());
+        let down = QLinear::new(&w2, n, k, (0..k).map(|_| rng(&mut seed)).collect());
+        let mut mid = vec![0f32; m * n];
+        up.forward(&x, m, &mut mid, Post::Gelu);
+        let mut want = vec![0f32; m * k];
+        down.forward(&mid, m, &mut want, Post::Add(&x));
+        let mut got = vec![0f32; m * k];
+        feed_forward(&up, &down, &x, m, &mut got);
+        assert_eq!(got, want);
+        assert!(got.iter().zip(&x).any(|(g, x)| (g - x).abs() > 1e-3));
     }
 
     #[test]

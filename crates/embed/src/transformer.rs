@@ -485,19 +485,16 @@ impl QuantNet {
         }
         let norm = |x: &mut [f32], n: &QNorm| quant::layer_norm(x, &n.w, &n.b, n.eps);
         norm(&mut x, &self.emb_norm);
-        let inner = self.layers.first().map_or(0, |l| l.up.out_dim());
         let mut qkv = vec![0f32; rows * 3 * hidden];
         let mut ctx = vec![0f32; rows * hidden];
         let mut next = vec![0f32; rows * hidden];
-        let mut up = vec![0f32; rows * inner];
         for layer in &self.layers {
             layer.qkv.forward(&x, rows, &mut qkv, Post::None);
             quant::attention(&qkv, &spans, config.num_attention_heads, hidden, &mut ctx);
             layer.attn_out.forward(&ctx, rows, &mut next, Post::Add(&x));
             norm(&mut next, &layer.attn_norm);
             std::mem::swap(&mut x, &mut next);
-            layer.up.forward(&x, rows, &mut up, Post::Gelu);
-            layer.down.forward(&up, rows, &mut next, Post::Add(&x));
+            quant::feed_forward(&layer.up, &layer.down, &x, rows, &mut next);
             norm(&mut next, &layer.out_norm);
             std::mem::swap(&mut x, &mut next);
         }
