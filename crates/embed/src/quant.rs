@@ -279,9 +279,16 @@ impl QLinear {
             Simd::V3(v3) => v3.vectorize(
                 #[inline(always)]
                 || {
-                    self.product_with::<true>(q, rows, blocks, dst, post, |a, b| {
-                        tile_v3(v3, a, pairs, b)
-                    })
+                    self.product_with::<true>(
+                        q,
+                        rows,
+                        blocks,
+                        dst,
+                        post,
+                        // Inlined or its intrinsics become calls.
+                        #[inline(always)]
+                        |a, b| tile_v3(v3, a, pairs, b),
+                    )
                 },
             ),
             Simd::Scalar => self
@@ -507,11 +514,14 @@ fn tile_v3(v3: pulp::x86::V3, a: &[[i16; 2]], pairs: usize, b: &[Lane]) -> [[i32
     let (avx, avx2) = (v3.avx, v3.avx2);
     let z = avx._mm256_setzero_si256();
     let mut c = [[z; 2]; MR];
-    let (a, b) = (&a[..pairs * MR], &b[..pairs * 2]);
-    for p in 0..pairs {
-        let bv: [__m256i; 2] = [pulp::cast(b[2 * p]), pulp::cast(b[2 * p + 1])];
-        for (r, cr) in c.iter_mut().enumerate() {
-            let av = avx._mm256_set1_epi32(pulp::cast(a[p * MR + r]));
+    // As arrays, zipped: indexing left three bounds checks per k pair in
+    // the loop, and the front end, not the vector units, set the pace.
+    let (a, _) = a[..pairs * MR].as_chunks::<MR>();
+    let (b, _) = b[..pairs * 2].as_chunks::<2>();
+    for (at, lanes) in a.iter().zip(b) {
+        let bv: [__m256i; 2] = [pulp::cast(lanes[0]), pulp::cast(lanes[1])];
+        for (cr, pair) in c.iter_mut().zip(at) {
+            let av = avx._mm256_set1_epi32(pulp::cast(*pair));
             for (cj, bj) in cr.iter_mut().zip(bv) {
                 *cj = avx2._mm256_add_epi32(*cj, avx2._mm256_madd_epi16(av, bj));
             }
