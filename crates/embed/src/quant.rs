@@ -527,7 +527,7 @@ fn tile_v3(v3: pulp::x86::V3, a: &[[i16; 2]], pairs: usize, b: &[Lane]) -> [[i32
             }
         }
     }
-    c.map(pulp::cast::<[__m256i; 2], [i32; NR]>)
+    pulp::cast(c)
 }
 
 #[inline(always)]
@@ -676,10 +676,7 @@ pub(crate) fn attention(
         .into_par_iter()
         .for_each_init(Blocks::default, |blocks, (dst, (start, len))| {
             let rows = &qkv[start * 3 * hidden..(start + len) * 3 * hidden];
-            blocks.load(rows, len, heads, head_dim);
-            for h in 0..heads {
-                blocks.attend_with(simd, h, dst);
-            }
+            blocks.sequence(simd, rows, len, heads, head_dim, dst);
         });
 }
 
@@ -730,6 +727,7 @@ impl Blocks {
     }
 
     /// Copies a sequence's `qkv` rows in.
+    #[inline(always)]
     fn load(&mut self, rows: &[f32], len: usize, heads: usize, hd: usize) {
         (self.len, self.heads, self.head_dim) = (len, heads, hd);
         let (qb, kb, width) = (self.query_blocks(), self.key_blocks(), self.width());
@@ -762,17 +760,32 @@ impl Blocks {
         }
     }
 
-    /// `attend` with the kernels of the instruction set at hand.
-    fn attend_with(&mut self, simd: Simd, head: usize, out: &mut [f32]) {
+    /// Attention of one sequence (its `qkv` rows) with the kernels of the
+    /// instruction set at hand.
+    fn sequence(
+        &mut self,
+        simd: Simd,
+        rows: &[f32],
+        len: usize,
+        heads: usize,
+        hd: usize,
+        out: &mut [f32],
+    ) {
         match simd {
             #[cfg(target_arch = "x86_64")]
             Simd::V3(v3) => v3.vectorize(AttendOp {
                 blocks: self,
-                head,
+                rows,
+                shape: (len, heads, hd),
                 out,
                 v3,
             }),
-            Simd::Scalar => self.attend::<false, _>(head, out, AttendScalar),
+            Simd::Scalar => {
+                self.load(rows, len, heads, hd);
+                for h in 0..heads {
+                    self.attend::<false, _>(h, out, AttendScalar);
+                }
+            }
         }
     }
 
@@ -883,7 +896,9 @@ struct AttendV3(pulp::x86::V3);
 #[cfg(target_arch = "x86_64")]
 struct AttendOp<'b, 'o> {
     blocks: &'b mut Blocks,
-    head: usize,
+    rows: &'o [f32],
+    /// Length, heads, head size.
+    shape: (usize, usize, usize),
     out: &'o mut [f32],
     v3: pulp::x86::V3,
 }
@@ -894,8 +909,12 @@ impl pulp::NullaryFnOnce for AttendOp<'_, '_> {
 
     #[inline(always)]
     fn call(self) {
-        self.blocks
-            .attend::<true, _>(self.head, self.out, AttendV3(self.v3))
+        let (len, heads, hd) = self.shape;
+        self.blocks.load(self.rows, len, heads, hd);
+        for h in 0..heads {
+            self.blocks
+                .attend::<true, _>(h, self.out, AttendV3(self.v3))
+        }
     }
 }
 
@@ -916,7 +935,7 @@ impl AttendKernels for AttendV3 {
                 }
             }
         }
-        c.map(pulp::cast::<[__m256; 2], [f32; KEYS]>)
+        pulp::cast(c)
     }
 
     #[inline(always)]
@@ -941,7 +960,7 @@ impl AttendKernels for AttendV3 {
                 }
             }
         }
-        acc.map(pulp::cast::<[__m256; 2], [f32; COLS]>)
+        pulp::cast(acc)
     }
 }
 
