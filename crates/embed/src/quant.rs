@@ -687,8 +687,8 @@ const KEYS: usize = 16;
 /// keep both FMA units busy through their latency, with room for the
 /// loads in sixteen registers.
 const QUERIES: usize = 6;
-/// Value columns per block (two AVX2 registers).
-const COLS: usize = 16;
+/// Value columns per block: as many as keys, the same kernel.
+const COLS: usize = KEYS;
 
 /// One sequence's queries, keys and values, head by head, in the order the
 /// loops read them, and one query block's scores; reused between
@@ -805,7 +805,7 @@ impl Blocks {
         for (ib, qs) in queries.chunks_exact(hd).enumerate() {
             let i0 = ib * QUERIES;
             for (jb, ks) in key_blocks.chunks_exact(hd).enumerate() {
-                let acc = kernels.scores(qs, ks);
+                let acc = kernels.outer(qs, ks.iter().copied());
                 for (r, acc) in acc.iter().enumerate() {
                     let at = r * keys + jb * KEYS;
                     // As arrays, so that the copy is two stores, not a call.
@@ -821,7 +821,13 @@ impl Blocks {
                 }
             }
             for c in (0..hd).step_by(COLS) {
-                let acc = kernels.values(&self.weights[..len], values, width, c);
+                let acc = kernels.outer(
+                    &self.weights[..len],
+                    values.chunks_exact(width).map(
+                        #[inline(always)]
+                        |row| row[c..c + COLS].try_into().unwrap_or([0.0; COLS]),
+                    ),
+                );
                 let n = COLS.min(hd - c);
                 for (r, acc) in acc.iter().enumerate().take(len - i0) {
                     let at = (i0 + r) * hidden + h * hd + c;
@@ -835,50 +841,32 @@ impl Blocks {
     }
 }
 
-/// The two products of attention, per instruction set.
+/// The one product attention needs, per instruction set: a sum of outer
+/// products of `QUERIES` numbers with sixteen. Scores are queries (turned,
+/// `[dimension][QUERIES]`) with keys (`[dimension][KEYS]`); context
+/// columns are weights (`[key][QUERIES]`) with sixteen columns of values.
 trait AttendKernels: Copy {
-    /// A block of queries times a block of keys, both turned
-    /// (`[dimension][QUERIES]`, `[dimension][KEYS]`).
-    fn scores(self, qs: &[[f32; QUERIES]], ks: &[[f32; KEYS]]) -> [[f32; KEYS]; QUERIES];
-    /// The weights (`[key][QUERIES]`) times `COLS` columns of the values
-    /// (rows of `width`) from column `c`.
-    fn values(
+    fn outer(
         self,
-        weights: &[[f32; QUERIES]],
-        values: &[f32],
-        width: usize,
-        c: usize,
-    ) -> [[f32; COLS]; QUERIES];
+        left: &[[f32; QUERIES]],
+        right: impl Iterator<Item = [f32; KEYS]>,
+    ) -> [[f32; KEYS]; QUERIES];
 }
 
 #[derive(Clone, Copy)]
 struct AttendScalar;
 
 impl AttendKernels for AttendScalar {
-    fn scores(self, qs: &[[f32; QUERIES]], ks: &[[f32; KEYS]]) -> [[f32; KEYS]; QUERIES] {
-        let mut acc = [[0f32; KEYS]; QUERIES];
-        for (q, k) in qs.iter().zip(ks) {
-            for (acc, q) in acc.iter_mut().zip(q) {
-                for t in 0..KEYS {
-                    acc[t] += q * k[t];
-                }
-            }
-        }
-        acc
-    }
-
-    fn values(
+    fn outer(
         self,
-        weights: &[[f32; QUERIES]],
-        values: &[f32],
-        width: usize,
-        c: usize,
-    ) -> [[f32; COLS]; QUERIES] {
-        let mut acc = [[0f32; COLS]; QUERIES];
-        for (w, row) in weights.iter().zip(values.chunks_exact(width)) {
-            for (acc, w) in acc.iter_mut().zip(w) {
-                for t in 0..COLS {
-                    acc[t] += w * row[c + t];
+        left: &[[f32; QUERIES]],
+        right: impl Iterator<Item = [f32; KEYS]>,
+    ) -> [[f32; KEYS]; QUERIES] {
+        let mut acc = [[0f32; KEYS]; QUERIES];
+        for (l, r) in left.iter().zip(right) {
+            for (acc, l) in acc.iter_mut().zip(l) {
+                for t in 0..KEYS {
+                    acc[t] += l * r[t];
                 }
             }
         }
@@ -921,42 +909,21 @@ impl pulp::NullaryFnOnce for AttendOp<'_, '_> {
 #[cfg(target_arch = "x86_64")]
 impl AttendKernels for AttendV3 {
     #[inline(always)]
-    fn scores(self, qs: &[[f32; QUERIES]], ks: &[[f32; KEYS]]) -> [[f32; KEYS]; QUERIES] {
-        use std::arch::x86_64::__m256;
-        let (avx, fma) = (self.0.avx, self.0.fma);
-        let z = avx._mm256_setzero_ps();
-        let mut c = [[z; 2]; QUERIES];
-        for (q, k) in qs.iter().zip(ks) {
-            let kv: [__m256; 2] = pulp::cast(*k);
-            for (cr, q) in c.iter_mut().zip(q) {
-                let x = avx._mm256_set1_ps(*q);
-                for (cj, kj) in cr.iter_mut().zip(kv) {
-                    *cj = fma._mm256_fmadd_ps(x, kj, *cj);
-                }
-            }
-        }
-        pulp::cast(c)
-    }
-
-    #[inline(always)]
-    fn values(
+    fn outer(
         self,
-        weights: &[[f32; QUERIES]],
-        values: &[f32],
-        width: usize,
-        c: usize,
-    ) -> [[f32; COLS]; QUERIES] {
+        left: &[[f32; QUERIES]],
+        right: impl Iterator<Item = [f32; KEYS]>,
+    ) -> [[f32; KEYS]; QUERIES] {
         use std::arch::x86_64::__m256;
         let (avx, fma) = (self.0.avx, self.0.fma);
         let z = avx._mm256_setzero_ps();
         let mut acc = [[z; 2]; QUERIES];
-        for (w, row) in weights.iter().zip(values.chunks_exact(width)) {
-            let v: [f32; COLS] = row[c..c + COLS].try_into().unwrap_or([0.0; COLS]);
-            let v: [__m256; 2] = pulp::cast(v);
-            for (ar, w) in acc.iter_mut().zip(w) {
-                let x = avx._mm256_set1_ps(*w);
-                for (aj, vj) in ar.iter_mut().zip(v) {
-                    *aj = fma._mm256_fmadd_ps(x, vj, *aj);
+        for (l, r) in left.iter().zip(right) {
+            let rv: [__m256; 2] = pulp::cast(r);
+            for (ar, l) in acc.iter_mut().zip(l) {
+                let x = avx._mm256_set1_ps(*l);
+                for (aj, rj) in ar.iter_mut().zip(rv) {
+                    *aj = fma._mm256_fmadd_ps(x, rj, *aj);
                 }
             }
         }
