@@ -19,11 +19,11 @@ pub struct Config {
     pub instance_name: String,
     pub contact_email: String,
     pub model_dir: Option<PathBuf>,
-    /// Which embedder makes the vectors: `static` (distilled from
-    /// `model_dir` on first use, or built in; fast enough for millions of
-    /// papers) or `transformer` (the built-in static vectors serve at once
-    /// and the transformer in `model_dir` fills in better ones behind them,
-    /// newest papers first).
+    /// Which embedders make the vectors: `transformer` (the default: the
+    /// static vectors serve at once and the transformer, built in or in
+    /// `model_dir`, fills in better ones behind them, newest papers first)
+    /// or `static` (the static model alone, for very large stores on small
+    /// machines).
     pub embedder: String,
     pub smtp_url: Option<String>,
     /// PEM certificates to trust for the SMTP server's TLS besides the
@@ -93,7 +93,7 @@ impl Default for Config {
             instance_name: "Paperboy".into(),
             contact_email: String::new(),
             model_dir: None,
-            embedder: "static".into(),
+            embedder: "transformer".into(),
             smtp_url: None,
             smtp_ca_file: None,
             arxiv_oai_url: "https://oaipmh.arxiv.org/oai".into(),
@@ -333,17 +333,20 @@ instance_name = "Paperboy"
 # Contact address sent to arXiv with every request (their etiquette asks for it).
 contact_email = ""
 
-# A sentence-transformer directory (config.json, tokenizer.json,
-# model.safetensors), or a model2vec static model. Without one, search is
-# keyword-only. From a sentence transformer, a fast static model is distilled
-# into <data_dir>/models on first use.
+# Search by meaning, related papers and recommendations work with nothing
+# set here: two models of all-MiniLM-L6-v2 are built in, a static one whose
+# vectors serve at once and the quantised transformer, which fills in better
+# vectors behind them in the background, newest papers first (progress on
+# /about and /metrics). To use another model instead, name a
+# sentence-transformer directory (config.json, tokenizer.json,
+# model.safetensors; a static model is distilled from it into
+# <data_dir>/models on first use) or a model2vec static model.
 # model_dir = "/path/to/all-MiniLM-L6-v2"
 
-# Which embedder makes the vectors: "static" (fast, for any size) or
-# "transformer": the built-in static vectors serve at once, and the
-# transformer in model_dir fills in better ones behind them in the
-# background, newest papers first (progress on /about and /metrics).
-embedder = "static"
+# "transformer" (the default, as above) or "static": the static model
+# alone, for very large stores on small machines (it embeds millions of
+# papers in minutes; the transformer about 25 a second on two cores).
+embedder = "transformer"
 
 # Outgoing mail, e.g. smtp://user:password@mail.example.org:587 (STARTTLS),
 # smtps://… for TLS, smtp://127.0.0.1:1025 for a local relay.

@@ -1,21 +1,25 @@
-//! From the one `model_dir` setting to the embedders Paperboy uses:
-//! - nothing set: the static model built into the binary (all-MiniLM-L6-v2
-//!   distilled and quantised), so search by meaning works with no set-up;
+//! From the `model_dir` and `embedder` settings to the embedders Paperboy
+//! uses. Two vector indexes serve together: the static model's, which every
+//! paper gets at once, and the transformer's, filled in behind it newest
+//! papers first (`embedder = "static"` leaves the second out).
+//! - nothing set: both models built into the binary (all-MiniLM-L6-v2
+//!   distilled to a static model, and quantised), so the best vectors come
+//!   with no set-up;
 //! - a sentence-transformer directory gives the transformer, and a static
 //!   model distilled from it into `<data_dir>/models/` on first use;
-//! - a model2vec directory gives the static model alone.
+//! - a model2vec directory gives the static model (the built-in transformer
+//!   fills in behind it).
 //!
 //! A configured model that cannot be read is named in a warning and the
-//! built-in model serves instead.
-//!
-//! `embedder` picks which of them builds the vector index and embeds
-//! queries (static by default: it keeps up with millions of papers).
+//! built-in one serves instead.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use paperboy_embed::{Builtin, DistillOptions, Embedder, StaticModel, Transformer};
+use paperboy_embed::{
+    Builtin, DistillOptions, Embedder, PackedTransformer, StaticModel, Transformer,
+};
 
 use crate::config::Config;
 
@@ -116,14 +120,16 @@ fn configured(config: &Config, kind: Kind) -> anyhow::Result<Option<Arc<dyn Embe
 }
 
 /// The embedder of the vector index every paper has, which answers at
-/// once: the static model (distilled from `model_dir`, or built in). With
-/// `embedder = "transformer"` it is the built-in model, and the transformer
-/// fills in better vectors behind it ([`refiner`]). The built-in model,
-/// with a warning naming the problem, when the configured one cannot be
-/// had.
+/// once: the static model — built in, or the model2vec model in
+/// `model_dir`, or with `embedder = "static"` one distilled from the
+/// sentence transformer there (with the transformer filling in behind, its
+/// own static model is not needed). The built-in model, with a warning
+/// naming the problem, when the configured one cannot be had.
 pub fn serving(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     let builtin = || -> Arc<dyn Embedder> { Arc::new(Builtin::new()) };
-    if config.embedder.parse::<Kind>()? == Kind::Transformer {
+    let kind = config.embedder.parse::<Kind>()?;
+    let static_dir = matches!(model_dir(config), Ok(Some(d)) if StaticModel::is_static_dir(&d));
+    if kind == Kind::Transformer && !static_dir {
         return Ok(Some(builtin()));
     }
     Ok(Some(match load(config, Kind::Static) {
@@ -136,23 +142,41 @@ pub fn serving(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     }))
 }
 
-/// The transformer that fills in better vectors behind the serving ones,
-/// when `embedder = "transformer"`; `None` otherwise, or with a warning
-/// naming the problem when it cannot be loaded (the static vectors serve
-/// alone then).
+/// The transformer that fills in better vectors behind the serving ones:
+/// the one in `model_dir`, or the one built in; `None` with
+/// `embedder = "static"`. Loaded now, so that a damaged model is named in a
+/// warning at start (the built-in one, or the static vectors alone, serve
+/// then).
 pub fn refiner(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     if config.embedder.parse::<Kind>()? != Kind::Transformer {
         return Ok(None);
     }
-    match load(config, Kind::Transformer) {
-        Ok(Some(e)) => Ok(Some(e)),
-        Ok(None) => {
-            eprintln!("warning: embedder = \"transformer\" needs model_dir (a sentence-transformer directory); the built-in static model serves alone");
-            Ok(None)
+    let builtin = || -> Option<Arc<dyn Embedder>> {
+        let m = PackedTransformer::builtin();
+        match m.load() {
+            Ok(_) => Some(Arc::new(m)),
+            Err(e) => {
+                eprintln!("warning: {e}; the static vectors serve alone");
+                None
+            }
         }
+    };
+    let dir = match model_dir(config) {
+        Ok(Some(dir)) if !StaticModel::is_static_dir(&dir) => dir,
+        Ok(_) => return Ok(builtin()),
         Err(e) => {
-            eprintln!("warning: {e:#}; the built-in static model serves alone");
-            Ok(None)
+            eprintln!("warning: {e:#}; using the built-in transformer instead");
+            return Ok(builtin());
+        }
+    };
+    match Transformer::load(&dir) {
+        Ok(m) => Ok(Some(Arc::new(m))),
+        Err(e) => {
+            eprintln!(
+                "warning: loading {}: {e}; using the built-in transformer instead",
+                dir.display()
+            );
+            Ok(builtin())
         }
     }
 }

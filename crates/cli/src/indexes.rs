@@ -188,3 +188,27 @@ pub async fn embed_only(
     bar.finish_and_clear();
     Ok(n)
 }
+
+/// Keeps a vector index in step with the store: the process holding its
+/// lock embeds (filling it in newest first when `newest_first`), the others
+/// pick up what it wrote.
+pub fn follow_vectors(store: &Arc<dyn Store>, sem: &Semantic, newest_first: bool) {
+    let every = std::time::Duration::from_secs(1);
+    if !sem.index.is_writable() {
+        tokio::spawn(paperboy_search::vector_refresh(sem.index.clone(), every));
+    } else if newest_first {
+        tokio::spawn(paperboy_search::refine_follow(
+            store.clone(),
+            sem.index.clone(),
+            sem.embedder.clone(),
+            every,
+        ));
+    } else {
+        tokio::spawn(paperboy_search::embed_follow(
+            store.clone(),
+            sem.index.clone(),
+            sem.embedder.clone(),
+            every,
+        ));
+    }
+}

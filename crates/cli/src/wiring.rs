@@ -122,16 +122,119 @@ pub fn star_tracker(config: &Config) -> anyhow::Result<Option<Arc<StarTracker>>>
     ))))
 }
 
-/// Search over the keyword index and, when a model is configured, the
-/// vector index (and the better vectors filled in behind it).
-pub fn with_search(
-    mut app: App,
-    keyword: Arc<KeywordIndex>,
-    semantic: Option<Semantic>,
-    refined: Option<Semantic>,
-) -> App {
-    let mut engine = Engine::new(keyword, semantic);
-    engine.refined = refined;
+/// How much of search a command needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// None (accounts, exports, the star tracker).
+    Nothing,
+    /// The keyword index, brought up to date (title matching on import).
+    Keywords,
+    /// Keywords and meaning: the keyword index and the static vectors
+    /// brought up to date, the transformer's as far as they go (a server or
+    /// `paperboy embed` fills them in; a command does not wait for that).
+    Everything,
+    /// `serve`: everything, kept in step with the store in the background
+    /// (written by this process when it holds an index's lock, read
+    /// otherwise).
+    Following,
+}
+
+/// The search indexes a command opened.
+#[derive(Clone)]
+pub struct Indexes {
+    pub keyword: Arc<KeywordIndex>,
+    /// Static vectors, every paper.
+    pub semantic: Option<Semantic>,
+    /// The transformer's, filled in behind them.
+    pub refined: Option<Semantic>,
+}
+
+/// The application as every command and `serve` get it: the store, the
+/// ports, and search over the indexes `needs` asks for.
+pub struct Wired {
+    pub app: App,
+    pub store: Arc<dyn Store>,
+    pub indexes: Option<Indexes>,
+}
+
+/// The one recipe for the application: every command and `serve` build
+/// theirs here, so that no front door runs with less than the others (a
+/// command without the transformer's vectors, say).
+pub async fn build(config: &Config, needs: Needs) -> anyhow::Result<Wired> {
+    build_on(config, open_store(config).await?, needs).await
+}
+
+/// [`build`] on a store already open.
+pub async fn build_on(
+    config: &Config,
+    store: Arc<dyn Store>,
+    needs: Needs,
+) -> anyhow::Result<Wired> {
+    let app = app(config, store.clone())?;
+    let indexes = match needs {
+        Needs::Nothing => None,
+        Needs::Keywords => Some(Indexes {
+            keyword: crate::indexes::open_index_synced(config, &*store).await?,
+            semantic: None,
+            refined: None,
+        }),
+        Needs::Everything => {
+            let keyword = crate::indexes::open_index_synced(config, &*store).await?;
+            let semantic = crate::indexes::open_semantic(config)?;
+            if let Some(sem) = &semantic {
+                crate::indexes::embed_missing(&*store, sem, 5_000).await?;
+            }
+            let refined = crate::indexes::open_refined(config)?;
+            Some(Indexes {
+                keyword,
+                semantic,
+                refined,
+            })
+        }
+        Needs::Following => {
+            let keyword = crate::indexes::open_index(config)?;
+            if keyword.is_writable() {
+                tokio::spawn(paperboy_search::follow(
+                    store.clone(),
+                    keyword.clone(),
+                    std::time::Duration::from_secs(1),
+                ));
+            }
+            let semantic = crate::indexes::open_semantic(config)?;
+            if let Some(sem) = &semantic {
+                crate::indexes::follow_vectors(&store, sem, false);
+            }
+            let refined = crate::indexes::open_refined(config)?;
+            if let Some(r) = &refined {
+                crate::indexes::follow_vectors(&store, r, true);
+            }
+            Some(Indexes {
+                keyword,
+                semantic,
+                refined,
+            })
+        }
+    };
+    let app = match &indexes {
+        Some(ix) => with_engine(app, engine(ix)),
+        None => app,
+    };
+    Ok(Wired {
+        app,
+        store,
+        indexes,
+    })
+}
+
+/// The search engine over `indexes`, as every channel uses it.
+pub fn engine(indexes: &Indexes) -> Engine {
+    let mut engine = Engine::new(indexes.keyword.clone(), indexes.semantic.clone());
+    engine.refined = indexes.refined.clone();
+    engine
+}
+
+/// `app` searching with `engine`.
+pub fn with_engine(mut app: App, engine: Engine) -> App {
     app.search = Some(EngineSearch::shared(engine));
     app
 }

@@ -108,14 +108,7 @@ fn write_model(
 
     // The tokenizer as the transformer had it, minus fixed-length padding
     // and truncation, which make no sense for a static model.
-    let tok_src = from.join("tokenizer.json");
-    let text = std::fs::read_to_string(&tok_src).map_err(|e| EmbedError::io(&tok_src, e))?;
-    let mut tok: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| EmbedError::Model(format!("{}: {e}", tok_src.display())))?;
-    if let Some(o) = tok.as_object_mut() {
-        o.insert("truncation".into(), serde_json::Value::Null);
-        o.insert("padding".into(), serde_json::Value::Null);
-    }
+    let tok = crate::tokenizer::without_padding(&from.join("tokenizer.json"))?;
     write_json(&staging.join("tokenizer.json"), &tok)?;
     // The same model packed and quantised, as Paperboy carries it inside
     // the binary (`crates/embed/model/paperboy-static.bin`).

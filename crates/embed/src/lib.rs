@@ -10,6 +10,7 @@
 //! [`distill`] makes the second from the first.
 
 pub mod builtin;
+pub mod builtin_transformer;
 mod distill;
 mod pca;
 mod quant;
@@ -20,6 +21,7 @@ mod transformer;
 use std::path::{Path, PathBuf};
 
 pub use builtin::Builtin;
+pub use builtin_transformer::PackedTransformer;
 pub use distill::{distill, DistillOptions, DistillReport};
 pub use static_model::StaticModel;
 pub use tokenizer::WordPiece;

@@ -341,3 +341,21 @@ fn is_cjk(c: char) -> bool {
         0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0x2A700..=0x2B73F
         | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
 }
+
+/// A `tokenizer.json` without fixed-length padding and truncation (the
+/// models Paperboy packs take texts of any length up to their own limit).
+pub(crate) fn without_padding(path: &Path) -> Result<serde_json::Value, EmbedError> {
+    let text = std::fs::read_to_string(path).map_err(|e| EmbedError::io(path, e))?;
+    let mut tok: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| EmbedError::Model(format!("{}: {e}", path.display())))?;
+    if let Some(o) = tok.as_object_mut() {
+        o.insert("truncation".into(), serde_json::Value::Null);
+        o.insert("padding".into(), serde_json::Value::Null);
+    }
+    Ok(tok)
+}
+
+/// [`without_padding`] as compact JSON, as the packed models carry it.
+pub(crate) fn compact_json(path: &Path) -> Result<String, EmbedError> {
+    serde_json::to_string(&without_padding(path)?).map_err(|e| EmbedError::Model(e.to_string()))
+}

@@ -88,9 +88,12 @@ fn transformer_matches_sentence_transformers() {
 fn the_quantised_transformer_stays_within_cosine_0_999_of_the_reference() {
     let model = Transformer::load(&model_dir()).unwrap().with_batch(8);
     assert_eq!(model.precision(), Precision::Quantised);
+    let mut worst_ref = 1.0f32;
     for (text, cos) in cosine_to_reference(&model) {
         assert!(cos >= 0.999, "cosine {cos} for {text:?}");
+        worst_ref = worst_ref.min(cos);
     }
+    eprintln!("quantised: worst cosine to sentence-transformers {worst_ref:.6}");
     // Whole abstracts (up to the 256-token limit, where rounding has the
     // most terms to accumulate over) against the float pass, in batches of
     // mixed lengths.
@@ -118,6 +121,7 @@ fn the_quantised_transformer_stays_within_cosine_0_999_of_the_reference() {
         assert!((dot(x, x) - 1.0).abs() < 1e-4);
         worst = worst.min(dot(x, y));
     }
+    eprintln!("quantised: worst cosine to the float pass on the seed abstracts {worst:.6}");
     assert!(worst >= 0.999, "worst cosine to the float pass: {worst}");
 }
 
@@ -153,4 +157,26 @@ fn distilled_static_model_loads_and_ranks_by_meaning() {
     // Unknown-only and empty texts give the zero vector, not NaN.
     let z = model.embed(&[""]).unwrap();
     assert!(z[0].iter().all(|x| *x == 0.0));
+}
+
+#[test]
+fn the_built_in_transformer_is_quantised_from_the_model_byte_for_byte() {
+    let bytes = Transformer::quantize_dir(&model_dir()).unwrap();
+    assert!(
+        bytes == paperboy_embed::builtin_transformer::BYTES,
+        "`paperboy model quantize` no longer makes crates/embed/model/{}",
+        paperboy_embed::builtin_transformer::FILE_NAME
+    );
+}
+
+#[test]
+fn the_built_in_transformer_stays_within_cosine_0_999_of_the_reference() {
+    let model = paperboy_embed::PackedTransformer::builtin();
+    let model = model.load().unwrap();
+    let mut worst = 1.0f32;
+    for (text, cos) in cosine_to_reference(model) {
+        assert!(cos >= 0.999, "cosine {cos} for {text:?}");
+        worst = worst.min(cos);
+    }
+    eprintln!("the built-in transformer: worst cosine to sentence-transformers {worst:.6}");
 }

@@ -22,21 +22,14 @@ pub struct Opts {
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = crate::wiring::open_store(&config).await?;
-    let index = crate::indexes::open_index_synced(&config, &*store).await?;
-    // The For-you sections use the vectors `serve` keeps, loaded only when
-    // some member keeps a library; with no server writing them, what they
-    // lack is embedded first (as the keyword index is brought up to date).
-    let semantic = if store.any_library().await? {
-        let sem = crate::indexes::open_semantic(&config)?;
-        if let Some(sem) = sem.as_ref().filter(|s| s.index.is_writable()) {
-            crate::indexes::embed_missing(&*store, sem, 500).await?;
-        }
-        sem
+    // The For-you sections need the vectors, loaded only when some member
+    // keeps a library.
+    let needs = if store.any_library().await? {
+        crate::wiring::Needs::Everything
     } else {
-        None
+        crate::wiring::Needs::Keywords
     };
-    let app =
-        crate::wiring::with_search(crate::wiring::app(&config, store)?, index, semantic, None);
+    let app = crate::wiring::build_on(&config, store, needs).await?.app;
     let today = app.today();
     let frequencies = match opts.frequency.as_deref() {
         Some(f) => vec![Frequency::parse(f).context("frequency")?],

@@ -69,22 +69,6 @@ async fn member(app: &App, name: &str) -> anyhow::Result<User> {
         })
 }
 
-/// The app with search (for title matching) and arXiv (for unknown ids).
-async fn app_with_search(config: &Config, semantic: bool) -> anyhow::Result<App> {
-    let store = crate::wiring::open_store(config).await?;
-    let index = crate::indexes::open_index_synced(config, &*store).await?;
-    let sem = if semantic {
-        crate::indexes::open_semantic(config)?
-    } else {
-        None
-    };
-    if let Some(s) = &sem {
-        crate::indexes::embed_missing(&*store, s, 5_000).await?;
-    }
-    let app = crate::wiring::app(config, store)?;
-    Ok(crate::wiring::with_search(app, index, sem, None))
-}
-
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     match opts {
         Opts::Import { user, tag, file } => {
@@ -97,7 +81,10 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
                 std::fs::read_to_string(&file)
                     .with_context(|| format!("reading {}", file.display()))?
             };
-            let app = app_with_search(&config, false).await?;
+            // Search for title matching, arXiv for unknown ids.
+            let app = crate::wiring::build(&config, crate::wiring::Needs::Keywords)
+                .await?
+                .app;
             let who = member(&app, &user).await?;
             let bar = Arc::new(indicatif::ProgressBar::new(0));
             if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -130,8 +117,9 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Opts::Export { user, tag, format } => {
-            let store = crate::wiring::open_store(&config).await?;
-            let app = App::new(store, crate::wiring::settings(&config)?);
+            let app = crate::wiring::build(&config, crate::wiring::Needs::Nothing)
+                .await?
+                .app;
             let who = member(&app, &user).await?;
             let format = ExportFormat::parse(&format).map_err(msg)?;
             let text = app
@@ -146,7 +134,9 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
 
 pub async fn recommend(opts: RecommendOpts, config: Config) -> anyhow::Result<()> {
     let req = RecRequest::new(opts.tag.as_deref(), opts.days, opts.limit).map_err(msg)?;
-    let app = app_with_search(&config, true).await?;
+    let app = crate::wiring::build(&config, crate::wiring::Needs::Everything)
+        .await?
+        .app;
     let who = member(&app, &opts.user).await?;
     let recs = app.recommendations(&who, &req).await.map_err(msg)?;
     let views = app.recommendation_views(&recs).await.map_err(msg)?;

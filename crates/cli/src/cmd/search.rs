@@ -6,7 +6,6 @@ use anyhow::Context;
 use clap::Args;
 use paperboy_app::search::{parse_mode, Mode, SearchRequest};
 use paperboy_app::views::SearchRow;
-use paperboy_app::App;
 
 use crate::config::Config;
 
@@ -31,28 +30,12 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     );
     let req = SearchRequest::new(&opts.query, mode, opts.limit as usize, 0)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = crate::wiring::open_store(&config).await?;
-    let index = crate::indexes::open_index_synced(&config, &*store).await?;
-    let semantic = if mode == Mode::Keyword {
-        None
+    let needs = if mode == Mode::Keyword {
+        crate::wiring::Needs::Keywords
     } else {
-        crate::indexes::open_semantic(&config)?
+        crate::wiring::Needs::Everything
     };
-    if let Some(sem) = &semantic {
-        crate::indexes::embed_missing(&*store, sem, 5_000).await?;
-    }
-    // The transformer's vectors as far as they go (`paperboy embed` or a
-    // server fills them in; a search does not wait for that).
-    let refined = match &semantic {
-        Some(_) => crate::indexes::open_refined(&config)?,
-        None => None,
-    };
-    let app = crate::wiring::with_search(
-        App::new(store, crate::wiring::settings(&config)?),
-        index,
-        semantic,
-        refined,
-    );
+    let app = crate::wiring::build(&config, needs).await?.app;
     let results = app.search(&req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(note) = &results.note {
         eprintln!("note: {note}");

@@ -39,31 +39,13 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
-    let app = crate::wiring::app(&config, store.clone())?;
+    let wired =
+        crate::wiring::build_on(&config, store.clone(), crate::wiring::Needs::Following).await?;
+    let app = wired.app;
     app.harvest.register(&config.arxiv_sets);
     if app.mail.as_ref().is_none_or(|m| m.mailer.is_none()) {
         tracing::warn!("no smtp_url configured: subscriptions and digests are off");
     }
-
-    // The indexes follow the store; only the process holding an index's
-    // lock writes it, the others pick up what it wrote.
-    let index = crate::indexes::open_index(&config)?;
-    if index.is_writable() {
-        tokio::spawn(paperboy_search::follow(
-            store.clone(),
-            index.clone(),
-            Duration::from_secs(1),
-        ));
-    }
-    let semantic = crate::indexes::open_semantic(&config)?;
-    if let Some(sem) = &semantic {
-        follow_vectors(&store, sem, false);
-    }
-    let refined = crate::indexes::open_refined(&config)?;
-    if let Some(r) = &refined {
-        follow_vectors(&store, r, true);
-    }
-    let app = crate::wiring::with_search(app, index, semantic, refined);
 
     if opts.no_scheduler {
         tracing::info!("scheduler off (--no-scheduler)");
@@ -90,34 +72,6 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
     Ok(())
-}
-
-/// Keeps a vector index in step with the store: the process holding its
-/// lock embeds (filling it in newest first when `newest_first`), the others
-/// pick up what it wrote.
-fn follow_vectors(
-    store: &Arc<dyn paperboy_store::Store>,
-    sem: &paperboy_search::Semantic,
-    newest_first: bool,
-) {
-    let every = Duration::from_secs(1);
-    if !sem.index.is_writable() {
-        tokio::spawn(paperboy_search::vector_refresh(sem.index.clone(), every));
-    } else if newest_first {
-        tokio::spawn(paperboy_search::refine_follow(
-            store.clone(),
-            sem.index.clone(),
-            sem.embedder.clone(),
-            every,
-        ));
-    } else {
-        tokio::spawn(paperboy_search::embed_follow(
-            store.clone(),
-            sem.index.clone(),
-            sem.embedder.clone(),
-            every,
-        ));
-    }
 }
 
 async fn shutdown_signal() {

@@ -17,8 +17,9 @@ pub struct Opts {
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = crate::wiring::open_store(&config).await?;
-    let app = crate::wiring::app(&config, store)?;
+    let app = crate::wiring::build(&config, crate::wiring::Needs::Nothing)
+        .await?
+        .app;
     let Some(tracker) = app.stars.clone() else {
         anyhow::bail!("the star tracker is off (github_api_url is empty)");
     };

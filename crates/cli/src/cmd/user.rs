@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Subcommand;
 use paperboy_app::accounts::SignUp;
-use paperboy_app::{App, AppError};
+use paperboy_app::AppError;
 use paperboy_core::Role;
 
 use crate::config::Config;
@@ -39,8 +39,9 @@ fn parse_role(s: &str) -> Result<Role, paperboy_core::AccountError> {
 }
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
-    let store = crate::wiring::open_store(&config).await?;
-    let app = App::new(store, crate::wiring::settings(&config)?);
+    let app = crate::wiring::build(&config, crate::wiring::Needs::Nothing)
+        .await?
+        .app;
     let msg = |e: AppError| anyhow::anyhow!("{e}");
     match opts {
         Opts::Add {

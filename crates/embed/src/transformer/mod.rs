@@ -16,7 +16,9 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+mod packed;
 
 use crate::quant::{self, Post, QLinear};
 use crate::tokenizer::WordPiece;
@@ -32,7 +34,7 @@ pub enum Precision {
     F32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct BertConfig {
     pub hidden_size: usize,
     pub num_attention_heads: usize,
@@ -98,6 +100,42 @@ struct FloatNet {
     layers: Vec<Layer>,
 }
 
+/// Token embeddings, a row per token of the vocabulary.
+struct WordTable {
+    dim: usize,
+    codes: Vec<i8>,
+    scales: Vec<f32>,
+}
+
+impl WordTable {
+    fn from_floats(rows: &[f32], dim: usize) -> Self {
+        let mut codes = Vec::with_capacity(rows.len());
+        let mut scales = Vec::with_capacity(rows.len() / dim.max(1));
+        for row in rows.chunks_exact(dim) {
+            let amax = row.iter().fold(0f32, |m, x| m.max(x.abs()));
+            let s = if amax > 0.0 { amax / 127.0 } else { 1.0 };
+            scales.push(s);
+            codes.extend(
+                row.iter()
+                    .map(|x| (x / s).round().clamp(-127.0, 127.0) as i8),
+            );
+        }
+        WordTable { dim, codes, scales }
+    }
+
+    fn vocab(&self) -> usize {
+        self.scales.len()
+    }
+
+    /// Row `id`, as codes and their scale.
+    fn row(&self, id: usize) -> (&[i8], f32) {
+        (
+            &self.codes[id * self.dim..(id + 1) * self.dim],
+            self.scales[id],
+        )
+    }
+}
+
 struct QNorm {
     w: Vec<f32>,
     b: Vec<f32>,
@@ -113,10 +151,11 @@ struct QLayer {
     out_norm: QNorm,
 }
 
-/// The quantised network: embeddings and norms stay in floats.
+/// The quantised network: token embeddings in eight bits a weight with a
+/// scale a row (they are summed with the position's and normalised at
+/// once, so the rounding vanishes in the norm), the rest in floats.
 struct QuantNet {
-    word: Vec<f32>,
-    vocab: usize,
+    word: WordTable,
     position: Vec<f32>,
     token_type0: Vec<f32>,
     emb_norm: QNorm,
@@ -296,6 +335,26 @@ impl Transformer {
         })
     }
 
+    /// The quantised model of a sentence-transformer directory in the
+    /// packed form the binary carries (`paperboy model quantize`): the same
+    /// bytes from the same directory, every time.
+    pub fn quantize_dir(dir: &Path) -> Result<Vec<u8>, EmbedError> {
+        let model = Self::load_with(dir, Precision::Quantised)?;
+        let tokenizer = crate::tokenizer::compact_json(&dir.join("tokenizer.json"))?;
+        packed::pack(&model, &tokenizer)
+    }
+
+    /// A model packed by [`Self::quantize_dir`]; `what` names the bytes in
+    /// errors.
+    pub fn from_packed(bytes: &[u8], what: &str, name: String) -> Result<Self, EmbedError> {
+        packed::unpack(bytes, what, name)
+    }
+
+    /// The width of a packed model's vectors, read from its header alone.
+    pub fn packed_dim(bytes: &[u8]) -> Option<usize> {
+        packed::header_dim(bytes)
+    }
+
     pub fn tokenizer(&self) -> &WordPiece {
         &self.tokenizer
     }
@@ -447,8 +506,7 @@ impl QuantNet {
             })
             .collect::<Result<Vec<_>, EmbedError>>()?;
         Ok(QuantNet {
-            word: floats(&f.word)?,
-            vocab: f.word.dims2()?.0,
+            word: WordTable::from_floats(&floats(&f.word)?, f.word.dims2()?.1),
             position: floats(&f.position)?,
             token_type0: floats(&f.token_type0)?,
             emb_norm: f.emb_norm.floats()?,
@@ -470,16 +528,16 @@ impl QuantNet {
         for (s, &(start, _)) in batch.iter().zip(&spans) {
             for (pos, &id) in s.iter().enumerate() {
                 let id = id as usize;
-                if id >= self.vocab || pos * hidden >= self.position.len() {
+                if id >= self.word.vocab() || (pos + 1) * hidden > self.position.len() {
                     return Err(EmbedError::Model(format!(
                         "token {id} at position {pos} is outside the model"
                     )));
                 }
                 let dst = &mut x[(start + pos) * hidden..(start + pos + 1) * hidden];
-                let word = &self.word[id * hidden..(id + 1) * hidden];
+                let (word, scale) = self.word.row(id);
                 let place = &self.position[pos * hidden..(pos + 1) * hidden];
                 for (((d, w), p), t) in dst.iter_mut().zip(word).zip(place).zip(&self.token_type0) {
-                    *d = w + p + t;
+                    *d = f32::from(*w) * scale + p + t;
                 }
             }
         }
