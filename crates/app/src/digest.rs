@@ -181,21 +181,7 @@ impl App {
         let (Some(search), false) = (&self.search, among.is_empty()) else {
             return Ok(Vec::new());
         };
-        let liked = self.store.library_ids(user, None).await?;
-        let mut exclude: std::collections::HashSet<paperboy_core::ArxivId> =
-            liked.iter().cloned().collect();
-        let mut taste = paperboy_search::Taste {
-            liked,
-            disliked: Vec::new(),
-        };
-        for (id, v) in self.store.feedback(user).await? {
-            if v > 0 {
-                taste.liked.push(id.clone());
-            } else {
-                taste.disliked.push(id.clone());
-            }
-            exclude.insert(id);
-        }
+        let (taste, exclude) = self.taste_of(user, None).await?;
         let picks = search.recommend_among(&taste, among, &exclude, n).await?;
         let mut ids: Vec<paperboy_core::ArxivId> =
             picks.iter().map(|p| p.arxiv_id.clone()).collect();

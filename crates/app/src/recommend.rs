@@ -74,25 +74,9 @@ impl App {
         req: &RecRequest,
     ) -> Result<Vec<Recommendation>, AppError> {
         let search = self.search_port()?;
-        let uid = user.user_id;
-        let library = self.store.library_ids(uid, None).await?;
-        let mut liked = match &req.tag {
-            Some(t) => self.store.library_ids(uid, Some(t)).await?,
-            None => library.clone(),
-        };
-        let feedback = self.store.feedback(uid).await?;
-        let mutes = self.store.mutes(uid).await?;
-        let mut exclude: HashSet<ArxivId> = library.into_iter().collect();
-        let mut disliked = Vec::new();
-        for (id, v) in feedback {
-            if v > 0 {
-                liked.push(id.clone());
-            } else {
-                disliked.push(id.clone());
-            }
-            exclude.insert(id);
-        }
-        if liked.is_empty() {
+        let (taste, exclude) = self.taste_of(user.user_id, req.tag.as_deref()).await?;
+        let mutes = self.store.mutes(user.user_id).await?;
+        if taste.liked.is_empty() {
             return Ok(Vec::new());
         }
         let pool = if req.days == 0 {
@@ -108,7 +92,6 @@ impl App {
         } else {
             req.limit * 2 + 10
         };
-        let taste = Taste { liked, disliked };
         let picks = search.recommend(&taste, &pool, &exclude, want).await?;
         let ids: Vec<ArxivId> = picks.iter().map(|p| p.arxiv_id.clone()).collect();
         let mut papers: std::collections::HashMap<ArxivId, ListedPaper> =
@@ -132,6 +115,37 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// What a member likes (their library, or one tag of it, and 👍) and
+    /// dislikes (👎), and what is never recommended to them (the whole
+    /// library and every paper they rated): what every channel of picks
+    /// (the page, the API, the feed, the digest) learns from.
+    pub(crate) async fn taste_of(
+        &self,
+        user: paperboy_core::UserId,
+        tag: Option<&str>,
+    ) -> Result<(Taste, HashSet<ArxivId>), AppError> {
+        let library = self.store.library_ids(user, None).await?;
+        let liked = match tag {
+            Some(t) => self.store.library_ids(user, Some(t)).await?,
+            None => library.clone(),
+        };
+        let mut exclude: HashSet<ArxivId> = library.into_iter().collect();
+        let mut taste = Taste {
+            liked,
+            ..Default::default()
+        };
+        for (id, v) in self.store.feedback(user).await? {
+            if v > 0 {
+                taste.liked.push(id.clone());
+            } else {
+                taste.disliked.push(id.clone());
+            }
+            taste.rated += 1;
+            exclude.insert(id);
+        }
+        Ok((taste, exclude))
     }
 
     /// 👍 (1) or 👎 (-1) on a paper (0 forgets it).

@@ -74,9 +74,10 @@ pub struct Engine {
     /// `refined_fusion`).
     pub fusion: Fusion,
     pub refined_fusion: Fusion,
-    /// Recommendations: the weight of meaning (embeddings) against terms
-    /// (tf·idf) in a pick's score.
-    pub taste_mix: f32,
+    /// How recommendations are made and their views weighed.
+    pub tuning: crate::recommend::Tuning,
+    /// Readers' models and the papers they learn against, kept.
+    pub(crate) learning: crate::recommend::Learning,
 }
 
 /// Field prefixes ask for words in a field: a question for the keyword
@@ -179,7 +180,11 @@ const MIN_PAIRS: usize = 12;
 /// clouds, not a regression of one on the other, which would pull every
 /// uncovered paper toward the mean and so below covered papers of the same
 /// standing); otherwise the two lists' means and spreads matched.
-fn calibration(pairs: &[(f32, f32)], coarse: &[Neighbour], fine: &[Neighbour]) -> (f32, f32) {
+pub(crate) fn calibration(
+    pairs: &[(f32, f32)],
+    coarse: &[Neighbour],
+    fine: &[Neighbour],
+) -> (f32, f32) {
     fn mean_sd(xs: impl Iterator<Item = f32> + Clone) -> Option<(f32, f32)> {
         let n = xs.clone().count();
         if n < 2 {
@@ -253,7 +258,8 @@ impl Engine {
             refined: None,
             fusion: Fusion::default(),
             refined_fusion: Fusion::TRANSFORMER,
-            taste_mix: 0.5,
+            tuning: Default::default(),
+            learning: Default::default(),
         }
     }
 

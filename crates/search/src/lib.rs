@@ -19,6 +19,9 @@ pub use embed_sync::{
 pub use engine::{Engine, Found, Mode, Semantic, NO_MODEL_NOTE};
 pub use error::SearchError;
 pub use keyword::{DocTerms, Hit, KeywordIndex, SearchQuery};
-pub use recommend::{Pick, Pool, Taste, Window};
+pub use recommend::{
+    fit_line, similarity, Blocks, Line, Meaning, Model, PaperVectors, Pick, Pool, Recipe, Taste,
+    Tuning, Window,
+};
 pub use sync::{catch_up, follow};
 pub use vector::{Neighbour, VectorEntry, VectorIndex};

@@ -18,10 +18,11 @@ pub struct Opts {
     #[arg(long, value_name = "FILE", required_unless_present = "profiles")]
     pub qrels: Option<PathBuf>,
     /// Recommendations instead: JSON lines {"id", "library": [ids],
-    /// "held_out": [ids]}; Recall@20 and nDCG@20 of the held-out papers
-    /// among recommendations over the whole store.
-    #[arg(long, value_name = "FILE", conflicts_with = "qrels")]
-    pub profiles: Option<PathBuf>,
+    /// "held_out": [ids]} (several files: one column each); nDCG@20 and
+    /// Recall@20 of the held-out papers among a member's recommendations
+    /// over the whole store, as `paperboy recommend --days 0` makes them.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "qrels")]
+    pub profiles: Vec<PathBuf>,
     /// Modes to evaluate, comma separated.
     #[arg(long, default_value = "keyword,semantic,hybrid")]
     pub modes: String,
@@ -35,6 +36,14 @@ pub struct Opts {
     /// `convex[:A]` (min-max normalised scores, semantic share A).
     #[arg(long, default_value = "default,rrf,convex")]
     pub fusion: String,
+    /// With --profiles: also the nDCG@20 after one round of feedback (👍 on
+    /// the first held-out pick, 👎 on the first three others).
+    #[arg(long)]
+    pub feedback: bool,
+    /// With --profiles: a variant of the recommender to add, as changes
+    /// from the served tuning (`learned=0.3,cost=0.1`; repeatable).
+    #[arg(long, value_name = "SPEC")]
+    pub tuning: Vec<String>,
 }
 
 /// `default` (what serving uses), `rrf` (k 60, equal weights), `rrf:W[:K]`
@@ -120,8 +129,8 @@ pub fn recall_at(ranked: &[String], judgments: &HashMap<String, u32>, k: usize) 
 }
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
-    if let Some(profiles) = &opts.profiles {
-        return recommendations(profiles, &opts, config).await;
+    if !opts.profiles.is_empty() {
+        return recommendations(&opts.profiles, &opts, config).await;
     }
     let qrels = opts.qrels.clone().context("--qrels or --profiles")?;
     let text =
@@ -269,15 +278,7 @@ struct Profile {
     held_out: Vec<String>,
 }
 
-/// Recall@20 and nDCG@20 of held-out papers among recommendations from
-/// the whole store, per variant: terms alone, meaning alone, fused.
-async fn recommendations(
-    path: &std::path::Path,
-    opts: &Opts,
-    config: Config,
-) -> anyhow::Result<()> {
-    use paperboy_core::ArxivId;
-    use paperboy_search::{Pool, Taste};
+fn read_profiles(path: &std::path::Path) -> anyhow::Result<Vec<Profile>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut profiles = Vec::new();
@@ -291,56 +292,246 @@ async fn recommendations(
         profiles.push(p);
     }
     anyhow::ensure!(!profiles.is_empty(), "{}: no profiles", path.display());
-    let store = crate::wiring::open_store(&config).await?;
-    let index = crate::indexes::open_index_synced(&config, &*store).await?;
-    let embedders = semantic_for(opts, &config, &*store).await?;
-    let mut runs: Vec<(String, Engine)> = vec![("terms".into(), Engine::new(index.clone(), None))];
-    for (kind, sem) in &embedders {
-        if sem.is_none() {
-            continue;
-        }
-        let mut meaning = Engine::new(index.clone(), sem.clone());
-        meaning.taste_mix = 1.0;
-        runs.push((format!("meaning/{kind}"), meaning));
-        for mix in [0.3, 0.5, 0.7] {
-            let mut fused = Engine::new(index.clone(), sem.clone());
-            fused.taste_mix = mix;
-            runs.push((format!("fused {mix}/{kind}"), fused));
+    Ok(profiles)
+}
+
+/// The member standing for a profile (`eval-S-P`), made on first use, with
+/// exactly the profile's library.
+async fn profile_member(
+    app: &paperboy_app::App,
+    name: &str,
+    library: &[paperboy_core::ArxivId],
+) -> anyhow::Result<paperboy_core::User> {
+    let msg = |e: paperboy_app::AppError| anyhow::anyhow!("{name}: {e}");
+    let user = match app.store.user_by_name(name).await {
+        Ok((u, _)) => u,
+        Err(paperboy_store::StoreError::NotFound) => app
+            .create_account(paperboy_app::accounts::SignUp {
+                username: name.to_string(),
+                email: format!("{name}@eval.invalid"),
+                password: format!("{:032x}", rand::random::<u128>()),
+                role: paperboy_core::Role::Member,
+            })
+            .await
+            .map_err(msg)?,
+        Err(e) => return Err(e.into()),
+    };
+    set_library(app, &user, library).await?;
+    Ok(user)
+}
+
+async fn set_library(
+    app: &paperboy_app::App,
+    user: &paperboy_core::User,
+    library: &[paperboy_core::ArxivId],
+) -> anyhow::Result<()> {
+    let msg = |e: paperboy_app::AppError| anyhow::anyhow!("{}: {e}", user.username);
+    let keep: std::collections::HashSet<&paperboy_core::ArxivId> = library.iter().collect();
+    for id in app.store.library_ids(user.user_id, None).await? {
+        if !keep.contains(&id) {
+            app.unsave_paper(user, &id).await.map_err(msg)?;
         }
     }
-    println!("{} profiles from {}", profiles.len(), path.display());
-    println!("{:<28} {:>8} {:>10}", "recommender", "nDCG@20", "Recall@20");
-    let parse = |ids: &[String]| -> anyhow::Result<Vec<ArxivId>> {
-        ids.iter()
-            .map(|s| ArxivId::parse(s).map_err(|e| anyhow::anyhow!("{s}: {e}")))
-            .collect()
-    };
-    for (name, engine) in &runs {
-        let (mut ndcg, mut recall) = (0.0, 0.0);
-        for p in &profiles {
-            let taste = Taste {
-                liked: parse(&p.library)?,
-                disliked: Vec::new(),
-            };
-            let exclude = taste.liked.iter().cloned().collect();
-            let picks = engine.recommend(&taste, &Pool::All, &exclude, 20)?;
-            let ranked: Vec<String> = picks.iter().map(|p| p.arxiv_id.to_string()).collect();
-            let judged: HashMap<String, u32> =
-                p.held_out.iter().map(|id| (id.clone(), 1)).collect();
-            let (n, r) = (
-                ndcg_at(&ranked, &judged, 20),
-                recall_at(&ranked, &judged, 20),
-            );
-            if std::env::var_os("PAPERBOY_EVAL_VERBOSE").is_some() {
-                println!("  {name} {}: nDCG@20 {n:.3} R@20 {r:.3} {ranked:?}", p.id);
-            }
-            ndcg += n;
-            recall += r;
-        }
-        let n = profiles.len() as f64;
-        println!("{:<28} {:>8.3} {:>10.3}", name, ndcg / n, recall / n);
+    for id in library {
+        app.save_paper(user, id, &[]).await.map_err(msg)?;
     }
     Ok(())
+}
+
+/// Recall@20 and nDCG@20 of held-out papers among a member's
+/// recommendations from the whole store, through the path readers take:
+/// each profile's library is a member's (`eval-S-P`, made in the store on
+/// first use and left with an empty library), and `App::recommendations`
+/// answers as it does for `paperboy recommend --days 0` and the API. The
+/// application is wired by the same recipe as every command; the variants
+/// change only its engine. The transformer's vectors are filled in first.
+async fn recommendations(paths: &[PathBuf], opts: &Opts, config: Config) -> anyhow::Result<()> {
+    use paperboy_app::recommend::RecRequest;
+    use paperboy_search::Recipe;
+    let sets: Vec<(&PathBuf, Vec<Profile>)> = paths
+        .iter()
+        .map(|p| read_profiles(p).map(|v| (p, v)))
+        .collect::<anyhow::Result<_>>()?;
+    let wired = crate::wiring::build(&config, crate::wiring::Needs::Everything).await?;
+    let indexes = wired
+        .indexes
+        .clone()
+        .context("the recipe opened no indexes")?;
+    if let Some(refined) = &indexes.refined {
+        let n = crate::indexes::fill_refined(&*wired.store, refined).await?;
+        if n > 0 {
+            eprintln!("filled in the transformer's vectors of {n} papers first");
+        }
+    }
+    let app = wired.app;
+    let variant = |f: &dyn Fn(&mut paperboy_search::Engine)| {
+        let mut e = crate::wiring::engine(&indexes);
+        f(&mut e);
+        crate::wiring::with_engine(app.clone(), e)
+    };
+    let mut variants: Vec<(String, paperboy_app::App)> = vec![
+        ("Paperboy (as served)".into(), app.clone()),
+        (
+            "  without the reader's model".into(),
+            variant(&|e| e.tuning.recipe = Recipe::Neighbours),
+        ),
+        (
+            "  static vectors only".into(),
+            variant(&|e| e.refined = None),
+        ),
+        (
+            "  no vectors (terms only)".into(),
+            variant(&|e| {
+                e.semantic = None;
+                e.refined = None;
+            }),
+        ),
+        (
+            "arxiv-sanity-lite's recipe".into(),
+            variant(&|e| e.tuning.recipe = Recipe::SanityLite),
+        ),
+    ];
+    for spec in &opts.tuning {
+        let t = paperboy_search::Tuning::parse(spec)
+            .map_err(|e| anyhow::anyhow!("--tuning {spec}: {e}"))?;
+        variants.push((format!("  {spec}"), variant(&|e| e.tuning = t)));
+    }
+    let req = RecRequest::new(None, 0, 20).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parse = |ids: &[String]| -> anyhow::Result<Vec<paperboy_core::ArxivId>> {
+        ids.iter()
+            .map(|s| paperboy_core::ArxivId::parse(s).map_err(|e| anyhow::anyhow!("{s}: {e}")))
+            .collect()
+    };
+    let verbose = std::env::var_os("PAPERBOY_EVAL_VERBOSE").is_some();
+    // Members first, so that every variant sees the same store.
+    let mut members = Vec::new();
+    for (s, (_, profiles)) in sets.iter().enumerate() {
+        for (i, p) in profiles.iter().enumerate() {
+            let name = format!("eval-{}-{}", s + 1, i + 1);
+            members.push(profile_member(&app, &name, &parse(&p.library)?).await?);
+        }
+    }
+    print!("{:<32}", "recommender (nDCG@20 / Recall@20)");
+    for (path, profiles) in &sets {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        print!(" {:>24}", format!("{name} ({})", profiles.len()));
+    }
+    println!();
+    for (name, vapp) in &variants {
+        print!("{name:<32}");
+        let mut k = 0;
+        for (_, profiles) in &sets {
+            let (mut ndcg, mut recall, mut after) = (0.0, 0.0, 0.0);
+            for p in profiles {
+                let who = &members[k];
+                k += 1;
+                let score = Scoring {
+                    app: vapp,
+                    who,
+                    req: &req,
+                    held_out: &p.held_out,
+                };
+                let (ranked, n, r) = score.once(&[]).await?;
+                if verbose {
+                    eprintln!("  {name} {}: nDCG@20 {n:.3} R@20 {r:.3} {ranked:?}", p.id);
+                }
+                ndcg += n;
+                recall += r;
+                if opts.feedback {
+                    after += score.after_feedback(&ranked).await?;
+                }
+            }
+            let n = profiles.len() as f64;
+            let cell = if opts.feedback {
+                format!("{:.3} / {:.3} / {:.3}", ndcg / n, recall / n, after / n)
+            } else {
+                format!("{:.3} / {:.3}", ndcg / n, recall / n)
+            };
+            print!(" {cell:>24}");
+        }
+        println!();
+    }
+    for who in &members {
+        set_library(&app, who, &[]).await?;
+    }
+    Ok(())
+}
+
+/// One member's recommendations against a profile's held-out papers.
+struct Scoring<'a> {
+    app: &'a paperboy_app::App,
+    who: &'a paperboy_core::User,
+    req: &'a paperboy_app::recommend::RecRequest,
+    held_out: &'a [String],
+}
+
+/// Picks a simulated reader turns down after the first list: the first
+/// ones not held out.
+const TURNED_DOWN: usize = 3;
+
+impl Scoring<'_> {
+    /// The ranked ids, nDCG@20 and Recall@20 (held-out papers in `known`
+    /// left out of the judgments).
+    async fn once(&self, known: &[String]) -> anyhow::Result<(Vec<String>, f64, f64)> {
+        let recs = self
+            .app
+            .recommendations(self.who, self.req)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.who.username))?;
+        let ranked: Vec<String> = recs
+            .iter()
+            .map(|r| r.paper.stored.paper.id.to_string())
+            .collect();
+        let judged: HashMap<String, u32> = self
+            .held_out
+            .iter()
+            .filter(|id| !known.contains(id))
+            .map(|id| (id.clone(), 1))
+            .collect();
+        let (n, r) = (
+            ndcg_at(&ranked, &judged, 20),
+            recall_at(&ranked, &judged, 20),
+        );
+        Ok((ranked, n, r))
+    }
+
+    /// nDCG@20 of the list after the reader has given 👍 to the first held-out
+    /// pick of `ranked` and 👎 to the first picks that are not held out
+    /// (their feedback forgotten afterwards).
+    async fn after_feedback(&self, ranked: &[String]) -> anyhow::Result<f64> {
+        let up: Vec<String> = ranked
+            .iter()
+            .filter(|id| self.held_out.contains(id))
+            .take(1)
+            .cloned()
+            .collect();
+        let down: Vec<String> = ranked
+            .iter()
+            .filter(|id| !self.held_out.contains(id))
+            .take(TURNED_DOWN)
+            .cloned()
+            .collect();
+        let set = |ids: &[String], v: i64| {
+            let ids = ids.to_vec();
+            async move {
+                for id in ids {
+                    let id =
+                        paperboy_core::ArxivId::parse(&id).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    self.app
+                        .rec_feedback(self.who, &id, v)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+                anyhow::Ok(())
+            }
+        };
+        set(&up, 1).await?;
+        set(&down, -1).await?;
+        let (_, n, _) = self.once(&up).await?;
+        set(&up, 0).await?;
+        set(&down, 0).await?;
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,11 @@ pub struct DocTerms {
     /// (A hasher without a random seed: sums over the terms come out the
     /// same in every process, so the CLI and the server agree to the bit.)
     pub weights: FxHashMap<String, f32>,
+    /// Pairs of consecutive stems ("task vector") → (1 + ln tf)·idf, with
+    /// the pair's idf taken as the sum of its stems' (as if they occurred
+    /// independently), the vector of unit length; empty where a paper has
+    /// none.
+    pub bigrams: FxHashMap<String, f32>,
     /// Stem → the word as it first appears in the paper, lowercased.
     pub surface: FxHashMap<String, String>,
     /// Words of the abstract.
@@ -146,13 +151,18 @@ impl KeywordIndex {
                 continue;
             };
             let mut tf: FxHashMap<String, f32> = FxHashMap::default();
+            let mut pairs: FxHashMap<(String, String), f32> = FxHashMap::default();
             let mut surface: FxHashMap<String, String> = FxHashMap::default();
             let mut analyzer = analyzer();
             for (text, w) in [(title.as_str(), TITLE_WEIGHT), (abs.as_str(), 1.0)] {
                 let mut stream = analyzer.token_stream(text);
+                let mut previous: Option<String> = None;
                 while stream.advance() {
                     let t = stream.token();
                     *tf.entry(t.text.clone()).or_default() += w;
+                    if let Some(p) = previous.replace(t.text.clone()) {
+                        *pairs.entry((p, t.text.clone())).or_default() += w;
+                    }
                     if !surface.contains_key(&t.text) {
                         if let Some(word) = text.get(t.offset_from..t.offset_to) {
                             surface.insert(t.text.clone(), word.to_lowercase());
@@ -188,24 +198,71 @@ impl KeywordIndex {
                 idfs.push(v);
             }
             self.idf.put_many(docs, found);
-            for ((term, count), w_idf) in tf.into_iter().zip(idfs) {
+            let idf_of: FxHashMap<&String, f32> = terms.iter().copied().zip(idfs).collect();
+            let mut bigrams = FxHashMap::with_capacity_and_hasher(pairs.len(), Default::default());
+            let mut pair_norm = 0.0f32;
+            for ((a, b), count) in &pairs {
+                let (ia, ib) = (idf_of.get(a).copied(), idf_of.get(b).copied());
+                if let (Some(ia), Some(ib)) = (ia, ib) {
+                    if ia > 0.0 && ib > 0.0 {
+                        let w = (1.0 + count.ln()) * (ia + ib);
+                        pair_norm += w * w;
+                        bigrams.insert(format!("{a} {b}"), w);
+                    }
+                }
+            }
+            for (term, count) in &tf {
+                let w_idf = idf_of.get(term).copied().unwrap_or(0.0);
                 if w_idf <= 0.0 {
                     continue;
                 }
                 let w = (1.0 + count.ln()) * w_idf;
                 norm += w * w;
-                weights.insert(term, w);
+                weights.insert(term.clone(), w);
             }
             let norm = norm.sqrt().max(1e-6);
             for w in weights.values_mut() {
                 *w /= norm;
             }
+            let pair_norm = pair_norm.sqrt().max(1e-6);
+            for w in bigrams.values_mut() {
+                *w /= pair_norm;
+            }
             out.push(Some(DocTerms {
                 id: id.clone(),
                 weights,
+                bigrams,
                 surface,
                 words: abs.split_whitespace().count() as u64,
             }));
+        }
+        Ok(out)
+    }
+
+    /// About `n` papers of the index chosen at random (reproducibly for a
+    /// `seed` and an unchanged index), or every paper when `n` is at least
+    /// the index's size: the background a reader's library is told apart
+    /// from.
+    pub fn sample_ids(&self, n: usize, seed: u64) -> Result<Vec<ArxivId>, SearchError> {
+        use rand::{Rng, SeedableRng};
+        let searcher = self.reader.searcher();
+        let total = searcher.num_docs() as usize;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut out = Vec::with_capacity(n.min(total));
+        for segment in searcher.segment_readers() {
+            let store = segment
+                .get_store_reader(1)
+                .map_err(|e| ix(tantivy::TantivyError::from(e)))?;
+            for doc in segment.doc_ids_alive() {
+                // Each paper is kept with probability n/total.
+                if n < total && rng.gen_range(0..total) >= n {
+                    continue;
+                }
+                let d: TantivyDocument = store.get(doc).map_err(ix)?;
+                if let Some(id) = stored_id(&d, self.fields.id) {
+                    out.push(id);
+                }
+            }
         }
         Ok(out)
     }
