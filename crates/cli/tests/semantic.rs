@@ -29,6 +29,15 @@ fn run(env: &Env, model: &Path, args: &[&str]) -> Output {
         .expect("run paperboy")
 }
 
+/// [`run`] with the static model alone (`embedder = "static"`).
+fn run_static(env: &Env, model: &Path, args: &[&str]) -> Output {
+    with_model(env, model)
+        .env("PAPERBOY_EMBEDDER", "static")
+        .args(args)
+        .output()
+        .expect("run paperboy")
+}
+
 fn seeded() -> Env {
     let env = Env::sqlite();
     let seed = seed_corpus_path();
@@ -210,10 +219,13 @@ async fn related_papers_and_live_semantic_sync_through_the_server() {
         !related.contains(&"2203.05482".to_string()),
         "a paper is not related to itself"
     );
-    // Weight averaging, weight-space ensembles, robust fine-tuning.
+    // Weight averaging, weight-space ensembles, combining fine-tuned
+    // models (the theme of eval/seed-themes.jsonl), robust fine-tuning.
     let on_topic = [
         "2407.02880",
         "2402.04644",
+        "2402.05859",
+        "2406.15480",
         "2309.17230",
         "2308.02533",
         "2110.07560",
@@ -261,9 +273,9 @@ async fn related_papers_and_live_semantic_sync_through_the_server() {
 fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
     let env = seeded();
     let transformer = transformer_model_dir();
-    // Only the transformer is configured: the static model is distilled
-    // into the data directory on first use.
-    let out = run(&env, &transformer, &["embed"]);
+    // With `embedder = "static"` and a transformer configured, the static
+    // model is distilled from it into the data directory on first use.
+    let out = run_static(&env, &transformer, &["embed"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
@@ -278,7 +290,7 @@ fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
     let distilled = models[0].as_ref().unwrap().path();
     assert!(StaticModel::is_static_dir(&distilled));
     // Nothing new: nothing to do, and no second distillation.
-    let out = run(&env, &transformer, &["embed"]);
+    let out = run_static(&env, &transformer, &["embed"]);
     assert!(
         stdout(&out).contains("embedded 0 changes"),
         "{}",
@@ -301,7 +313,11 @@ fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
         .path()
         .join("vectors.log");
     let before = std::fs::metadata(&vectors).unwrap().len();
-    let mut child = with_model(&env, &transformer).arg("embed").spawn().unwrap();
+    let mut child = with_model(&env, &transformer)
+        .env("PAPERBOY_EMBEDDER", "static")
+        .arg("embed")
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     while std::fs::metadata(&vectors).unwrap().len() == before
         && started.elapsed() < Duration::from_secs(60)
@@ -310,7 +326,7 @@ fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let out = run(&env, &transformer, &["embed"]);
+    let out = run_static(&env, &transformer, &["embed"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("the index holds 40068 vectors"), "{text}");
@@ -337,7 +353,7 @@ fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
         "{}",
         stdout(&out)
     );
-    let out = run(&env, &transformer, &["reindex"]);
+    let out = run_static(&env, &transformer, &["reindex"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("re-embedded 40068 papers"),
@@ -347,7 +363,7 @@ fn first_use_distills_then_embed_resumes_after_a_kill_and_reindex_rebuilds() {
 
     // A model directory that is not there is named in a warning, and the
     // built-in model serves instead: no crash, nothing lost.
-    let out = run(&env, Path::new("/nonexistent/model"), &["embed"]);
+    let out = run_static(&env, Path::new("/nonexistent/model"), &["embed"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("/nonexistent/model") && stderr(&out).contains("built-in"),
@@ -656,5 +672,82 @@ fn a_crowd_of_one_line_records_does_not_bury_the_paper() {
             Some("2203.05482"),
             "{mode}: {found:?}"
         );
+    }
+}
+
+/// With nothing configured, once the built-in transformer has filled in,
+/// every seed paper's related papers (the API's list, as the paper page
+/// shows it) share its themes (`eval/seed-themes.jsonl`): the
+/// weight-averaging papers find each other.
+#[tokio::test(flavor = "multi_thread")]
+async fn related_papers_of_every_seed_paper_share_its_themes() {
+    let env = seeded();
+    let s = Server::start(&env, &[]).await;
+    let started = Instant::now();
+    loop {
+        let text = reqwest::get(s.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metric(&text, "paperboy_embedding_refined_papers{model=") == Some(68.0) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(240), "{text}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let themes: Vec<Value> =
+        std::fs::read_to_string(paperboy_testkit::repo_root().join("eval/seed-themes.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let themes_of = |id: &str| -> Vec<usize> {
+        themes
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t["papers"].as_array().unwrap().iter().any(|p| p == id))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let mut judged = 0;
+    let mut precision = 0.0;
+    let mut misses = Vec::new();
+    for p in paperboy_testkit::seed_papers() {
+        let mine = themes_of(p.id.as_str());
+        if mine.is_empty() {
+            continue;
+        }
+        let rows: Value = reqwest::get(s.url(&format!("/api/papers/{}/related?limit=5", p.id)))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let related = ids(&rows);
+        assert_eq!(related.len(), 5, "{}: {related:?}", p.id);
+        let on_theme = related
+            .iter()
+            .filter(|r| themes_of(r).iter().any(|t| mine.contains(t)))
+            .count();
+        if on_theme == 0 {
+            misses.push(p.id.to_string());
+        }
+        precision += on_theme as f64 / 5.0;
+        judged += 1;
+    }
+    let precision = precision / judged as f64;
+    eprintln!(
+        "related: precision@5 {precision:.3} over {judged} papers; none on theme: {misses:?}"
+    );
+    // Measured 0.420 with 5 papers having none on theme (before: 0.393
+    // and 7, with the static model's vectors alone 0.3).
+    assert!(precision >= 0.38, "precision@5 {precision:.3}");
+    assert!(misses.len() <= 6, "{misses:?}");
+    // The papers on averaging and composing fine-tuned weights find their
+    // theme: soups, task vectors.
+    for paper in ["2203.05482", "2407.02880"] {
+        assert!(!misses.contains(&paper.to_string()), "{paper}: {misses:?}");
     }
 }

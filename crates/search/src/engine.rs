@@ -414,6 +414,12 @@ impl Engine {
     /// Papers nearest to `paper` (never itself): by vector when a model is
     /// configured, by distinctive shared words otherwise.
     pub fn related(&self, paper: &Paper, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        // A paper the indexes hold: the recommender's machinery with the
+        // paper as a one-paper library (its vectors, the best each
+        // neighbour has, and its terms).
+        if self.keyword.stored_text(&paper.id).is_some() {
+            return self.related_in_index(&paper.id, limit);
+        }
         let Some(sem) = &self.semantic else {
             return self.keyword.more_like(paper, limit);
         };
@@ -434,16 +440,34 @@ impl Engine {
         )
     }
 
+    /// Related papers of a paper the keyword index holds: recommendations
+    /// for a reader whose library is that paper.
+    fn related_in_index(&self, id: &ArxivId, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        let taste = crate::recommend::Taste {
+            liked: vec![id.clone()],
+            ..Default::default()
+        };
+        let exclude = std::iter::once(id.clone()).collect();
+        Ok(self
+            .recommend(&taste, &crate::recommend::Pool::All, &exclude, limit)?
+            .into_iter()
+            .map(|p| Hit {
+                arxiv_id: p.arxiv_id,
+                score: p.score,
+                highlighted_title: None,
+                highlighted_summary: None,
+            })
+            .collect())
+    }
+
     /// Related papers of a paper both indexes hold (`None` if not).
     pub fn related_by_id(
         &self,
         id: &ArxivId,
         limit: usize,
     ) -> Option<Result<Vec<Hit>, SearchError>> {
-        let sem = self.semantic.as_ref()?;
-        let v = sem.index.vector_of(id)?;
-        let (title, abs) = self.keyword.stored_text(id)?;
-        Some(self.nearest(sem, &v, id, &title, &abs, limit))
+        self.keyword.stored_text(id)?;
+        Some(self.related_in_index(id, limit))
     }
 
     /// Nearest neighbours by vector fused with the papers sharing the most

@@ -165,15 +165,43 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .map(|f| parse_fusion(f).map(|fu| (f, fu)))
         .collect::<anyhow::Result<_>>()?;
 
-    let store = crate::wiring::open_store(&config).await?;
-    let index = crate::indexes::open_index_synced(&config, &*store).await?;
-    let embedders = semantic_for(&opts, &config, &*store).await?;
-
+    // As served: the application the recipe wires, the transformer's
+    // vectors filled in first, asked as the web and `paperboy search` ask.
+    let wired = crate::wiring::build(&config, crate::wiring::Needs::Everything).await?;
+    let store = wired.store.clone();
+    let indexes = wired
+        .indexes
+        .clone()
+        .context("the recipe opened no indexes")?;
+    if let Some(refined) = &indexes.refined {
+        crate::indexes::fill_refined(&*store, refined).await?;
+    }
+    let index = indexes.keyword.clone();
     println!("{} queries from {}", judged.len(), qrels.display());
     println!(
         "{:<28} {:>8} {:>8} {:>10}  note",
         "mode", "nDCG@10", "MRR", "Recall@10"
     );
+    for &mode in &modes {
+        let mut m = Metrics::default();
+        for j in &judged {
+            let req = paperboy_app::search::SearchRequest::new(&j.query, mode, 10, 0)
+                .map_err(|e| anyhow::anyhow!("query {}: {e}", j.id))?;
+            let found = wired
+                .app
+                .search(&req)
+                .await
+                .map_err(|e| anyhow::anyhow!("query {}: {e}", j.id))?;
+            let ranked: Vec<String> = found
+                .rows
+                .iter()
+                .map(|(l, _)| l.stored.paper.id.to_string())
+                .collect();
+            m.add(&ranked, &j.judgments);
+        }
+        m.print(&format!("served/{}", mode.as_str()), None);
+    }
+    let embedders = semantic_for(&opts, &indexes)?;
     let mut runs: Vec<(String, Engine, SearchMode)> = Vec::new();
     for &mode in &modes {
         match mode {
@@ -206,7 +234,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         }
     }
     for (name, search, mode) in &runs {
-        let (mut ndcg, mut mrr, mut recall) = (0.0, 0.0, 0.0);
+        let mut m = Metrics::default();
         let mut note = None;
         for j in &judged {
             let outcome = search
@@ -218,52 +246,65 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
                 .iter()
                 .map(|h| h.arxiv_id.to_string())
                 .collect();
-            let q_ndcg = ndcg_at(&ranked, &j.judgments, 10);
             if std::env::var_os("PAPERBOY_EVAL_VERBOSE").is_some() {
+                let q_ndcg = ndcg_at(&ranked, &j.judgments, 10);
                 println!("  {name} {}: nDCG@10 {q_ndcg:.3} {ranked:?}", j.id);
             }
-            ndcg += q_ndcg;
-            mrr += reciprocal_rank(&ranked, &j.judgments);
-            recall += recall_at(&ranked, &j.judgments, 10);
+            m.add(&ranked, &j.judgments);
         }
-        let n = judged.len() as f64;
-        println!(
-            "{:<28} {:>8.3} {:>8.3} {:>10.3}  {}",
-            name,
-            ndcg / n,
-            mrr / n,
-            recall / n,
-            note.unwrap_or_default()
-        );
+        m.print(name, note.as_deref());
     }
     Ok(())
 }
 
-/// Each embedder asked for, with its own vector index (kept under the data
-/// directory, so a second run does not embed again); `None` where the
-/// embedder is not configured.
-async fn semantic_for(
+/// nDCG@10, MRR and Recall@10 summed over queries.
+#[derive(Default)]
+struct Metrics {
+    ndcg: f64,
+    mrr: f64,
+    recall: f64,
+    n: usize,
+}
+
+impl Metrics {
+    fn add(&mut self, ranked: &[String], judgments: &HashMap<String, u32>) {
+        self.ndcg += ndcg_at(ranked, judgments, 10);
+        self.mrr += reciprocal_rank(ranked, judgments);
+        self.recall += recall_at(ranked, judgments, 10);
+        self.n += 1;
+    }
+
+    fn print(&self, name: &str, note: Option<&str>) {
+        let n = self.n.max(1) as f64;
+        println!(
+            "{:<28} {:>8.3} {:>8.3} {:>10.3}  {}",
+            name,
+            self.ndcg / n,
+            self.mrr / n,
+            self.recall / n,
+            note.unwrap_or_default()
+        );
+    }
+}
+
+/// Each embedder asked for with its vectors: the static model's and the
+/// transformer's indexes the recipe opened (`None` where it opened none).
+fn semantic_for(
     opts: &Opts,
-    config: &Config,
-    store: &dyn paperboy_store::Store,
+    indexes: &crate::wiring::Indexes,
 ) -> anyhow::Result<Vec<(String, Option<Semantic>)>> {
     let mut embedders: Vec<(String, Option<Semantic>)> = Vec::new();
-    let kinds: Vec<&str> = opts
+    for kind in opts
         .embedders
         .split(',')
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .collect();
-    for kind in kinds {
-        let k: crate::embedding::Kind = kind.parse()?;
-        match crate::embedding::load(config, k)? {
-            Some(e) => {
-                let sem = crate::indexes::open_vectors(config, e)?;
-                crate::indexes::embed_missing(store, &sem, 500).await?;
-                embedders.push((kind.to_string(), Some(sem)));
-            }
-            None => embedders.push((kind.to_string(), None)),
-        }
+    {
+        let sem = match kind.parse::<crate::embedding::Kind>()? {
+            crate::embedding::Kind::Static => indexes.semantic.clone(),
+            crate::embedding::Kind::Transformer => indexes.refined.clone(),
+        };
+        embedders.push((kind.to_string(), sem));
     }
     if embedders.is_empty() {
         embedders.push(("none".into(), None));

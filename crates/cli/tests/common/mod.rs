@@ -227,11 +227,18 @@ pub fn write(path: &Path, text: &str) {
 pub fn static_model_dir() -> PathBuf {
     let root = paperboy_testkit::repo_root().join("target/test-models");
     std::fs::create_dir_all(&root).expect("test model dir");
-    let mut sources: Vec<PathBuf> =
-        std::fs::read_dir(paperboy_testkit::repo_root().join("crates/embed/src"))
-            .expect("embed sources")
-            .map(|e| e.expect("entry").path())
-            .collect();
+    let mut sources: Vec<PathBuf> = Vec::new();
+    let mut dirs = vec![paperboy_testkit::repo_root().join("crates/embed/src")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).expect("embed sources") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                sources.push(p);
+            }
+        }
+    }
     sources.sort();
     let mut key = 0u64;
     for p in sources {

@@ -32,14 +32,14 @@ async fn get_about(ctx: Ctx, State(state): State<AppState>) -> Response {
             h1 { "About " (ctx.instance) }
             p { (ctx.instance) " is a hub for research papers: it harvests new papers from arXiv, lets its community submit and upvote them, finds papers by keyword and by meaning, and ranks what is trending with the formula below. It runs Paperboy, which is open source." }
             h2 #search { "How search by meaning works" }
-            p { "Besides matching words, search compares meanings: every paper's title and abstract becomes a vector, and so does your query; papers whose vectors point the same way come first, merged with the keyword matches. Out of the box the vectors come from a static model built into Paperboy: the sentence-transformer " a href="https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2" { "all-MiniLM-L6-v2" } " (Apache License 2.0, by the sentence-transformers authors), distilled into one vector per word piece and quantised. An operator can point Paperboy at the full transformer for better vectors." }
+            p { "Besides matching words, search compares meanings: every paper's title and abstract becomes a vector, and so does your query; papers whose vectors point the same way come first, merged with the keyword matches. The vectors come from the sentence-transformer " a href="https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2" { "all-MiniLM-L6-v2" } " (Apache License 2.0, by the sentence-transformers authors), built into Paperboy twice: distilled into a static model (one vector per word piece), fast enough to give every paper a vector at once, and the transformer itself, quantised to small integers, which fills in better vectors behind them. Related papers, recommendations, the For-you digest section and the private feed use the same vectors: the transformer's wherever they exist." }
             @if let Some((r, total)) = &refined {
                 p #refined {
-                    "This instance also runs the full transformer (" code { (r.model) } "). Its vectors cover "
+                    "On this instance the transformer (" code { (r.model) } ") covers "
                     (paperboy_app::scheduler::group_digits(r.covered)) " of " (paperboy_app::scheduler::group_digits(*total)) " papers ("
                     (percent(r.covered, *total)) "); "
                     @if r.filling {
-                        "it fills them in behind the built-in ones, newest papers first, and search uses them wherever they exist."
+                        "it fills in the rest behind the static vectors, newest papers first."
                     } @else {
                         "new papers get theirs as they arrive."
                     }
