@@ -110,8 +110,8 @@ impl App {
 
     /// Sign-up from the web: rate-limited per client address, then a session.
     pub async fn sign_up(&self, client: &str, s: SignUp) -> Result<(User, Session), AppError> {
-        self.limiter
-            .check("sign-up", client, self.settings.limits.signup)?;
+        self.limit("sign-up", client, self.settings.limits.signup)
+            .await?;
         let user = self.create_account(s).await?;
         let session = self.start_session(&user).await?;
         Ok((user, session))
@@ -125,8 +125,8 @@ impl App {
         username: &str,
         password: &str,
     ) -> Result<(User, Session), AppError> {
-        self.limiter
-            .check("log-in", client, self.settings.limits.login)?;
+        self.limit("log-in", client, self.settings.limits.login)
+            .await?;
         let name = username.trim().to_ascii_lowercase();
         let wrong = || AppError::Unauthorized("Wrong username or password.".into());
         let (user, hash) = match self.store.user_by_name(&name).await {
@@ -212,6 +212,15 @@ impl App {
             .set_role(&name, role)
             .await
             .map_err(|e| AppError::or_not_found(e, || format!("no user {username}")))
+    }
+
+    /// The member named `username` (`NotFound` naming them when there is none).
+    pub async fn member(&self, username: &str) -> Result<User, AppError> {
+        self.store
+            .user_by_name(username)
+            .await
+            .map(|(u, _)| u)
+            .map_err(|e| AppError::or_not_found(e, || format!("no member named `{username}`")))
     }
 
     pub async fn users(&self) -> Result<Vec<User>, AppError> {

@@ -363,8 +363,8 @@ impl App {
         up: bool,
     ) -> Result<i64, AppError> {
         self.check_not_suspended(user)?;
-        self.limiter
-            .check("vote", &user.username, self.settings.limits.vote)?;
+        self.limit("vote", &user.username, self.settings.limits.vote)
+            .await?;
         self.live_comment(id).await?;
         Ok(self.store.vote_comment(user.user_id, id, up).await?)
     }

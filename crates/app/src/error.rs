@@ -31,6 +31,9 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
+    /// Not now (a node catching up); our own words, shown as they are (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// A part this instance has not set up (our own words, shown as they are).
     #[error("{0}")]
     NotConfigured(String),

@@ -17,6 +17,7 @@ pub mod library;
 pub mod markdown;
 pub mod moderation;
 pub mod notifications;
+pub mod operations;
 pub mod papers;
 pub mod ports;
 pub mod ratelimit;
@@ -45,7 +46,8 @@ pub use trending::Scales;
 /// Cheap to clone; every front door holds one.
 #[derive(Clone)]
 pub struct App {
-    pub store: Arc<dyn Store>,
+    /// The store: reached only through the use cases.
+    store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
     /// Keyword and semantic search; `None` until an index is set up.
     pub search: Option<Arc<dyn Search>>,

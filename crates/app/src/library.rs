@@ -163,6 +163,15 @@ impl App {
         Ok(())
     }
 
+    /// The ids of the member's library (or one tag of it), most recent first.
+    pub async fn library_ids(
+        &self,
+        user: &User,
+        tag: Option<&str>,
+    ) -> Result<Vec<ArxivId>, AppError> {
+        Ok(self.store.library_ids(user.user_id, tag).await?)
+    }
+
     /// Takes a paper out of the library; whether it was there.
     pub async fn unsave_paper(&self, user: &User, id: &ArxivId) -> Result<bool, AppError> {
         let key = self.paper_key(id).await?;
@@ -350,7 +359,7 @@ impl App {
             };
             match found {
                 Ok(k) => out.push((e.line, k)),
-                Err(why) => problems.push(Problem {
+                Err(Unmatched(why)) => problems.push(Problem {
                     line: e.line,
                     message: match &e.key {
                         Some(key) => format!("entry `{key}`: {why}"),
@@ -368,33 +377,37 @@ impl App {
         id: &ArxivId,
         fetches: &mut usize,
         report: &mut ImportReport,
-    ) -> Result<PaperId, String> {
+    ) -> Result<PaperId, Unmatched> {
         let Some(fetcher) = &self.fetcher else {
-            return Err(format!(
+            return Err(Unmatched(format!(
                 "{id} is not in this store (and arXiv is not set up here)"
-            ));
+            )));
         };
         if *fetches >= MAX_IMPORT_FETCHES {
-            return Err(format!(
+            return Err(Unmatched(format!(
                 "{id} is not in this store; an import fetches at most {MAX_IMPORT_FETCHES} papers from arXiv, import the file again for the rest"
-            ));
+            )));
         }
         *fetches += 1;
         match fetcher.fetch(id).await {
             Ok(true) => {
                 report.fetched += 1;
-                self.paper_key(id).await.map_err(|e| e.to_string())
+                self.paper_key(id)
+                    .await
+                    .map_err(|e| Unmatched(e.to_string()))
             }
-            Ok(false) => Err(format!("arXiv has no paper {id}")),
-            Err(e) => Err(format!("{id} could not be fetched: {e}")),
+            Ok(false) => Err(Unmatched(format!("arXiv has no paper {id}"))),
+            Err(e) => Err(Unmatched(format!("{id} could not be fetched: {e}"))),
         }
     }
 
     /// The paper whose normalised title is `title`'s.
-    async fn match_title(&self, title: &str) -> Result<PaperId, String> {
+    async fn match_title(&self, title: &str) -> Result<PaperId, Unmatched> {
         let want = bibtex::normalise_title(title);
         let Some(search) = &self.search else {
-            return Err("no arXiv id, and search is not set up to match the title".into());
+            return Err(Unmatched(
+                "no arXiv id, and search is not set up to match the title".into(),
+            ));
         };
         let query: String = want
             .split_whitespace()
@@ -405,21 +418,21 @@ impl App {
         let ids = search
             .find(&query, 5)
             .await
-            .map_err(|e| format!("title search failed: {e}"))?;
+            .map_err(|e| Unmatched(format!("title search failed: {e}")))?;
         let papers = self
             .store
             .get_papers(&ids)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Unmatched(e.to_string()))?;
         papers
             .iter()
             .find(|p| bibtex::normalise_title(&p.stored.paper.title) == want)
             .map(|p| p.stored.paper_id)
             .ok_or_else(|| {
-                format!(
+                Unmatched(format!(
                     "no arXiv id, and no paper here is titled “{}”",
                     title.trim()
-                )
+                ))
             })
     }
 
@@ -670,3 +683,8 @@ impl App {
         })
     }
 }
+
+/// Why an entry of an imported library matched no paper, in words for the
+/// report's line.
+#[derive(Debug)]
+struct Unmatched(String);

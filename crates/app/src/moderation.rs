@@ -114,8 +114,8 @@ impl App {
     ) -> Result<Report, AppError> {
         self.check_not_suspended(user)?;
         let reason = checked_reason(reason, "a report")?;
-        self.limiter
-            .check("report", &user.username, self.settings.limits.submit)?;
+        self.limit("report", &user.username, self.settings.limits.submit)
+            .await?;
         self.live_comment(id).await?;
         Ok(self
             .store
@@ -132,8 +132,8 @@ impl App {
     ) -> Result<Report, AppError> {
         self.check_not_suspended(user)?;
         let reason = checked_reason(reason, "a report")?;
-        self.limiter
-            .check("report", &user.username, self.settings.limits.submit)?;
+        self.limit("report", &user.username, self.settings.limits.submit)
+            .await?;
         let paper = self.paper(id).await?;
         if self.store.daily_entry(paper.paper_id).await?.is_none() {
             return Err(AppError::Invalid(format!(

@@ -1,6 +1,7 @@
-//! Fixed-window rate limits per action and client, in memory: each node
-//! counts its own requests (a reverse proxy spreading clients over N nodes
-//! lets a client through at most N times the limit).
+//! Fixed-window rate limits per action and client. On PostgreSQL, where
+//! several nodes share the work, they are counted in the store, so a
+//! client gets its allowance once however many nodes a balancer spreads it
+//! over; on SQLite (one node) in memory, saving a write per action.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -47,6 +48,42 @@ pub struct RateLimiter {
     windows: Mutex<HashMap<(&'static str, String), Window>>,
 }
 
+/// 429 with the wait.
+fn limited(action: &str, wait_secs: u64) -> AppError {
+    let wait = wait_secs.max(1);
+    AppError::RateLimited {
+        message: format!("too many {action} attempts; try again in {wait} s"),
+        retry_after_secs: wait,
+    }
+}
+
+impl crate::App {
+    /// Counts one `action` by `key` against `limit`: in the store when
+    /// nodes share it (PostgreSQL), in this node's memory otherwise; 429
+    /// with the wait when over the limit.
+    pub(crate) async fn limit(
+        &self,
+        action: &'static str,
+        key: &str,
+        limit: Limit,
+    ) -> Result<(), AppError> {
+        if self.store.backend() != "postgres" {
+            return self.limiter.check(action, key, limit);
+        }
+        let window = limit.window.as_secs().max(1) as i64;
+        let now = chrono::Utc::now().timestamp();
+        let start = now - now.rem_euclid(window);
+        let n = self
+            .store
+            .count_action(&format!("{action}:{key}"), start, start + window)
+            .await?;
+        if n > i64::from(limit.max) {
+            return Err(limited(action, (start + window - now) as u64));
+        }
+        Ok(())
+    }
+}
+
 impl RateLimiter {
     /// Counts one `action` by `key`; 429 with the wait when over the limit.
     pub fn check(&self, action: &'static str, key: &str, limit: Limit) -> Result<(), AppError> {
@@ -61,13 +98,7 @@ impl RateLimiter {
         }
         if entry.1 >= limit.max {
             let wait = limit.window.saturating_sub(now.duration_since(entry.0));
-            return Err(AppError::RateLimited {
-                message: format!(
-                    "too many {action} attempts; try again in {} s",
-                    wait.as_secs().max(1)
-                ),
-                retry_after_secs: wait.as_secs().max(1),
-            });
+            return Err(limited(action, wait.as_secs()));
         }
         entry.1 += 1;
         Ok(())

@@ -224,6 +224,9 @@ impl Scheduler {
         if runs.trending.is_none_or(|t| t.elapsed() >= TRENDING_EVERY) {
             runs.trending = Some(Instant::now());
             self.refresh_trending().await;
+            if !self.renew(me).await {
+                return;
+            }
         }
         let sending = self.app.mail.as_ref().and_then(|m| m.mailer.clone());
         if let Some(mailer) = sending {
@@ -234,6 +237,9 @@ impl Scheduler {
                 runs.digest_day = Some(local.date_naive());
                 if let Err(e) = self.app.compose_due_digests().await {
                     tracing::error!(error = %e, "composing digests failed");
+                }
+                if !self.renew(me).await {
+                    return;
                 }
             }
             match mailer.drain().await {
@@ -313,7 +319,17 @@ impl Scheduler {
                 }
                 HarvestEvent::Restarted { .. } => {}
             };
-            match self.harvester.harvest_set(set, None, &on_event).await {
+            let lease = paperboy_arxiv::harvest::Lease {
+                store: &*self.app.store,
+                name: LEASE,
+                holder: me,
+                secs: self.settings.lease_secs,
+            };
+            match self
+                .harvester
+                .harvest_set_leased(set, None, &on_event, Some(&lease))
+                .await
+            {
                 Ok(s) => {
                     status.update(set, |st| {
                         st.state = HarvestState::Done;
@@ -328,6 +344,12 @@ impl Scheduler {
                         "harvest finished"
                     )
                 }
+                Err(e @ paperboy_arxiv::harvest::HarvestError::LeaseLost { .. }) => {
+                    // Not a failure: the node now holding the lease goes on.
+                    status.update(set, |st| st.state = HarvestState::Done);
+                    tracing::warn!(set, error = %e, "harvest handed over");
+                    return;
+                }
                 Err(e) => {
                     let retry = chrono::Duration::from_std(self.settings.harvest_retry)
                         .unwrap_or(chrono::Duration::minutes(15));
@@ -341,14 +363,30 @@ impl Scheduler {
                     tracing::error!(set, error = %e, %next_try, "harvest failed");
                 }
             }
-            // A long harvest must not let the lease lapse under it.
-            if let Err(e) = self
-                .app
-                .store
-                .try_lease(LEASE, me, self.settings.lease_secs)
-                .await
-            {
+            // The next set (and job) only while the lease is still ours.
+            if !self.renew(me).await {
+                return;
+            }
+        }
+    }
+
+    /// Renews the lease between the steps of a long run; false when
+    /// another node holds it now (the run stops there).
+    async fn renew(&self, me: &str) -> bool {
+        match self
+            .app
+            .store
+            .try_lease(LEASE, me, self.settings.lease_secs)
+            .await
+        {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!("another node took the scheduler lease; stopping here");
+                false
+            }
+            Err(e) => {
                 tracing::warn!(error = %e, "cannot renew the scheduler lease");
+                true
             }
         }
     }

@@ -199,6 +199,11 @@ fn backoff(failures: i64) -> i64 {
 }
 
 impl App {
+    /// Tracked repositories by status.
+    pub async fn repo_counts(&self) -> Result<Vec<(String, i64)>, AppError> {
+        Ok(self.store.repo_counts().await?)
+    }
+
     /// One step of the star tracker at `now` (the scheduler runs one a
     /// minute): tracks newly linked repositories every five minutes,
     /// re-plans hourly, then asks about the repositories due, as many as

@@ -46,8 +46,8 @@ impl App {
     /// Puts the paper `raw` names (an id or an arXiv URL) on today's list.
     pub async fn submit_daily(&self, user: &User, raw: &str) -> Result<DailyEntry, SubmitError> {
         self.check_not_suspended(user)?;
-        self.limiter
-            .check("submission", &user.username, self.settings.limits.submit)?;
+        self.limit("submission", &user.username, self.settings.limits.submit)
+            .await?;
         let id = ArxivId::parse_loose(raw)
             .map_err(|e| SubmitError::BadId(e.to_string()))?
             .id;

@@ -83,8 +83,8 @@ impl App {
         email: &str,
         prefs: &Preferences,
     ) -> Result<(), SubscribeError> {
-        self.limiter
-            .check("subscription", client, self.settings.limits.subscribe)?;
+        self.limit("subscription", client, self.settings.limits.subscribe)
+            .await?;
         let mut problems = Vec::new();
         let email = validate_email(email)
             .map_err(|e| problems.push(e.to_string()))

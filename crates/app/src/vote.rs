@@ -9,8 +9,8 @@ impl App {
     /// paper's trending key; the paper's new count.
     pub async fn upvote(&self, user: &User, id: &ArxivId, up: bool) -> Result<i64, AppError> {
         self.check_not_suspended(user)?;
-        self.limiter
-            .check("vote", &user.username, self.settings.limits.vote)?;
+        self.limit("vote", &user.username, self.settings.limits.vote)
+            .await?;
         let stored =
             self.store.get_paper(id).await.map_err(|e| {
                 AppError::or_not_found(e, || format!("no paper {id} in this store"))

@@ -21,6 +21,10 @@ pub enum HarvestError {
     Store(#[from] StoreError),
     #[error("{url}: {message}")]
     Remote { url: String, message: String },
+    /// Another node took the lease: this run stopped after `pages` pages
+    /// (its checkpoint saved; that node goes on from it).
+    #[error("set {set}: another node holds the harvest lease now; stopped after {pages} pages")]
+    LeaseLost { set: String, pages: u64 },
 }
 
 /// What a harvest did.
@@ -66,6 +70,15 @@ pub enum HarvestEvent<'a> {
         set: &'a str,
         from: Option<NaiveDate>,
     },
+}
+
+/// A lease a long run holds: its name, holder and length (see
+/// [`Harvester::harvest_set_leased`]).
+pub struct Lease<'a> {
+    pub store: &'a dyn paperboy_store::LeaseStore,
+    pub name: &'a str,
+    pub holder: &'a str,
+    pub secs: i64,
 }
 
 pub struct Harvester {
@@ -185,6 +198,20 @@ impl Harvester {
         from: Option<NaiveDate>,
         on_event: &(dyn Fn(HarvestEvent<'_>) + Send + Sync),
     ) -> Result<HarvestSummary, HarvestError> {
+        self.harvest_set_leased(set, from, on_event, None).await
+    }
+
+    /// [`Self::harvest_set`] under a lease: renewed before every page, and
+    /// the run stops (checkpoint saved, nothing half-written) at the page
+    /// where another holder has it, so two nodes never harvest one set at
+    /// once however long a run takes.
+    pub async fn harvest_set_leased(
+        &self,
+        set: &str,
+        from: Option<NaiveDate>,
+        on_event: &(dyn Fn(HarvestEvent<'_>) + Send + Sync),
+        lease: Option<&Lease<'_>>,
+    ) -> Result<HarvestSummary, HarvestError> {
         let saved = self.store.harvest_checkpoint(set).await?;
         let from =
             from.or_else(|| self.first_from(saved.as_ref(), chrono::Utc::now().date_naive()));
@@ -202,6 +229,14 @@ impl Harvester {
         let mut summary = HarvestSummary::default();
         let mut restarts = 0;
         loop {
+            if let Some(l) = lease {
+                if !l.store.try_lease(l.name, l.holder, l.secs).await? {
+                    return Err(HarvestError::LeaseLost {
+                        set: set.to_string(),
+                        pages: summary.pages,
+                    });
+                }
+            }
             let url = match &token {
                 Some(t) => self.token_url(t),
                 None => self.list_url(set, run_from),

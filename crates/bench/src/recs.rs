@@ -21,7 +21,10 @@ use rand::{Rng, SeedableRng};
 use crate::semantic::percentiles;
 
 /// The store, the indexes and the app over them.
-async fn open(data_dir: &Path, model: &Path) -> anyhow::Result<(App, Arc<VectorIndex>)> {
+async fn open(
+    data_dir: &Path,
+    model: &Path,
+) -> anyhow::Result<(App, Arc<dyn Store>, Arc<VectorIndex>)> {
     let url = format!("sqlite://{}", data_dir.join("paperboy.db").display());
     let store: Arc<dyn Store> = Arc::new(
         paperboy_store_sqlite::open(&url)
@@ -29,9 +32,9 @@ async fn open(data_dir: &Path, model: &Path) -> anyhow::Result<(App, Arc<VectorI
             .with_context(|| format!("opening {url}"))?,
     );
     let (engine, vectors) = crate::semantic::open_engine(data_dir, model)?;
-    let mut app = App::new(store, Settings::default());
+    let mut app = App::new(store.clone(), Settings::default());
     app.search = Some(Arc::new(EngineSearch::new(engine)));
-    Ok((app, vectors))
+    Ok((app, store, vectors))
 }
 
 /// A library of about `n` papers around a few random topics: each topic a
@@ -56,12 +59,11 @@ fn clustered_library(vectors: &VectorIndex, n: usize, rng: &mut impl Rng) -> Vec
     out
 }
 
-async fn member(app: &App, name: &str, email: &str) -> anyhow::Result<User> {
-    if let Ok((u, _)) = app.store.user_by_name(name).await {
+async fn member(store: &dyn Store, name: &str, email: &str) -> anyhow::Result<User> {
+    if let Ok((u, _)) = store.user_by_name(name).await {
         return Ok(u);
     }
-    Ok(app
-        .store
+    Ok(store
         .create_user(NewUser {
             username: name.into(),
             email: email.into(),
@@ -71,17 +73,14 @@ async fn member(app: &App, name: &str, email: &str) -> anyhow::Result<User> {
         .await?)
 }
 
-async fn fill_library(app: &App, user: &User, ids: &[ArxivId]) -> anyhow::Result<()> {
-    let keys: Vec<PaperId> = app
-        .store
+async fn fill_library(store: &dyn Store, user: &User, ids: &[ArxivId]) -> anyhow::Result<()> {
+    let keys: Vec<PaperId> = store
         .get_papers(ids)
         .await?
         .into_iter()
         .map(|l| l.stored.paper_id)
         .collect();
-    app.store
-        .save_many(user.user_id, &keys, Some("bench"))
-        .await?;
+    store.save_many(user.user_id, &keys, Some("bench")).await?;
     Ok(())
 }
 
@@ -94,7 +93,7 @@ pub async fn latency(
     seed: u64,
 ) -> anyhow::Result<()> {
     let t = Instant::now();
-    let (app, vectors) = open(data_dir, model).await?;
+    let (app, store, vectors) = open(data_dir, model).await?;
     println!(
         "opened the store and {} vectors in {:.1}s",
         vectors.len(),
@@ -105,10 +104,10 @@ pub async fn latency(
     let t = Instant::now();
     for i in 0..users {
         let name = format!("bench-reader-{library}-{i}");
-        let u = member(&app, &name, &format!("{name}@bench.test")).await?;
-        if app.store.library_ids(u.user_id, None).await?.len() < library {
+        let u = member(&*store, &name, &format!("{name}@bench.test")).await?;
+        if store.library_ids(u.user_id, None).await?.len() < library {
             let ids = clustered_library(&vectors, library, &mut rng);
-            fill_library(&app, &u, &ids).await?;
+            fill_library(&*store, &u, &ids).await?;
         }
         readers.push(u);
     }
@@ -116,8 +115,7 @@ pub async fn latency(
         "{users} members with {library}-paper libraries ready in {:.1}s",
         t.elapsed().as_secs_f64()
     );
-    let window = app
-        .store
+    let window = store
         .published_since(chrono::Utc::now().timestamp() - 7 * 86_400, 1_000_000)
         .await?;
     println!("{} papers in the last 7 days", window.len());
@@ -182,7 +180,7 @@ pub async fn add_readers(
     max: usize,
     seed: u64,
 ) -> anyhow::Result<()> {
-    let (app, vectors) = open(data_dir, model).await?;
+    let (_, store, vectors) = open(data_dir, model).await?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let started = Instant::now();
     let mut made = 0usize;
@@ -192,7 +190,7 @@ pub async fn add_readers(
     ] {
         let mut after = 0;
         loop {
-            let subs = app.store.active_subscribers(frequency, after, 500).await?;
+            let subs = store.active_subscribers(frequency, after, 500).await?;
             let Some(last) = subs.last() else { break };
             after = last.subscriber_id.0;
             for s in &subs {
@@ -200,10 +198,10 @@ pub async fn add_readers(
                     continue;
                 }
                 let name = format!("reader-{}", s.subscriber_id.0);
-                let u = member(&app, &name, &s.email).await?;
+                let u = member(&*store, &name, &s.email).await?;
                 let n = rng.gen_range(min..=max);
                 let ids = clustered_library(&vectors, n, &mut rng);
-                fill_library(&app, &u, &ids).await?;
+                fill_library(&*store, &u, &ids).await?;
                 made += 1;
                 if made.is_multiple_of(1000) {
                     eprintln!("{made} readers ({:.0}s)", started.elapsed().as_secs_f64());

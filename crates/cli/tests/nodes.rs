@@ -395,3 +395,63 @@ async fn when_the_database_goes_away_requests_get_503_and_the_node_recovers() {
     assert_eq!(v["id"], "2203.05482");
     s.child.kill().unwrap();
 }
+
+/// A harvest that takes longer than the scheduler lease (pages spaced
+/// 1.5 s apart, a 2 s lease): the node running it renews the lease before
+/// every page, so the other node never starts on the same set, and no page
+/// is asked of arXiv twice.
+#[tokio::test]
+async fn a_long_harvest_keeps_its_lease_and_no_page_is_fetched_twice() {
+    let Some(env_a) = Env::postgres().await else {
+        eprintln!("PAPERBOY_TEST_PG is not set: the several-nodes test needs PostgreSQL");
+        return;
+    };
+    let env_b = Env::sharing(&env_a);
+    let day = Utc::now().date_naive() - chrono::Duration::days(1);
+    let records: Vec<StandinRecord> = (0..12)
+        .map(|i| {
+            record(
+                &format!("2611.2{i:04}"),
+                day,
+                &format!("Slowly harvested paper {i}"),
+                "A paper of a harvest that takes longer than the scheduler's lease.",
+            )
+        })
+        .collect();
+    let standin = ArxivStandin::start(records, 2).await;
+    let smtp = Smtp::start(env_a.dir.path());
+    let _ = common::static_model_dir();
+    let slow = |env: &Env| {
+        let mut cmd = node(env, &standin, &smtp);
+        cmd.env("PAPERBOY_ARXIV_MIN_INTERVAL_MS", "1500")
+            .env("PAPERBOY_SCHEDULER_LEASE_SECS", "2")
+            .env("PAPERBOY_EMBEDDER", "static");
+        cmd
+    };
+    let a = Server::start_scheduled(slow(&env_a), &[]).await;
+    let b = Server::start_scheduled(slow(&env_b), &[]).await;
+    within(
+        Duration::from_secs(90),
+        "the last page is harvested",
+        || async {
+            reqwest::get(a.url("/api/papers/2611.20011"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        },
+    )
+    .await;
+    // Time for a second node to have started a run of its own, if it could.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let pages: Vec<String> = standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.query.contains("ListRecords"))
+        .map(|r| r.query)
+        .collect();
+    assert!(pages.len() >= 6, "{pages:?}");
+    let mut seen = std::collections::HashSet::new();
+    for p in &pages {
+        assert!(seen.insert(p), "asked twice: {p} in {pages:?}");
+    }
+    drop(b);
+}

@@ -9,16 +9,19 @@ use paperboy_store::{CommunityStore, DailyEntry, DailySort, ListedPaper, StoreEr
 
 use crate::columns::{self, day_text, parse_day, ts};
 use crate::conn::{Dialect, Sql, SqlRow};
-use crate::papers::{listed_select, lock_seq, reserve_seq};
+use crate::papers::listed_select;
 use crate::{args, Backend, SqlStore};
 
 static ADD_VOTE: Sql = Sql::new(
     "INSERT INTO votes (user_id, paper_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
 );
 static REMOVE_VOTE: Sql = Sql::new("DELETE FROM votes WHERE user_id = $1 AND paper_id = $2");
-static COUNT_VOTE: Sql = Sql::new(
-    "UPDATE papers SET upvotes = upvotes + $2, change_seq = $3 WHERE paper_id = $1 RETURNING upvotes",
-);
+// A vote changes no indexed field (titles, abstracts, authors, dates), so
+// it takes no number from the change sequence and does not queue behind
+// the sequence's lock (held through whole harvest pages and imports): the
+// counter's row lock is all it needs.
+static COUNT_VOTE: Sql =
+    Sql::new("UPDATE papers SET upvotes = upvotes + $2 WHERE paper_id = $1 RETURNING upvotes");
 static UPVOTES: Sql = Sql::new("SELECT upvotes FROM papers WHERE paper_id = $1");
 static VOTED: Sql =
     Sql::new("SELECT paper_id FROM votes WHERE user_id = $1 AND paper_id = ANY($2)");
@@ -112,7 +115,6 @@ fn trending_row(r: &dyn SqlRow) -> Result<TrendingRow, StoreError> {
 impl<B: Backend> CommunityStore for SqlStore<B> {
     async fn set_vote(&self, user: UserId, paper: PaperId, up: bool) -> Result<i64, StoreError> {
         on!(self, write, |c| {
-            lock_seq(c).await?;
             let changed = if up {
                 let now = Utc::now().timestamp();
                 c.execute(&ADD_VOTE, args![user.0, paper.0, now]).await?
@@ -122,9 +124,8 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
             if changed == 0 {
                 return c.scalar(&UPVOTES, args![paper.0]).await;
             }
-            let seq = reserve_seq(c, 1).await?;
             let delta: i64 = if up { 1 } else { -1 };
-            c.scalar(&COUNT_VOTE, args![paper.0, delta, seq]).await
+            c.scalar(&COUNT_VOTE, args![paper.0, delta]).await
         })
     }
 

@@ -28,6 +28,13 @@ static TRY_LEASE: Sql = Sql::new(
      WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < $4",
 );
 
+static COUNT_ACTION: Sql = Sql::new(
+    "INSERT INTO rate_counts (key, window_start, count, expires_at) VALUES ($1, $2, 1, $3)
+     ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counts.count + 1
+     RETURNING count",
+);
+static PRUNE_COUNTS: Sql = Sql::new("DELETE FROM rate_counts WHERE expires_at < $1");
+
 fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
 }
@@ -98,6 +105,27 @@ impl<B: Backend> LeaseStore for SqlStore<B> {
                 .execute(&TRY_LEASE, args![&name, &holder, now + ttl_secs, now])
                 .await?;
             Ok(n == 1)
+        })
+    }
+
+    async fn count_action(
+        &self,
+        key: &str,
+        window_start: i64,
+        expires_at: i64,
+    ) -> Result<i64, StoreError> {
+        let key = key.to_string();
+        on!(self, write, |c| {
+            // Expired windows go now and then (about one call in 256),
+            // within the same write.
+            if Utc::now().timestamp_subsec_nanos() % 256 == 0 {
+                c.execute(&PRUNE_COUNTS, args![Utc::now().timestamp()])
+                    .await?;
+            }
+            c.one(&COUNT_ACTION, args![&key, window_start, expires_at], |r| {
+                r.i64(0)
+            })
+            .await
         })
     }
 }

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_discussions.sql")),
     (6, include_str!("../migrations/0006_github.sql")),
     (7, include_str!("../migrations/0007_library.sql")),
+    (8, include_str!("../migrations/0008_rate_limits.sql")),
 ];
 
 /// Any 64-bit number both nodes agree on: "paperboy" in ASCII.

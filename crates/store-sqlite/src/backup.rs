@@ -9,14 +9,39 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+/// Why a backup or a restore did not happen; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0} exists; choose a new file")]
+    Exists(PathBuf),
+    #[error("{0}: no such file")]
+    Missing(PathBuf),
+    #[error("{path}: not a SQLite database ({reason})")]
+    NotSqlite { path: PathBuf, reason: String },
+    #[error("{path}: damaged ({check})")]
+    Damaged { path: PathBuf, check: String },
+    #[error("{path}: not a Paperboy store ({reason})")]
+    NotPaperboy { path: PathBuf, reason: String },
+    /// Reading, copying, renaming or syncing a file failed.
+    #[error("{what}: {reason}")]
+    Io { what: String, reason: String },
+}
+
+fn io(what: impl std::fmt::Display, e: impl std::fmt::Display) -> BackupError {
+    BackupError::Io {
+        what: what.to_string(),
+        reason: e.to_string(),
+    }
+}
+
 /// What a backup of `source` will roughly weigh (pages in use × page
 /// size), for a progress bar.
-pub fn expected_size(source: &Path) -> Result<u64, String> {
+pub fn expected_size(source: &Path) -> Result<u64, BackupError> {
     let conn = open_read_only(source)?;
-    let q = |pragma: &str| -> Result<u64, String> {
+    let q = |pragma: &str| -> Result<u64, BackupError> {
         conn.query_row(&format!("PRAGMA {pragma}"), [], |r| r.get::<_, i64>(0))
             .map(|n| n.max(0) as u64)
-            .map_err(|e| format!("{}: {e}", source.display()))
+            .map_err(|e| io(source.display(), e))
     };
     Ok((q("page_count")? - q("freelist_count")?.min(q("page_count")?)) * q("page_size")?)
 }
@@ -30,31 +55,34 @@ pub fn partial_path(out: &Path) -> PathBuf {
 
 /// Writes a consistent copy of the store at `source` to `out` (which must
 /// not exist). Blocking; watch `partial_path(out)` grow for progress.
-pub fn backup(source: &Path, out: &Path) -> Result<(), String> {
+pub fn backup(source: &Path, out: &Path) -> Result<(), BackupError> {
     if out.exists() {
-        return Err(format!("{} exists; choose a new file", out.display()));
+        return Err(BackupError::Exists(out.to_path_buf()));
     }
     let partial = partial_path(out);
     // A partial copy is an earlier backup that was cut off.
     let _ = std::fs::remove_file(&partial);
     let conn = open_read_only(source)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| io(source.display(), e))?;
     let target = partial
         .to_str()
-        .ok_or_else(|| format!("{}: not a UTF-8 path", partial.display()))?;
+        .ok_or_else(|| io(partial.display(), "not a UTF-8 path"))?;
     if let Err(e) = conn.execute("VACUUM INTO ?1", [target]) {
         let _ = std::fs::remove_file(&partial);
-        return Err(format!(
-            "copying {} to {}: {e}",
-            source.display(),
-            partial.display()
+        return Err(io(
+            format!("copying {} to {}", source.display(), partial.display()),
+            e,
         ));
     }
     drop(conn);
     sync(&partial)?;
-    std::fs::rename(&partial, out)
-        .map_err(|e| format!("renaming {} to {}: {e}", partial.display(), out.display()))?;
+    std::fs::rename(&partial, out).map_err(|e| {
+        io(
+            format!("renaming {} to {}", partial.display(), out.display()),
+            e,
+        )
+    })?;
     if let Some(dir) = out.parent() {
         let _ = sync_dir(dir);
     }
@@ -70,13 +98,19 @@ pub struct Counts {
 
 /// Checks that `path` is an intact Paperboy store: SQLite's quick check
 /// passes and the migrations table is there. Returns what it holds.
-pub fn verify(path: &Path) -> Result<Counts, String> {
+pub fn verify(path: &Path) -> Result<Counts, BackupError> {
     let conn = open_read_only(path)?;
     let check: String = conn
         .query_row("PRAGMA quick_check", [], |r| r.get(0))
-        .map_err(|e| format!("{}: not a SQLite database ({e})", path.display()))?;
+        .map_err(|e| BackupError::NotSqlite {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     if check != "ok" {
-        return Err(format!("{}: damaged ({check})", path.display()));
+        return Err(BackupError::Damaged {
+            path: path.to_path_buf(),
+            check,
+        });
     }
     let (migrations, papers, users): (i64, i64, i64) = conn
         .query_row(
@@ -85,12 +119,15 @@ pub fn verify(path: &Path) -> Result<Counts, String> {
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
-        .map_err(|e| format!("{}: not a Paperboy store ({e})", path.display()))?;
+        .map_err(|e| BackupError::NotPaperboy {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     if migrations == 0 {
-        return Err(format!(
-            "{}: not a Paperboy store (no migrations applied)",
-            path.display()
-        ));
+        return Err(BackupError::NotPaperboy {
+            path: path.to_path_buf(),
+            reason: "no migrations applied".into(),
+        });
     }
     Ok(Counts {
         papers: papers.max(0) as u64,
@@ -101,43 +138,51 @@ pub fn verify(path: &Path) -> Result<Counts, String> {
 /// Puts the backup `from` in place of the store file `db` (and drops its
 /// WAL and shared-memory files). The store must not be open anywhere.
 /// The copy lands beside `db` first, so a failure leaves `db` as it was.
-pub fn restore(from: &Path, db: &Path) -> Result<(), String> {
+pub fn restore(from: &Path, db: &Path) -> Result<(), BackupError> {
     verify(from)?;
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| io(dir.display(), e))?;
     }
     let partial = partial_path(db);
-    std::fs::copy(from, &partial)
-        .map_err(|e| format!("copying {} to {}: {e}", from.display(), partial.display()))?;
+    std::fs::copy(from, &partial).map_err(|e| {
+        io(
+            format!("copying {} to {}", from.display(), partial.display()),
+            e,
+        )
+    })?;
     sync(&partial)?;
     for suffix in ["-wal", "-shm"] {
         let mut name = db.as_os_str().to_os_string();
         name.push(suffix);
         let side = PathBuf::from(name);
         if side.exists() {
-            std::fs::remove_file(&side).map_err(|e| format!("{}: {e}", side.display()))?;
+            std::fs::remove_file(&side).map_err(|e| io(side.display(), e))?;
         }
     }
-    std::fs::rename(&partial, db)
-        .map_err(|e| format!("renaming {} to {}: {e}", partial.display(), db.display()))?;
+    std::fs::rename(&partial, db).map_err(|e| {
+        io(
+            format!("renaming {} to {}", partial.display(), db.display()),
+            e,
+        )
+    })?;
     if let Some(dir) = db.parent() {
         let _ = sync_dir(dir);
     }
     Ok(())
 }
 
-fn open_read_only(path: &Path) -> Result<Connection, String> {
+fn open_read_only(path: &Path) -> Result<Connection, BackupError> {
     if !path.is_file() {
-        return Err(format!("{}: no such file", path.display()));
+        return Err(BackupError::Missing(path.to_path_buf()));
     }
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| io(path.display(), e))
 }
 
-fn sync(path: &Path) -> Result<(), String> {
+fn sync(path: &Path) -> Result<(), BackupError> {
     std::fs::File::open(path)
         .and_then(|f| f.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| io(path.display(), e))
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {

@@ -22,10 +22,22 @@ pub trait HarvestStore: Send + Sync + 'static {
 
 /// Named leases: one node of several runs the scheduler.
 #[async_trait]
+/// What several nodes coordinate through: leases and rate counts.
 pub trait LeaseStore: Send + Sync + 'static {
     /// Takes or renews the lease `name` for `holder` for `ttl_secs`; false
     /// while another holder's lease is live.
     async fn try_lease(&self, name: &str, holder: &str, ttl_secs: i64) -> Result<bool, StoreError>;
+
+    /// Counts one action under `key` in the fixed window starting at
+    /// `window_start` (kept until `expires_at`); returns the window's count
+    /// so far, this one included. Every node counts in the same row, so a
+    /// limit holds however many nodes share the work.
+    async fn count_action(
+        &self,
+        key: &str,
+        window_start: i64,
+        expires_at: i64,
+    ) -> Result<i64, StoreError>;
 }
 
 /// How far the harvest of one set has got. Saved in the same transaction

@@ -82,9 +82,15 @@ impl TestApp {
         }
     }
 
+    /// The store under the application, for tests that arrange data or
+    /// check what was stored (the application itself keeps it private).
+    pub fn store(&self) -> &Arc<dyn paperboy_store::Store> {
+        &self.store.store
+    }
+
     /// Brings the keyword index up to date with the store.
     pub async fn sync_search(&self) {
-        paperboy_search::catch_up(&*self.app.store, &self.keyword, |_| {})
+        paperboy_search::catch_up(&*self.store.store, &self.keyword, |_| {})
             .await
             .expect("keyword index catches up");
     }
@@ -100,7 +106,7 @@ impl TestApp {
 
     /// Adds papers to the store and the index.
     pub async fn add_papers(&self, papers: Vec<Paper>) {
-        self.app
+        self.store
             .store
             .upsert_papers(papers)
             .await

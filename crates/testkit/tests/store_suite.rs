@@ -253,6 +253,32 @@ async fn one_holder_at_a_time_gets_a_lease(store: Arc<dyn Store>) {
     assert!(!store.try_lease("short", "node-a", 60).await.unwrap());
 }
 
+async fn rate_counts_are_one_per_key_and_window(store: Arc<dyn Store>) {
+    let far = chrono::Utc::now().timestamp() + 3600;
+    assert_eq!(store.count_action("vote:ada", 600, far).await.unwrap(), 1);
+    assert_eq!(store.count_action("vote:ada", 600, far).await.unwrap(), 2);
+    assert_eq!(store.count_action("vote:bob", 600, far).await.unwrap(), 1);
+    assert_eq!(
+        store.count_action("vote:ada", 1200, far).await.unwrap(),
+        1,
+        "a new window starts from one"
+    );
+    // Concurrent counts (two nodes) lose none.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            s.count_action("log-in:10.0.0.1", 0, far).await.unwrap()
+        }));
+    }
+    let mut seen: Vec<i64> = Vec::new();
+    for t in tasks {
+        seen.push(t.await.unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=20).collect::<Vec<i64>>());
+}
+
 /// A walk newest first, a page at a time, sees every live paper once, in
 /// order of first publication (ties by store key), and no deleted one.
 async fn papers_walk_newest_first_in_pages(store: Arc<dyn Store>) {
@@ -300,6 +326,7 @@ storage_suite!(
     papers_walk_newest_first_in_pages,
     harvest_pages_apply_atomically_with_their_checkpoint,
     one_holder_at_a_time_gets_a_lease,
+    rate_counts_are_one_per_key_and_window,
     seed_corpus_roundtrips,
     unknown_paper_is_not_found,
     newer_version_updates_and_older_never_rolls_back,

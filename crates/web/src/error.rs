@@ -133,7 +133,9 @@ impl From<AppError> for ApiError {
                     ..Self::new(S::TOO_MANY_REQUESTS, "rate_limited", message)
                 }
             }
-            AppError::NotConfigured(m) => return ApiError::unavailable(m),
+            AppError::NotConfigured(m) | AppError::Unavailable(m) => {
+                return ApiError::unavailable(m)
+            }
             AppError::Upstream { service, detail } => {
                 return ApiError {
                     detail: Some(format!("{service}: {detail}")),

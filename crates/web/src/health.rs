@@ -17,32 +17,21 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(get_ready))
 }
 
-/// Changes the keyword index may trail the store by and still be ready.
-pub const READY_MAX_LAG: i64 = 2_000;
-
 async fn get_ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let seq = state.app.store.change_seq().await.map_err(|e| {
-        tracing::warn!(error = %e, "readiness: the store does not answer");
-        ApiError::unavailable("the store does not answer")
-    })?;
-    let lag = state
-        .app
-        .search
-        .as_ref()
-        .map_or(0, |s| (seq - s.indexed_up_to()).max(0));
-    if lag > READY_MAX_LAG {
-        return Err(ApiError::unavailable(format!(
-            "the search index is {lag} changes behind the store; catching up"
-        )));
+    match state.app.readiness().await {
+        Ok(lag) => Ok(Json(json!({ "status": "ready", "indexLag": lag }))),
+        Err(paperboy_app::AppError::Unavailable(m)) => Err(ApiError::unavailable(m)),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: the store does not answer");
+            Err(ApiError::unavailable("the store does not answer"))
+        }
     }
-    Ok(Json(json!({ "status": "ready", "indexLag": lag })))
 }
 
 async fn get_health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = &state.app.store;
-    store.ping().await.map_err(|e| {
+    let backend = state.app.health().await.map_err(|e| {
         tracing::warn!(error = %e, "health check: the store does not answer");
         ApiError::unavailable("the store does not answer")
     })?;
-    Ok(Json(json!({ "status": "ok", "store": store.backend() })))
+    Ok(Json(json!({ "status": "ok", "store": backend })))
 }

@@ -146,32 +146,35 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
             ));
         }
     }
-    let up = state.app.store.change_seq().await;
+    let g = state.app.gauges().await;
     out.push_str("# HELP paperboy_store_up Whether the store answers (1) or not (0).\n");
     out.push_str("# TYPE paperboy_store_up gauge\n");
-    out.push_str(&format!("paperboy_store_up {}\n", u8::from(up.is_ok())));
-    if let Ok(seq) = up {
+    out.push_str(&format!(
+        "paperboy_store_up {}\n",
+        u8::from(g.change_seq.is_some())
+    ));
+    if let Some(seq) = g.change_seq {
         out.push_str("# HELP paperboy_change_seq The store's change sequence.\n");
         out.push_str("# TYPE paperboy_change_seq counter\n");
         out.push_str(&format!("paperboy_change_seq {seq}\n"));
-        if let Some(search) = &state.app.search {
-            gauge(
-                &mut out,
-                "paperboy_index_lag_changes",
-                "Store changes the keyword index has not applied yet.",
-                &[(String::new(), (seq - search.indexed_up_to()).max(0) as f64)],
-            );
-            if let Some(embedded) = search.embedded_up_to() {
-                gauge(
-                    &mut out,
-                    "paperboy_embedding_backlog_changes",
-                    "Store changes the vector index has not embedded yet.",
-                    &[(String::new(), (seq - embedded).max(0) as f64)],
-                );
-            }
-        }
     }
-    if let Some(r) = state.app.search.as_ref().and_then(|s| s.refinement()) {
+    if let Some(lag) = g.index_lag {
+        gauge(
+            &mut out,
+            "paperboy_index_lag_changes",
+            "Store changes the keyword index has not applied yet.",
+            &[(String::new(), lag as f64)],
+        );
+    }
+    if let Some(backlog) = g.embedding_backlog {
+        gauge(
+            &mut out,
+            "paperboy_embedding_backlog_changes",
+            "Store changes the vector index has not embedded yet.",
+            &[(String::new(), backlog as f64)],
+        );
+    }
+    if let Some(r) = &g.refinement {
         let l = format!("{{model=\"{}\"}}", label(&r.model));
         gauge(
             &mut out,
@@ -185,17 +188,18 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
             "Whether the better vectors are still being filled in, newest papers first (1) or follow new papers only (0).",
             &[(l, f64::from(u8::from(r.filling)))],
         );
-        if let Ok(total) = state.app.store.count_papers().await {
-            gauge(
-                &mut out,
-                "paperboy_papers",
-                "Papers in the store (not deleted).",
-                &[(String::new(), total as f64)],
-            );
-        }
     }
-    if let Ok(counts) = state.app.store.outbox_counts().await {
-        let rows: Vec<(String, f64)> = counts
+    if let Some(total) = g.papers {
+        gauge(
+            &mut out,
+            "paperboy_papers",
+            "Papers in the store (not deleted).",
+            &[(String::new(), total as f64)],
+        );
+    }
+    if g.change_seq.is_some() {
+        let rows: Vec<(String, f64)> = g
+            .outbox
             .iter()
             .map(|(status, n)| (format!("{{status=\"{}\"}}", label(status)), *n as f64))
             .collect();
@@ -206,19 +210,14 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
             &rows,
         );
     }
-    let now = chrono::Utc::now();
     let mut lag = Vec::new();
     let mut running = Vec::new();
-    for set in state.app.harvest.sets() {
-        let l = format!("{{set=\"{}\"}}", label(&set.set));
-        if let Ok(Some(cp)) = state.app.store.harvest_checkpoint(&set.set).await {
-            if let Some(day) = cp.last_datestamp {
-                let at = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(now);
-                lag.push((l.clone(), (now - at).num_seconds().max(0) as f64));
-            }
+    for (set, set_lag, is_running) in &g.harvest {
+        let l = format!("{{set=\"{}\"}}", label(set));
+        if let Some(secs) = set_lag {
+            lag.push((l.clone(), *secs));
         }
-        let r = matches!(set.state, paperboy_app::scheduler::HarvestState::Running);
-        running.push((l, f64::from(u8::from(r))));
+        running.push((l, f64::from(u8::from(*is_running))));
     }
     gauge(
         &mut out,

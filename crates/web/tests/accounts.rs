@@ -111,3 +111,47 @@ async fn wrong_passwords_are_refused_then_rate_limited(b: Builder) {
     }
     assert_eq!(last, 429, "too many attempts get a clear 429");
 }
+
+/// Two nodes on one PostgreSQL store (two applications, each with its own
+/// memory): a client spreading sign-ups over both gets the limit once, not
+/// twice.
+#[tokio::test]
+async fn two_nodes_share_one_allowance() {
+    paperboy_testkit::with_store(true, |store| async move {
+        let mut settings = paperboy_app::Settings::default();
+        settings.limits.signup = paperboy_app::Limit {
+            max: 3,
+            window: std::time::Duration::from_secs(600),
+        };
+        let node = || paperboy_app::App::new(store.clone(), settings.clone());
+        let (a, b) = (node(), node());
+        let sign_up = |app: &paperboy_app::App, n: usize| {
+            let app = app.clone();
+            async move {
+                app.sign_up(
+                    "203.0.113.9",
+                    paperboy_app::accounts::SignUp {
+                        username: format!("member{n}"),
+                        email: format!("member{n}@example.org"),
+                        password: "a long enough password".into(),
+                        role: paperboy_core::Role::Member,
+                    },
+                )
+                .await
+            }
+        };
+        assert!(sign_up(&a, 1).await.is_ok());
+        assert!(sign_up(&b, 2).await.is_ok());
+        assert!(sign_up(&a, 3).await.is_ok());
+        for (node, n) in [(&b, 4), (&a, 5)] {
+            assert!(
+                matches!(
+                    sign_up(node, n).await,
+                    Err(paperboy_app::AppError::RateLimited { .. })
+                ),
+                "the fourth sign-up is refused on either node"
+            );
+        }
+    })
+    .await;
+}

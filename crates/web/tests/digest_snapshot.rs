@@ -30,7 +30,7 @@ async fn a_digest_reads_as_pinned() {
         .await
         .unwrap();
     let prefs = paperboy_testkit::daily_prefs(&["cs.LG"], &["weight averaging"]);
-    let store = &t.app.store;
+    let store = t.store();
     let s = store
         .upsert_subscriber("reader@example.org", &prefs)
         .await

@@ -101,8 +101,7 @@ async fn comments_replies_edits_deletions_and_votes_by_api(b: Builder) {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.json()["editedAt"].is_string());
     let revisions = t
-        .app
-        .store
+        .store()
         .revisions(paperboy_core::CommentId(first_id))
         .await
         .unwrap();
@@ -489,7 +488,7 @@ async fn author_claims_links_and_author_pages(b: Builder) {
     let mia = moderator(&t, "mia").await;
     let queue = mia.get("/mod").await.body;
     assert!(queue.contains(&first_author), "{queue}");
-    let claim = t.app.store.pending_claims().await.unwrap()[0].claim_id;
+    let claim = t.store().pending_claims().await.unwrap()[0].claim_id;
     let r = mia
         .post_form(
             &format!("/mod/claims/{claim}"),

@@ -92,7 +92,7 @@ async fn saving_tagging_listing_and_exporting(b: Builder) {
     want.sort();
     assert_eq!(String::from_utf8_lossy(&parsed).trim(), want.join(" "));
     let bob = member(&t, "bob").await;
-    let user = t.app.store.user_by_name("bob").await.unwrap().0;
+    let user = t.store().user_by_name("bob").await.unwrap().0;
     let report = t
         .app
         .import_library(&user, &bib.body, Some("from-ada"), &|_, _| {})
@@ -437,7 +437,7 @@ async fn follows_bring_alerts_once(b: Builder) {
     .await;
     assert!(t
         .app
-        .follows(&t.app.store.user_by_name("ada").await.unwrap().0)
+        .follows(&t.store().user_by_name("ada").await.unwrap().0)
         .await
         .unwrap()
         .iter()
@@ -617,27 +617,17 @@ async fn digests_open_with_picks_and_alerts_for_members(b: Builder) {
     {
         let prefs = paperboy_testkit::daily_prefs(&["math.AG"], &[]);
         let s = t
-            .app
-            .store
+            .store()
             .upsert_subscriber("ada@example.org", &prefs)
             .await
             .unwrap();
-        t.app
-            .store
-            .confirm_subscriber(s.subscriber_id)
-            .await
-            .unwrap();
+        t.store().confirm_subscriber(s.subscriber_id).await.unwrap();
         let s = t
-            .app
-            .store
+            .store()
             .upsert_subscriber("stranger@example.org", &prefs)
             .await
             .unwrap();
-        t.app
-            .store
-            .confirm_subscriber(s.subscriber_id)
-            .await
-            .unwrap();
+        t.store().confirm_subscriber(s.subscriber_id).await.unwrap();
     }
     let s = t.compose_daily().await;
     assert_eq!(s.queued, 1, "only the member has anything: {s:?}");

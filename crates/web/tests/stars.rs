@@ -87,8 +87,7 @@ async fn counts_reach_papers_and_unchanged_ones_cost_nothing(b: Builder) {
     );
     assert_eq!(stars_of(&t, "2611.00002").await, 9);
     let history = t
-        .app
-        .store
+        .store()
         .star_history("https://github.com/ada/soups")
         .await
         .unwrap();
@@ -121,8 +120,7 @@ async fn renames_are_followed_and_deletions_marked(b: Builder) {
     assert_eq!((step.moved, step.gone, step.updated), (1, 1, 1));
     assert_eq!(stars_of(&t, "2611.00003").await, 40);
     let repo = t
-        .app
-        .store
+        .store()
         .tracked_repo("https://github.com/ada/old-name")
         .await
         .unwrap();
@@ -131,8 +129,7 @@ async fn renames_are_followed_and_deletions_marked(b: Builder) {
         Some("https://github.com/ada-lab/new-name")
     );
     let gone = t
-        .app
-        .store
+        .store()
         .tracked_repo("https://github.com/alan/doomed")
         .await
         .unwrap();
@@ -216,8 +213,7 @@ async fn limits_and_failures_pause_and_retry_without_losing_a_snapshot(b: Builde
         gh.fault_once("b/two", GitHubFault::ServerError);
     }
     let history = || async {
-        t.app
-            .store
+        t.store()
             .star_history("https://github.com/b/two")
             .await
             .unwrap()
@@ -320,7 +316,7 @@ async fn a_star_jump_lifts_a_paper_in_trending(b: Builder) {
             .map(|r| r["paper"]["id"].as_str().unwrap().to_string())
             .collect()
     };
-    paperboy_app::trending::refresh_all(&*t.app.store, &t.app.scales, chrono::Utc::now())
+    paperboy_app::trending::refresh_all(&**t.store(), &t.app.scales, chrono::Utc::now())
         .await
         .unwrap();
     let before = order(t.client().get("/api/trending").await.json());
@@ -329,7 +325,7 @@ async fn a_star_jump_lifts_a_paper_in_trending(b: Builder) {
     // 100 new stars in the week: w = 0.1, worth ten upvotes (> 5).
     gh.set_stars("alan/rising", 110);
     t.app.refresh_stars(t0).await.unwrap();
-    paperboy_app::trending::refresh_all(&*t.app.store, &t.app.scales, chrono::Utc::now())
+    paperboy_app::trending::refresh_all(&**t.store(), &t.app.scales, chrono::Utc::now())
         .await
         .unwrap();
     let after = order(t.client().get("/api/trending").await.json());
@@ -338,7 +334,7 @@ async fn a_star_jump_lifts_a_paper_in_trending(b: Builder) {
     // 40 new stars (worth 4 upvotes) would not have been enough.
     gh.set_stars("alan/rising", 50);
     t.app.refresh_stars(t0 + 7 * HOUR).await.unwrap();
-    paperboy_app::trending::refresh_all(&*t.app.store, &t.app.scales, chrono::Utc::now())
+    paperboy_app::trending::refresh_all(&**t.store(), &t.app.scales, chrono::Utc::now())
         .await
         .unwrap();
     let again = order(t.client().get("/api/trending").await.json());

@@ -63,7 +63,7 @@ pub async fn backup(opts: BackupOpts, config: Config) -> anyhow::Result<()> {
         "{}: exists; choose a new file",
         out.display()
     );
-    let expected = backup::expected_size(&source).map_err(anyhow::Error::msg)?;
+    let expected = backup::expected_size(&source)?;
     let bar = crate::progress::bytes_bar(Some(expected), "backup");
     let started = Instant::now();
     let copying = {
@@ -83,8 +83,8 @@ pub async fn backup(opts: BackupOpts, config: Config) -> anyhow::Result<()> {
         }
     };
     bar.finish_and_clear();
-    result.map_err(anyhow::Error::msg)?;
-    let counts = backup::verify(&out).map_err(anyhow::Error::msg)?;
+    result?;
+    let counts = backup::verify(&out)?;
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     println!(
         "backed up {} papers and {} accounts to {} ({:.1} MB) in {:.1}s",
@@ -99,7 +99,7 @@ pub async fn backup(opts: BackupOpts, config: Config) -> anyhow::Result<()> {
 
 pub async fn restore(opts: RestoreOpts, config: Config) -> anyhow::Result<()> {
     let db = sqlite_path(&config, "restore")?;
-    let incoming = backup::verify(&opts.input).map_err(anyhow::Error::msg)?;
+    let incoming = backup::verify(&opts.input)?;
     // A server on this data directory holds the keyword index's lock.
     let index_dir = crate::indexes::index_dir(&config);
     if index_dir.exists() {
@@ -130,8 +130,7 @@ pub async fn restore(opts: RestoreOpts, config: Config) -> anyhow::Result<()> {
     let (from, to) = (opts.input.clone(), db.clone());
     tokio::task::spawn_blocking(move || backup::restore(&from, &to))
         .await
-        .context("the restore task failed")?
-        .map_err(anyhow::Error::msg)?;
+        .context("the restore task failed")??;
     println!(
         "restored {} papers and {} accounts from {} in {:.1}s; rebuilding the indexes",
         incoming.papers,

@@ -344,9 +344,9 @@ async fn profile_member(
     library: &[paperboy_core::ArxivId],
 ) -> anyhow::Result<paperboy_core::User> {
     let msg = |e: paperboy_app::AppError| anyhow::anyhow!("{name}: {e}");
-    let user = match app.store.user_by_name(name).await {
-        Ok((u, _)) => u,
-        Err(paperboy_store::StoreError::NotFound) => app
+    let user = match app.member(name).await {
+        Ok(u) => u,
+        Err(paperboy_app::AppError::NotFound(_)) => app
             .create_account(paperboy_app::accounts::SignUp {
                 username: name.to_string(),
                 email: format!("{name}@eval.invalid"),
@@ -355,7 +355,7 @@ async fn profile_member(
             })
             .await
             .map_err(msg)?,
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(msg(e)),
     };
     set_library(app, &user, library).await?;
     Ok(user)
@@ -368,7 +368,7 @@ async fn set_library(
 ) -> anyhow::Result<()> {
     let msg = |e: paperboy_app::AppError| anyhow::anyhow!("{}: {e}", user.username);
     let keep: std::collections::HashSet<&paperboy_core::ArxivId> = library.iter().collect();
-    for id in app.store.library_ids(user.user_id, None).await? {
+    for id in app.library_ids(user, None).await.map_err(msg)? {
         if !keep.contains(&id) {
             app.unsave_paper(user, &id).await.map_err(msg)?;
         }

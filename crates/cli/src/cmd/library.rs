@@ -59,14 +59,7 @@ fn msg(e: paperboy_app::AppError) -> anyhow::Error {
 }
 
 async fn member(app: &App, name: &str) -> anyhow::Result<User> {
-    app.store
-        .user_by_name(name)
-        .await
-        .map(|(u, _)| u)
-        .map_err(|e| match e {
-            paperboy_store::StoreError::NotFound => anyhow::anyhow!("no member named `{name}`"),
-            other => anyhow::anyhow!("{other}"),
-        })
+    app.member(name).await.map_err(msg)
 }
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {

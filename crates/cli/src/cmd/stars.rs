@@ -49,7 +49,10 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         }
     }
     bar.finish_and_clear();
-    let counts = app.store.repo_counts().await?;
+    let counts = app
+        .repo_counts()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
     if let Some(plan) = tracker.plan().await {
         println!("plan: {plan}");

@@ -133,6 +133,11 @@ impl Default for Tuning {
     }
 }
 
+/// A `--tuning` setting that is not one (the message says which).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadTuning(pub String);
+
 impl Tuning {
     /// How much the reader's model counts for `taste`, 0 to 1: by the
     /// feedback given, full at `rated` ratings. Told only a library, a
@@ -153,18 +158,18 @@ impl Tuning {
     /// `near`, `skip`, `nearw` (what it learns against), `hub`, `rated`,
     /// `recipe`
     /// (`learned`, `neighbours`, `sanity`).
-    pub fn parse(spec: &str) -> Result<Tuning, String> {
+    pub fn parse(spec: &str) -> Result<Tuning, BadTuning> {
         let mut t = Tuning::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (k, v) = part
                 .split_once('=')
-                .ok_or_else(|| format!("`{part}` is not name=value"))?;
+                .ok_or_else(|| BadTuning(format!("`{part}` is not name=value")))?;
             if k == "recipe" {
                 t.recipe = match v {
                     "learned" => Recipe::Learned,
                     "neighbours" => Recipe::Neighbours,
                     "sanity" => Recipe::SanityLite,
-                    other => return Err(format!("`{other}` is not a recipe")),
+                    other => return Err(BadTuning(format!("`{other}` is not a recipe"))),
                 };
                 continue;
             }
@@ -172,7 +177,7 @@ impl Tuning {
                 .parse()
                 .ok()
                 .filter(|x: &f32| x.is_finite() && *x >= 0.0)
-                .ok_or_else(|| format!("`{v}` is not a number for {k}"))?;
+                .ok_or_else(|| BadTuning(format!("`{v}` is not a number for {k}")))?;
             match k {
                 "terms" => t.terms = x,
                 "meaning" => t.meaning = x,
@@ -188,7 +193,7 @@ impl Tuning {
                 "nearw" => t.near_weight = x,
                 "hub" => t.hub = x,
                 "rated" => t.rated = x as usize,
-                other => return Err(format!("`{other}` is not a setting")),
+                other => return Err(BadTuning(format!("`{other}` is not a setting"))),
             }
         }
         Ok(t)

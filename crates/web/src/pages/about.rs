@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
 async fn get_about(ctx: Ctx, State(state): State<AppState>) -> Response {
     let refined = match state.app.search.as_ref().and_then(|s| s.refinement()) {
         Some(r) => {
-            let total = state.app.store.count_papers().await.unwrap_or(r.covered);
+            let total = state.app.paper_count().await.unwrap_or(r.covered);
             Some((r, total))
         }
         None => None,
