@@ -201,15 +201,57 @@ fn read_bibtex(text: &str) -> (Vec<FileEntry>, Vec<Problem>) {
             }
             Block::Failed(failed) => {
                 let line = failed.source.map_or(1, |s| line_of(text, s.byte_start));
+                // The parser's own error is a type's debug print, not a
+                // sentence: say what is wrong in words (it goes to the log).
+                tracing::debug!(error = %failed.error, line, "malformed BibTeX entry");
                 problems.push(Problem {
                     line,
-                    message: format!("malformed BibTeX entry: {}", failed.error),
+                    message: format!("malformed BibTeX entry: {}", what_is_wrong(&failed.raw)),
                 });
             }
             _ => {}
         }
     }
     (entries, problems)
+}
+
+/// What is wrong with an entry BibTeX could not read, in words: the
+/// common slips (braces that do not pair, a missing key, a field without
+/// `=`, a quote left open), or what to check.
+fn what_is_wrong(raw: &str) -> String {
+    let text = raw.trim();
+    let first_line = text.lines().next().unwrap_or("").trim();
+    let shown: String = first_line.chars().take(60).collect();
+    let Some(open) = text.find(['{', '(']) else {
+        return format!("`{shown}` has no `{{` after the entry type");
+    };
+    let (opens, closes) = (text.matches('{').count(), text.matches('}').count());
+    if opens != closes {
+        return format!(
+            "its braces do not pair ({opens} `{{` and {closes} `}}`); an entry ends with the `}}` that closes its first `{{`"
+        );
+    }
+    if text.matches('"').count() % 2 == 1 {
+        return "a quoted value is not closed (an odd number of `\"`)".into();
+    }
+    let body = &text[open + 1..];
+    let key = body.split(',').next().unwrap_or("").trim();
+    if key.is_empty() || key.contains('=') {
+        return "it has no citation key (`@article{key, …`)".into();
+    }
+    for field in body.split(',').skip(1) {
+        let f = field.trim().trim_end_matches(['}', ')']).trim();
+        let shown: String = f.chars().take(40).collect();
+        if !f.is_empty() && !f.contains('=') {
+            return format!(
+                "`{shown}` is not a field (`name = {{value}}`); a comma may be missing before it"
+            );
+        }
+        if f.matches('=').count() > 1 {
+            return format!("`{shown}` holds two fields; a comma may be missing between them");
+        }
+    }
+    "it could not be read; check its braces, commas and quotes".into()
 }
 
 /// One paper as a library file lists it.
@@ -326,6 +368,31 @@ pub fn to_csv(rows: &[ExportRow]) -> Result<String, csv::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_entry_is_described_in_words() {
+        for (raw, says) in [
+            ("@misc{a, title = {x}", "braces do not pair"),
+            ("@misc{, title = {x}}", "no citation key"),
+            (
+                "@misc{a, title = {x} year = {2020}}",
+                "a comma may be missing",
+            ),
+            ("@misc{a, title = \"x}", "not closed"),
+            ("@misc a", "no `{`"),
+        ] {
+            let got = what_is_wrong(raw);
+            assert!(got.contains(says), "{raw}: {got}");
+        }
+        let (_, problems) =
+            read_bibtex("@misc{ok, eprint = {2203.05482}}\n@misc{broken, title = {x}\n");
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.contains("braces do not pair"),
+            "{:?}",
+            problems
+        );
+    }
 
     fn id(s: &str) -> Wanted {
         Wanted::Id(ArxivId::parse(s).unwrap())

@@ -125,6 +125,12 @@ impl App {
             .date_naive()
     }
 
+    /// Whether this instance can send email (a mail server is set up):
+    /// where it cannot, the pages say so instead of promising mail.
+    pub fn sends_mail(&self) -> bool {
+        self.mail.as_ref().is_some_and(|m| m.mailer.is_some())
+    }
+
     pub(crate) fn search_port(&self) -> Result<&Arc<dyn Search>, AppError> {
         self.search
             .as_ref()

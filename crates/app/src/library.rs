@@ -22,7 +22,13 @@ pub const MAX_IMPORT_FETCHES: usize = 200;
 
 /// A tag as typed, checked: letters, digits, `-`, `_`, `.`; lowercased.
 pub fn check_tag(raw: &str) -> Result<String, AppError> {
-    let t = raw.trim().to_lowercase();
+    // "weight averaging" is one tag, written as it can appear in an
+    // address: weight-averaging.
+    let t = raw
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase();
     if t.is_empty() {
         return Err(AppError::Invalid("a tag cannot be empty".into()));
     }
@@ -82,8 +88,20 @@ pub struct ImportReport {
     pub already: u64,
     /// Papers brought from arXiv for this import.
     pub fetched: usize,
+    /// Papers being fetched from arXiv after the answer (web imports):
+    /// saved when they arrive, a notification says how it went.
+    pub fetching: usize,
     /// Each entry that was not imported, with its line and why.
     pub problems: Vec<Problem>,
+}
+
+/// Whether an import waits for the papers it fetches from arXiv (the
+/// command line) or answers at once and saves them as they arrive (the
+/// web: a request is never held for arXiv's pauses and retries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArxivFetches {
+    Wait,
+    Later,
 }
 
 /// Formats a library is written out in.
@@ -170,6 +188,27 @@ impl App {
         tag: Option<&str>,
     ) -> Result<Vec<ArxivId>, AppError> {
         Ok(self.store.library_ids(user.user_id, tag).await?)
+    }
+
+    /// Takes one tag off a saved paper, keeping the paper and its other
+    /// tags; whether it had the tag.
+    pub async fn untag_paper(
+        &self,
+        user: &User,
+        id: &ArxivId,
+        tag: &str,
+    ) -> Result<bool, AppError> {
+        let tag = check_tag(tag)?;
+        let key = self.paper_key(id).await?;
+        let Some(saved) = self.store.saved(user.user_id, &[key]).await?.pop() else {
+            return Ok(false);
+        };
+        if !saved.tags.contains(&tag) {
+            return Ok(false);
+        }
+        let rest: Vec<String> = saved.tags.into_iter().filter(|t| *t != tag).collect();
+        self.store.save(user.user_id, key, &rest).await?;
+        Ok(true)
     }
 
     /// Takes a paper out of the library; whether it was there.
@@ -275,6 +314,7 @@ impl App {
         user: &User,
         text: &str,
         tag: Option<&str>,
+        arxiv: ArxivFetches,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<ImportReport, AppError> {
         if text.len() > MAX_IMPORT_BYTES {
@@ -289,8 +329,15 @@ impl App {
             entries: entries.len() + problems.len(),
             ..Default::default()
         };
+        let mut later = Vec::new();
         let resolved = self
-            .resolve(&entries, &mut problems, &mut report, progress)
+            .resolve(
+                &entries,
+                &mut problems,
+                &mut report,
+                (arxiv == ArxivFetches::Later).then_some(&mut later),
+                progress,
+            )
             .await?;
         let mut seen: HashMap<PaperId, usize> = HashMap::new();
         let mut keys = Vec::with_capacity(resolved.len());
@@ -313,7 +360,61 @@ impl App {
         report.added = counts.added;
         report.already = counts.already;
         report.problems = problems;
+        report.fetching = later.len();
+        if !later.is_empty() {
+            self.fetch_into_library(user.clone(), later, tag);
+        }
         Ok(report)
+    }
+
+    /// Fetches `ids` from arXiv one after another (politely, as the client
+    /// always is), saves each that arrives to the member's library, and
+    /// then tells them how it went.
+    fn fetch_into_library(&self, user: User, ids: Vec<ArxivId>, tag: Option<String>) {
+        let Some(fetcher) = self.fetcher.clone() else {
+            return;
+        };
+        let app = self.clone();
+        tokio::spawn(async move {
+            let (mut saved, mut missing) = (0usize, Vec::new());
+            for id in &ids {
+                let arrived = match fetcher.fetch(id).await {
+                    Ok(true) => app.paper_key(id).await.ok(),
+                    Ok(false) => None,
+                    Err(e) => {
+                        tracing::warn!(%id, error = %e, "fetching an imported paper failed");
+                        None
+                    }
+                };
+                match arrived {
+                    Some(key) => match app
+                        .store
+                        .save_many(user.user_id, &[key], tag.as_deref())
+                        .await
+                    {
+                        Ok(_) => saved += 1,
+                        Err(e) => {
+                            tracing::warn!(%id, error = %e, "saving an imported paper failed");
+                            missing.push(id.to_string());
+                        }
+                    },
+                    None => missing.push(id.to_string()),
+                }
+            }
+            let mut text = format!(
+                "Your library import: {saved} of {} papers fetched from arXiv and saved.",
+                ids.len()
+            );
+            if !missing.is_empty() {
+                text.push_str(&format!(
+                    " Not found or not reachable: {}.",
+                    missing.join(", ")
+                ));
+            }
+            if let Err(e) = app.notify_member(&user, "import", &text).await {
+                tracing::warn!(error = %e, "cannot notify an importer");
+            }
+        });
     }
 
     /// The store key of each entry (with its line), fetching unknown ids.
@@ -322,6 +423,7 @@ impl App {
         entries: &[FileEntry],
         problems: &mut Vec<Problem>,
         report: &mut ImportReport,
+        mut later: Option<&mut Vec<ArxivId>>,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Vec<(usize, PaperId)>, AppError> {
         let ids: Vec<ArxivId> = entries
@@ -346,9 +448,21 @@ impl App {
                 progress(done, entries.len());
             }
             let found = match &e.wanted {
-                Wanted::Id(id) => match known.get(id) {
-                    Some(k) => Ok(*k),
-                    None => self
+                Wanted::Id(id) => match (known.get(id), later.as_deref_mut()) {
+                    (Some(k), _) => Ok(*k),
+                    (None, Some(later)) if self.fetcher.is_some() => {
+                        if later.contains(id) {
+                            continue;
+                        }
+                        if later.len() < MAX_IMPORT_FETCHES {
+                            later.push(id.clone());
+                            continue;
+                        }
+                        Err(Unmatched(format!(
+                            "{id} is not in this store; an import fetches at most {MAX_IMPORT_FETCHES} papers from arXiv, import the file again for the rest"
+                        )))
+                    }
+                    (None, _) => self
                         .fetch_for_import(id, &mut fetches, report)
                         .await
                         .inspect(|k| {
@@ -539,7 +653,11 @@ mod tests {
     fn tags_are_checked_and_folded() {
         assert_eq!(check_tag(" Merging ").unwrap(), "merging");
         assert!(check_tag("").is_err());
-        assert!(check_tag("a b").is_err());
+        assert_eq!(
+            check_tag(" Weight  averaging ").unwrap(),
+            "weight-averaging",
+            "a tag of two words, as an address can hold it"
+        );
         assert!(check_tag("<script>").is_err());
         assert!(check_tag(&"x".repeat(41)).is_err());
         let t = check_tags(&["a".into(), "A".into(), "b-2".into()]).unwrap();

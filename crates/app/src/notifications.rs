@@ -2,7 +2,7 @@
 //! in, and whether they also want it by mail.
 
 use paperboy_core::User;
-use paperboy_store::Notification;
+use paperboy_store::{NewNotification, Notification};
 
 use crate::{App, AppError};
 
@@ -14,6 +14,30 @@ impl App {
             self.store.mark_notifications_read(user.user_id).await?;
         }
         Ok(list)
+    }
+
+    /// Tells a member how a job they started finished (a submission or an
+    /// import finished in the background).
+    pub(crate) async fn notify_member(
+        &self,
+        user: &User,
+        kind: &str,
+        text: &str,
+    ) -> Result<(), AppError> {
+        self.store
+            .notify(
+                &[user.user_id],
+                NewNotification {
+                    kind: kind.into(),
+                    paper_id: None,
+                    comment_id: None,
+                    actor_id: None,
+                    text: text.into(),
+                    dedupe_key: None,
+                },
+            )
+            .await?;
+        Ok(())
     }
 
     pub async fn unread_notifications(&self, user: &User) -> Result<i64, AppError> {

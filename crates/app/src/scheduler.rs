@@ -113,14 +113,16 @@ impl HarvestStatus {
             let since = s.since.map(|d| format!(" since {d}")).unwrap_or_default();
             match &s.state {
                 HarvestState::Running if s.first => lines.push(format!(
-                    "Harvesting arXiv {}{since}: {} papers so far.",
+                    "Harvesting arXiv {}{since}: {} so far.",
                     s.set,
-                    group_digits(s.records)
+                    plural_papers(s.records)
                 )),
-                HarvestState::Failed { error, next_try } => lines.push(format!(
-                    "arXiv {} could not be reached ({error}); {} papers stored in this run. Next try at {} UTC.",
+                // The error itself (a URL, a network message) is for the
+                // log and /metrics, not for readers.
+                HarvestState::Failed { next_try, .. } => lines.push(format!(
+                    "arXiv {} could not be reached just now; {} stored so far. Next try at {} UTC.",
                     s.set,
-                    group_digits(s.records),
+                    plural_papers(s.records),
                     next_try.format("%H:%M")
                 )),
                 _ => {}
@@ -128,6 +130,15 @@ impl HarvestStatus {
         }
         (!lines.is_empty()).then(|| lines.join(" "))
     }
+}
+
+/// "1 paper", "1,234 papers".
+fn plural_papers(n: u64) -> String {
+    format!(
+        "{} {}",
+        group_digits(n),
+        if n == 1 { "paper" } else { "papers" }
+    )
 }
 
 /// 1234567 → "1,234,567".
@@ -309,7 +320,10 @@ impl Scheduler {
             status.update(set, |s| {
                 s.first = first;
                 s.since = since;
-                s.records = 0;
+                // A retry goes on counting what the failed run stored.
+                if !matches!(s.state, HarvestState::Failed { .. }) {
+                    s.records = 0;
+                }
                 s.state = HarvestState::Running;
             });
             let on_event = |e: HarvestEvent<'_>| match e {

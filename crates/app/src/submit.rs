@@ -8,6 +8,11 @@ use paperboy_store::{DailyEntry, StoreError};
 use crate::ports::FetchError;
 use crate::{App, AppError};
 
+/// How long a submission waits for arXiv before answering "fetching" and
+/// finishing in the background (a request is never held for arXiv's
+/// retries).
+pub const FETCH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Why a submission was refused; each says what the submitter can do.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
@@ -19,6 +24,10 @@ pub enum SubmitError {
     UnknownToArxiv(ArxivId),
     #[error("arXiv could not be reached to fetch {0}; try again in a few minutes.")]
     ArxivUnreachable(ArxivId),
+    /// arXiv is slow to answer: the fetch goes on, and the paper joins
+    /// today's list when it arrives (the submitter is notified either way).
+    #[error("Fetching {0} from arXiv (it asks for a pause between requests); it joins today's list when it arrives, and a notification says so.")]
+    Fetching(ArxivId),
     /// First submitted to arXiv longer ago than the list accepts.
     #[error("{id} was first submitted to arXiv on {}; the daily list takes papers from the last {max_days} days.", .published.format("%B %-d, %Y"))]
     TooOld {
@@ -51,24 +60,62 @@ impl App {
         let id = ArxivId::parse_loose(raw)
             .map_err(|e| SubmitError::BadId(e.to_string()))?
             .id;
-        let stored = match self.store.get_paper(&id).await {
-            Ok(s) => s,
+        match self.store.get_paper(&id).await {
+            Ok(_) => {}
             Err(StoreError::NotFound) => {
-                let Some(fetcher) = &self.fetcher else {
+                let Some(fetcher) = self.fetcher.clone() else {
                     return Err(SubmitError::NotHere(id));
                 };
-                match fetcher.fetch(&id).await {
-                    Ok(true) => self.store.get_paper(&id).await?,
-                    Ok(false) => return Err(SubmitError::UnknownToArxiv(id)),
-                    Err(FetchError::Store(e)) => return Err(e.into()),
-                    Err(e) => {
-                        tracing::warn!(%id, error = %e, "fetching a submitted paper failed");
-                        return Err(SubmitError::ArxivUnreachable(id));
+                // The fetch and the listing run as their own task: the
+                // request waits for them at most FETCH_WAIT.
+                let (app, who, wanted) = (self.clone(), user.clone(), id.clone());
+                let task = tokio::spawn(async move {
+                    match fetcher.fetch(&wanted).await {
+                        Ok(true) => app.list_submission(&who, &wanted).await,
+                        Ok(false) => Err(SubmitError::UnknownToArxiv(wanted)),
+                        Err(FetchError::Store(e)) => Err(e.into()),
+                        Err(e) => {
+                            tracing::warn!(id = %wanted, error = %e, "fetching a submitted paper failed");
+                            Err(SubmitError::ArxivUnreachable(wanted))
+                        }
                     }
-                }
+                });
+                let mut task = task;
+                return match tokio::time::timeout(FETCH_WAIT, &mut task).await {
+                    Ok(joined) => joined.map_err(|e| AppError::Internal(e.to_string()))?,
+                    Err(_) => {
+                        let (app, who, about) = (self.clone(), user.clone(), id.clone());
+                        tokio::spawn(async move {
+                            let id = about;
+                            let text = match task.await {
+                                Ok(Ok(entry)) => format!(
+                                    "{id} arrived from arXiv and is on the daily list of {}.",
+                                    entry.day.format("%B %-d, %Y")
+                                ),
+                                Ok(Err(e)) => format!("Your submission of {id}: {e}"),
+                                Err(e) => {
+                                    tracing::error!(error = %e, "a submission task failed");
+                                    return;
+                                }
+                            };
+                            if let Err(e) = app.notify_member(&who, "submission", &text).await {
+                                tracing::warn!(error = %e, "cannot notify a submitter");
+                            }
+                        });
+                        Err(SubmitError::Fetching(id))
+                    }
+                };
             }
             Err(e) => return Err(e.into()),
-        };
+        }
+        self.list_submission(user, &id).await
+    }
+
+    /// Puts a paper the store holds on today's list, if it is recent enough
+    /// and not listed yet.
+    async fn list_submission(&self, user: &User, id: &ArxivId) -> Result<DailyEntry, SubmitError> {
+        let id = id.clone();
+        let stored = self.store.get_paper(&id).await?;
         let max_days = self.settings.max_submission_age_days;
         let published = stored.paper.published_at();
         if Utc::now() - published > chrono::Duration::days(max_days) {

@@ -89,7 +89,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
             bind: "127.0.0.1:8080".into(),
-            base_url: "http://127.0.0.1:8080".into(),
+            base_url: String::new(),
             instance_name: "Paperboy".into(),
             contact_email: String::new(),
             model_dir: None,
@@ -202,9 +202,19 @@ impl fmt::Debug for Config {
 
 impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
-        Self::figment(file)
+        let mut config: Config = Self::figment(file)
             .extract()
-            .context("reading configuration")
+            .context("reading configuration")?;
+        if config.base_url.trim().is_empty() {
+            config.base_url = format!("http://{}", config.bind);
+        }
+        Ok(config)
+    }
+
+    /// Whether `base_url` was left empty (and so follows the address the
+    /// server listens on).
+    pub fn base_url_follows_bind(&self) -> bool {
+        self.base_url == format!("http://{}", self.bind)
     }
 
     fn figment(file: Option<&Path>) -> Figment {
@@ -324,8 +334,10 @@ database_url = ""
 # Address the web server listens on.
 bind = "127.0.0.1:8080"
 
-# The public address of this instance, used in emails and feeds.
-base_url = "http://127.0.0.1:8080"
+# The public address of this instance, used in emails and feeds. Empty:
+# http://<the address `serve` listens on> (right for a local instance; set
+# it when a proxy or a domain name stands in front).
+base_url = ""
 
 # Shown in page titles and in the User-Agent sent to arXiv.
 instance_name = "Paperboy"

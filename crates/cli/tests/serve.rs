@@ -116,3 +116,41 @@ fn bad_usage_exits_2() {
     let env = Env::sqlite();
     assert_eq!(env.run(&["no-such-command"]).status.code(), Some(2));
 }
+
+/// With no base_url set, feeds and Markdown pages link to the address the
+/// server listens on (`--bind` on another port included), not to 8080.
+#[tokio::test]
+async fn links_follow_the_bound_address_when_no_base_url_is_set() {
+    let env = Env::sqlite();
+    let out = env.run(&["import", seed_corpus_path().to_str().unwrap()]);
+    assert_eq!(summary(&out).0, 68, "{}", stderr(&out));
+    let mut cmd = env.command();
+    cmd.env_remove("PAPERBOY_BASE_URL");
+    let s = Server::start_with(cmd, &[]).await;
+    let base = s.url("");
+    let base = base.trim_end_matches('/');
+    assert!(!base.ends_with(":8080"), "{base}");
+    let feed = reqwest::get(s.url("/feeds/category/cs.LG.atom"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(feed.contains(&format!("{base}/papers/")), "{feed}");
+    assert!(!feed.contains("127.0.0.1:8080"), "{feed}");
+    let md = reqwest::get(s.url("/papers/2203.05482.md"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!md.contains("127.0.0.1:8080"), "{md}");
+}
+
+#[test]
+fn default_config_no_longer_says_search_is_keyword_only() {
+    let env = Env::sqlite();
+    let text = common::stdout(&env.run(&["default-config"]));
+    assert!(!text.to_lowercase().contains("keyword-only"), "{text}");
+    assert!(text.contains("embedder = \"transformer\""), "{text}");
+}

@@ -118,7 +118,7 @@ impl<B: Backend> LeaseStore for SqlStore<B> {
         on!(self, write, |c| {
             // Expired windows go now and then (about one call in 256),
             // within the same write.
-            if Utc::now().timestamp_subsec_nanos() % 256 == 0 {
+            if Utc::now().timestamp_subsec_nanos().is_multiple_of(256) {
                 c.execute(&PRUNE_COUNTS, args![Utc::now().timestamp()])
                     .await?;
             }

@@ -7,8 +7,23 @@ use paperboy_testkit::{app_suite, recent_paper};
 
 app_suite!(
     curators_submit_to_todays_list,
-    daily_api_refuses_bad_parameters
+    daily_api_refuses_bad_parameters,
+    the_daily_pages_do_not_lead_into_the_future
 );
+
+/// Today's list has a link back, not one to tomorrow (empty by nature);
+/// an earlier day links forward.
+async fn the_daily_pages_do_not_lead_into_the_future(b: Builder) {
+    let t = b.build(paperboy_web::router).await.unwrap();
+    let c = t.client();
+    let today = t.app.today();
+    let page = c.get(&format!("/daily/{today}")).await.body;
+    assert!(page.contains("rel=\"prev\""), "{page}");
+    assert!(!page.contains("rel=\"next\""), "{page}");
+    let earlier = today - chrono::Duration::days(3);
+    let page = c.get(&format!("/daily/{earlier}")).await.body;
+    assert!(page.contains("rel=\"next\""), "{page}");
+}
 
 async fn curators_submit_to_todays_list(b: Builder) {
     let fresh = vec![
@@ -101,4 +116,65 @@ async fn daily_api_refuses_bad_parameters(b: Builder) {
         .get("/api/daily_papers?date=2024-01-01&week=2024-W01")
         .await;
     assert_eq!(r.status, 200);
+}
+
+/// arXiv slow to answer (a fetch taking longer than a request may wait):
+/// the submission answers "fetching" at once instead of holding the
+/// request, and the submitter is notified when the fetch ends.
+#[tokio::test]
+async fn a_slow_arxiv_does_not_hold_a_submission() {
+    struct Slow;
+    #[async_trait::async_trait]
+    impl paperboy_app::Fetcher for Slow {
+        async fn fetch(
+            &self,
+            _id: &paperboy_core::ArxivId,
+        ) -> Result<bool, paperboy_app::ports::FetchError> {
+            tokio::time::sleep(
+                paperboy_app::submit::FETCH_WAIT + std::time::Duration::from_secs(1),
+            )
+            .await;
+            Ok(false)
+        }
+    }
+    paperboy_testkit::with_store(false, |store| async move {
+        let mut app = paperboy_app::App::new(store, paperboy_app::Settings::default());
+        app.fetcher = Some(std::sync::Arc::new(Slow));
+        let ada = app
+            .create_account(paperboy_app::accounts::SignUp {
+                username: "ada".into(),
+                email: "ada@example.org".into(),
+                password: "a long enough password".into(),
+                role: paperboy_core::Role::Member,
+            })
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let r = app.submit_daily(&ada, "2611.99999").await;
+        let waited = started.elapsed();
+        assert!(
+            matches!(r, Err(paperboy_app::submit::SubmitError::Fetching(_))),
+            "{r:?}"
+        );
+        assert!(
+            waited < paperboy_app::submit::FETCH_WAIT + std::time::Duration::from_secs(1),
+            "{waited:?}"
+        );
+        // The fetch ends in the background; its outcome is a notification.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let notes = app.notifications(&ada).await.unwrap();
+            if let Some(n) = notes.first() {
+                assert!(
+                    n.text.contains("2611.99999") && n.text.contains("arXiv does not know"),
+                    "{}",
+                    n.text
+                );
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no notification");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await;
 }

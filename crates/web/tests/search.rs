@@ -7,8 +7,51 @@ use paperboy_testkit::{app_suite, recent_paper};
 
 app_suite!(
     search_answers_with_highlights_and_related_papers,
-    bad_queries_are_400s_or_plain_words
+    bad_queries_are_400s_or_plain_words,
+    the_search_page_takes_a_pasted_abstract_and_keeps_its_mode
 );
+
+/// The web search page takes any query the API takes (a pasted abstract
+/// of 301–1,000 characters, logged in or not), has a mode switch kept in
+/// its page links, and counts in words that agree with the number.
+async fn the_search_page_takes_a_pasted_abstract_and_keeps_its_mode(b: Builder) {
+    let t = b.seed().build(paperboy_web::router).await.unwrap();
+    let abstract_text = "The conventional recipe for maximizing model accuracy is to train multiple models with various hyperparameters and pick the individual model which performs best on a held-out validation set, discarding the remainder. We revisit the second step of this procedure in the context of fine-tuning large pre-trained models, where fine-tuned models often appear to lie in a single low error basin. We show that averaging the weights of multiple models fine-tuned with different hyperparameter configurations often improves accuracy and robustness.";
+    assert!(abstract_text.chars().count() > 300 && abstract_text.chars().count() < 1000);
+    let q = urlencoding(abstract_text);
+    for who in [t.client(), {
+        let c = t.client();
+        c.sign_up("ada").await;
+        c
+    }] {
+        let r = who.get(&format!("/search?q={q}&mode=keyword")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("2203.05482"), "Model soups is found");
+        assert!(!r.body.contains("followed search is at most"));
+        assert!(
+            r.body.contains(r#"value="keyword" checked"#),
+            "the mode switch shows the mode asked for"
+        );
+    }
+    let c = t.client();
+    let r = c.get("/search?q=model&mode=keyword").await;
+    assert!(r.body.contains("name=\"mode\""));
+    if r.body.contains("rel=\"next\"") {
+        assert!(r.body.contains("&amp;mode=keyword&amp;p=1"), "{}", r.body);
+    }
+    let one = c.get("/search?q=ti%3Asoups&mode=keyword").await.body;
+    assert!(!one.contains("1 papers"), "{one}");
+}
+
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 async fn search_answers_with_highlights_and_related_papers(b: Builder) {
     let t = b.seed().build(paperboy_web::router).await.unwrap();

@@ -11,7 +11,37 @@ app_suite!(
     subscribe_confirm_digest_unsubscribe,
     members_manage_their_subscription_in_settings,
     refused_addresses_are_named_without_the_servers_reply,
+    without_a_mail_server_the_pages_promise_no_mail,
 );
+
+/// No mail server set up: `/subscribe` says plainly that this instance
+/// sends no email (and where the papers come instead), a posted form
+/// stores nothing and promises nothing, and the notifications page offers
+/// no "Email me too".
+async fn without_a_mail_server_the_pages_promise_no_mail(b: Builder) {
+    let t = b.without_mail().build(paperboy_web::router).await.unwrap();
+    let c = t.client();
+    let page = c.get("/subscribe").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("sends no email"), "{}", page.body);
+    assert!(page.body.contains("/feeds/trending.atom"));
+    assert!(!page.body.contains("Check your inbox"));
+    assert!(
+        !page.body.contains("name=\"email\""),
+        "no form that cannot work"
+    );
+    c.sign_up("ada").await;
+    let r = c
+        .post_form(
+            "/subscribe",
+            &[("email", "ada@example.org"), ("frequency", "daily")],
+        )
+        .await;
+    assert!(!r.body.contains("Check your inbox"), "{}", r.body);
+    assert!(r.body.contains("sends no email"));
+    let notes = c.get("/notifications").await.body;
+    assert!(!notes.contains("Email me too"), "{notes}");
+}
 
 fn fresh_papers() -> Vec<paperboy_core::Paper> {
     vec![

@@ -88,10 +88,16 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
             bar.set_prefix("import");
             let b = bar.clone();
             let report = app
-                .import_library(&who, &text, tag.as_deref(), &move |done, total| {
-                    b.set_length(total as u64);
-                    b.set_position(done as u64);
-                })
+                .import_library(
+                    &who,
+                    &text,
+                    tag.as_deref(),
+                    paperboy_app::library::ArxivFetches::Wait,
+                    &move |done, total| {
+                        b.set_length(total as u64);
+                        b.set_position(done as u64);
+                    },
+                )
                 .await
                 .map_err(msg)?;
             bar.finish_and_clear();

@@ -22,7 +22,7 @@ pub struct Opts {
     pub bind: Option<String>,
 }
 
-pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
+pub async fn run(opts: Opts, mut config: Config) -> anyhow::Result<()> {
     let store = crate::wiring::open_store(&config).await?;
     let papers = store.count_papers().await.context("counting papers")?;
     if papers == 0 {
@@ -39,6 +39,16 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
+    // Links in feeds, Markdown pages and mail point where this server
+    // listens, unless base_url names the public address.
+    if config.base_url_follows_bind() {
+        config.base_url = format!("http://{addr}");
+    } else if opts_bind_differs(&bind, &config) {
+        eprintln!(
+            "note: links in feeds and mail use base_url {} (set base_url for another public address)",
+            config.base_url
+        );
+    }
     let wired =
         crate::wiring::build_on(&config, store.clone(), crate::wiring::Needs::Following).await?;
     let app = wired.app;
@@ -72,6 +82,11 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
     Ok(())
+}
+
+/// Whether `--bind` moved the server away from the configured `bind`.
+fn opts_bind_differs(bind: &str, config: &Config) -> bool {
+    bind != config.bind
 }
 
 async fn shutdown_signal() {

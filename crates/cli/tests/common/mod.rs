@@ -54,6 +54,10 @@ impl Env {
             .env("PAPERBOY_DATA_DIR", self.dir.path().join("data"))
             .env("PAPERBOY_DATABASE_URL", &self.database_url)
             .env("PAPERBOY_LOG", "warn")
+            // A public address, as a deployment names one (links in mail
+            // and feeds); tests of the address derived from `--bind`
+            // remove it.
+            .env("PAPERBOY_BASE_URL", "http://127.0.0.1:8080")
             .current_dir(self.dir.path());
         c
     }

@@ -111,12 +111,20 @@ async fn post_save(
         Some("remove") => {
             state.app.unsave_paper(&user, &id).await?;
         }
+        Some("untag") => {
+            state
+                .app
+                .untag_paper(&user, &id, f.tags.as_deref().unwrap_or(""))
+                .await?;
+        }
         _ => {
+            // Comma separated, as the box says: "merging, weight averaging"
+            // is two tags (spaces inside one become hyphens).
             let tags: Vec<String> = f
                 .tags
                 .as_deref()
                 .unwrap_or("")
-                .split([',', ' '])
+                .split(',')
                 .filter(|t| !t.trim().is_empty())
                 .map(str::to_string)
                 .collect();
@@ -241,7 +249,19 @@ async fn library_page(
                     (paper_item(ctx, lp, &m, None))
                     p.tags {
                         @if !i.saved.tags.is_empty() { "Tags: " }
-                        @for t in &i.saved.tags { a.tag href={ "/library?tag=" (urlencode(t)) } { (t) } " " }
+                        @for t in &i.saved.tags {
+                            span.tag-chip {
+                                a.tag href={ "/library?tag=" (urlencode(t)) } { (t) }
+                                form.inline method="post" action={ "/papers/" (lp.stored.paper.id) "/save" } {
+                                    (ctx.csrf_field())
+                                    input type="hidden" name="action" value="untag";
+                                    input type="hidden" name="tags" value=(t);
+                                    input type="hidden" name="next" value=(here);
+                                    button.link type="submit" aria-label={ "Remove the tag " (t) } title={ "Remove the tag " (t) } { "×" }
+                                }
+                            }
+                            " "
+                        }
                         form.inline method="post" action={ "/papers/" (lp.stored.paper.id) "/save" } {
                             (ctx.csrf_field())
                             input type="hidden" name="action" value="add";
@@ -326,6 +346,11 @@ fn import_notice(r: &ImportReport) -> Markup {
                 "Imported " (r.added) " new " (if r.added == 1 { "paper" } else { "papers" })
                 " (" (r.already) " already saved, " (r.fetched) " fetched from arXiv) from " (r.entries) " entries."
             }
+            @if r.fetching > 0 {
+                p { "Fetching " (super::plural(r.fetching as u64, "paper", "papers")) " this store lacks from arXiv (it asks for a pause between requests): "
+                    (if r.fetching == 1 { "it is" } else { "they are" }) " saved as " (if r.fetching == 1 { "it arrives" } else { "they arrive" })
+                    ", and " a href="/notifications" { "a notification" } " says how it went." }
+            }
             @if !r.problems.is_empty() {
                 p.error { (r.problems.len()) " not imported:" }
                 ul.problems {
@@ -378,7 +403,13 @@ async fn post_import(
     let tag = tag.filter(|t| !t.is_empty());
     let report = state
         .app
-        .import_library(&user, text, tag.as_deref(), &|_, _| {})
+        .import_library(
+            &user,
+            text,
+            tag.as_deref(),
+            paperboy_app::library::ArxivFetches::Later,
+            &|_, _| {},
+        )
         .await?;
     let mut q = HashMap::new();
     if let Some(t) = tag {
@@ -631,7 +662,7 @@ async fn get_collection(
     let body = html! {
         section.intro {
             h1 { (tag) }
-            p.lede { "A collection by " a href={ "/u/" (owner.username) } { (owner.username) } " · " (items.len()) " papers · " a href=(feed) { "Atom feed" } }
+            p.lede { "A collection by " a href={ "/u/" (owner.username) } { (owner.username) } " · " (super::plural(items.len() as u64, "paper", "papers")) " · " a href=(feed) { "Atom feed" } }
         }
         ol.papers { @for lp in &papers { li { (paper_item(&ctx, lp, &m, None)) } } }
     };

@@ -152,7 +152,10 @@ async fn daily_page(
                 a href={ "/daily/" (day) } aria-current=[(view == "day").then_some("page")] { "Day" }
                 a href={ "/daily/" (day) "?view=week" } aria-current=[(view == "week").then_some("page")] { "Week" }
                 a href={ "/daily/" (day) "?view=month" } aria-current=[(view == "month").then_some("page")] { "Month" }
-                a rel="next" href={ "/daily/" (next) (q_view) } { "Next →" }
+                // The list of a day to come is empty: no link into the future.
+                @if next <= state.app.today() {
+                    a rel="next" href={ "/daily/" (next) (q_view) } { "Next →" }
+                }
             }
         }
         (harvest_notice(state.app.harvest.notice().as_deref()))

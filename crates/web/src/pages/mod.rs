@@ -494,3 +494,12 @@ pub fn page_param(
             .ok_or_else(|| ApiError::bad_request(format!("`{p}` is not a page number"))),
     }
 }
+
+/// `n` with the word for one or for many: "1 paper", "1,204 papers".
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        paperboy_app::scheduler::group_digits(n),
+        if n == 1 { one } else { many }
+    )
+}

@@ -39,6 +39,9 @@ async fn get_notifications(
                 }
             }
         }
+        @if !state.app.sends_mail() {
+            p { "This instance sends no email; notifications show here." }
+        } @else {
         form.stack method="post" action="/notifications/settings" {
             (ctx.csrf_field())
             input type="hidden" name="reply_mail" value=(if mail { "off" } else { "on" });
@@ -46,6 +49,7 @@ async fn get_notifications(
                 (if mail { "You also get these by email. " } else { "These are not sent by email. " })
                 button type="submit" { (if mail { "Stop the emails" } else { "Email me too" }) }
             }
+        }
         }
     };
     Ok(ctx.page("Notifications", body))

@@ -13,6 +13,21 @@ use paperboy_store::ListedPaper;
 use super::{marks, page_param, paper_item, urlencode, Ctx, PageError};
 use crate::AppState;
 
+/// The search modes a reader can pick, with a word on each.
+const MODES: &[(Mode, &str, &str)] = &[
+    (
+        Mode::Hybrid,
+        "Both",
+        "words and meaning together (the default)",
+    ),
+    (Mode::Keyword, "Words", "papers containing your words"),
+    (
+        Mode::Semantic,
+        "Meaning",
+        "papers about what you wrote, in any words",
+    ),
+];
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/search", get(get_search))
 }
@@ -31,8 +46,17 @@ async fn get_search(
     let form = html! {
         form.search-big role="search" action="/search" method="get" {
             label for="q2" { "Search papers" }
-            input #q2 type="search" name="q" value=(query) placeholder="generalization of fine-tuned models";
+            input #q2 type="search" name="q" value=(query) placeholder="generalization of fine-tuned models, or paste an abstract";
             button type="submit" { "Search" }
+            fieldset.modes {
+                legend { "Match" }
+                @for (m, label, hint) in MODES {
+                    label title=(hint) {
+                        input type="radio" name="mode" value=(m.as_str()) checked[*m == mode];
+                        " " (label)
+                    }
+                }
+            }
         }
     };
     if query.is_empty() {
@@ -50,25 +74,46 @@ async fn get_search(
     let outcome = state.app.search(&req).await?;
     let found: Vec<ListedPaper> = outcome.rows.iter().map(|(l, _)| l.clone()).collect();
     let marks = marks(&state, &ctx, &found).await;
-    let target = paperboy_app::follows::follow_target(paperboy_store::FollowKind::Search, &query)?;
-    let following = match &ctx.user {
-        Some(u) => {
+    // A search too long to follow (a pasted abstract) is still a search.
+    let target =
+        paperboy_app::follows::follow_target(paperboy_store::FollowKind::Search, &query).ok();
+    let following = match (&ctx.user, &target) {
+        (Some(u), Some(t)) => {
             state
                 .app
-                .is_following(u, paperboy_store::FollowKind::Search, &target)
+                .is_following(u, paperboy_store::FollowKind::Search, t)
                 .await?
         }
-        None => false,
+        _ => false,
+    };
+    let shown = page * 20 + found.len();
+    let count = if outcome.total > shown {
+        format!(
+            "Papers {}–{shown} of {}",
+            page * 20 + 1,
+            super::plural(outcome.total as u64, "match", "matches")
+        )
+    } else if outcome.total == 0 {
+        "No papers found".to_string()
+    } else {
+        super::plural(outcome.total as u64, "paper found", "papers found")
+    };
+    let mode_param = if mode == Mode::Hybrid {
+        String::new()
+    } else {
+        format!("&mode={}", mode.as_str())
     };
     let body = html! {
     section.intro {
         h1 { "Papers about “" (query) "”" }
         (form)
         p.lede role="status" {
-            @if outcome.total > page * 20 + found.len() { "Papers " (page * 20 + 1) "–" (page * 20 + found.len()) " of many" } @else { (outcome.total) " papers found" }
+            (count)
             @if let Some(note) = &outcome.note { " · " (note) }
         }
-        (super::library::follow_form(&ctx, paperboy_store::FollowKind::Search, &target, following, "this search", &marks.here))
+        @if let Some(target) = &target {
+            (super::library::follow_form(&ctx, paperboy_store::FollowKind::Search, target, following, "this search", &marks.here))
+        }
     }
     ol.papers {
         @for (lp, hit) in &outcome.rows {
@@ -80,8 +125,8 @@ async fn get_search(
         }
     }
     nav.pager aria-label="Pages" {
-        @if page > 0 { a rel="prev" href={ "/search?q=" (urlencode(&query)) "&p=" (page - 1) } { "← Previous" } }
-        @if (page + 1) * 20 < outcome.total { a rel="next" href={ "/search?q=" (urlencode(&query)) "&p=" (page + 1) } { "Next →" } }
+        @if page > 0 { a rel="prev" href={ "/search?q=" (urlencode(&query)) (mode_param) "&p=" (page - 1) } { "← Previous" } }
+        @if (page + 1) * 20 < outcome.total { a rel="next" href={ "/search?q=" (urlencode(&query)) (mode_param) "&p=" (page + 1) } { "Next →" } }
     }
         };
     let feeds = super::feed_links(

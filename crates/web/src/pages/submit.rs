@@ -75,6 +75,10 @@ async fn post_submit(
         SubmitError::NotHere(_) => (StatusCode::UNPROCESSABLE_ENTITY, html! { (text) }),
         SubmitError::UnknownToArxiv(_) => (StatusCode::NOT_FOUND, html! { (text) }),
         SubmitError::ArxivUnreachable(_) => (StatusCode::BAD_GATEWAY, html! { (text) }),
+        SubmitError::Fetching(_) => (
+            StatusCode::ACCEPTED,
+            html! { (text) " " a href="/notifications" { "Notifications" } },
+        ),
         SubmitError::TooOld { id, .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,
             html! { (text) " " a href={ "/papers/" (id) } { "Its page is here." } },

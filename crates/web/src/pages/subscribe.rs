@@ -42,6 +42,9 @@ async fn get_settings(State(state): State<AppState>, ctx: Ctx) -> Result<Respons
     let Some(user) = ctx.user.clone() else {
         return Ok(axum::response::Redirect::to("/login?next=/settings").into_response());
     };
+    if !state.app.sends_mail() {
+        return Ok(no_mail(&ctx));
+    }
     let sub = state.app.subscription_of(&user).await?;
     let status = match &sub {
         Some(s) if s.is_active() => format!(
@@ -78,6 +81,9 @@ async fn post_settings(
     let Some(user) = ctx.user.clone() else {
         return Ok(axum::response::Redirect::to("/login?next=/settings").into_response());
     };
+    if !state.app.sends_mail() {
+        return Ok(no_mail(&ctx));
+    }
     f.email = Some(user.email.clone());
     let refuse = |errors: Vec<String>| {
         ctx.render(
@@ -175,7 +181,25 @@ fn form_to(ctx: &Ctx, f: &SubscribeForm, errors: &[String], action: &str, headin
     }
 }
 
-async fn get_subscribe(ctx: Ctx) -> Response {
+/// What `/subscribe` and `/settings` say on an instance that cannot send
+/// mail, instead of a form that would promise it.
+fn no_mail(ctx: &Ctx) -> Response {
+    let body = html! {
+        section.notice role="status" {
+            h1 { "This instance sends no email" }
+            p { "Its operator has not set up a mail server, so there are no email digests here. The same papers come by feed, in any feed reader: "
+                a href="/feeds/trending.atom" { "trending" } ", "
+                a href="/feeds/daily.atom" { "the daily list" } ", "
+                a href="/feeds/category/cs.LG.atom" { "a category" } " (any arXiv category in the address), or a search (the feed link on every search page)." }
+        }
+    };
+    ctx.page("No email here", body)
+}
+
+async fn get_subscribe(State(state): State<AppState>, ctx: Ctx) -> Response {
+    if !state.app.sends_mail() {
+        return no_mail(&ctx);
+    }
     let body = form(
         &ctx,
         &SubscribeForm {
@@ -248,6 +272,9 @@ async fn post_subscribe(
     auth::ClientIp(ip): auth::ClientIp,
     CheckedForm(f): CheckedForm<SubscribeForm>,
 ) -> Result<Response, PageError> {
+    if !state.app.sends_mail() {
+        return Ok(no_mail(&ctx));
+    }
     let refuse = |errors: Vec<String>| {
         ctx.render(
             StatusCode::UNPROCESSABLE_ENTITY,
