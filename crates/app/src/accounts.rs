@@ -31,6 +31,9 @@ pub fn verify_password(pw: &str, hash: &str) -> bool {
         .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
 }
 
+/// How long a password reset link works.
+const RESET_SECS: i64 = 3600;
+
 /// A fresh random token, hex encoded.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
@@ -127,9 +130,15 @@ impl App {
     ) -> Result<(User, Session), AppError> {
         self.limit("log-in", client, self.settings.limits.login)
             .await?;
+        // A username or the account's email address.
         let name = username.trim().to_ascii_lowercase();
         let wrong = || AppError::Unauthorized("Wrong username or password.".into());
-        let (user, hash) = match self.store.user_by_name(&name).await {
+        let found = if name.contains('@') {
+            self.store.user_by_email(&name).await
+        } else {
+            self.store.user_by_name(&name).await
+        };
+        let (user, hash) = match found {
             Ok(found) => found,
             Err(StoreError::NotFound) => return Err(wrong()),
             Err(e) => return Err(e.into()),
@@ -140,6 +149,112 @@ impl App {
         }
         let session = self.start_session(&user).await?;
         Ok((user, session))
+    }
+
+    /// A new password for a logged-in member who knows the current one;
+    /// their other sessions end (this one, `session_token`, stays).
+    pub async fn change_password(
+        &self,
+        user: &User,
+        session_token: Option<&str>,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AppError> {
+        self.limit("log-in", &user.username, self.settings.limits.login)
+            .await?;
+        let (_, hash) = self.store.user_by_name(&user.username).await?;
+        let current = current.to_string();
+        if !blocking(move || verify_password(&current, &hash)).await? {
+            return Err(AppError::Fields(vec![
+                "The current password is not right.".into()
+            ]));
+        }
+        self.set_password(user, session_token, new).await
+    }
+
+    async fn set_password(
+        &self,
+        user: &User,
+        session_token: Option<&str>,
+        new: &str,
+    ) -> Result<(), AppError> {
+        validate_password(new).map_err(|e| AppError::Fields(vec![e.to_string()]))?;
+        let new = new.to_string();
+        let hash = blocking(move || hash_password(&new)).await??;
+        let keep = session_token.map(token_digest);
+        self.store
+            .set_password(user.user_id, &hash, keep.as_deref())
+            .await?;
+        Ok(())
+    }
+
+    /// Mails a one-use reset link (an hour) to the account with this
+    /// address, when there is one and this instance sends mail. Answers
+    /// the same either way: whether an address has an account is not told.
+    pub async fn request_password_reset(&self, client: &str, email: &str) -> Result<(), AppError> {
+        self.limit("password-reset", client, self.settings.limits.signup)
+            .await?;
+        let email = email.trim().to_ascii_lowercase();
+        let (Ok((user, _)), true) = (self.store.user_by_email(&email).await, self.sends_mail())
+        else {
+            return Ok(());
+        };
+        let token = new_token();
+        let expires = chrono::Utc::now().timestamp() + RESET_SECS;
+        self.store
+            .create_password_reset(&token_digest(&token), user.user_id, expires)
+            .await?;
+        let mail = self.mail_settings()?;
+        let msg = mail
+            .letterhead(self)
+            .password_reset(&user.email, &user.username, &token);
+        let key = msg.dedupe_key.clone();
+        self.store.enqueue_mail(msg, &[]).await?;
+        if let (Some(mailer), Some(id)) = (&mail.mailer, self.store.outbox_id(&key).await?) {
+            if let Err(e) = mailer.send_now(id).await {
+                tracing::warn!(error = %e, "a password reset mail is not sent yet");
+            }
+        }
+        Ok(())
+    }
+
+    /// A new password from a reset link (used once, within the hour);
+    /// every session of the account ends, and a new one starts.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new: &str,
+    ) -> Result<(User, Session), AppError> {
+        validate_password(new).map_err(|e| AppError::Fields(vec![e.to_string()]))?;
+        let now = chrono::Utc::now().timestamp();
+        let user = self
+            .store
+            .take_password_reset(&token_digest(token), now)
+            .await
+            .map_err(|e| {
+                AppError::or_not_found(e, || {
+                    "This reset link is not valid: it was used already, or it is older than an hour. Ask for a new one.".into()
+                })
+            })?;
+        self.set_password(&user, None, new).await?;
+        let session = self.start_session(&user).await?;
+        Ok((user, session))
+    }
+
+    /// Deletes the member's account as the privacy note on /about says:
+    /// their address, password, sessions, tokens, library, follows,
+    /// feedback and subscription go; comments stay under "deleted-N" and
+    /// votes stay in the counts. Asks for the password first.
+    pub async fn delete_account(&self, user: &User, password: &str) -> Result<(), AppError> {
+        let (_, hash) = self.store.user_by_name(&user.username).await?;
+        let password = password.to_string();
+        if !blocking(move || verify_password(&password, &hash)).await? {
+            return Err(AppError::Fields(vec![
+                "The password is not right; the account stays.".into(),
+            ]));
+        }
+        self.store.delete_account(user.user_id).await?;
+        Ok(())
     }
 
     async fn start_session(&self, user: &User) -> Result<Session, AppError> {

@@ -16,6 +16,9 @@ pub struct Config {
     pub database_url: String,
     pub bind: String,
     pub base_url: String,
+    /// Set when `base_url` was left empty and follows `bind`.
+    #[serde(skip)]
+    pub base_url_derived: bool,
     pub instance_name: String,
     pub contact_email: String,
     pub model_dir: Option<PathBuf>,
@@ -90,6 +93,7 @@ impl Default for Config {
             database_url: String::new(),
             bind: "127.0.0.1:8080".into(),
             base_url: String::new(),
+            base_url_derived: false,
             instance_name: "Paperboy".into(),
             contact_email: String::new(),
             model_dir: None,
@@ -207,6 +211,7 @@ impl Config {
             .context("reading configuration")?;
         if config.base_url.trim().is_empty() {
             config.base_url = format!("http://{}", config.bind);
+            config.base_url_derived = true;
         }
         Ok(config)
     }
@@ -214,7 +219,7 @@ impl Config {
     /// Whether `base_url` was left empty (and so follows the address the
     /// server listens on).
     pub fn base_url_follows_bind(&self) -> bool {
-        self.base_url == format!("http://{}", self.bind)
+        self.base_url_derived
     }
 
     fn figment(file: Option<&Path>) -> Figment {

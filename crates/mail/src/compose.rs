@@ -296,6 +296,32 @@ impl Letterhead<'_> {
 }
 
 impl Letterhead<'_> {
+    /// A password reset link for the account at `to` (`token` works once,
+    /// for an hour).
+    pub fn password_reset(&self, to: &str, username: &str, token: &str) -> OutgoingMail {
+        let now = Utc::now();
+        let url = format!("{}/password/reset?token={token}", self.base());
+        let key = format!("reset:{}", &token[..token.len().min(16)]);
+        let subject = format!("Reset your password on {}", self.instance);
+        let text = format!(
+            "Someone (hopefully you) asked to reset the password of the account {username} on {}.\n\nChoose a new password: {url}\n\nThe link works once, for one hour. If it was not you, ignore this mail: your password stays as it is.\n",
+            self.instance
+        );
+        let html = html! {
+            p { "Someone (hopefully you) asked to reset the password of the account " strong { (username) } " on " (self.instance) "." }
+            p { a href=(url) { "Choose a new password" } }
+            p style="color: #555" { "The link works once, for one hour. If it was not you, ignore this mail: your password stays as it is." }
+        }
+        .into_string();
+        let message = self.render(&key, to, [&subject, &text, &html], vec![], now);
+        OutgoingMail {
+            dedupe_key: key,
+            subscriber: None,
+            recipient: to.to_string(),
+            message,
+        }
+    }
+
     /// A new comment in a discussion `to` took part in (sent to members who
     /// asked for mail about replies). The comment is quoted as typed: plain
     /// text, escaped in the HTML part.

@@ -46,6 +46,58 @@ static TOKEN_USER: LazyLock<Sql> = LazyLock::new(|| {
     ))
 });
 
+static USER_BY_EMAIL: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"
+    ))
+});
+static SET_PASSWORD: Sql = Sql::new("UPDATE users SET password_hash = $2 WHERE user_id = $1");
+static END_OTHER_SESSIONS: Sql =
+    Sql::new("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2");
+static CREATE_RESET: Sql =
+    Sql::new("INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)");
+static TAKE_RESET: Sql = Sql::new(
+    "UPDATE password_resets SET used_at = $2
+     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
+);
+static ANONYMISE: Sql = Sql::new(
+    "UPDATE users SET username = 'deleted-' || CAST(user_id AS TEXT),
+        email = 'deleted-' || CAST(user_id AS TEXT) || '@deleted.invalid',
+        password_hash = '!', role = 'member'
+     WHERE user_id = $1 RETURNING email",
+);
+static USER_BY_ID: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.user_id = $1"
+    ))
+});
+static USER_EMAIL: Sql = Sql::new("SELECT email FROM users WHERE user_id = $1");
+/// What an account leaves behind is removed table by table (the user row
+/// stays, so comments and list entries keep their author).
+const PERSONAL: &[&str] = &[
+    "DELETE FROM sessions WHERE user_id = $1",
+    "DELETE FROM api_tokens WHERE user_id = $1",
+    "DELETE FROM library_tags WHERE user_id = $1",
+    "DELETE FROM library WHERE user_id = $1",
+    "DELETE FROM tags WHERE user_id = $1",
+    "DELETE FROM rec_feedback WHERE user_id = $1",
+    "DELETE FROM mutes WHERE user_id = $1",
+    "DELETE FROM follows WHERE user_id = $1",
+    "DELETE FROM feed_tokens WHERE user_id = $1",
+    "DELETE FROM notifications WHERE user_id = $1",
+    "DELETE FROM password_resets WHERE user_id = $1",
+];
+static PERSONAL_SQL: LazyLock<Vec<Sql>> = LazyLock::new(|| {
+    PERSONAL
+        .iter()
+        .map(|s| Sql::owned((*s).to_string()))
+        .collect()
+});
+static UNSUBSCRIBE_EMAIL: Sql = Sql::new(
+    "UPDATE subscribers SET unsubscribed_at = $2, email = 'deleted-' || CAST(subscriber_id AS TEXT) || '@deleted.invalid'
+     WHERE email = $1",
+);
+
 #[async_trait]
 impl<B: Backend> AccountStore for SqlStore<B> {
     async fn create_user(&self, u: NewUser) -> Result<User, StoreError> {
@@ -148,6 +200,67 @@ impl<B: Backend> AccountStore for SqlStore<B> {
         let t = token_hash.to_string();
         on!(self, read, |c| {
             c.one(&TOKEN_USER, args![&t], columns::user).await
+        })
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<(User, String), StoreError> {
+        let email = email.to_string();
+        on!(self, read, |c| {
+            c.one(&USER_BY_EMAIL, args![&email], |r| {
+                Ok((columns::user(r)?, r.text(columns::AFTER_USER)?))
+            })
+            .await
+        })
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (hash, keep) = (password_hash.to_string(), keep.unwrap_or("").to_string());
+        on!(self, write, |c| {
+            if c.execute(&SET_PASSWORD, args![user.0, &hash]).await? == 0 {
+                return Err(StoreError::NotFound);
+            }
+            c.execute(&END_OTHER_SESSIONS, args![user.0, &keep]).await?;
+            Ok(())
+        })
+    }
+
+    async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let t = token_hash.to_string();
+        on!(self, write, |c| {
+            c.execute(&CREATE_RESET, args![&t, user.0, expires_at])
+                .await
+                .map(drop)
+        })
+    }
+
+    async fn take_password_reset(&self, token_hash: &str, now: i64) -> Result<User, StoreError> {
+        let t = token_hash.to_string();
+        on!(self, write, |c| {
+            let id = c.one(&TAKE_RESET, args![&t, now], |r| r.i64(0)).await?;
+            c.one(&USER_BY_ID, args![id], columns::user).await
+        })
+    }
+
+    async fn delete_account(&self, user: UserId) -> Result<(), StoreError> {
+        on!(self, write, |c| {
+            let email = c.one(&USER_EMAIL, args![user.0], |r| r.text(0)).await?;
+            for sql in PERSONAL_SQL.iter() {
+                c.execute(sql, args![user.0]).await?;
+            }
+            let now = Utc::now().timestamp();
+            c.execute(&UNSUBSCRIBE_EMAIL, args![&email, now]).await?;
+            c.one(&ANONYMISE, args![user.0], |r| r.text(0)).await?;
+            Ok(())
         })
     }
 }

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_github.sql")),
     (7, include_str!("../migrations/0007_library.sql")),
     (8, include_str!("../migrations/0008_rate_limits.sql")),
+    (9, include_str!("../migrations/0009_password_resets.sql")),
 ];
 
 /// Any 64-bit number both nodes agree on: "paperboy" in ASCII.

@@ -39,4 +39,30 @@ pub trait AccountStore: Send + Sync + 'static {
         name: &str,
     ) -> Result<(), StoreError>;
     async fn api_token_user(&self, token_hash: &str) -> Result<User, StoreError>;
+    /// The user with this (lowercased) email address and their password hash.
+    async fn user_by_email(&self, email: &str) -> Result<(User, String), StoreError>;
+    /// A new password hash; every session but `keep` (the one changing
+    /// it) ends.
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// A reset link's digest for `user`, valid until `expires_at`.
+    async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// Uses a reset link once: its user, `NotFound` when unknown, used or
+    /// expired at `now`.
+    async fn take_password_reset(&self, token_hash: &str, now: i64) -> Result<User, StoreError>;
+    /// Ends an account: name and address replaced (`deleted-N`), password,
+    /// sessions, tokens, library, tags, follows, feedback, mutes, feed
+    /// tokens, notifications, reset links and the address's subscription
+    /// gone, in one transaction. Comments stay (their author shows as
+    /// deleted); votes stay in the counts, with no name left on them.
+    async fn delete_account(&self, user: UserId) -> Result<(), StoreError>;
 }

@@ -9,7 +9,248 @@ app_suite!(
     sign_up_logs_in_and_log_out_ends_the_session,
     every_field_problem_is_named_and_taken_names_are_conflicts,
     wrong_passwords_are_refused_then_rate_limited,
+    log_in_by_email_and_change_the_password,
+    a_reset_link_by_email_works_once_and_tells_nothing,
+    deleting_an_account_keeps_comments_and_forgets_the_rest,
+    the_header_counts_unread_notifications_and_following_lists_follows,
 );
+
+const PW: &str = "correct horse battery";
+
+/// Log in with the address instead of the name; a new password ends the
+/// other sessions and keeps this one.
+async fn log_in_by_email_and_change_the_password(b: Builder) {
+    let t = b.build(paperboy_web::router).await.unwrap();
+    let ada = t.client();
+    ada.sign_up("ada").await;
+    let other = t.client();
+    let r = other
+        .post_form(
+            "/login",
+            &[("username", "ADA@example.org"), ("password", PW)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "by email, any case: {}", r.body);
+    assert!(other.get("/").await.body.contains("href=\"/u/ada\""));
+    let page = ada.get("/account").await;
+    assert!(page.body.contains("Change your password"));
+    let r = ada
+        .post_form(
+            "/account/password",
+            &[("current", "wrong one!"), ("password", "a new password")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("current password is not right"));
+    let r = ada
+        .post_form(
+            "/account/password",
+            &[("current", PW), ("password", "a new password")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Your password is changed"));
+    assert!(
+        ada.get("/").await.body.contains("href=\"/u/ada\""),
+        "this session stays"
+    );
+    assert!(
+        !other.get("/").await.body.contains("href=\"/u/ada\""),
+        "the other one ended"
+    );
+    let fresh = t.client();
+    let r = fresh
+        .post_form("/login", &[("username", "ada"), ("password", PW)])
+        .await;
+    assert_eq!(r.status, 401, "the old password is gone");
+    let r = fresh
+        .post_form(
+            "/login",
+            &[("username", "ada"), ("password", "a new password")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+}
+
+/// A reset link goes by mail to an account's address, works once and for
+/// an hour; an unknown address gets the same answer and no mail.
+async fn a_reset_link_by_email_works_once_and_tells_nothing(b: Builder) {
+    let t = b.build(paperboy_web::router).await.unwrap();
+    t.client().sign_up("ada").await;
+    let c = t.client();
+    assert!(c.get("/login").await.body.contains("/password/forgot"));
+    let unknown = c
+        .post_form("/password/forgot", &[("email", "nobody@example.org")])
+        .await;
+    let known = c
+        .post_form("/password/forgot", &[("email", "ada@example.org")])
+        .await;
+    assert_eq!(unknown.status, 200);
+    assert_eq!(known.status, 200);
+    assert_eq!(unknown.body, known.body, "no account enumeration");
+    t.mailer.drain_now().await;
+    let mails: Vec<_> = t
+        .mailer
+        .sent()
+        .into_iter()
+        .filter(|m| m.subject().contains("Reset your password"))
+        .collect();
+    assert_eq!(mails.len(), 1, "one mail, to the account's address");
+    assert_eq!(mails[0].to(), "ada@example.org");
+    let link = mails[0].link("http://paperboy.test/password/reset?token=");
+    let token = link.rsplit("token=").next().unwrap().to_string();
+    let page = c.get(&format!("/password/reset?token={token}")).await;
+    assert_eq!(page.status, 200);
+    let r = c
+        .post_form(
+            "/password/reset",
+            &[("token", token.as_str()), ("password", "short")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "a weak password is refused, the link kept");
+    let r = c
+        .post_form(
+            "/password/reset",
+            &[("token", token.as_str()), ("password", "a brand new one")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = c
+        .post_form(
+            "/password/reset",
+            &[("token", token.as_str()), ("password", "yet another one")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "once only");
+    assert!(r.body.contains("not valid"));
+    let r = t
+        .client()
+        .post_form(
+            "/login",
+            &[("username", "ada"), ("password", "a brand new one")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+}
+
+/// Deleting an account asks for the password and a tick; afterwards the
+/// name cannot log in, the library is gone, and a comment stays under a
+/// deleted name.
+async fn deleting_an_account_keeps_comments_and_forgets_the_rest(b: Builder) {
+    use axum::http::Method;
+    let t = b.seed().build(paperboy_web::router).await.unwrap();
+    let ada = t.client();
+    ada.sign_up("ada").await;
+    let r = ada
+        .api(
+            Method::POST,
+            "/api/papers/2203.05482/comments",
+            Some(serde_json::json!({"body": "A comment that stays."})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = ada
+        .api(
+            Method::PUT,
+            "/api/me/library/2203.05482",
+            Some(serde_json::json!({"tags": []})),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.body);
+    let r = ada.post_form("/account/delete", &[("current", PW)]).await;
+    assert_eq!(r.status, 422, "without the tick the account stays");
+    let r = ada
+        .post_form(
+            "/account/delete",
+            &[("current", "wrong password"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = ada
+        .post_form("/account/delete", &[("current", PW), ("confirm", "yes")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Your account is deleted"));
+    let r = t
+        .client()
+        .post_form("/login", &[("username", "ada"), ("password", PW)])
+        .await;
+    assert_eq!(r.status, 401);
+    let comments = t
+        .client()
+        .get("/api/papers/2203.05482/comments")
+        .await
+        .json();
+    let c = &comments.as_array().unwrap()[0];
+    assert_eq!(c["body"], "A comment that stays.");
+    assert!(c["author"]["username"]
+        .as_str()
+        .unwrap()
+        .starts_with("deleted-"));
+    let saved = t
+        .store()
+        .library_ids(
+            t.store()
+                .user_by_name(c["author"]["username"].as_str().unwrap())
+                .await
+                .unwrap()
+                .0
+                .user_id,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(saved.is_empty(), "the library is gone");
+    // The name is free again.
+    t.client().sign_up("ada").await;
+}
+
+/// The header shows how many notifications are unread; `/following` lists
+/// what a member follows, each with a button to stop.
+async fn the_header_counts_unread_notifications_and_following_lists_follows(b: Builder) {
+    use axum::http::Method;
+    let t = b.seed().build(paperboy_web::router).await.unwrap();
+    let ada = t.client();
+    ada.sign_up("ada").await;
+    let bob = t.client();
+    bob.sign_up("bob").await;
+    let r = ada
+        .api(
+            Method::POST,
+            "/api/papers/2203.05482/comments",
+            Some(serde_json::json!({"body": "First."})),
+        )
+        .await;
+    let parent = r.json()["id"].as_i64().unwrap();
+    bob.api(
+        Method::POST,
+        "/api/papers/2203.05482/comments",
+        Some(serde_json::json!({"body": "A reply.", "parentId": parent})),
+    )
+    .await;
+    let home = ada.get("/").await.body;
+    assert!(home.contains("1 unread"), "{home}");
+    ada.get("/notifications").await;
+    assert!(
+        !ada.get("/").await.body.contains("unread"),
+        "read once seen"
+    );
+    let r = ada
+        .post_form(
+            "/follow",
+            &[
+                ("kind", "search"),
+                ("target", "model soups"),
+                ("action", "follow"),
+                ("next", "/following"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = ada.get("/following").await.body;
+    assert!(page.contains("model soups"), "{page}");
+    assert!(page.contains("Following"), "an unfollow button: {page}");
+}
 
 async fn sign_up_logs_in_and_log_out_ends_the_session(b: Builder) {
     let t = b.build(paperboy_web::router).await.unwrap();

@@ -45,6 +45,8 @@ async fn get_about(ctx: Ctx, State(state): State<AppState>) -> Response {
                     }
                 }
             }
+            h2 #privacy { "What is kept about you" }
+            p { "An account keeps its username, email address and a hash of its password, its sessions and API tokens, its library, tags, follows, 👍/👎 feedback and notifications, and its votes and comments. Votes show only as counts. Deleting an account (on " a href="/account" { "your account page" } ") removes the address, the password, sessions, tokens, library, tags, follows, feedback, notifications and the address's email subscription at once; comments stay, shown as by a deleted account, and votes stay in the counts with no name on them. An email subscription keeps only its address and choices, and ends with one click in any digest." }
             h2 #trending { "How trending works" }
             p { "Every paper gets a score; the trending page lists papers by score. In words: a paper's points are its upvotes, plus a tenth of a point for every GitHub star its code gained in the last week, plus one for simply being there. Points are divided by the paper's age in hours plus two, raised to the power " (GRAVITY) ", so papers sink as they age unless readers keep voting for them. Papers from small fields get a boost of up to " (MAX_CATEGORY_SCALE) "× so they can reach the list too." }
             pre.formula aria-label="The trending formula" {

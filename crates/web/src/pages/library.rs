@@ -494,6 +494,11 @@ async fn get_for_you(
     };
     let req = RecRequest::new(tag.as_deref(), days, 30)?;
     let recs = state.app.recommendations(&user, &req).await?;
+    let saved = if recs.is_empty() {
+        state.app.library_ids(&user, tag.as_deref()).await?.len()
+    } else {
+        0
+    };
     let tags = state.app.tags(&user).await?;
     let mutes = state.app.mutes(&user).await?;
     let papers: Vec<_> = recs.iter().map(|r| r.paper.clone()).collect();
@@ -526,7 +531,14 @@ async fn get_for_you(
         }
         (tag_nav(&tags, tag.as_deref(), "/for-you"))
         @if recs.is_empty() {
-            p.empty { "No recommendations yet. Save a few papers (or import your BibTeX) and they appear here; with a short window, there may be no new papers near your library." }
+            @if saved == 0 {
+                p.empty { "No recommendations yet: " (if tag.is_some() { "no paper carries this tag. " } else { "your library is empty. " }) "Save a few papers (☆ Save on any paper) or " a href="/library" { "import your BibTeX" } ", and papers near them appear here." }
+            } @else if days > 0 {
+                p.empty { "None of the papers of the last " (super::plural(u64::from(days), "day", "days")) " is near your " (super::plural(saved as u64, "saved paper", "saved papers")) ". "
+                    a href={ "/for-you?days=0" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "Look in the whole store" } "." }
+            } @else {
+                p.empty { "Nothing near your " (super::plural(saved as u64, "saved paper", "saved papers")) " yet: the store is still being indexed, or holds nothing else near them. Try again in a minute." }
+            }
         }
         ol.papers.recommendations {
             @for r in &recs {

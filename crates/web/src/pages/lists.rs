@@ -39,6 +39,9 @@ async fn get_trending(
             p.lede { "by the research community · " a href="/about#trending" { "how the ranking works" } }
         }
         (harvest_notice(harvest.as_deref()))
+        @if page == 0 && !papers.is_empty() && papers.iter().all(|p| p.stored.upvotes == 0) {
+            p.hint role="note" { "No votes yet, so this is newest first: every paper starts with one point that fades with its age. Upvotes (and stars on a paper's code) move papers up." }
+        }
         @if papers.is_empty() && page == 0 && harvest.is_none() {
             section.notice {
                 p { "No papers yet. An operator fills this instance with " code { "paperboy import FILE" } " (an arXiv metadata snapshot) or " code { "paperboy ingest --once" } " (harvest arXiv)." }

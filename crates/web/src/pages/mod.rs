@@ -82,6 +82,8 @@ pub struct Ctx {
     pub secure: bool,
     /// The path and query of the page (forms come back to it).
     pub path: String,
+    /// Unread notifications of the logged-in member (the header's badge).
+    pub unread: i64,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -97,8 +99,14 @@ impl FromRequestParts<AppState> for Ctx {
         let existing = auth::csrf_cookie(&parts.headers);
         let new_csrf = existing.is_none();
         let settings = &state.app.settings;
+        let user = user.0.map(|(u, _)| u);
+        let unread = match &user {
+            Some(u) => state.app.unread_notifications(u).await.unwrap_or(0),
+            None => 0,
+        };
         Ok(Ctx {
-            user: user.0.map(|(u, _)| u),
+            unread,
+            user,
             csrf: existing.unwrap_or_else(new_token),
             new_csrf,
             instance: settings.instance_name.clone(),
@@ -219,9 +227,12 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                                 a href={ "/u/" (u.username) } { (u.username) }
                                 a href="/library" { "Library" }
                                 a href="/for-you" { "For you" }
-                                a href="/notifications" { "Notifications" }
+                                a href="/notifications" {
+                                    "Notifications"
+                                    @if ctx.unread > 0 { " " span.badge aria-label={ (ctx.unread) " unread" } { (ctx.unread) } }
+                                }
                                 @if u.role.can_moderate() { a href="/mod" { "Moderate" } }
-                                a href="/settings" { "Settings" }
+                                a href="/account" { "Account" }
                                 form.inline method="post" action="/logout" {
                                     (ctx.csrf_field())
                                     button.link type="submit" { "Log out" }
@@ -338,6 +349,7 @@ impl IntoResponse for PageError {
             instance: "Paperboy".into(),
             secure: false,
             path: "/".into(),
+            unread: 0,
         };
         let body = html! {
             section.notice {

@@ -1,5 +1,6 @@
 //! `/notifications`: replies and comments in the discussions a member took
-//! part in, and whether they also come by mail.
+//! part in, and whether they also come by mail; `/following`: what they
+//! follow, each with its unfollow button.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -16,6 +17,49 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/notifications", get(get_notifications))
         .route("/notifications/settings", post(post_settings))
+        .route("/following", get(get_following))
+}
+
+async fn get_following(
+    State(state): State<AppState>,
+    Member(ctx, user): Member,
+) -> Result<Response, PageError> {
+    use paperboy_store::FollowKind;
+    let follows = state.app.follows(&user).await?;
+    let groups = [
+        (FollowKind::Paper, "Papers", "new versions, code, comments"),
+        (FollowKind::Author, "Authors", "their new papers"),
+        (FollowKind::Search, "Searches", "new papers that match"),
+    ];
+    let body = html! {
+        section.intro {
+            h1 { "What you follow" }
+            p.lede { "News of these lands on " a href="/notifications" { "your notifications" } ", in your private feed and your digest." }
+        }
+        @if follows.is_empty() {
+            p.empty { "Nothing yet. The Follow buttons are on paper pages, author pages and under every search." }
+        }
+        @for (kind, title, what) in groups {
+            @let mine: Vec<_> = follows.iter().filter(|f| f.kind == kind).collect();
+            @if !mine.is_empty() {
+                h2 { (title) " " span.meta { "(" (what) ")" } }
+                ul.following {
+                    @for f in mine {
+                        li {
+                            @match kind {
+                                FollowKind::Paper => { a href={ "/papers/" (f.target) } { (f.target) } },
+                                FollowKind::Author => { a href={ "/authors/" (super::urlencode(&f.target)) } { (f.target) } },
+                                FollowKind::Search => { a href={ "/search?q=" (super::urlencode(&f.target)) } { (f.target) } },
+                            }
+                            " "
+                            (super::library::follow_form(&ctx, kind, &f.target, true, "", "/following"))
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(ctx.page("What you follow", body))
 }
 
 async fn get_notifications(

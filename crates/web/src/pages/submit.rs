@@ -25,27 +25,31 @@ struct SubmitForm {
 
 csrf_form!(SubmitForm);
 
-fn form(ctx: &Ctx, value: &str, message: Option<Markup>) -> Markup {
+fn form(ctx: &Ctx, value: &str, message: Option<Markup>, max_days: i64) -> Markup {
+    // An id of this month (yymm.nnnnn), as a recent paper has: the old
+    // example (2203.05482) is refused as too old.
+    let example = format!("{}.01234", chrono::Utc::now().format("%y%m"));
     html! {
         section.form-page {
             h1 { "Submit a paper" }
-            p { "Put a recent arXiv paper on today's daily list. Paste its id (2203.05482, hep-th/9901001) or its arXiv URL." }
+            p { "Put a recent arXiv paper on today's daily list: one first submitted to arXiv in the last " (max_days) " days (older papers are on their own pages and in search). Paste its id (" (example) ") or its arXiv URL." }
             @if let Some(m) = message { div.error role="alert" { (m) } }
             form method="post" action="/submit" {
                 (ctx.csrf_field())
                 label for="arxiv_id" { "arXiv id or URL" }
-                input #arxiv_id name="arxiv_id" required value=(value) placeholder="2203.05482";
+                input #arxiv_id name="arxiv_id" required value=(value) placeholder=(example) aria-describedby="submit-rule";
+                p.hint #submit-rule { "Papers from the last " (max_days) " days; this store fetches ones it lacks from arXiv." }
                 button type="submit" { "Submit" }
             }
         }
     }
 }
 
-async fn get_submit(ctx: Ctx) -> Response {
+async fn get_submit(State(state): State<AppState>, ctx: Ctx) -> Response {
     if ctx.user.is_none() {
         return Redirect::to("/login?next=/submit").into_response();
     }
-    let body = form(&ctx, "", None);
+    let body = form(&ctx, "", None, state.app.settings.max_submission_age_days);
     ctx.page("Submit a paper", body)
 }
 
@@ -59,7 +63,16 @@ async fn post_submit(
     };
     let raw = f.arxiv_id.unwrap_or_default();
     let refuse = |status: StatusCode, msg: Markup| {
-        ctx.render(status, "Submit a paper", form(&ctx, &raw, Some(msg)))
+        ctx.render(
+            status,
+            "Submit a paper",
+            form(
+                &ctx,
+                &raw,
+                Some(msg),
+                state.app.settings.max_submission_age_days,
+            ),
+        )
     };
     let e = match state.app.submit_daily(&user, &raw).await {
         Ok(entry) => {
