@@ -98,6 +98,23 @@ static UNSUBSCRIBE_EMAIL: Sql = Sql::new(
      WHERE email = $1",
 );
 
+impl<B: Backend> SqlStore<B> {
+    /// The user `sql` finds by `key`, with their password hash.
+    async fn user_with_hash(
+        &self,
+        sql: &'static Sql,
+        key: &str,
+    ) -> Result<(User, String), StoreError> {
+        let key = key.to_string();
+        on!(self, read, |c| {
+            c.one(sql, args![&key], |r| {
+                Ok((columns::user(r)?, r.text(columns::AFTER_USER)?))
+            })
+            .await
+        })
+    }
+}
+
 #[async_trait]
 impl<B: Backend> AccountStore for SqlStore<B> {
     async fn create_user(&self, u: NewUser) -> Result<User, StoreError> {
@@ -127,13 +144,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
     }
 
     async fn user_by_name(&self, username: &str) -> Result<(User, String), StoreError> {
-        let name = username.to_string();
-        on!(self, read, |c| {
-            c.one(&USER_BY_NAME, args![&name], |r| {
-                Ok((columns::user(r)?, r.text(columns::AFTER_USER)?))
-            })
-            .await
-        })
+        self.user_with_hash(&USER_BY_NAME, username).await
     }
 
     async fn set_role(&self, username: &str, role: Role) -> Result<(), StoreError> {
@@ -204,13 +215,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<(User, String), StoreError> {
-        let email = email.to_string();
-        on!(self, read, |c| {
-            c.one(&USER_BY_EMAIL, args![&email], |r| {
-                Ok((columns::user(r)?, r.text(columns::AFTER_USER)?))
-            })
-            .await
-        })
+        self.user_with_hash(&USER_BY_EMAIL, email).await
     }
 
     async fn set_password(

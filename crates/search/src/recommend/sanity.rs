@@ -13,8 +13,8 @@ use paperboy_core::ArxivId;
 
 use super::learn::{self, Blocks};
 use super::meaning::PaperVectors;
-use super::terms::{shared_terms, term_dot};
-use super::{Pick, Pool, Taste, SIMILAR};
+use super::terms::pick_by_terms;
+use super::{Pick, Pool, Taste};
 use crate::engine::Engine;
 use crate::keyword::DocTerms;
 use crate::SearchError;
@@ -66,18 +66,7 @@ impl Engine {
         let liked_terms: Vec<&DocTerms> = corpus.iter().filter(|t| liked.contains(&t.id)).collect();
         Ok(scored
             .into_iter()
-            .map(|(score, t)| {
-                let mut by: Vec<(f32, &DocTerms)> =
-                    liked_terms.iter().map(|d| (term_dot(t, d), *d)).collect();
-                by.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let near: Vec<&DocTerms> = by.iter().take(SIMILAR).map(|(_, d)| *d).collect();
-                Pick {
-                    arxiv_id: t.id.clone(),
-                    score,
-                    similar_to: near.iter().map(|d| d.id.clone()).collect(),
-                    terms: shared_terms(t, &near),
-                }
-            })
+            .map(|(score, t)| pick_by_terms(t, liked_terms.iter().copied(), score))
             .collect())
     }
 

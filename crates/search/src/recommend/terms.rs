@@ -93,6 +93,24 @@ pub(super) fn shared_terms(pick: &DocTerms, near: &[&DocTerms]) -> Vec<String> {
     out
 }
 
+/// A pick made by terms: `t` with its score, the liked papers sharing the
+/// most with it (the closest `SIMILAR`) and the words they share.
+pub(super) fn pick_by_terms<'a>(
+    t: &DocTerms,
+    liked: impl Iterator<Item = &'a DocTerms>,
+    score: f32,
+) -> super::Pick {
+    let mut by: Vec<(f32, &DocTerms)> = liked.map(|d| (term_dot(t, d), d)).collect();
+    by.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let near: Vec<&DocTerms> = by.iter().take(super::SIMILAR).map(|(_, d)| *d).collect();
+    super::Pick {
+        arxiv_id: t.id.clone(),
+        score,
+        similar_to: near.iter().map(|d| d.id.clone()).collect(),
+        terms: shared_terms(t, &near),
+    }
+}
+
 /// The mean of the `TOP_K` best term cosines of `t` with `liked`, less
 /// the best with a disliked paper.
 pub(super) fn term_score(t: &DocTerms, liked: &[DocTerms], disliked: &[DocTerms]) -> f32 {

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use paperboy_core::ArxivId;
 
 use super::meaning::{centres, fit_line, PaperVectors};
-use super::terms::{shared_terms, term_dot, term_score};
-use super::{nearest, Pick, Taste, MAX_LIKED, SIMILAR};
+use super::terms::{pick_by_terms, shared_terms, term_score};
+use super::{nearest, Pick, Taste, MAX_LIKED};
 use crate::engine::Engine;
 use crate::hybrid;
 use crate::keyword::DocTerms;
@@ -229,18 +229,7 @@ impl Engine {
         scored.truncate(limit);
         Ok(scored
             .into_iter()
-            .map(|(score, t)| {
-                let mut by: Vec<(f32, &DocTerms)> =
-                    liked.iter().map(|d| (term_dot(t, d), d)).collect();
-                by.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let near: Vec<&DocTerms> = by.iter().take(SIMILAR).map(|(_, d)| *d).collect();
-                Pick {
-                    arxiv_id: t.id.clone(),
-                    score,
-                    similar_to: near.iter().map(|d| d.id.clone()).collect(),
-                    terms: shared_terms(t, &near),
-                }
-            })
+            .map(|(score, t)| pick_by_terms(t, liked.iter(), score))
             .collect())
     }
 }
