@@ -181,6 +181,19 @@ pub fn refiner(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     }
 }
 
+/// The transformer's identity for reading its vectors without running it
+/// (a digest run): the built-in one is not parsed until something is
+/// embedded. `None` with `embedder = "static"`.
+pub fn refiner_unloaded(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+    if config.embedder.parse::<Kind>()? != Kind::Transformer {
+        return Ok(None);
+    }
+    match model_dir(config) {
+        Ok(Some(dir)) if !StaticModel::is_static_dir(&dir) => refiner(config),
+        _ => Ok(Some(Arc::new(PackedTransformer::builtin()))),
+    }
+}
+
 pub fn distill_with_progress(from: &Path, out: &Path) -> anyhow::Result<()> {
     eprintln!(
         "distilling a static embedding model from {} into {} (once)",

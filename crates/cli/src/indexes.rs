@@ -70,6 +70,18 @@ pub fn open_vectors(config: &Config, embedder: Arc<dyn Embedder>) -> anyhow::Res
     })
 }
 
+/// The vector index of `embedder` for lookups only (its codes stay on
+/// disk; see `VectorIndex::open_lookup`).
+pub fn open_lookup(config: &Config, embedder: Arc<dyn Embedder>) -> anyhow::Result<Semantic> {
+    let dir = vector_dir(config, &*embedder);
+    let index = VectorIndex::open_lookup(&dir, embedder.name(), embedder.dim())
+        .with_context(|| format!("opening the vector index in {}", dir.display()))?;
+    Ok(Semantic {
+        embedder,
+        index: Arc::new(index),
+    })
+}
+
 /// The serving embedder and its vector index, or `None` (keyword only,
 /// said in the log) when no model is configured.
 pub fn open_semantic(config: &Config) -> anyhow::Result<Option<Semantic>> {

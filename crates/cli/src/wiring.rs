@@ -133,6 +133,11 @@ pub enum Needs {
     /// brought up to date, the transformer's as far as they go (a server or
     /// `paperboy embed` fills them in; a command does not wait for that).
     Everything,
+    /// Keywords brought up to date and the vectors as they are, read from
+    /// disk when asked for (a digest run reads the period's papers and the
+    /// members' libraries: the whole index in memory would be most of its
+    /// peak). Papers not embedded yet have no vectors here.
+    Lookups,
     /// `serve`: everything, kept in step with the store in the background
     /// (written by this process when it holds an index's lock, read
     /// otherwise).
@@ -185,6 +190,36 @@ pub async fn build_on(
                 crate::indexes::embed_missing(&*store, sem, 5_000).await?;
             }
             let refined = crate::indexes::open_refined(config)?;
+            Some(Indexes {
+                keyword,
+                semantic,
+                refined,
+            })
+        }
+        Needs::Lookups => {
+            let keyword = crate::indexes::open_index_synced(config, &*store).await?;
+            let semantic = match crate::embedding::serving(config)? {
+                Some(e) => {
+                    // With no server keeping them current, what the static
+                    // vectors lack is embedded first (the index is loaded
+                    // whole only then).
+                    let look = crate::indexes::open_lookup(config, e.clone())?;
+                    if look.index.synced_seq() < store.change_seq().await? {
+                        drop(look);
+                        let sem = crate::indexes::open_vectors(config, e.clone())?;
+                        crate::indexes::embed_missing(&*store, &sem, 5_000).await?;
+                        drop(sem);
+                        Some(crate::indexes::open_lookup(config, e)?)
+                    } else {
+                        Some(look)
+                    }
+                }
+                None => None,
+            };
+            let refined = match crate::embedding::refiner_unloaded(config)? {
+                Some(e) => Some(crate::indexes::open_lookup(config, e)?),
+                None => None,
+            };
             Some(Indexes {
                 keyword,
                 semantic,

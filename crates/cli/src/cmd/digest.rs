@@ -25,7 +25,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     // The For-you sections need the vectors, loaded only when some member
     // keeps a library.
     let needs = if store.any_library().await? {
-        crate::wiring::Needs::Everything
+        crate::wiring::Needs::Lookups
     } else {
         crate::wiring::Needs::Keywords
     };

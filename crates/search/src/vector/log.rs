@@ -119,7 +119,7 @@ pub(super) fn read_log(
         if r.read_exact(&mut body).is_err() || xxhash_rust::xxh3::xxh3_64(&body) as u32 != sum {
             break;
         }
-        if !apply_record(&body, dim, rows) {
+        if !apply_record(&body, pos + 8, dim, rows) {
             break;
         }
         pos += 8 + len as u64;
@@ -128,7 +128,8 @@ pub(super) fn read_log(
     Ok(pos)
 }
 
-fn apply_record(body: &[u8], dim: usize, rows: &mut Rows) -> bool {
+/// Applies one record whose body starts at byte `body_at` of the log.
+fn apply_record(body: &[u8], body_at: u64, dim: usize, rows: &mut Rows) -> bool {
     let read_id = |b: &[u8]| -> Option<(ArxivId, usize)> {
         let n = *b.get(1)? as usize;
         let s = std::str::from_utf8(b.get(2..2 + n)?).ok()?;
@@ -145,8 +146,12 @@ fn apply_record(body: &[u8], dim: usize, rows: &mut Rows) -> bool {
             let hash = u64::from_le_bytes(body[at..at + 8].try_into().unwrap_or_default());
             let words = u16::from_le_bytes([body[at + 8], body[at + 9]]);
             let scale = f32::from_le_bytes(body[at + 10..at + 14].try_into().unwrap_or_default());
-            let codes: Vec<i8> = body[at + 14..].iter().map(|&b| b as i8).collect();
-            rows.push(id, hash, words, scale, &codes);
+            if rows.lookup {
+                rows.push_at(id, hash, words, scale, body_at + (at + 14) as u64);
+            } else {
+                let codes: Vec<i8> = body[at + 14..].iter().map(|&b| b as i8).collect();
+                rows.push(id, hash, words, scale, &codes);
+            }
             true
         }
         Some(&KIND_DELETE) => {

@@ -92,6 +92,8 @@ pub struct VectorIndex {
     probe_budget: std::sync::atomic::AtomicUsize,
     inner: RwLock<Inner>,
     writer: Option<Mutex<Writer>>,
+    /// Lookup mode: the log, read where a row's codes are.
+    log: Option<File>,
 }
 
 impl VectorIndex {
@@ -167,7 +169,54 @@ impl VectorIndex {
                 ivf_mtime,
             }),
             writer,
+            log: None,
         })
+    }
+
+    /// Opens the index read-only for lookups: each paper's id, hash and
+    /// length in memory, its codes read from the log when asked for
+    /// (`vector_of`), searches scanning the log. For one-shot commands
+    /// that read a few vectors of a large index (a digest run reads the
+    /// period's papers and the members' libraries): a million 256-dimension
+    /// vectors take ~290 MB in memory, their lookup entries ~45 MB.
+    pub fn open_lookup(dir: &Path, model: &str, dim: usize) -> Result<Self, SearchError> {
+        let log_path = dir.join("vectors.log");
+        let mut rows = Rows {
+            lookup: true,
+            ..Default::default()
+        };
+        let log = if log_path.exists() {
+            read_log(&log_path, model, dim, &mut rows)?;
+            Some(File::open(&log_path).map_err(|e| io(&log_path, e))?)
+        } else {
+            None
+        };
+        Ok(VectorIndex {
+            dir: dir.to_path_buf(),
+            model: model.to_string(),
+            dim,
+            probe_budget: std::sync::atomic::AtomicUsize::new(PROBE_BUDGET_CELLS),
+            inner: RwLock::new(Inner {
+                rows,
+                cells: None,
+                ivf_mtime: None,
+            }),
+            writer: None,
+            log,
+        })
+    }
+
+    /// The codes of `row` (from memory, or from the log in lookup mode).
+    fn codes_of<'a>(&self, rows: &'a Rows, row: usize, buf: &'a mut Vec<i8>) -> Option<&'a [i8]> {
+        if !rows.lookup {
+            return rows.codes.get(row * self.dim..(row + 1) * self.dim);
+        }
+        use std::os::unix::fs::FileExt;
+        let mut bytes = vec![0u8; self.dim];
+        self.log.as_ref()?.read_exact_at(&mut bytes, rows.at[row]).ok()?;
+        buf.clear();
+        buf.extend(bytes.iter().map(|&b| b as i8));
+        Some(buf.as_slice())
     }
 
     /// How many average cells' worth of vectors a query scans (visiting
@@ -258,12 +307,9 @@ impl VectorIndex {
         let inner = self.read();
         let r = inner.rows.ids.find(id.as_str())? as usize;
         let s = inner.rows.scales[r];
-        Some(
-            inner.rows.codes[r * self.dim..(r + 1) * self.dim]
-                .iter()
-                .map(|&c| c as f32 * s)
-                .collect(),
-        )
+        let mut buf = Vec::new();
+        let codes = self.codes_of(&inner.rows, r, &mut buf)?;
+        Some(codes.iter().map(|&c| c as f32 * s).collect())
     }
 
     /// Appends vectors and deletions, then records `seq` as synced; all of it
@@ -389,6 +435,10 @@ impl VectorIndex {
             }
         }
         let mut inner = self.write();
+        if inner.rows.lookup {
+            // A lookup index is a moment's view; it is not followed.
+            return Ok(());
+        }
         if ino != inner.rows.log_ino || len < inner.rows.log_len || ivf_mtime != inner.ivf_mtime {
             // Replaced by a reindex, or new cells: read it all again.
             let mut rows = Rows::default();
@@ -448,11 +498,15 @@ impl VectorIndex {
             .and_then(|id| rows.ids.find(id.as_str()))
             .map(|r| r as usize);
         let mut heap = TopK::new(k);
+        let mut buf = Vec::new();
         let mut consider = |r: usize| {
             if !rows.live[r] || Some(r) == skip {
                 return;
             }
-            let d = dot_i8(&q, &rows.codes[r * self.dim..(r + 1) * self.dim]);
+            let Some(codes) = self.codes_of(rows, r, &mut buf) else {
+                return;
+            };
+            let d = dot_i8(&q, codes);
             // Ranked with the short-document prior applied, so that a
             // crowd of one-line records close to the query cannot push
             // the papers out of the k kept (the score returned is the

@@ -15,6 +15,10 @@ pub(super) struct Rows {
     pub(super) words: Vec<u16>,
     pub(super) scales: Vec<f32>,
     pub(super) codes: Vec<i8>,
+    /// Lookup mode ([`super::VectorIndex::open_lookup`]): the codes stay in
+    /// the log, and `at` holds where each row's codes are in it.
+    pub(super) lookup: bool,
+    pub(super) at: Vec<u64>,
     pub(super) live: Vec<bool>,
     /// Each row's place among the log's upserts.
     pub(super) log_row: Vec<u32>,
@@ -132,19 +136,33 @@ impl Rows {
         self.hashes.reserve(n);
         self.words.reserve(n);
         self.scales.reserve(n);
-        self.codes.reserve(n * dim);
+        if self.lookup {
+            self.at.reserve(n);
+        } else {
+            self.codes.reserve(n * dim);
+        }
         self.live.reserve(n);
         self.log_row.reserve(n);
     }
 
     pub(super) fn push(&mut self, id: ArxivId, hash: u64, words: u16, scale: f32, codes: &[i8]) {
+        self.push_meta(id, hash, words, scale);
+        self.codes.extend_from_slice(codes);
+    }
+
+    /// A row whose codes stay in the log at byte `at` (lookup mode).
+    pub(super) fn push_at(&mut self, id: ArxivId, hash: u64, words: u16, scale: f32, at: u64) {
+        self.push_meta(id, hash, words, scale);
+        self.at.push(at);
+    }
+
+    fn push_meta(&mut self, id: ArxivId, hash: u64, words: u16, scale: f32) {
         if let Some(old) = self.ids.push(id.as_str()) {
             self.live[old as usize] = false;
         }
         self.hashes.push(hash);
         self.words.push(words);
         self.scales.push(scale);
-        self.codes.extend_from_slice(codes);
         self.live.push(true);
         self.log_row.push(self.appended);
         self.appended += 1;
@@ -207,6 +225,8 @@ impl Rows {
             words: gather(&self.words, order),
             scales: gather(&self.scales, order),
             codes: self.codes,
+            lookup: false,
+            at: Vec::new(),
             live: gather(&self.live, order),
             log_row: gather(&self.log_row, order),
             appended: self.appended,

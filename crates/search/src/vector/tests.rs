@@ -223,3 +223,32 @@ fn a_crowd_of_short_records_cannot_push_a_paper_out_of_the_k_kept() {
     );
     assert!(found[1].score > found[0].score);
 }
+
+#[test]
+fn a_lookup_index_answers_as_the_loaded_one_without_holding_the_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 32;
+    let ix = VectorIndex::open(dir.path(), "m", dim, true).unwrap();
+    let batch: Vec<_> = (1..=300).map(|i| entry(i, dim)).collect();
+    ix.apply(&batch, &[], 5).unwrap();
+    // A paper updated and one deleted: the lookup sees the current rows.
+    let mut changed = entry(7, dim);
+    changed.vector = unit(1007, dim);
+    changed.content_hash = 1007;
+    ix.apply(&[changed], &[id(9)], 6).unwrap();
+    let look = VectorIndex::open_lookup(dir.path(), "m", dim).unwrap();
+    assert!(look.read().rows.codes.is_empty(), "no codes in memory");
+    assert_eq!(look.len(), ix.len());
+    assert_eq!(look.synced_seq(), 6);
+    for i in [1, 7, 150, 300] {
+        assert_eq!(look.vector_of(&id(i)), ix.vector_of(&id(i)), "row {i}");
+        assert_eq!(look.hash_of(&id(i)), ix.hash_of(&id(i)));
+    }
+    assert!(look.vector_of(&id(9)).is_none());
+    let q = unit(42, dim);
+    let order = |hits: Vec<Neighbour>| hits.into_iter().map(|h| h.arxiv_id).collect::<Vec<_>>();
+    assert_eq!(order(look.search(&q, 10, None)), order(ix.search_exact(&q, 10, None)));
+    // A missing index is an empty one.
+    let empty = VectorIndex::open_lookup(&dir.path().join("none"), "m", dim).unwrap();
+    assert!(empty.is_empty());
+}
