@@ -20,7 +20,44 @@ app_suite!(
     save_buttons_on_lists_and_pages,
     digests_open_with_picks_and_alerts_for_members,
     comma_separated_tags_and_removing_one,
+    feedback_on_for_you_is_confirmed_and_can_be_undone,
 );
+
+/// 👍/👎 on /for-you have text labels, say what was noted (and that 👍
+/// does not save), and can be undone.
+async fn feedback_on_for_you_is_confirmed_and_can_be_undone(b: Builder) {
+    let t = app(b).await;
+    let ada = member(&t, "ada").await;
+    assert!(save(&ada, SOUPS, &[]).await.status < 300);
+    let page = ada.get("/for-you?days=0").await.body;
+    assert!(
+        page.contains("More like this") && page.contains("Less like this"),
+        "{page}"
+    );
+    let r = ada
+        .post_form(
+            "/for-you/feedback",
+            &[("id", TASKS), ("value", "1"), ("next", "/for-you?days=0")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let back = r.header("location").unwrap().to_string();
+    assert!(back.contains(&format!("rated={TASKS}")), "{back}");
+    let page = ada.get(&back).await.body;
+    assert!(page.contains("Noted: more like"), "{page}");
+    assert!(page.contains("does not save"), "{page}");
+    assert!(page.contains(">Undo<"), "{page}");
+    let r = ada
+        .post_form(
+            "/for-you/feedback",
+            &[("id", TASKS), ("value", "0"), ("next", "/for-you?days=0")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(!r.header("location").unwrap().contains("rated="));
+    let page = ada.get("/for-you?days=0").await.body;
+    assert!(page.contains(TASKS), "undone: recommended again: {page}");
+}
 
 const SOUPS: &str = "2203.05482";
 const TASKS: &str = "2407.02880";

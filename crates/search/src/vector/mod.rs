@@ -213,7 +213,10 @@ impl VectorIndex {
         }
         use std::os::unix::fs::FileExt;
         let mut bytes = vec![0u8; self.dim];
-        self.log.as_ref()?.read_exact_at(&mut bytes, rows.at[row]).ok()?;
+        self.log
+            .as_ref()?
+            .read_exact_at(&mut bytes, rows.at[row])
+            .ok()?;
         buf.clear();
         buf.extend(bytes.iter().map(|&b| b as i8));
         Some(buf.as_slice())

@@ -247,7 +247,10 @@ fn a_lookup_index_answers_as_the_loaded_one_without_holding_the_codes() {
     assert!(look.vector_of(&id(9)).is_none());
     let q = unit(42, dim);
     let order = |hits: Vec<Neighbour>| hits.into_iter().map(|h| h.arxiv_id).collect::<Vec<_>>();
-    assert_eq!(order(look.search(&q, 10, None)), order(ix.search_exact(&q, 10, None)));
+    assert_eq!(
+        order(look.search(&q, 10, None)),
+        order(ix.search_exact(&q, 10, None))
+    );
     // A missing index is an empty one.
     let empty = VectorIndex::open_lookup(&dir.path().join("none"), "m", dim).unwrap();
     assert!(empty.is_empty());

@@ -494,6 +494,19 @@ async fn get_for_you(
     };
     let req = RecRequest::new(tag.as_deref(), days, 30)?;
     let recs = state.app.recommendations(&user, &req).await?;
+    // What the last 👍/👎 was, to confirm it and offer to undo it.
+    let rated = match (q.get("rated"), q.get("v").map(String::as_str)) {
+        (Some(r), Some(v @ ("1" | "-1"))) => match crate::api::parse_id(r) {
+            Ok(id) => state
+                .app
+                .listed_in_order(std::slice::from_ref(&id))
+                .await?
+                .pop()
+                .map(|l| (id, l.stored.paper.title, v == "1")),
+            Err(_) => None,
+        },
+        _ => None,
+    };
     let saved = if recs.is_empty() {
         state.app.library_ids(&user, tag.as_deref()).await?.len()
     } else {
@@ -530,6 +543,19 @@ async fn get_for_you(
             }
         }
         (tag_nav(&tags, tag.as_deref(), "/for-you"))
+        @if let Some((id, title, up)) = &rated {
+            div.notice role="status" {
+                (if *up { "Noted: more like " } else { "Noted: less like " }) "“" (title) "”. "
+                @if *up { "(A 👍 teaches your recommendations; it does not save the paper: ☆ Save on it does.) " }
+                form.inline method="post" action="/for-you/feedback" {
+                    (ctx.csrf_field())
+                    input type="hidden" name="id" value=(id);
+                    input type="hidden" name="value" value="0";
+                    input type="hidden" name="next" value=(here);
+                    button.link type="submit" { "Undo" }
+                }
+            }
+        }
         @if recs.is_empty() {
             @if saved == 0 {
                 p.empty { "No recommendations yet: " (if tag.is_some() { "no paper carries this tag. " } else { "your library is empty. " }) "Save a few papers (☆ Save on any paper) or " a href="/library" { "import your BibTeX" } ", and papers near them appear here." }
@@ -561,15 +587,16 @@ async fn get_for_you(
                             input type="hidden" name="id" value=(id);
                             input type="hidden" name="value" value="1";
                             input type="hidden" name="next" value=(here);
-                            button type="submit" aria-label="More like this" { "👍" }
+                            button type="submit" { span aria-hidden="true" { "👍 " } "More like this" }
                         }
                         form.inline method="post" action="/for-you/feedback" {
                             (ctx.csrf_field())
                             input type="hidden" name="id" value=(id);
                             input type="hidden" name="value" value="-1";
                             input type="hidden" name="next" value=(here);
-                            button.dislike type="submit" aria-label="Less like this" { "👎" }
+                            button.dislike type="submit" { span aria-hidden="true" { "👎 " } "Less like this" }
                         }
+                        span.mute-controls {
                         @if let Some(c) = r.paper.stored.paper.categories.first() {
                             form.inline method="post" action="/for-you/mute" {
                                 (ctx.csrf_field())
@@ -579,6 +606,7 @@ async fn get_for_you(
                                 button.link type="submit" { "Not interested in " (c.as_str()) }
                             }
                         }
+                        " · "
                         @if let Some(a) = r.paper.stored.paper.authors.first() {
                             form.inline method="post" action="/for-you/mute" {
                                 (ctx.csrf_field())
@@ -587,6 +615,7 @@ async fn get_for_you(
                                 input type="hidden" name="next" value=(here);
                                 button.link type="submit" { "Not interested in " (a.name) }
                             }
+                        }
                         }
                     }
                 }
@@ -631,7 +660,15 @@ async fn post_feedback(
 ) -> Result<Response, PageError> {
     let id = crate::api::parse_id(&f.id)?;
     state.app.rec_feedback(&user, &id, f.value).await?;
-    Ok(see_other(&back_to(f.next.as_deref(), "/for-you")))
+    // Back to the list, which says what was noted and offers to undo it.
+    let back = back_to(f.next.as_deref(), "/for-you");
+    let sep = if back.contains('?') { '&' } else { '?' };
+    let back = if back.starts_with("/for-you") && f.value != 0 {
+        format!("{back}{sep}rated={}&v={}", urlencode(id.as_str()), f.value)
+    } else {
+        back
+    };
+    Ok(see_other(&back))
 }
 
 #[derive(Deserialize)]
