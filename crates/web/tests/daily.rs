@@ -8,8 +8,32 @@ use paperboy_testkit::{app_suite, recent_paper};
 app_suite!(
     curators_submit_to_todays_list,
     daily_api_refuses_bad_parameters,
-    the_daily_pages_do_not_lead_into_the_future
+    the_daily_pages_do_not_lead_into_the_future,
+    compact_view_and_dark_theme_are_remembered
 );
+
+/// The compact list view and a chosen theme stay across pages (cookies),
+/// and an off-site `next` is not followed.
+async fn compact_view_and_dark_theme_are_remembered(b: Builder) {
+    let t = b.seed().build(paperboy_web::router).await.unwrap();
+    let c = t.client();
+    let home = c.get("/").await.body;
+    assert!(home.contains("View: "), "{home}");
+    assert!(!home.contains("class=\"compact\""));
+    let r = c.get("/prefs?view=compact&next=/search%3Fq%3Dsoups").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/search?q=soups"));
+    let page = c.get("/search?q=soups").await.body;
+    assert!(page.contains("<body class=\"compact\""), "{page}");
+    let r = c.get("/prefs?theme=dark&next=https://evil.example/").await;
+    assert_eq!(r.header("location"), Some("/"), "never off-site");
+    let page = c.get("/daily").await.body;
+    assert!(page.contains("data-theme=\"dark\""), "{page}");
+    assert!(page.contains("<body class=\"compact\""), "both kept");
+    c.get("/prefs?theme=auto&view=full&next=/").await;
+    let page = c.get("/").await.body;
+    assert!(!page.contains("data-theme=") && !page.contains("class=\"compact\""));
+}
 
 /// Today's list has a link back, not one to tomorrow (empty by nature);
 /// an earlier day links forward.

@@ -37,6 +37,7 @@ async fn get_trending(
         section.intro {
             h1 { "Trending papers" }
             p.lede { "by the research community · " a href="/about#trending" { "how the ranking works" } }
+            (super::view_switch(&ctx))
         }
         (harvest_notice(harvest.as_deref()))
         @if page == 0 && !papers.is_empty() && papers.iter().all(|p| p.stored.upvotes == 0) {
@@ -160,6 +161,7 @@ async fn daily_page(
                     a rel="next" href={ "/daily/" (next) (q_view) } { "Next →" }
                 }
             }
+            (super::view_switch(&ctx))
         }
         (harvest_notice(state.app.harvest.notice().as_deref()))
         @if papers.is_empty() {

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/style.css", get(style))
         .route("/static/app.js", get(script))
+        .route("/prefs", get(get_prefs))
         .merge(lists::router())
         .merge(paper::router())
         .merge(account::router())
@@ -46,6 +47,61 @@ pub fn router() -> Router<AppState> {
         .merge(notifications::router())
         .merge(authors::router())
         .merge(library::router())
+}
+
+/// How a reader likes the pages: a compact list (title, authors, date,
+/// votes, one line) or the full one, and a light or dark theme (or the
+/// system's). Kept in cookies for a year; `/prefs?view=compact&next=/`.
+async fn get_prefs(
+    ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let mut cookies = Vec::new();
+    let year = 365 * 86_400;
+    if let Some(v) = q
+        .get("view")
+        .filter(|v| matches!(v.as_str(), "compact" | "full"))
+    {
+        cookies.push(auth::set_cookie(VIEW_COOKIE, v, year, false, ctx.secure));
+    }
+    if let Some(t) = q
+        .get("theme")
+        .filter(|t| matches!(t.as_str(), "light" | "dark" | "auto"))
+    {
+        cookies.push(auth::set_cookie(THEME_COOKIE, t, year, false, ctx.secure));
+    }
+    let next = q
+        .get("next")
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .cloned()
+        .unwrap_or_else(|| "/".into());
+    let mut r = (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, next)],
+    )
+        .into_response();
+    for c in cookies {
+        if let Ok(v) = c.parse() {
+            r.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+const VIEW_COOKIE: &str = "pb_view";
+const THEME_COOKIE: &str = "pb_theme";
+
+/// Links switching a preference, the current one marked.
+pub(crate) fn view_switch(ctx: &Ctx) -> Markup {
+    let next = urlencode(&ctx.path);
+    html! {
+        p.view-switch {
+            "View: "
+            a href={ "/prefs?view=full&next=" (next) } aria-current=[(!ctx.compact).then_some("true")] { "Full" }
+            " · "
+            a href={ "/prefs?view=compact&next=" (next) } aria-current=[ctx.compact.then_some("true")] { "Compact" }
+        }
+    }
 }
 
 const STYLE: &str = include_str!("../../static/style.css");
@@ -84,6 +140,10 @@ pub struct Ctx {
     pub path: String,
     /// Unread notifications of the logged-in member (the header's badge).
     pub unread: i64,
+    /// The compact list view (a `pb_view` cookie).
+    pub compact: bool,
+    /// `light` or `dark` when chosen (a `pb_theme` cookie); else the system's.
+    pub theme: Option<&'static str>,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -104,8 +164,16 @@ impl FromRequestParts<AppState> for Ctx {
             Some(u) => state.app.unread_notifications(u).await.unwrap_or(0),
             None => 0,
         };
+        let compact = auth::cookie(&parts.headers, VIEW_COOKIE).as_deref() == Some("compact");
+        let theme = match auth::cookie(&parts.headers, THEME_COOKIE).as_deref() {
+            Some("light") => Some("light"),
+            Some("dark") => Some("dark"),
+            _ => None,
+        };
         Ok(Ctx {
             unread,
+            compact,
+            theme,
             user,
             csrf: existing.unwrap_or_else(new_token),
             new_csrf,
@@ -197,7 +265,7 @@ impl Ctx {
 fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang="en" data-theme=[ctx.theme] {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -207,7 +275,7 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                 script src="/static/app.js" defer {}
                 (head)
             }
-            body {
+            body class=[ctx.compact.then_some("compact")] {
                 a.skip href="#main" { "Skip to content" }
                 header.site {
                     nav aria-label="Main" {
@@ -249,7 +317,24 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                     p {
                         (ctx.instance) " runs Paperboy. Paper metadata from arXiv (CC0); full texts stay on arXiv. "
                         a href="/about" { "How trending works" } " · "
-                        a href="/moderation" { "Moderation log" }
+                        a href="/moderation" { "Moderation log" } " · "
+                        a href="/about#privacy" { "Privacy" }
+                    }
+                    nav.footer-links aria-label="More" {
+                        a href="/submit" { "Submit a paper" } " · "
+                        a href="/subscribe" { "Subscribe" } " · "
+                        a href="/search" { "Search" } " · "
+                        a href="/about" { "About" }
+                        @if let Some(u) = &ctx.user {
+                            " · " a href="/for-you" { "For you" } " · " a href={ "/u/" (u.username) } { "Your profile" }
+                        }
+                    }
+                    p.theme-switch {
+                        "Theme: "
+                        @for (t, label) in [("auto", "System"), ("light", "Light"), ("dark", "Dark")] {
+                            a href={ "/prefs?theme=" (t) "&next=" (urlencode(&ctx.path)) } aria-current=[(ctx.theme.unwrap_or("auto") == t).then_some("true")] { (label) }
+                            " "
+                        }
                     }
                 }
             }
@@ -350,6 +435,8 @@ impl IntoResponse for PageError {
             secure: false,
             path: "/".into(),
             unread: 0,
+            compact: false,
+            theme: None,
         };
         let body = html! {
             section.notice {

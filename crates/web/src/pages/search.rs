@@ -107,6 +107,7 @@ async fn get_search(
     section.intro {
         h1 { "Papers about “" (query) "”" }
         (form)
+        (super::view_switch(&ctx))
         p.lede role="status" {
             (count)
             @if let Some(note) = &outcome.note { " · " (note) }
