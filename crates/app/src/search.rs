@@ -60,6 +60,9 @@ pub struct Results {
     pub rows: Vec<(ListedPaper, Hit)>,
     /// Matches in all (a lower bound on large indexes).
     pub total: usize,
+    /// Papers containing the query's words, when known (see
+    /// `paperboy_search::Found::word_matches`).
+    pub word_matches: Option<usize>,
     /// The mode that answered (keyword when semantic was not possible).
     pub mode: Mode,
     /// Said to the reader, e.g. that semantic search fell back to keywords.
@@ -80,6 +83,7 @@ impl App {
         Ok(Results {
             rows,
             total: found.total,
+            word_matches: found.word_matches,
             mode: found.mode,
             note: found.note,
         })

@@ -751,3 +751,26 @@ async fn related_papers_of_every_seed_paper_share_its_themes() {
         assert!(!misses.contains(&paper.to_string()), "{paper}: {misses:?}");
     }
 }
+
+/// A query no paper's words hold still has neighbours by meaning; the
+/// search page says so instead of counting them as matches.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nonsense_query_is_not_counted_as_matches() {
+    let env = seeded();
+    let s = Server::start(&env, &[]).await;
+    let page = reqwest::get(s.url("/search?q=xqzvbn+blorptang"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("No paper contains these words"), "{page}");
+    assert!(!page.contains("of many"), "{page}");
+    let page = reqwest::get(s.url("/search?q=model+soups"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("No paper contains these words"), "{page}");
+}

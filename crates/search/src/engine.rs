@@ -49,6 +49,10 @@ impl Mode {
 pub struct Found {
     pub hits: Vec<Hit>,
     pub total: usize,
+    /// Papers containing the query's words (keyword matches), when that is
+    /// known: in semantic and hybrid modes the rest are only near in
+    /// meaning, which any query is (a nonsense word included).
+    pub word_matches: Option<usize>,
     /// The mode that answered (keyword when semantic was not possible).
     pub mode: Mode,
     pub note: Option<String>,
@@ -363,6 +367,7 @@ impl Engine {
             }
             _ => None,
         };
+        let mut word_matches = None;
         let (hits, total) = match (answered, &self.semantic) {
             (Mode::Semantic, Some(sem)) => {
                 let found = self.semantic_hits(sem, query, want)?;
@@ -378,6 +383,7 @@ impl Engine {
                     || self.semantic_hits(sem, query, depth),
                 );
                 let (kw, kw_total) = kw?;
+                word_matches = Some(kw_total);
                 let sem_found = sem_found?;
                 let keyword = ranked_hits(&kw, sem);
                 let semantic = ranked_neighbours(&sem_found);
@@ -401,11 +407,16 @@ impl Engine {
                     .collect();
                 (hits, total)
             }
-            _ => self.keyword_hits(query, limit, offset, true)?,
+            _ => {
+                let (hits, total) = self.keyword_hits(query, limit, offset, true)?;
+                word_matches = Some(total);
+                (hits, total)
+            }
         };
         Ok(Found {
             hits,
             total,
+            word_matches,
             mode: answered,
             note,
         })

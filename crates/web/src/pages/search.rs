@@ -87,7 +87,16 @@ async fn get_search(
         _ => false,
     };
     let shown = page * 20 + found.len();
-    let count = if outcome.total > shown {
+    // Meaning finds something near any query: say when no paper holds the
+    // words, rather than counting arbitrary neighbours as matches.
+    let count = if mode != Mode::Keyword && outcome.word_matches == Some(0) && !found.is_empty() {
+        "No paper contains these words; the nearest by meaning:".to_string()
+    } else if mode == Mode::Semantic {
+        format!(
+            "The {} nearest by meaning",
+            super::plural(found.len() as u64, "paper", "papers")
+        )
+    } else if outcome.total > shown {
         format!(
             "Papers {}–{shown} of {}",
             page * 20 + 1,
