@@ -27,6 +27,7 @@ pub mod search;
 pub mod stars;
 pub mod submit;
 pub mod subscribe;
+pub mod tex;
 pub mod trending;
 pub mod views;
 pub mod vote;

@@ -9,8 +9,32 @@ app_suite!(
     curators_submit_to_todays_list,
     daily_api_refuses_bad_parameters,
     the_daily_pages_do_not_lead_into_the_future,
-    compact_view_and_dark_theme_are_remembered
+    compact_view_and_dark_theme_are_remembered,
+    tex_in_titles_and_abstracts_is_drawn_and_stays_inert
 );
+
+/// `$…$` in a title or abstract is drawn as MathML on lists and the paper
+/// page, with its source kept; TeX carrying markup is shown as text.
+async fn tex_in_titles_and_abstracts_is_drawn_and_stays_inert(b: Builder) {
+    let t = b.build(paperboy_web::router).await.unwrap();
+    t.add_papers(vec![paperboy_testkit::recent_paper(
+        "2511.00777",
+        "Sorting in $\\mathcal{O}(n \\log n)$ comparisons",
+        "We show a bound of $n^2$ and also $<img src=x onerror=alert(1)>$ stays text.",
+        "cs.DS",
+    )])
+    .await;
+    let c = t.client();
+    let page = c.get("/papers/2511.00777").await.body;
+    assert!(page.contains("<math"), "{page}");
+    assert!(
+        page.contains("data-tex=\"\\mathcal{O}(n \\log n)\""),
+        "{page}"
+    );
+    assert!(!page.contains("<img src=x"), "inert: {page}");
+    let list = c.get("/search?q=sorting&mode=keyword").await.body;
+    assert!(list.contains("<math") || list.contains("<mark>"), "{list}");
+}
 
 /// The compact list view and a chosen theme stay across pages (cookies),
 /// and an off-site `next` is not followed.

@@ -510,7 +510,7 @@ pub fn paper_item(
             div.body {
                 h2.title {
                     a href=(paper_href(id)) {
-                        @if let Some((t, _)) = highlight { (PreEscaped(t)) } @else { (p.title) }
+                        @if let Some((t, _)) = highlight { (PreEscaped(t)) } @else { (PreEscaped(paperboy_app::tex::tex_html(&p.title))) }
                     }
                 }
                 p.meta {
@@ -521,7 +521,7 @@ pub fn paper_item(
                     @if let Some(d) = &lp.daily { " · on " a href={ "/daily/" (d.day) } { (d.day.format("%b %-d").to_string()) } " by " a href={ "/u/" (d.submitted_by) } { (d.submitted_by) } }
                 }
                 p.abstract {
-                    @if let Some((_, s)) = highlight { (PreEscaped(s)) } @else { (trim_text(&p.abstract_text, 600)) }
+                    @if let Some((_, s)) = highlight { (PreEscaped(s)) } @else { (PreEscaped(paperboy_app::tex::tex_html(&trim_text(&p.abstract_text, 600)))) }
                 }
                 p.code {
                     @if let Some(repo) = lp.stored.github_repo() {

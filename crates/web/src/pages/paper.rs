@@ -137,7 +137,7 @@ fn paper_body(ctx: &Ctx, page: &PaperPage, marks: &super::Marks, following: bool
                     a href=(p.id.abs_url()) { "arXiv:" (p.id) }
                     @for c in &p.categories { " " span.cat { (c.as_str()) } }
                 }
-                h1 { (p.title) }
+                h1 { (PreEscaped(paperboy_app::tex::tex_html(&p.title))) }
                 p.authors {
                     @for (i, a) in p.authors.iter().enumerate() {
                         @if i > 0 { ", " }
@@ -175,7 +175,7 @@ fn paper_body(ctx: &Ctx, page: &PaperPage, marks: &super::Marks, following: bool
             }
             section aria-labelledby="abstract-h" {
                 h2 #abstract-h { "Abstract" }
-                p.abstract-full { (p.abstract_text) }
+                p.abstract-full { (PreEscaped(paperboy_app::tex::tex_html(&p.abstract_text))) }
             }
             @if p.comments.is_some() || p.journal_ref.is_some() || p.doi.is_some() {
                 dl.facts {
