@@ -3,7 +3,7 @@
 // Screenshots go to $E2E_OUT (default ci-output/screenshots).
 import { spawn, spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -343,6 +343,92 @@ test("import a BibTeX library, get reasons on /for-you, 👎 one, follow an auth
   assert.match(text, /New paper by Mitchell Wortsman: .Soups of soups/);
   await shot(page, "alert");
 });
+
+// axe-core's rules, run in the page through the DevTools protocol (so the
+// CSP, which forbids injected scripts, does not stop it).
+const axeSource = readFileSync(join(root, "e2e/node_modules/axe-core/axe.min.js"), "utf8");
+async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+// The first hour of a new reader, at a desktop width and a phone's: search
+// in each mode and with a pasted abstract, the compact view, save + tag +
+// remove a tag, feedback on /for-you and its undo, a new password. Every
+// page passes axe; screenshots of each step.
+for (const [label, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 390, height: 844 }]]) {
+  test(`the first hour of a new reader (${label})`, async () => {
+    const page = await newPage({ viewport });
+    const name = `newcomer-${label}`;
+    await signUp(page, name);
+    const checkAxe = async (what) => {
+      const v = await axeViolations(page);
+      assert.deepEqual(v, [], `${what} (${label}): axe violations`);
+    };
+    // The header in at most two rows on a phone.
+    const headerHeight = await page.locator("header.site").evaluate((e) => e.getBoundingClientRect().height);
+    assert.ok(headerHeight < 120, `header ${headerHeight}px high (${label})`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= viewport.width + 1, `page ${width}px wide at ${viewport.width}px`);
+    await checkAxe("home");
+    for (const mode of ["keyword", "semantic", "hybrid"]) {
+      await page.goto(`${base}/search?q=averaging+weights+of+fine-tuned+models&mode=${mode}`);
+      assert.ok(await page.locator(`input[name=mode][value=${mode}]`).isChecked(), `${mode} shown as chosen`);
+      assert.ok((await page.locator("ol.papers article.paper").count()) > 0, `${mode} finds papers`);
+    }
+    await checkAxe("search");
+    await shot(page, `first-hour-search-${label}`);
+    // A pasted abstract (over 300 characters) is a search too.
+    const pasted = "We revisit the second step of this procedure in the context of fine-tuning large pre-trained models, where fine-tuned models often appear to lie in a single low error basin. We show that averaging the weights of multiple models fine-tuned with different hyperparameter configurations often improves accuracy and robustness, without extra inference cost.";
+    await page.goto(base + "/search");
+    await page.locator("#q2").fill(pasted);
+    await page.locator("form.search-big").getByRole("button", { name: "Search" }).click();
+    await page.waitForURL(/\/search\?q=/);
+    assert.ok(await page.locator('article[data-arxiv-id="2203.05482"]').count() > 0, "Model soups found from its abstract");
+    // The compact view, remembered.
+    await page.getByRole("link", { name: "Compact" }).click();
+    await page.waitForURL(/\/search\?q=/);
+    assert.ok(await page.locator("body.compact").count() === 1, "compact view");
+    await shot(page, `first-hour-compact-${label}`);
+    await page.goto(base + "/");
+    assert.ok(await page.locator("body.compact").count() === 1, "compact view kept");
+    await checkAxe("compact list");
+    // Save, tag with two tags, remove one.
+    await page.goto(base + "/papers/2203.05482");
+    await page.getByRole("button", { name: "☆ Save" }).first().click();
+    await page.goto(base + "/library");
+    await page.getByLabel("Add tags").first().fill("merging, weight averaging");
+    await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Tag" }).first().click()]);
+    const tags = await page.locator("div.tags a.tag").allInnerTexts();
+    assert.deepEqual(tags.sort(), ["merging", "weight-averaging"], "two tags");
+    await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Remove the tag merging" }).click()]);
+    assert.deepEqual(await page.locator("div.tags a.tag").allInnerTexts(), ["weight-averaging"]);
+    await checkAxe("library");
+    await shot(page, `first-hour-library-${label}`);
+    // Feedback on /for-you, confirmed, undone.
+    await page.goto(base + "/for-you?days=0");
+    const first = page.locator("ol.recommendations > li").first();
+    const picked = await first.locator("article.paper").getAttribute("data-arxiv-id");
+    await first.getByRole("button", { name: "Less like this" }).click();
+    await page.waitForURL(/rated=/);
+    assert.match(await page.locator("div.notice[role=status]").innerText(), /Noted: less like/);
+    await checkAxe("for-you");
+    await shot(page, `first-hour-for-you-${label}`);
+    await page.getByRole("button", { name: "Undo" }).click();
+    await page.waitForURL(/\/for-you/);
+    const back = await page.locator("ol.recommendations article.paper").evaluateAll((els) => els.map((e) => e.dataset.arxivId));
+    assert.ok(back.includes(picked), `${picked} is back after Undo`);
+    // A new password.
+    await page.goto(base + "/account");
+    await page.getByLabel("Current password").fill(`${name} has a long password`);
+    await page.getByLabel(/New password/).fill(`${name} has a newer password`);
+    await page.getByRole("button", { name: "Change password" }).click();
+    assert.match(await page.locator("p.notice[role=status]").innerText(), /password is changed/);
+    await checkAxe("account");
+    await shot(page, `first-hour-account-${label}`);
+  });
+}
 
 test("pages run under a strict Content-Security-Policy without violations", async () => {
   const page = await newPage();

@@ -26,7 +26,7 @@
       var button = form.querySelector("button");
       form.querySelector(".count").textContent = data.upvotes;
       button.setAttribute("aria-pressed", data.upvoted ? "true" : "false");
-      button.setAttribute("aria-label", (data.upvoted ? "Remove your upvote" : "Upvote") + " (" + data.upvotes + " upvotes)");
+      button.setAttribute("aria-label", data.upvotes + " upvotes: " + (data.upvoted ? "remove your upvote" : "upvote"));
       if (input) input.value = data.upvoted ? "remove" : "add";
     }).catch(function () { form.submit(); });
   });

@@ -247,7 +247,7 @@ async fn library_page(
             @for (i, lp) in items.iter().zip(papers.iter()) {
                 li {
                     (paper_item(ctx, lp, &m, None))
-                    p.tags {
+                    div.tags {
                         @if !i.saved.tags.is_empty() { "Tags: " }
                         @for t in &i.saved.tags {
                             span.tag-chip {

@@ -285,7 +285,7 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                         a href="/submit" { "Submit" }
                         a href="/about" { "About" }
                         a href="/subscribe" { "Subscribe" }
-                        form.search role="search" action="/search" method="get" {
+                        form.search role="search" aria-label="Site search" action="/search" method="get" {
                             label.visually-hidden for="q" { "Search papers" }
                             input #q type="search" name="q" placeholder="Search papers, e.g. generalization of fine-tuned models";
                             button type="submit" { "Search" }
@@ -545,7 +545,7 @@ pub fn vote_form(ctx: &Ctx, id: &str, upvotes: i64, voted: bool) -> Markup {
             (ctx.csrf_field())
             input type="hidden" name="action" value=(if voted { "remove" } else { "add" });
             button type="submit" aria-pressed=(if voted { "true" } else { "false" })
-                aria-label={ (if voted { "Remove your upvote" } else { "Upvote" }) " (" (upvotes) " upvotes)" } {
+                aria-label={ (upvotes) " upvotes: " (if voted { "remove your upvote" } else { "upvote" }) } {
                 span aria-hidden="true" { "▲" }
                 span.count { (upvotes) }
             }

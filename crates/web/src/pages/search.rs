@@ -44,7 +44,7 @@ async fn get_search(
     };
     let page = page_param(&q, 1000)? as usize;
     let form = html! {
-        form.search-big role="search" action="/search" method="get" {
+        form.search-big role="search" aria-label="Search papers and choose how" action="/search" method="get" {
             label for="q2" { "Search papers" }
             input #q2 type="search" name="q" value=(query) placeholder="generalization of fine-tuned models, or paste an abstract";
             button type="submit" { "Search" }
