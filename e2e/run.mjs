@@ -367,8 +367,19 @@ for (const [label, viewport] of [["desktop", { width: 1280, height: 900 }], ["ph
       assert.deepEqual(v, [], `${what} (${label}): axe violations`);
     };
     // The header in at most two rows on a phone.
-    const headerHeight = await page.locator("header.site").evaluate((e) => e.getBoundingClientRect().height);
-    assert.ok(headerHeight < 120, `header ${headerHeight}px high (${label})`);
+    const rows = await page.locator("header.site nav").evaluate((nav) => {
+      // Rows: items whose vertical middles lie within 16 px of each other.
+      const mids = [];
+      for (const e of nav.querySelectorAll("a, button, input")) {
+        const r = e.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0) mids.push(r.top + r.height / 2);
+      }
+      mids.sort((a, b) => a - b);
+      let rows = 0, last = -Infinity;
+      for (const m of mids) { if (m - last > 16) rows++; last = m; }
+      return rows;
+    });
+    assert.ok(rows <= 2, `the header takes ${rows} rows (${label})`);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= viewport.width + 1, `page ${width}px wide at ${viewport.width}px`);
     await checkAxe("home");

@@ -54,6 +54,10 @@ fn account_page(ctx: &Ctx, sends_mail: bool, errors: &[String], done: Option<&st
                 a href="/library" { "Your library" }
                 @if sends_mail { " · " a href="/settings" { "Email digests" } }
             }
+            form method="post" action="/logout" {
+                (ctx.csrf_field())
+                button.link type="submit" { "Log out of this browser" }
+            }
             h2 { "Change your password" }
             form method="post" action="/account/password" {
                 (ctx.csrf_field())

@@ -321,6 +321,8 @@ fn layout(ctx: &Ctx, title: &str, head: Markup, body: Markup) -> Markup {
                         a href="/about#privacy" { "Privacy" }
                     }
                     nav.footer-links aria-label="More" {
+                        a href="/" { "Trending" } " · "
+                        a href="/daily" { "Daily" } " · "
                         a href="/submit" { "Submit a paper" } " · "
                         a href="/subscribe" { "Subscribe" } " · "
                         a href="/search" { "Search" } " · "

@@ -114,7 +114,7 @@ async fn get_search(
     };
     let body = html! {
     section.intro {
-        h1 { "Papers about “" (query) "”" }
+        h1 { "Papers about “" (super::trim_text(&query, 90)) "”" }
         (form)
         (super::view_switch(&ctx))
         p.lede role="status" {
