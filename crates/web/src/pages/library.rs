@@ -1,8 +1,6 @@
-//! A member's own pages: `/library` (saved papers by tag, searchable and
-//! sortable; import a file; collections and the private feed), `/for-you`
-//! (recommendations with their reasons, 👍/👎, not interested), a public
-//! collection at `/u/{username}/{tag}`; the save and follow buttons every
-//! paper carries. Every action is a plain form.
+//! A member's library: `/library` (saved papers by tag, searchable and
+//! sortable; import a file; collections and the private feed) and a public
+//! collection at `/u/{username}/{tag}`. Every action is a plain form.
 
 use std::collections::HashMap;
 
@@ -13,20 +11,19 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use paperboy_app::library::ImportReport;
-use paperboy_app::recommend::RecRequest;
-use paperboy_store::{FollowKind, LibraryQuery, LibrarySort, MuteKind};
+use paperboy_store::{LibraryQuery, LibrarySort};
 use serde::Deserialize;
 
 use super::paper::see_other;
 use super::{
-    csrf_form, marks, page_param, paper_href, paper_item, urlencode, CheckedForm, Ctx, Member,
-    PageError, PagePath,
+    csrf_form, marks, page_param, paper_item, urlencode, CheckedForm, Ctx, Member, PageError,
 };
-use crate::api::paper_route;
 use crate::{auth, ApiError, AppState};
 
+pub use super::saving::{follow_form, save_form};
+
 pub fn router() -> Router<AppState> {
-    let r = Router::new()
+    Router::new()
         .route("/library", get(get_library))
         .route(
             "/library/import",
@@ -38,135 +35,18 @@ pub fn router() -> Router<AppState> {
         )
         .route("/library/visibility", post(post_visibility))
         .route("/library/feed", post(post_feed))
-        .route("/for-you", get(get_for_you))
-        .route("/for-you/feedback", post(post_feedback))
-        .route("/for-you/mute", post(post_mute))
-        .route("/follow", post(post_follow))
-        .route("/u/{username}/{tag}", get(get_collection));
-    paper_route(r, "/papers", "/save", post(post_save))
+        .route("/u/{username}/{tag}", get(get_collection))
+        .merge(super::saving::router())
+        .merge(super::for_you::router())
 }
 
 const PAGE_SIZE: u32 = 50;
 
-/// Where a form sends the reader back to: a path on this site, or `fallback`.
-fn back_to(next: Option<&str>, fallback: &str) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => fallback.to_string(),
-    }
-}
-
-/// The save button of a paper: adds to (or removes from) the library.
-pub fn save_form(ctx: &Ctx, id: &str, saved: bool, next: &str) -> Markup {
-    html! {
-        form.save method="post" action={ "/papers/" (id) "/save" } {
-            (ctx.csrf_field())
-            input type="hidden" name="action" value=(if saved { "remove" } else { "add" });
-            input type="hidden" name="next" value=(next);
-            button type="submit" aria-pressed=(if saved { "true" } else { "false" }) {
-                (if saved { "★ Saved" } else { "☆ Save" })
-            }
-        }
-    }
-}
-
-/// Follow (or unfollow) a paper, an author or a search.
-pub fn follow_form(
-    ctx: &Ctx,
-    kind: FollowKind,
-    target: &str,
-    following: bool,
-    label: &str,
-    next: &str,
+pub(super) fn tag_nav(
+    tags: &[paperboy_store::TagInfo],
+    current: Option<&str>,
+    base: &str,
 ) -> Markup {
-    html! {
-        form.follow method="post" action="/follow" {
-            (ctx.csrf_field())
-            input type="hidden" name="kind" value=(kind.as_str());
-            input type="hidden" name="target" value=(target);
-            input type="hidden" name="action" value=(if following { "unfollow" } else { "follow" });
-            input type="hidden" name="next" value=(next);
-            button type="submit" aria-pressed=(if following { "true" } else { "false" }) {
-                (if following { "Following " } else { "Follow " }) (label)
-            }
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct SaveForm {
-    csrf: Option<String>,
-    action: Option<String>,
-    tags: Option<String>,
-    next: Option<String>,
-}
-
-async fn post_save(
-    State(state): State<AppState>,
-    PagePath(id): PagePath,
-    Member(_ctx, user): Member,
-    CheckedForm(f): CheckedForm<SaveForm>,
-) -> Result<Response, PageError> {
-    match f.action.as_deref() {
-        Some("remove") => {
-            state.app.unsave_paper(&user, &id).await?;
-        }
-        Some("untag") => {
-            state
-                .app
-                .untag_paper(&user, &id, f.tags.as_deref().unwrap_or(""))
-                .await?;
-        }
-        _ => {
-            // Comma separated, as the box says: "merging, weight averaging"
-            // is two tags (spaces inside one become hyphens).
-            let tags: Vec<String> = f
-                .tags
-                .as_deref()
-                .unwrap_or("")
-                .split(',')
-                .filter(|t| !t.trim().is_empty())
-                .map(str::to_string)
-                .collect();
-            if tags.is_empty() {
-                state.app.tag_paper(&user, &id, &[]).await?;
-            } else {
-                state.app.tag_paper(&user, &id, &tags).await?;
-            }
-        }
-    }
-    Ok(see_other(&back_to(
-        f.next.as_deref(),
-        &paper_href(id.as_str()),
-    )))
-}
-
-#[derive(Deserialize)]
-struct FollowForm {
-    csrf: Option<String>,
-    kind: String,
-    target: String,
-    action: Option<String>,
-    next: Option<String>,
-}
-
-async fn post_follow(
-    State(state): State<AppState>,
-    Member(_ctx, user): Member,
-    CheckedForm(f): CheckedForm<FollowForm>,
-) -> Result<Response, PageError> {
-    let kind = FollowKind::parse(&f.kind).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "`{}` cannot be followed (paper, author, search)",
-            f.kind
-        ))
-    })?;
-    let on = f.action.as_deref() != Some("unfollow");
-    state.app.follow(&user, kind, &f.target, on).await?;
-    Ok(see_other(&back_to(f.next.as_deref(), "/notifications")))
-}
-
-fn tag_nav(tags: &[paperboy_store::TagInfo], current: Option<&str>, base: &str) -> Markup {
     html! {
         nav.tags aria-label="Tags" {
             a href=(base) aria-current=[current.is_none().then_some("page")] { "All" }
@@ -480,219 +360,6 @@ async fn post_feed(
     .await
 }
 
-async fn get_for_you(
-    State(state): State<AppState>,
-    Member(ctx, user): Member,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, PageError> {
-    let tag = q.get("tag").filter(|t| !t.is_empty()).cloned();
-    let days = match q.get("days").map(String::as_str) {
-        None | Some("") => 7,
-        Some(d) => d
-            .parse::<u32>()
-            .map_err(|_| ApiError::bad_request(format!("`{d}` is not a number of days")))?,
-    };
-    let req = RecRequest::new(tag.as_deref(), days, 30)?;
-    let recs = state.app.recommendations(&user, &req).await?;
-    // What the last 👍/👎 was, to confirm it and offer to undo it.
-    let rated = match (q.get("rated"), q.get("v").map(String::as_str)) {
-        (Some(r), Some(v @ ("1" | "-1"))) => match crate::api::parse_id(r) {
-            Ok(id) => state
-                .app
-                .listed_in_order(std::slice::from_ref(&id))
-                .await?
-                .pop()
-                .map(|l| (id, l.stored.paper.title, v == "1")),
-            Err(_) => None,
-        },
-        _ => None,
-    };
-    let saved = if recs.is_empty() {
-        state.app.library_ids(&user, tag.as_deref()).await?.len()
-    } else {
-        0
-    };
-    let tags = state.app.tags(&user).await?;
-    let mutes = state.app.mutes(&user).await?;
-    let papers: Vec<_> = recs.iter().map(|r| r.paper.clone()).collect();
-    let m = marks(&state, &ctx, &papers).await;
-    let similar_ids: Vec<_> = recs
-        .iter()
-        .flat_map(|r| r.similar_to.iter().cloned())
-        .collect();
-    let titles: HashMap<String, String> = state
-        .app
-        .listed_in_order(&similar_ids)
-        .await?
-        .into_iter()
-        .map(|l| (l.stored.paper.id.as_str().to_string(), l.stored.paper.title))
-        .collect();
-    let here = format!(
-        "/for-you?days={days}{}",
-        tag.as_ref()
-            .map(|t| format!("&tag={}", urlencode(t)))
-            .unwrap_or_default()
-    );
-    let body = html! {
-        section.intro {
-            h1 { "For you" }
-            p.lede {
-                "Papers near your " a href="/library" { "library" } ", with the reasons. "
-                @if days == 0 { "From the whole store. " a href={ "/for-you?days=7" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "Only the last 7 days" } }
-                @else { "From the last " (days) " days. " a href={ "/for-you?days=0" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "From the whole store" } }
-            }
-        }
-        (tag_nav(&tags, tag.as_deref(), "/for-you"))
-        @if let Some((id, title, up)) = &rated {
-            div.notice role="status" {
-                (if *up { "Noted: more like " } else { "Noted: less like " }) "“" (title) "”. "
-                @if *up { "(A 👍 teaches your recommendations; it does not save the paper: ☆ Save on it does.) " }
-                form.inline method="post" action="/for-you/feedback" {
-                    (ctx.csrf_field())
-                    input type="hidden" name="id" value=(id);
-                    input type="hidden" name="value" value="0";
-                    input type="hidden" name="next" value=(here);
-                    button.link type="submit" { "Undo" }
-                }
-            }
-        }
-        @if recs.is_empty() {
-            @if saved == 0 {
-                p.empty { "No recommendations yet: " (if tag.is_some() { "no paper carries this tag. " } else { "your library is empty. " }) "Save a few papers (☆ Save on any paper) or " a href="/library" { "import your BibTeX" } ", and papers near them appear here." }
-            } @else if days > 0 {
-                p.empty { "None of the papers of the last " (super::plural(u64::from(days), "day", "days")) " is near your " (super::plural(saved as u64, "saved paper", "saved papers")) ". "
-                    a href={ "/for-you?days=0" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "Look in the whole store" } "." }
-            } @else {
-                p.empty { "Nothing near your " (super::plural(saved as u64, "saved paper", "saved papers")) " yet: the store is still being indexed, or holds nothing else near them. Try again in a minute." }
-            }
-        }
-        ol.papers.recommendations {
-            @for r in &recs {
-                @let id = r.paper.stored.paper.id.as_str();
-                li {
-                    (paper_item(&ctx, &r.paper, &m, None))
-                    div.why {
-                        p {
-                            "Why: close to "
-                            @for (i, s) in r.similar_to.iter().enumerate() {
-                                @if i > 0 { ", " }
-                                a href=(paper_href(s.as_str())) { (titles.get(s.as_str()).cloned().unwrap_or_else(|| s.to_string())) }
-                            }
-                            @if !r.terms.is_empty() {
-                                "; shares " @for (i, t) in r.terms.iter().enumerate() { @if i > 0 { ", " } em.term { (t) } }
-                            }
-                        }
-                        form.inline method="post" action="/for-you/feedback" {
-                            (ctx.csrf_field())
-                            input type="hidden" name="id" value=(id);
-                            input type="hidden" name="value" value="1";
-                            input type="hidden" name="next" value=(here);
-                            button type="submit" { span aria-hidden="true" { "👍 " } "More like this" }
-                        }
-                        form.inline method="post" action="/for-you/feedback" {
-                            (ctx.csrf_field())
-                            input type="hidden" name="id" value=(id);
-                            input type="hidden" name="value" value="-1";
-                            input type="hidden" name="next" value=(here);
-                            button.dislike type="submit" { span aria-hidden="true" { "👎 " } "Less like this" }
-                        }
-                        span.mute-controls {
-                        @if let Some(c) = r.paper.stored.paper.categories.first() {
-                            form.inline method="post" action="/for-you/mute" {
-                                (ctx.csrf_field())
-                                input type="hidden" name="kind" value="category";
-                                input type="hidden" name="value" value=(c.as_str());
-                                input type="hidden" name="next" value=(here);
-                                button.link type="submit" { "Not interested in " (c.as_str()) }
-                            }
-                        }
-                        " · "
-                        @if let Some(a) = r.paper.stored.paper.authors.first() {
-                            form.inline method="post" action="/for-you/mute" {
-                                (ctx.csrf_field())
-                                input type="hidden" name="kind" value="author";
-                                input type="hidden" name="value" value=(a.name);
-                                input type="hidden" name="next" value=(here);
-                                button.link type="submit" { "Not interested in " (a.name) }
-                            }
-                        }
-                        }
-                    }
-                }
-            }
-        }
-        @if !mutes.is_empty() {
-            section.mutes {
-                h2 { "Not interested in" }
-                ul {
-                    @for (k, v) in &mutes {
-                        li {
-                            (k.as_str()) " " (v) " "
-                            form.inline method="post" action="/for-you/mute" {
-                                (ctx.csrf_field())
-                                input type="hidden" name="kind" value=(k.as_str());
-                                input type="hidden" name="value" value=(v);
-                                input type="hidden" name="action" value="unmute";
-                                input type="hidden" name="next" value=(here);
-                                button.link type="submit" { "Show again" }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(ctx.page("For you", body))
-}
-
-#[derive(Deserialize)]
-struct FeedbackForm {
-    csrf: Option<String>,
-    id: String,
-    value: i64,
-    next: Option<String>,
-}
-
-async fn post_feedback(
-    State(state): State<AppState>,
-    Member(_ctx, user): Member,
-    CheckedForm(f): CheckedForm<FeedbackForm>,
-) -> Result<Response, PageError> {
-    let id = crate::api::parse_id(&f.id)?;
-    state.app.rec_feedback(&user, &id, f.value).await?;
-    // Back to the list, which says what was noted and offers to undo it.
-    let back = back_to(f.next.as_deref(), "/for-you");
-    let sep = if back.contains('?') { '&' } else { '?' };
-    let back = if back.starts_with("/for-you") && f.value != 0 {
-        format!("{back}{sep}rated={}&v={}", urlencode(id.as_str()), f.value)
-    } else {
-        back
-    };
-    Ok(see_other(&back))
-}
-
-#[derive(Deserialize)]
-struct MuteForm {
-    csrf: Option<String>,
-    kind: String,
-    value: String,
-    action: Option<String>,
-    next: Option<String>,
-}
-
-async fn post_mute(
-    State(state): State<AppState>,
-    Member(_ctx, user): Member,
-    CheckedForm(f): CheckedForm<MuteForm>,
-) -> Result<Response, PageError> {
-    let kind = MuteKind::parse(&f.kind).ok_or_else(|| {
-        ApiError::bad_request(format!("`{}` is neither category nor author", f.kind))
-    })?;
-    let on = f.action.as_deref() != Some("unmute");
-    state.app.mute(&user, kind, &f.value, on).await?;
-    Ok(see_other(&back_to(f.next.as_deref(), "/for-you")))
-}
-
 async fn get_collection(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -719,11 +386,4 @@ async fn get_collection(
     Ok(ctx.render_with_head(StatusCode::OK, &title, head, body))
 }
 
-csrf_form!(
-    SaveForm,
-    FollowForm,
-    VisibilityForm,
-    FeedForm,
-    FeedbackForm,
-    MuteForm
-);
+csrf_form!(VisibilityForm, FeedForm);
