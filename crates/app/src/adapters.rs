@@ -1,5 +1,5 @@
 //! The production adapters of the ports: arXiv's Atom API for papers the
-//! store lacks, SMTP for the outbox.
+//! store lacks, arXiv's HTML for their full text, SMTP for the outbox.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use paperboy_core::ArxivId;
 use paperboy_mail::{DrainSummary, SmtpConfig, SmtpError};
 use paperboy_store::{OutboxStore, PaperStore, StoreError};
 
-use crate::ports::{FetchError, Fetcher, Mailer, SendError};
+use crate::ports::{FetchError, Fetcher, Mailer, SendError, TextFetch, TextSource};
 
 /// Fetches papers through the arXiv API client (polite: spaced requests,
 /// `Retry-After` honoured) and stores them.
@@ -79,5 +79,64 @@ impl Mailer for SmtpMailer {
         )
         .await
         .map_err(send_error)
+    }
+}
+
+/// Papers' full text from arXiv's HTML rendering (`{base}/html/{id}v{n}`),
+/// one request at a time through the polite client.
+pub struct ArxivHtml {
+    pub client: Arc<paperboy_arxiv::PoliteClient>,
+    /// `https://arxiv.org`, or a stand-in.
+    pub base_url: String,
+    /// Pages larger than this are not read.
+    pub max_bytes: usize,
+}
+
+impl ArxivHtml {
+    pub fn url(&self, id: &ArxivId, version: u32) -> String {
+        format!(
+            "{}/html/{id}v{version}",
+            self.base_url.trim_end_matches('/')
+        )
+    }
+}
+
+#[async_trait]
+impl TextSource for ArxivHtml {
+    async fn fetch_text(
+        &self,
+        id: &ArxivId,
+        version: u32,
+        if_modified_since: Option<&str>,
+    ) -> TextFetch {
+        use paperboy_arxiv::Page;
+        let url = self.url(id, version);
+        match self
+            .client
+            .get_page(&url, if_modified_since, self.max_bytes)
+            .await
+        {
+            Ok(Page::Body {
+                text,
+                last_modified,
+            }) => TextFetch::Page {
+                html: text,
+                last_modified,
+            },
+            Ok(Page::NotModified) => TextFetch::NotModified,
+            Ok(Page::Missing) => TextFetch::Missing,
+            Ok(Page::TooLarge { bytes }) => TextFetch::TooLarge { bytes },
+            Ok(Page::Refused {
+                status,
+                retry_after,
+            }) => TextFetch::Refused {
+                reason: format!("{url}: HTTP {status}"),
+                retry_after,
+            },
+            Err(e) => TextFetch::Refused {
+                reason: e.to_string(),
+                retry_after: None,
+            },
+        }
     }
 }

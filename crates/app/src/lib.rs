@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod adapters;
 pub mod authors;
 pub mod bibtex;
+pub mod citations;
 pub mod digest;
 pub mod discussions;
 mod error;
@@ -58,6 +59,8 @@ pub struct App {
     pub mail: Option<Arc<MailSettings>>,
     pub limiter: Arc<RateLimiter>,
     pub scales: Arc<Scales>,
+    /// Papers' full text from arXiv; `None` when turned off.
+    pub texts: Option<Arc<citations::Texts>>,
     /// The GitHub star tracker; `None` when not set up.
     pub stars: Option<Arc<stars::StarTracker>>,
     /// How this node's harvests are going (for the pages and `/metrics`).
@@ -114,6 +117,7 @@ impl App {
             mail: None,
             limiter: Arc::default(),
             scales: Arc::default(),
+            texts: None,
             stars: None,
             harvest: Arc::default(),
         }

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use paperboy_core::{ArxivId, PaperId, User};
-use paperboy_store::{LibraryQuery, ListedPaper, Saved, StoreError, TagInfo};
+use paperboy_store::{LibraryQuery, ListedPaper, Saved, StoreError, StoredPaper, TagInfo};
 
 use crate::accounts::{new_token, token_digest};
 use crate::bibtex::{self, ExportRow, FileEntry, Problem, Wanted};
@@ -517,37 +517,48 @@ impl App {
 
     /// The paper whose normalised title is `title`'s.
     async fn match_title(&self, title: &str) -> Result<PaperId, Unmatched> {
-        let want = bibtex::normalise_title(title);
-        let Some(search) = &self.search else {
+        if self.search.is_none() {
             return Err(Unmatched(
                 "no arXiv id, and search is not set up to match the title".into(),
             ));
-        };
-        let query: String = want
-            .split_whitespace()
-            .take(24)
-            .map(|w| format!("ti:{w}"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let ids = search
-            .find(&query, 5)
+        }
+        self.paper_titled(title)
             .await
-            .map_err(|e| Unmatched(format!("title search failed: {e}")))?;
-        let papers = self
-            .store
-            .get_papers(&ids)
-            .await
-            .map_err(|e| Unmatched(e.to_string()))?;
-        papers
-            .iter()
-            .find(|p| bibtex::normalise_title(&p.stored.paper.title) == want)
-            .map(|p| p.stored.paper_id)
+            .map(|p| p.paper_id)
             .ok_or_else(|| {
                 Unmatched(format!(
                     "no arXiv id, and no paper here is titled “{}”",
                     title.trim()
                 ))
             })
+    }
+
+    /// The paper of the store with this title (compared loosely: letters
+    /// and digits), found through the keyword index; `None` without one.
+    pub(crate) async fn paper_titled(&self, title: &str) -> Option<StoredPaper> {
+        let want = bibtex::normalise_title(title);
+        let search = self.search.as_ref()?;
+        let query: String = want
+            .split_whitespace()
+            .take(24)
+            .map(|w| format!("ti:{w}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if query.is_empty() {
+            return None;
+        }
+        let ids = match search.find(&query, 5).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "title search failed");
+                return None;
+            }
+        };
+        let papers = self.store.get_papers(&ids).await.ok()?;
+        papers
+            .into_iter()
+            .find(|p| bibtex::normalise_title(&p.stored.paper.title) == want)
+            .map(|p| p.stored)
     }
 
     /// The library (or one tag of it) as a file.

@@ -20,6 +20,12 @@ pub struct PaperPage {
     pub claims: crate::views::Claims,
     /// The viewer is an approved author of it.
     pub viewer_is_author: bool,
+    /// Its reference list (empty until its full text is read).
+    pub references: Vec<crate::citations::ReferenceView>,
+    /// Papers here citing it.
+    pub citations: Vec<crate::citations::CitedPaper>,
+    /// Its sections' titles, where its full text was read.
+    pub sections: Vec<String>,
 }
 
 /// A member's public page.
@@ -100,6 +106,9 @@ impl App {
             .remove(&stored.paper_id)
             .unwrap_or_default();
         let viewer_is_author = viewer.is_some_and(|u| claims.values().any(|n| *n == u.username));
+        let references = self.references(id).await?;
+        let citations = self.citations(id).await?;
+        let sections = self.section_titles(id).await?;
         Ok(PaperPage {
             stored,
             daily,
@@ -108,6 +117,9 @@ impl App {
             discussion,
             claims,
             viewer_is_author,
+            references,
+            citations,
+            sections,
         })
     }
 

@@ -118,3 +118,36 @@ pub struct Refinement {
     /// when the walk ended, and new papers get one as they come).
     pub filling: bool,
 }
+
+/// What one ask for a paper's full text came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextFetch {
+    /// The page (arXiv's HTML rendering), and its `Last-Modified`.
+    Page {
+        html: String,
+        last_modified: Option<String>,
+    },
+    /// Unchanged since the `If-Modified-Since` sent.
+    NotModified,
+    /// No full text for this version.
+    Missing,
+    /// Larger than the cap (at least this many bytes).
+    TooLarge { bytes: usize },
+    /// Refused for now (403, 429, 5xx, or unreachable): stop, and ask
+    /// again after `retry_after` (or a backoff of the caller's choosing).
+    Refused {
+        reason: String,
+        retry_after: Option<std::time::Duration>,
+    },
+}
+
+/// Where papers' full text comes from (arXiv's HTML).
+#[async_trait]
+pub trait TextSource: Send + Sync {
+    async fn fetch_text(
+        &self,
+        id: &ArxivId,
+        version: u32,
+        if_modified_since: Option<&str>,
+    ) -> TextFetch;
+}

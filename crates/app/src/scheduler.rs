@@ -10,6 +10,9 @@
 //! - harvest: each configured OAI-PMH set, daily after `harvest_hour_utc`,
 //!   and at once for a set never harvested;
 //! - stars: the GitHub star tracker's step (every tick, within its budget).
+//!
+//! Beside it, under leases of their own: the alert pass ([`run_alerts`])
+//! and the full-text fetcher ([`run_texts`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -207,6 +210,86 @@ pub async fn run_alerts(app: App) {
             Err(e) => tracing::warn!(error = %e, "cannot renew the alerts lease"),
         }
         tokio::time::sleep(ALERTS_EVERY).await;
+    }
+}
+
+const TEXTS_LEASE: &str = "fulltext";
+/// How often an idle (or spent) fetcher looks again.
+const TEXTS_IDLE: Duration = Duration::from_secs(5);
+/// After arXiv refuses: the first wait, doubled each time, and the longest.
+const TEXTS_BACKOFF: Duration = Duration::from_secs(60);
+const TEXTS_BACKOFF_MAX: Duration = Duration::from_secs(3600);
+
+/// Fetches papers' full text forever, one at a time (the client spaces
+/// requests to arXiv), on the node holding the full-text lease. When arXiv
+/// refuses (403, 429, 5xx) it waits — `Retry-After`, else a backoff that
+/// doubles up to an hour — and the refused paper stays due; nothing is
+/// recorded for it, so the day's budget is not spent on refusals.
+pub async fn run_texts(app: App) {
+    let me = holder();
+    let mut backoff = TEXTS_BACKOFF;
+    let mut since_resolve = 0u32;
+    loop {
+        let wait = match app.store.try_lease(TEXTS_LEASE, &me, 120).await {
+            Ok(true) => match app.fetch_next_text().await {
+                Ok(crate::citations::TextStep::Fetched {
+                    id,
+                    status,
+                    references,
+                }) => {
+                    tracing::info!(%id, status = status.as_str(), references, "full text fetched");
+                    backoff = TEXTS_BACKOFF;
+                    since_resolve += 1;
+                    if since_resolve >= 50 {
+                        since_resolve = 0;
+                        resolve_waiting(&app).await;
+                    }
+                    Duration::ZERO
+                }
+                Ok(crate::citations::TextStep::Idle)
+                | Ok(crate::citations::TextStep::BudgetSpent) => {
+                    since_resolve = 0;
+                    resolve_waiting(&app).await;
+                    TEXTS_IDLE
+                }
+                Ok(crate::citations::TextStep::Refused {
+                    reason,
+                    retry_after,
+                }) => {
+                    let wait = retry_after.unwrap_or(backoff).min(TEXTS_BACKOFF_MAX);
+                    backoff = (backoff * 2).min(TEXTS_BACKOFF_MAX);
+                    tracing::warn!(%reason, wait_secs = wait.as_secs(), "arXiv refused a full text; waiting");
+                    if let Some(t) = &app.texts {
+                        let until =
+                            Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                        if let Ok(mut p) = t.progress.lock() {
+                            p.refused = Some((reason, until));
+                        }
+                    }
+                    wait
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the full-text fetcher failed");
+                    TEXTS_IDLE
+                }
+            },
+            Ok(false) => TEXTS_IDLE,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot renew the full-text lease");
+                TEXTS_IDLE
+            }
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+async fn resolve_waiting(app: &App) {
+    match app.resolve_waiting_references().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(references = n, "references resolved to papers that arrived"),
+        Err(e) => tracing::warn!(error = %e, "resolving waiting references failed"),
     }
 }
 

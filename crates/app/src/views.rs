@@ -64,6 +64,8 @@ pub struct PaperView {
     pub github_stars: Option<i64>,
     pub project_page: Option<String>,
     pub num_comments: i64,
+    /// Papers here citing this one (read from their full text).
+    pub citation_count: i64,
     pub code_links: Vec<CodeLink>,
     pub versions: Vec<VersionView>,
     /// arXiv's comments field (pages, venue). Not `comments`: Hugging
@@ -108,6 +110,7 @@ impl PaperView {
             github_stars: s.github_stars,
             project_page: s.project_page.clone(),
             num_comments: s.num_comments,
+            citation_count: s.citation_count,
             code_links: p.code_links.clone(),
             versions: p
                 .versions

@@ -63,6 +63,28 @@ pub enum FetchError {
     Setup(String),
 }
 
+/// What one GET of a page came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    Body {
+        text: String,
+        /// The server's `Last-Modified`, to send back next time.
+        last_modified: Option<String>,
+    },
+    /// Unchanged since the date sent.
+    NotModified,
+    /// 404 or 410: there is no such page.
+    Missing,
+    /// Larger than the caller reads (at least this many bytes).
+    TooLarge { bytes: usize },
+    /// Refused for now (403, 429, 5xx …): ask again later, after
+    /// `Retry-After` when the server gave one.
+    Refused {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+}
+
 pub struct PoliteClient {
     http: reqwest::Client,
     settings: ClientSettings,
@@ -213,6 +235,76 @@ impl PoliteClient {
                 }
             }
         }
+    }
+
+    /// One GET of a page, in turn with every other request to its host and
+    /// without retries (the caller decides when to ask again): the body up
+    /// to `max_bytes`, `If-Modified-Since` sent when given.
+    pub async fn get_page(
+        &self,
+        url: &str,
+        if_modified_since: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<Page, FetchError> {
+        self.wait_turn(&host_of(url), None).await;
+        tracing::debug!(url, "GET page");
+        let mut req = self.http.get(url);
+        if let Some(since) = if_modified_since {
+            req = req.header(reqwest::header::IF_MODIFIED_SINCE, since);
+        }
+        let gave_up = |reason: String| FetchError::GaveUp {
+            url: url.to_string(),
+            reason,
+            attempts: 1,
+        };
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| gave_up(format!("request failed: {e}")))?;
+        let status = resp.status().as_u16();
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let last_modified = header(reqwest::header::LAST_MODIFIED);
+        let wait = header(reqwest::header::RETRY_AFTER).and_then(|v| retry_after(&v));
+        match status {
+            200 => {}
+            304 => return Ok(Page::NotModified),
+            404 | 410 => return Ok(Page::Missing),
+            _ => {
+                return Ok(Page::Refused {
+                    status,
+                    retry_after: wait,
+                })
+            }
+        }
+        if let Some(len) = resp.content_length() {
+            if len as usize > max_bytes {
+                return Ok(Page::TooLarge {
+                    bytes: len as usize,
+                });
+            }
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| gave_up(format!("reading the body failed: {e}")))?
+        {
+            if body.len() + chunk.len() > max_bytes {
+                return Ok(Page::TooLarge {
+                    bytes: body.len() + chunk.len(),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Page::Body {
+            text: String::from_utf8_lossy(&body).into_owned(),
+            last_modified,
+        })
     }
 
     /// Exponential backoff with up to 50 % jitter for retry `n` (1-based).

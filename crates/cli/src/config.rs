@@ -44,6 +44,16 @@ pub struct Config {
     pub arxiv_max_retries: u32,
     /// First retry delay; doubles with each retry.
     pub arxiv_backoff_ms: u64,
+    /// Where papers' HTML is read (`{url}/html/{id}v{n}`); empty: arxiv.org,
+    /// or the origin of `arxiv_api_url` when that points elsewhere (a
+    /// stand-in, a mirror).
+    pub arxiv_html_url: String,
+    /// Fetch papers' full text from arXiv for references and citations.
+    pub fulltext: bool,
+    /// Full texts fetched a day at most.
+    pub fulltext_per_day: u64,
+    /// Pages larger than this many megabytes are not read.
+    pub fulltext_max_mb: u64,
     /// Hour (UTC) of the daily harvest, after arXiv's announcement.
     pub harvest_hour_utc: u32,
     /// A set's first harvest covers this many days back (0: the whole
@@ -107,6 +117,10 @@ impl Default for Config {
             arxiv_metadata_prefix: "arXivRaw".into(),
             arxiv_max_retries: 5,
             arxiv_backoff_ms: 2000,
+            arxiv_html_url: String::new(),
+            fulltext: true,
+            fulltext_per_day: 2000,
+            fulltext_max_mb: 32,
             harvest_hour_utc: 2,
             initial_harvest_days: 7,
             harvest_retry_secs: 900,
@@ -170,6 +184,10 @@ impl fmt::Debug for Config {
             .field("arxiv_metadata_prefix", &self.arxiv_metadata_prefix)
             .field("arxiv_max_retries", &self.arxiv_max_retries)
             .field("arxiv_backoff_ms", &self.arxiv_backoff_ms)
+            .field("arxiv_html_url", &self.arxiv_html_url)
+            .field("fulltext", &self.fulltext)
+            .field("fulltext_per_day", &self.fulltext_per_day)
+            .field("fulltext_max_mb", &self.fulltext_max_mb)
             .field("harvest_hour_utc", &self.harvest_hour_utc)
             .field("initial_harvest_days", &self.initial_harvest_days)
             .field("harvest_retry_secs", &self.harvest_retry_secs)
@@ -249,6 +267,19 @@ impl Config {
         s
     }
 
+    /// Where papers' HTML is read: `arxiv_html_url`, else arxiv.org when
+    /// the API is arXiv's own, else the API's origin (a stand-in serves both).
+    pub fn arxiv_html_base(&self) -> String {
+        let set = self.arxiv_html_url.trim();
+        if !set.is_empty() {
+            return set.trim_end_matches('/').to_string();
+        }
+        match reqwest_origin(&self.arxiv_api_url) {
+            Some(origin) if !origin.ends_with("arxiv.org") => origin,
+            _ => "https://arxiv.org".into(),
+        }
+    }
+
     /// The hourly budget of the star tracker.
     pub fn github_budget(&self) -> u32 {
         match (self.github_budget_per_hour, self.github_token.is_empty()) {
@@ -323,6 +354,13 @@ impl Config {
     }
 }
 
+/// `scheme://host[:port]` of a URL.
+fn reqwest_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}
+
 /// What `paperboy default-config` prints; a test keeps it in step with
 /// [`Config::default`].
 pub const EXAMPLE: &str = r#"# Paperboy configuration. Every key is optional; the values shown are the
@@ -391,6 +429,17 @@ arxiv_metadata_prefix = "arXivRaw"
 # each time, with jitter). A 503 with Retry-After waits as long as asked.
 arxiv_max_retries = 5
 arxiv_backoff_ms = 2000
+
+# Full text for references and citations: each paper's HTML rendering on
+# arXiv (`<arxiv_html_url>/html/<id>v<n>`; empty: https://arxiv.org, or the
+# host of arxiv_api_url when that is not arXiv's), one request at a time
+# and spaced like the requests above, at most fulltext_per_day pages a day,
+# pages above fulltext_max_mb not read. Papers in libraries and follows
+# first, then the daily list, then the newest. false turns it off.
+arxiv_html_url = ""
+fulltext = true
+fulltext_per_day = 2000
+fulltext_max_mb = 32
 
 # Hour (UTC) of the daily harvest that `paperboy serve` runs; arXiv
 # announces new papers at 00:00 UTC, Sunday to Thursday.

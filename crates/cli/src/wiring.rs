@@ -99,7 +99,25 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         papers: store,
     }));
     app.stars = star_tracker(config)?;
+    app.texts = texts(config)?;
     Ok(app)
+}
+
+/// The full-text fetcher (arXiv's HTML), unless `fulltext = false`.
+pub fn texts(config: &Config) -> anyhow::Result<Option<Arc<paperboy_app::citations::Texts>>> {
+    if !config.fulltext {
+        return Ok(None);
+    }
+    let client = PoliteClient::new(config.arxiv_client()).context("setting up the arXiv client")?;
+    let source = paperboy_app::adapters::ArxivHtml {
+        client: Arc::new(client),
+        base_url: config.arxiv_html_base(),
+        max_bytes: (config.fulltext_max_mb.max(1) as usize).saturating_mul(1024 * 1024),
+    };
+    Ok(Some(Arc::new(paperboy_app::citations::Texts::new(
+        Arc::new(source),
+        config.fulltext_per_day,
+    ))))
 }
 
 /// The GitHub star tracker, unless `github_api_url` is empty.

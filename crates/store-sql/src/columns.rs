@@ -146,10 +146,10 @@ pub const PAPER_COLUMNS: &str =
     "paper_id, arxiv_id, title, abstract, authors, categories, versions, \
     latest_version, comments, journal_ref, doi, report_no, license, submitter, updated_on, \
     code_links, github_repo, published_at, content_hash, change_seq, created_at, deleted_at, \
-    upvotes, num_comments, github_stars, claimed_github_repo, project_page";
+    upvotes, num_comments, github_stars, claimed_github_repo, project_page, citation_count";
 
 /// Columns a listed-paper query adds after [`PAPER_COLUMNS`].
-const LISTED_AT: usize = 27;
+const LISTED_AT: usize = 28;
 
 /// [`PAPER_COLUMNS`] with a table alias (`p.paper_id, p.arxiv_id, …`).
 pub fn paper_columns_of(alias: &str) -> String {
@@ -199,6 +199,7 @@ pub fn stored_paper(r: &dyn SqlRow) -> Result<(StoredPaper, Option<i64>), StoreE
         github_stars: r.opt_i64(24)?,
         claimed_github_repo: r.opt_text(25)?,
         project_page: r.opt_text(26)?,
+        citation_count: r.i64(27)?,
         paper: cols.into_paper()?,
     };
     Ok((stored, r.opt_i64(21)?))

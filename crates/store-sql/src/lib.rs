@@ -19,6 +19,7 @@ macro_rules! on {
 }
 
 mod accounts;
+mod citations;
 mod columns;
 mod community;
 mod conn;

@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_library.sql")),
     (8, include_str!("../migrations/0008_rate_limits.sql")),
     (9, include_str!("../migrations/0009_password_resets.sql")),
+    (10, include_str!("../migrations/0010_citations.sql")),
 ];
 
 /// Any 64-bit number both nodes agree on: "paperboy" in ASCII.

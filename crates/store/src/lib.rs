@@ -9,6 +9,7 @@
 //! `&dyn Store` coerces to any of the narrow contracts.
 
 pub mod accounts;
+pub mod citations;
 pub mod community;
 pub mod delivery;
 pub mod discussions;
@@ -22,6 +23,10 @@ pub mod row;
 pub mod stars;
 
 pub use accounts::{AccountStore, NewUser};
+pub use citations::{
+    CitationStore, Citing, NewReference, StoredReference, TextDue, TextRecord, TextStats,
+    TextStatus,
+};
 pub use community::{CommunityStore, DailyEntry, DailySort, ListedPaper, TrendingRow};
 pub use delivery::{
     Frequency, OutboxRow, OutboxStore, OutgoingMail, Preferences, SendOutcome, Subscriber,
@@ -64,5 +69,6 @@ store_of!(
     NotificationStore,
     StarStore,
     LibraryStore,
-    TasteStore
+    TasteStore,
+    CitationStore
 );

@@ -10,6 +10,8 @@ pub struct StoredPaper {
     pub paper: Paper,
     pub upvotes: i64,
     pub num_comments: i64,
+    /// Papers in the store citing this one (from their full text).
+    pub citation_count: i64,
     pub github_stars: Option<i64>,
     /// The code link an approved author set, over the one found in the metadata.
     pub claimed_github_repo: Option<String>,

@@ -43,6 +43,8 @@ pub struct Builder {
     mail: bool,
     /// A GitHub (stand-in) API URL and an hourly budget for the star tracker.
     github: Option<(String, u32)>,
+    /// An arXiv (stand-in) base URL for full texts and the daily budget.
+    texts: Option<(String, u64)>,
 }
 
 impl TestApp {
@@ -57,6 +59,7 @@ impl TestApp {
             },
             mail: true,
             github: None,
+            texts: None,
         }
     }
 
@@ -144,6 +147,13 @@ impl Builder {
         self
     }
 
+    /// Fetches full texts from the arXiv (stand-in) at `base_url`, at
+    /// most `per_day` a day, requests unspaced.
+    pub fn texts(mut self, base_url: &str, per_day: u64) -> Self {
+        self.texts = Some((base_url.to_string(), per_day));
+        self
+    }
+
     /// No mail settings at all (an instance that cannot sign links).
     pub fn without_mail(mut self) -> Self {
         self.mail = false;
@@ -175,6 +185,21 @@ impl Builder {
                 paperboy_github::GitHub::new(url, Some("test-token".into()), "Paperboy tests")
                     .expect("GitHub client");
             app.stars = Some(Arc::new(StarTracker::new(Arc::new(github), *budget)));
+        }
+        if let Some((url, per_day)) = &self.texts {
+            let mut settings = paperboy_arxiv::ClientSettings::new("Paperboy tests", "", BASE_URL);
+            settings.min_interval = std::time::Duration::ZERO;
+            settings.timeout = std::time::Duration::from_secs(10);
+            let client = paperboy_arxiv::PoliteClient::new(settings).expect("arXiv client");
+            let source = paperboy_app::adapters::ArxivHtml {
+                client: Arc::new(client),
+                base_url: url.clone(),
+                max_bytes: 1024 * 1024,
+            };
+            app.texts = Some(Arc::new(paperboy_app::citations::Texts::new(
+                Arc::new(source),
+                *per_day,
+            )));
         }
         let router = router(app.clone());
         let t = TestApp {

@@ -2,6 +2,8 @@
 //! pages joined by resumption tokens, and the Atom API for `id_list`
 //! queries. Responses follow arXiv's documented formats; faults (503 with
 //! Retry-After, cut-off XML, refused tokens) can be injected per request.
+//! It also serves papers' HTML renderings (`/html/{id}v{n}`, LaTeXML's
+//! markup as arXiv serves it, with `Last-Modified` and 304s).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -52,8 +54,13 @@ struct Inner {
     /// Refuse resumption tokens this many more times.
     refuse_tokens: usize,
     atom_entries: HashMap<String, String>,
+    /// `{id}v{n}` → the page.
+    html_pages: HashMap<String, String>,
     requests: Vec<SeenRequest>,
 }
+
+/// When every HTML page was last modified (an HTTP date).
+pub const HTML_LAST_MODIFIED: &str = "Mon, 02 Dec 2024 10:00:00 GMT";
 
 #[derive(Clone)]
 pub struct ArxivStandin {
@@ -88,6 +95,7 @@ impl ArxivStandin {
         let app = Router::new()
             .route("/oai", get(oai))
             .route("/api/query", get(api))
+            .route("/html/{*path}", get(html_page))
             .with_state(inner.clone());
         ArxivStandin {
             base: serve_on_loopback(app).await,
@@ -127,6 +135,14 @@ impl ArxivStandin {
         lock(&self.inner)
             .atom_entries
             .insert(id.to_string(), entry_xml);
+    }
+
+    /// Serves `html` at `/html/{id}v{version}`. Faults are keyed
+    /// `html:{id}v{version}`.
+    pub fn add_html(&self, id: &str, version: u32, html: String) {
+        lock(&self.inner)
+            .html_pages
+            .insert(format!("{id}v{version}"), html);
     }
 
     pub fn requests(&self) -> Vec<SeenRequest> {
@@ -322,6 +338,139 @@ async fn api(
         body,
     )
         .into_response()
+}
+
+async fn html_page(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let mut st = lock(&inner);
+    let key = format!("html:{path}");
+    let fault = match st.faults.get_mut(&key) {
+        Some(list) if !list.is_empty() => Some(list.remove(0)),
+        _ => st.always.get(&key).cloned(),
+    };
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let since = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let resp = match fault {
+        Some(Fault::Unavailable { retry_after_secs }) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, retry_after_secs.to_string())],
+            "busy",
+        )
+            .into_response(),
+        Some(Fault::ServerError) => (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response(),
+        Some(Fault::Truncated) | None => match st.html_pages.get(&path) {
+            Some(_) if since.as_deref() == Some(HTML_LAST_MODIFIED) => {
+                StatusCode::NOT_MODIFIED.into_response()
+            }
+            Some(page) => {
+                let body = match fault {
+                    Some(Fault::Truncated) => page[..page.len() / 2].to_string(),
+                    _ => page.clone(),
+                };
+                (
+                    StatusCode::OK,
+                    [
+                        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                        (header::LAST_MODIFIED, HTML_LAST_MODIFIED),
+                    ],
+                    body,
+                )
+                    .into_response()
+            }
+            None => (StatusCode::NOT_FOUND, "No HTML for this paper").into_response(),
+        },
+    };
+    st.requests.push(SeenRequest {
+        at: Instant::now(),
+        query: format!("/html/{path}"),
+        status: resp.status().as_u16(),
+        user_agent: agent,
+    });
+    resp
+}
+
+/// One entry of a generated reference list.
+#[derive(Debug, Clone, Default)]
+pub struct HtmlReference {
+    pub authors: String,
+    pub title: String,
+    /// Venue, year, identifiers: the entry's last block.
+    pub venue: String,
+    /// The sentence citing it (`{}` is where the citation goes), if cited.
+    pub cited_in: Option<String>,
+}
+
+/// A paper's HTML as arXiv's LaTeXML writes it: title, an abstract, the
+/// sections with paragraphs citing references, a figure, the bibliography.
+pub fn latexml_page(title: &str, sections: &[(&str, &str)], refs: &[HtmlReference]) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{t}</title></head>\n\
+         <body><div class=\"ltx_page_main\"><div class=\"ltx_page_content\">\n\
+         <article class=\"ltx_document ltx_authors_1line\">\n\
+         <h1 class=\"ltx_title ltx_title_document\">{t}</h1>\n\
+         <div class=\"ltx_abstract\"><h6 class=\"ltx_title ltx_title_abstract\">Abstract</h6>\n\
+         <p class=\"ltx_p\">We study {t}.</p></div>\n",
+        t = esc(title)
+    );
+    for (i, (name, text)) in sections.iter().enumerate() {
+        let n = i + 1;
+        out.push_str(&format!(
+            "<section id=\"S{n}\" class=\"ltx_section\">\n\
+             <h2 class=\"ltx_title ltx_title_section\"><span class=\"ltx_tag ltx_tag_section\">{n} </span>{}</h2>\n\
+             <div id=\"S{n}.p1\" class=\"ltx_para\"><p class=\"ltx_p\">{}</p></div>\n",
+            esc(name),
+            esc(text)
+        ));
+        if n == 1 {
+            for (j, r) in refs.iter().enumerate() {
+                if let Some(sentence) = &r.cited_in {
+                    let cite = format!(
+                        "<cite class=\"ltx_cite ltx_citemacro_cite\">[<a href=\"#bib.bib{k}\" title=\"\" class=\"ltx_ref\">{k}</a>]</cite>",
+                        k = j + 1
+                    );
+                    let p = esc(sentence).replace("{}", &cite);
+                    out.push_str(&format!(
+                        "<div id=\"S{n}.p{}\" class=\"ltx_para\"><p class=\"ltx_p\">{p}</p></div>\n",
+                        j + 2
+                    ));
+                }
+            }
+            out.push_str(
+                "<figure id=\"S1.F1\" class=\"ltx_figure\"><img src=\"x1.png\" class=\"ltx_graphics\" alt=\"\">\n\
+                 <figcaption class=\"ltx_caption ltx_centering\"><span class=\"ltx_tag ltx_tag_figure\">Figure 1: </span>An overview.</figcaption></figure>\n",
+            );
+        }
+        out.push_str("</section>\n");
+    }
+    out.push_str(
+        "<section id=\"bib\" class=\"ltx_bibliography\">\n\
+         <h2 class=\"ltx_title ltx_title_bibliography\">References</h2>\n<ul class=\"ltx_biblist\">\n",
+    );
+    for (j, r) in refs.iter().enumerate() {
+        let k = j + 1;
+        out.push_str(&format!(
+            "<li id=\"bib.bib{k}\" class=\"ltx_bibitem\">\n\
+             <span class=\"ltx_tag ltx_role_refnum ltx_tag_bibitem\">[{k}]</span>\n\
+             <span class=\"ltx_bibblock\">{}</span>\n\
+             <span class=\"ltx_bibblock\">{}</span>\n\
+             <span class=\"ltx_bibblock\">{}</span>\n</li>\n",
+            esc(&r.authors),
+            esc(&r.title),
+            esc(&r.venue)
+        ));
+    }
+    out.push_str("</ul>\n</section>\n</article>\n</div></div></body>\n</html>\n");
+    out
 }
 
 fn esc(s: &str) -> String {

@@ -147,6 +147,64 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
         }
     }
     let g = state.app.gauges().await;
+    if let Some(texts) = &state.app.texts {
+        if let Ok(t) = state.app.text_stats().await {
+            let rows = [
+                ("parsed", t.parsed),
+                ("missing", t.missing),
+                ("unreadable", t.unreadable),
+                ("too_large", t.too_large),
+            ]
+            .map(|(s, n)| (format!("{{status=\"{s}\"}}"), n as f64));
+            gauge(
+                &mut out,
+                "paperboy_fulltext_papers",
+                "Papers whose full text was fetched, by outcome.",
+                &rows,
+            );
+            let one = |n: u64| [(String::new(), n as f64)];
+            gauge(
+                &mut out,
+                "paperboy_fulltext_waiting",
+                "Papers whose full text is not fetched yet.",
+                &one(t.waiting),
+            );
+            gauge(
+                &mut out,
+                "paperboy_fulltext_bytes",
+                "Bytes of the full-text pages fetched.",
+                &one(t.bytes.max(0) as u64),
+            );
+            gauge(
+                &mut out,
+                "paperboy_references",
+                "References read from full texts.",
+                &one(t.references),
+            );
+            gauge(
+                &mut out,
+                "paperboy_references_resolved",
+                "References resolved to a paper in the store.",
+                &one(t.resolved),
+            );
+        }
+        let p = texts.progress();
+        let lag = p
+            .last_fetch
+            .map_or(-1.0, |t| (chrono::Utc::now() - t).num_seconds() as f64);
+        gauge(
+            &mut out,
+            "paperboy_fulltext_last_fetch_age_seconds",
+            "Seconds since this node last fetched a full text (-1: never).",
+            &[(String::new(), lag)],
+        );
+        gauge(
+            &mut out,
+            "paperboy_fulltext_refusals",
+            "Times arXiv refused or could not be reached for a full text, on this node.",
+            &[(String::new(), p.refusals as f64)],
+        );
+    }
     out.push_str("# HELP paperboy_store_up Whether the store answers (1) or not (0).\n");
     out.push_str("# TYPE paperboy_store_up gauge\n");
     out.push_str(&format!(

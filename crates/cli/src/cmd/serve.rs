@@ -73,6 +73,9 @@ pub async fn run(opts: Opts, mut config: Config) -> anyhow::Result<()> {
             },
         };
         tokio::spawn(scheduler.run());
+        if app.texts.is_some() {
+            tokio::spawn(paperboy_app::scheduler::run_texts(app.clone()));
+        }
     }
     // Alerts are part of serving notifications, scheduler or not (one node
     // writes them, under their own lease).

@@ -1,10 +1,12 @@
-//! `GET /api/papers/{id}` and `GET /api/papers/{id}/related`.
+//! `GET /api/papers/{id}`, its related papers, its references and the
+//! papers citing it.
 
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use paperboy_app::citations::{CitedPaper, ReferenceView};
 use paperboy_app::views::{PaperView, RowView};
 
 use super::{paper_route, parse_limit, PaperPath};
@@ -12,7 +14,9 @@ use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     let r = paper_route(Router::new(), "/api/papers", "", get(get_paper));
-    paper_route(r, "/api/papers", "/related", get(get_related))
+    let r = paper_route(r, "/api/papers", "/related", get(get_related));
+    let r = paper_route(r, "/api/papers", "/references", get(get_references));
+    paper_route(r, "/api/papers", "/citations", get(get_citations))
 }
 
 async fn get_paper(
@@ -31,4 +35,20 @@ async fn get_related(
     let limit = parse_limit(&q, 10, 50)?;
     let found = state.app.related(&id, limit as usize).await?;
     Ok(Json(state.app.row_views(&found).await?))
+}
+
+/// The reference list: papers here where resolved, else the entry's text.
+async fn get_references(
+    State(state): State<AppState>,
+    PaperPath(id): PaperPath,
+) -> Result<Json<Vec<ReferenceView>>, ApiError> {
+    Ok(Json(state.app.references(&id).await?))
+}
+
+/// Papers here citing this one, newest first, with the citing sentence.
+async fn get_citations(
+    State(state): State<AppState>,
+    PaperPath(id): PaperPath,
+) -> Result<Json<Vec<CitedPaper>>, ApiError> {
+    Ok(Json(state.app.citations(&id).await?))
 }

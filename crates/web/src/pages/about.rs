@@ -27,6 +27,10 @@ async fn get_about(ctx: Ctx, State(state): State<AppState>) -> Response {
         }
         None => None,
     };
+    let texts = match &state.app.texts {
+        Some(t) => Some((t.per_day, state.app.text_stats().await.unwrap_or_default())),
+        None => None,
+    };
     let body = html! {
         article.prose {
             h1 { "About " (ctx.instance) }
@@ -44,6 +48,19 @@ async fn get_about(ctx: Ctx, State(state): State<AppState>) -> Response {
                         "new papers get theirs as they arrive."
                     }
                 }
+            }
+            h2 #citations { "Full text and citations" }
+            p { "References and cited-by lists come from papers' full text: arXiv's HTML rendering of each paper (made from its TeX source; most papers since December 2023 have one). arXiv's licence allows indexing with a link back, not copying: Paperboy keeps section titles and the reference list with the sentence each reference is first cited in, and links to arXiv for reading. A reference counts as a paper here when it names an arXiv id (or arXiv's DOI), or when its title and year match a paper's; the rest stay as text. A paper's citation count is the number of papers here whose reference lists name it." }
+            @match &texts {
+                Some((per_day, s)) => p #fulltext {
+                    "On this instance full texts are fetched one at a time, at most " (paperboy_app::scheduler::group_digits(*per_day)) " a day, papers in readers' libraries and follows first, then the daily list, then the newest. So far: "
+                    (paperboy_app::scheduler::group_digits(s.parsed)) " read, "
+                    (paperboy_app::scheduler::group_digits(s.missing)) " without HTML on arXiv, "
+                    (paperboy_app::scheduler::group_digits(s.waiting)) " waiting; "
+                    (paperboy_app::scheduler::group_digits(s.references)) " references, "
+                    (paperboy_app::scheduler::group_digits(s.resolved)) " of them to papers here."
+                },
+                None => p #fulltext { "Fetching full texts is turned off on this instance." },
             }
             h2 #privacy { "What is kept about you" }
             p { "An account keeps its username, email address and a hash of its password, its sessions and API tokens, its library, tags, follows, 👍/👎 feedback and notifications, and its votes and comments. Votes show only as counts. Deleting an account (on " a href="/account" { "your account page" } ") removes the address, the password, sessions, tokens, library, tags, follows, feedback, notifications and the address's email subscription at once; comments stay, shown as by a deleted account, and votes stay in the counts with no name on them. An email subscription keeps only its address and choices, and ends with one click in any digest." }

@@ -186,10 +186,73 @@ fn paper_body(ctx: &Ctx, page: &PaperPage, marks: &super::Marks, following: bool
             }
             (author_tools(ctx, page))
             (discussion(ctx, page, moderator))
+            (citation_lists(page))
             @if !page.related.is_empty() {
                 section aria-labelledby="related-h" {
                     h2 #related-h { "Related papers" }
                     ol.papers { @for lp in &page.related { li { (paper_item(ctx, lp, marks, None)) } } }
+                }
+            }
+        }
+    }
+}
+
+/// Entries of a references or cited-by list shown before "Show all".
+const FIRST_SHOWN: usize = 10;
+
+/// "References (n)" and "Cited by (n)": resolved entries link to their
+/// papers here, the others are the entry's text; each citing paper with
+/// the sentence that cites. Section titles of the full text, when read,
+/// with a link to arXiv for reading it (its licence allows no copy here).
+fn citation_lists(page: &PaperPage) -> Markup {
+    use paperboy_app::citations::ReferenceView;
+    let id = page.stored.paper.id.as_str();
+    let reference = |r: &ReferenceView| match r {
+        ReferenceView::Paper(c) => html! {
+            a href={ "/papers/" (c.paper.id) } { (c.paper.title) }
+            " " span.muted { "(" (c.paper.id) ")" }
+        },
+        ReferenceView::Text(t) => html! { (t) },
+    };
+    let citing = |c: &paperboy_app::citations::CitedPaper| {
+        html! {
+            a href={ "/papers/" (c.paper.id) } { (c.paper.title) }
+            @if let Some(ctx) = &c.context { blockquote.citing { (ctx) } }
+        }
+    };
+    let refs = &page.references;
+    let cites = &page.citations;
+    html! {
+        @if !page.sections.is_empty() {
+            section aria-labelledby="contents-h" {
+                h2 #contents-h { "Contents" }
+                ol.contents { @for t in &page.sections { li { (t) } } }
+                p.muted { "Read the full text on " a href={ "https://arxiv.org/html/" (id) } { "arXiv" } "." }
+            }
+        }
+        section aria-labelledby="references-h" {
+            h2 #references-h { "References (" (refs.len()) ")" }
+            @if refs.is_empty() {
+                p.muted { "None read yet: references come from the paper's full text on arXiv, fetched in the background." }
+            } @else {
+                ol.references { @for r in refs.iter().take(FIRST_SHOWN) { li { (reference(r)) } } }
+                @if refs.len() > FIRST_SHOWN {
+                    details { summary { "Show all " (refs.len()) }
+                        ol.references start=(FIRST_SHOWN + 1) { @for r in refs.iter().skip(FIRST_SHOWN) { li { (reference(r)) } } }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="citations-h" {
+            h2 #citations-h { "Cited by (" (page.stored.citation_count) ")" }
+            @if cites.is_empty() {
+                p.muted { "No paper here cites it yet (as far as their full texts have been read)." }
+            } @else {
+                ul.citations { @for c in cites.iter().take(FIRST_SHOWN) { li { (citing(c)) } } }
+                @if cites.len() > FIRST_SHOWN {
+                    details { summary { "Show all " (cites.len()) }
+                        ul.citations { @for c in cites.iter().skip(FIRST_SHOWN) { li { (citing(c)) } } }
+                    }
                 }
             }
         }

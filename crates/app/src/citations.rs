@@ -1,0 +1,293 @@
+//! Full text and citations: fetching papers' HTML from arXiv politely (one
+//! at a time, a budget a day, readers' papers first), reading the
+//! reference list, resolving each reference to a paper of the store, and
+//! the references and cited-by lists readers see.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use paperboy_arxiv::fulltext::{self, ParseError};
+use paperboy_core::{ArxivId, PaperId};
+use paperboy_store::{NewReference, TextDue, TextRecord, TextStats, TextStatus};
+use serde::Serialize;
+
+use crate::ports::{TextFetch, TextSource};
+use crate::views::PaperView;
+use crate::{App, AppError};
+
+/// The full-text fetcher's settings and what it last did.
+pub struct Texts {
+    pub source: Arc<dyn TextSource>,
+    /// Pages fetched a day at most (UTC days).
+    pub per_day: u64,
+    pub progress: Mutex<TextProgress>,
+}
+
+impl Texts {
+    pub fn new(source: Arc<dyn TextSource>, per_day: u64) -> Self {
+        Texts {
+            source,
+            per_day,
+            progress: Mutex::default(),
+        }
+    }
+
+    fn note(&self, f: impl FnOnce(&mut TextProgress)) {
+        if let Ok(mut p) = self.progress.lock() {
+            f(&mut p);
+        }
+    }
+
+    pub fn progress(&self) -> TextProgress {
+        self.progress.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+}
+
+/// What this node's fetcher last did (for `/metrics` and `/about`).
+#[derive(Debug, Clone, Default)]
+pub struct TextProgress {
+    pub last_fetch: Option<DateTime<Utc>>,
+    /// Why arXiv was last left alone for a while, and until when.
+    pub refused: Option<(String, DateTime<Utc>)>,
+    pub refusals: u64,
+}
+
+/// What one step of the fetcher did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextStep {
+    /// Nothing is due.
+    Idle,
+    /// Today's budget is spent.
+    BudgetSpent,
+    /// One paper fetched and recorded.
+    Fetched {
+        id: ArxivId,
+        status: TextStatus,
+        references: usize,
+    },
+    /// arXiv refused or could not be reached: nothing recorded, wait.
+    Refused {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// A reference as the API shows it: the paper it names, or its text.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ReferenceView {
+    Paper(Box<CitedPaper>),
+    Text(String),
+}
+
+/// A paper in a references or cited-by list, with the sentence citing.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CitedPaper {
+    #[serde(flatten)]
+    pub paper: PaperView,
+    /// The first sentence of the citing paper that cites (where its full
+    /// text has it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+}
+
+/// The most references or citations one list shows.
+pub const LIST_LIMIT: u32 = 1_000;
+
+impl App {
+    /// Fetches and records the full text of the next paper due, within the
+    /// day's budget.
+    pub async fn fetch_next_text(&self) -> Result<TextStep, AppError> {
+        let texts = self
+            .texts
+            .as_ref()
+            .ok_or_else(|| AppError::NotConfigured("full text is turned off".into()))?;
+        let day_start = Utc::now()
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp())
+            .unwrap_or(0);
+        if self.store.texts_fetched_since(day_start).await? >= texts.per_day {
+            return Ok(TextStep::BudgetSpent);
+        }
+        let Some(due) = self.store.texts_due(1).await?.into_iter().next() else {
+            return Ok(TextStep::Idle);
+        };
+        self.fetch_text_of(texts, due).await
+    }
+
+    async fn fetch_text_of(&self, texts: &Texts, due: TextDue) -> Result<TextStep, AppError> {
+        let fetched = texts
+            .source
+            .fetch_text(&due.arxiv_id, due.version, due.last_modified.as_deref())
+            .await;
+        let mut record = TextRecord {
+            paper_id: due.paper_id,
+            version: due.version,
+            status: TextStatus::Missing,
+            last_modified: None,
+            bytes: 0,
+            sections: Vec::new(),
+            references: Vec::new(),
+        };
+        match fetched {
+            TextFetch::Refused {
+                reason,
+                retry_after,
+            } => {
+                texts.note(|p| p.refusals += 1);
+                return Ok(TextStep::Refused {
+                    reason,
+                    retry_after,
+                });
+            }
+            TextFetch::NotModified => record.status = TextStatus::Unchanged,
+            TextFetch::Missing => record.status = TextStatus::Missing,
+            TextFetch::TooLarge { bytes } => {
+                record.status = TextStatus::TooLarge;
+                record.bytes = bytes as i64;
+                tracing::warn!(id = %due.arxiv_id, bytes, "full text larger than the cap; not read");
+            }
+            TextFetch::Page {
+                html,
+                last_modified,
+            } => {
+                record.bytes = html.len() as i64;
+                record.last_modified = last_modified;
+                // Parsing a large page takes a while: off the async threads.
+                let parsed = tokio::task::spawn_blocking(move || fulltext::parse(&html))
+                    .await
+                    .map_err(|e| AppError::Internal(format!("parsing full text: {e}")))?;
+                match parsed {
+                    Ok(text) => {
+                        record.status = TextStatus::Parsed;
+                        record.sections = text.section_titles();
+                        record.references =
+                            self.resolve_references(due.paper_id, text.references).await;
+                    }
+                    Err(e @ (ParseError::NotAPaper | ParseError::TooLarge { .. })) => {
+                        tracing::warn!(id = %due.arxiv_id, error = %e, "full text not read");
+                        record.status = match e {
+                            ParseError::TooLarge { .. } => TextStatus::TooLarge,
+                            ParseError::NotAPaper => TextStatus::Unreadable,
+                        };
+                    }
+                }
+            }
+        }
+        let (status, references) = (record.status, record.references.len());
+        self.store.record_text(record).await?;
+        texts.note(|p| p.last_fetch = Some(Utc::now()));
+        Ok(TextStep::Fetched {
+            id: due.arxiv_id,
+            status,
+            references,
+        })
+    }
+
+    /// The references as the store keeps them: named by arXiv id (the
+    /// store resolves those), else matched by title and year.
+    async fn resolve_references(
+        &self,
+        citing: PaperId,
+        refs: Vec<fulltext::Reference>,
+    ) -> Vec<NewReference> {
+        let mut out = Vec::with_capacity(refs.len());
+        for r in refs {
+            let matched = match (&r.arxiv_id, &r.title, r.year) {
+                (None, Some(title), Some(year)) => self
+                    .paper_titled(title)
+                    .await
+                    .filter(|p| p.paper_id != citing)
+                    .filter(|p| {
+                        p.paper
+                            .versions
+                            .iter()
+                            .any(|v| (chrono::Datelike::year(&v.created_at) - year).abs() <= 1)
+                    })
+                    .map(|p| p.paper_id),
+                _ => None,
+            };
+            out.push(NewReference {
+                text: r.text,
+                title: r.title,
+                arxiv_id: r.arxiv_id,
+                doi: r.doi,
+                year: r.year,
+                matched,
+                context: r.context,
+            });
+        }
+        out
+    }
+
+    /// Resolves references to papers that arrived after them; how many.
+    pub async fn resolve_waiting_references(&self) -> Result<u64, AppError> {
+        Ok(self.store.resolve_waiting_references().await?)
+    }
+
+    /// A paper's references, in the order of its list: papers of the store
+    /// where resolved, the entry's text otherwise.
+    pub async fn references(&self, id: &ArxivId) -> Result<Vec<ReferenceView>, AppError> {
+        let stored = self.stored(id).await?;
+        let refs = self.store.references_of(stored.paper_id).await?;
+        let cited: Vec<ArxivId> = refs.iter().filter_map(|r| r.cited.clone()).collect();
+        let papers = self.store.get_papers(&cited).await?;
+        Ok(refs
+            .into_iter()
+            .take(LIST_LIMIT as usize)
+            .map(|r| {
+                let paper = r
+                    .cited
+                    .as_ref()
+                    .and_then(|c| papers.iter().find(|p| &p.stored.paper.id == c));
+                match paper {
+                    Some(p) => ReferenceView::Paper(Box::new(CitedPaper {
+                        paper: PaperView::from(&p.stored),
+                        context: None,
+                    })),
+                    None => ReferenceView::Text(r.text),
+                }
+            })
+            .collect())
+    }
+
+    /// Papers of the store citing this one, newest first, each with the
+    /// sentence that cites it.
+    pub async fn citations(&self, id: &ArxivId) -> Result<Vec<CitedPaper>, AppError> {
+        let stored = self.stored(id).await?;
+        let citing = self.store.citations_of(stored.paper_id, LIST_LIMIT).await?;
+        let ids: Vec<ArxivId> = citing.iter().map(|c| c.citing.clone()).collect();
+        let papers = self.store.get_papers(&ids).await?;
+        Ok(citing
+            .into_iter()
+            .filter_map(|c| {
+                let p = papers.iter().find(|p| p.stored.paper.id == c.citing)?;
+                Some(CitedPaper {
+                    paper: PaperView::from(&p.stored),
+                    context: c.context,
+                })
+            })
+            .collect())
+    }
+
+    /// The section titles of a paper's full text, where it was read.
+    pub async fn section_titles(&self, id: &ArxivId) -> Result<Vec<String>, AppError> {
+        let stored = self.stored(id).await?;
+        Ok(self.store.section_titles(stored.paper_id).await?)
+    }
+
+    async fn stored(&self, id: &ArxivId) -> Result<paperboy_store::StoredPaper, AppError> {
+        self.store
+            .get_paper(id)
+            .await
+            .map_err(|e| AppError::or_not_found(e, || format!("no paper {id} here")))
+    }
+
+    /// How far the full text has come (for `/metrics` and `/about`).
+    pub async fn text_stats(&self) -> Result<TextStats, AppError> {
+        Ok(self.store.text_stats().await?)
+    }
+}

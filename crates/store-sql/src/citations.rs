@@ -1,0 +1,284 @@
+//! Full-text fetch state and the citation graph.
+
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use paperboy_core::{ArxivId, PaperId};
+use paperboy_store::{
+    CitationStore, Citing, StoreError, StoredReference, TextDue, TextRecord, TextStats,
+};
+
+use crate::conn::{Sql, SqlRow};
+use crate::{args, Backend, SqlStore};
+
+/// Due: never fetched, or fetched for an older version.
+const DUE: &str = "SELECT p.paper_id, p.arxiv_id, p.latest_version, t.last_modified \
+    FROM papers p LEFT JOIN paper_texts t ON t.paper_id = p.paper_id \
+    WHERE p.deleted_at IS NULL AND (t.paper_id IS NULL OR t.version < p.latest_version)";
+/// In a library or followed (the papers readers care about first).
+static DUE_KEPT: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "{DUE} AND p.paper_id IN (
+            SELECT paper_id FROM library
+            UNION SELECT q.paper_id FROM follows f JOIN papers q ON q.arxiv_id = f.target
+                WHERE f.kind = 'paper')
+         ORDER BY p.published_at DESC LIMIT $1"
+    ))
+});
+/// On the daily list.
+static DUE_DAILY: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::owned(format!(
+        "{DUE} AND p.paper_id IN (SELECT paper_id FROM daily_submissions)
+         ORDER BY p.published_at DESC LIMIT $1"
+    ))
+});
+/// The newest.
+static DUE_NEWEST: LazyLock<Sql> =
+    LazyLock::new(|| Sql::owned(format!("{DUE} ORDER BY p.published_at DESC LIMIT $1")));
+static TOUCH_TEXT: Sql =
+    Sql::new("UPDATE paper_texts SET version = $2, fetched_at = $3 WHERE paper_id = $1");
+static FETCHED_SINCE: Sql = Sql::new("SELECT count(*) FROM paper_texts WHERE fetched_at >= $1");
+static UPSERT_TEXT: Sql = Sql::new(
+    "INSERT INTO paper_texts (paper_id, version, status, last_modified, bytes, sections, fetched_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (paper_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,
+        last_modified = EXCLUDED.last_modified, bytes = EXCLUDED.bytes,
+        sections = EXCLUDED.sections, fetched_at = EXCLUDED.fetched_at",
+);
+/// Only a page read anew replaces the references (a missing page or a
+/// refusal keeps what an earlier version gave).
+static OLD_CITED: Sql = Sql::new(
+    "SELECT DISTINCT cited_id FROM paper_references WHERE citing_id = $1 AND cited_id IS NOT NULL",
+);
+static DELETE_REFS: Sql = Sql::new("DELETE FROM paper_references WHERE citing_id = $1");
+/// One reference; named by arXiv id, it is resolved here if that paper is
+/// in the store (else later, by [`RESOLVE_WAITING`]); a paper matched by
+/// title comes in `$9`. Never the citing paper itself.
+static INSERT_REF: Sql = Sql::new(
+    "INSERT INTO paper_references
+        (citing_id, position, text, title, arxiv_id, doi, year, cited_id, context)
+     VALUES ($1, $2, $3, $4, $5, $6, $7,
+        COALESCE((SELECT q.paper_id FROM papers q WHERE q.arxiv_id = $5 AND q.deleted_at IS NULL),
+                 $9),
+        $8)",
+);
+static SELF_CITES: Sql =
+    Sql::new("UPDATE paper_references SET cited_id = NULL WHERE citing_id = $1 AND cited_id = $1");
+static NEW_CITED: Sql = Sql::new(
+    "SELECT DISTINCT cited_id FROM paper_references WHERE citing_id = $1 AND cited_id IS NOT NULL",
+);
+/// A paper's count: distinct live papers citing it.
+static RECOUNT: Sql = Sql::new(
+    "UPDATE papers SET citation_count = (
+        SELECT count(DISTINCT r.citing_id) FROM paper_references r
+        JOIN papers c ON c.paper_id = r.citing_id AND c.deleted_at IS NULL
+        WHERE r.cited_id = papers.paper_id)
+     WHERE paper_id = ANY($1)",
+);
+static WAITING: Sql = Sql::new(
+    "SELECT DISTINCT q.paper_id FROM paper_references r JOIN papers q ON q.arxiv_id = r.arxiv_id
+     WHERE r.cited_id IS NULL AND r.arxiv_id IS NOT NULL AND q.deleted_at IS NULL
+        AND q.paper_id != r.citing_id",
+);
+static RESOLVE_WAITING: Sql = Sql::new(
+    "UPDATE paper_references SET cited_id = (
+        SELECT q.paper_id FROM papers q WHERE q.arxiv_id = paper_references.arxiv_id
+            AND q.deleted_at IS NULL AND q.paper_id != paper_references.citing_id)
+     WHERE cited_id IS NULL AND arxiv_id IS NOT NULL
+        AND arxiv_id IN (SELECT arxiv_id FROM papers WHERE paper_id = ANY($1))",
+);
+static REFERENCES: Sql = Sql::new(
+    "SELECT r.position, r.text, r.title, q.arxiv_id, r.doi, r.year FROM paper_references r
+     LEFT JOIN papers q ON q.paper_id = r.cited_id AND q.deleted_at IS NULL
+     WHERE r.citing_id = $1 ORDER BY r.position",
+);
+static CITATIONS: Sql = Sql::new(
+    "SELECT p.arxiv_id, min(r.context) FROM paper_references r
+     JOIN papers p ON p.paper_id = r.citing_id AND p.deleted_at IS NULL
+     WHERE r.cited_id = $1
+     GROUP BY p.arxiv_id, p.published_at ORDER BY p.published_at DESC, p.arxiv_id LIMIT $2",
+);
+static SECTIONS: Sql = Sql::new("SELECT sections FROM paper_texts WHERE paper_id = $1");
+static STATUS_COUNTS: Sql =
+    Sql::new("SELECT status, count(*), COALESCE(sum(bytes), 0) FROM paper_texts GROUP BY status");
+static REF_COUNTS: Sql = Sql::new("SELECT count(*), count(cited_id) FROM paper_references");
+static WAITING_TEXTS: Sql = Sql::new(
+    "SELECT count(*) FROM papers p WHERE p.deleted_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM paper_texts t WHERE t.paper_id = p.paper_id)",
+);
+
+fn due(r: &dyn SqlRow) -> Result<TextDue, StoreError> {
+    let key = r.text(1)?;
+    Ok(TextDue {
+        paper_id: PaperId(r.i64(0)?),
+        arxiv_id: ArxivId::parse(&key).map_err(|e| StoreError::Corrupt {
+            key: key.clone(),
+            reason: e.to_string(),
+        })?,
+        version: u32::try_from(r.i64(2)?).unwrap_or(1),
+        last_modified: r.opt_text(3)?,
+    })
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[async_trait]
+impl<B: Backend> CitationStore for SqlStore<B> {
+    async fn texts_due(&self, limit: u32) -> Result<Vec<TextDue>, StoreError> {
+        on!(self, read, |c| {
+            let mut out: Vec<TextDue> = Vec::new();
+            for sql in [&*DUE_KEPT, &*DUE_DAILY, &*DUE_NEWEST] {
+                if out.len() == limit as usize {
+                    break;
+                }
+                for d in c.all(sql, args![limit], due).await? {
+                    if out.len() < limit as usize && !out.iter().any(|o| o.paper_id == d.paper_id) {
+                        out.push(d);
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    async fn texts_fetched_since(&self, since: i64) -> Result<u64, StoreError> {
+        on!(self, read, |c| {
+            Ok(c.scalar(&FETCHED_SINCE, args![since]).await? as u64)
+        })
+    }
+
+    async fn record_text(&self, record: TextRecord) -> Result<(), StoreError> {
+        on!(self, write, |c| {
+            let id = record.paper_id.0;
+            if record.status == paperboy_store::TextStatus::Unchanged {
+                let version = i64::from(record.version);
+                c.execute(&TOUCH_TEXT, args![id, version, now()]).await?;
+                return Ok(());
+            }
+            let sections = serde_json::to_string(&record.sections)
+                .map_err(|e| StoreError::Database(e.to_string()))?;
+            let values = args![
+                id,
+                i64::from(record.version),
+                record.status.as_str(),
+                &record.last_modified,
+                record.bytes,
+                &sections,
+                now()
+            ];
+            c.execute(&UPSERT_TEXT, values).await?;
+            if record.status != paperboy_store::TextStatus::Parsed {
+                return Ok(());
+            }
+            let mut touched = c.all(&OLD_CITED, args![id], |r| r.i64(0)).await?;
+            c.execute(&DELETE_REFS, args![id]).await?;
+            for (i, r) in record.references.iter().enumerate() {
+                let arxiv = r.arxiv_id.as_ref().map(|a| a.as_str().to_string());
+                let values = args![
+                    id,
+                    i as i64 + 1,
+                    &r.text,
+                    &r.title,
+                    &arxiv,
+                    &r.doi,
+                    r.year.map(i64::from),
+                    &r.context,
+                    r.matched.map(|m| m.0)
+                ];
+                c.execute(&INSERT_REF, values).await?;
+            }
+            c.execute(&SELF_CITES, args![id]).await?;
+            touched.extend(c.all(&NEW_CITED, args![id], |r| r.i64(0)).await?);
+            touched.sort_unstable();
+            touched.dedup();
+            if !touched.is_empty() {
+                c.execute(&RECOUNT, args![&touched[..]]).await?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn resolve_waiting_references(&self) -> Result<u64, StoreError> {
+        on!(self, write, |c| {
+            let arrived = c.all(&WAITING, &[], |r| r.i64(0)).await?;
+            if arrived.is_empty() {
+                return Ok(0);
+            }
+            let n = c.execute(&RESOLVE_WAITING, args![&arrived[..]]).await?;
+            c.execute(&RECOUNT, args![&arrived[..]]).await?;
+            Ok(n)
+        })
+    }
+
+    async fn references_of(&self, paper: PaperId) -> Result<Vec<StoredReference>, StoreError> {
+        on!(self, read, |c| {
+            c.all(&REFERENCES, args![paper.0], |r| {
+                Ok(StoredReference {
+                    position: r.i64(0)?,
+                    text: r.text(1)?,
+                    title: r.opt_text(2)?,
+                    cited: r.opt_text(3)?.and_then(|k| ArxivId::parse(&k).ok()),
+                    doi: r.opt_text(4)?,
+                    year: r.opt_i64(5)?.and_then(|y| i32::try_from(y).ok()),
+                })
+            })
+            .await
+        })
+    }
+
+    async fn citations_of(&self, paper: PaperId, limit: u32) -> Result<Vec<Citing>, StoreError> {
+        on!(self, read, |c| {
+            c.all(&CITATIONS, args![paper.0, limit], |r| {
+                let key = r.text(0)?;
+                Ok(Citing {
+                    citing: ArxivId::parse(&key).map_err(|e| StoreError::Corrupt {
+                        key: key.clone(),
+                        reason: e.to_string(),
+                    })?,
+                    context: r.opt_text(1)?,
+                })
+            })
+            .await
+        })
+    }
+
+    async fn section_titles(&self, paper: PaperId) -> Result<Vec<String>, StoreError> {
+        on!(self, read, |c| {
+            let json = c.opt(&SECTIONS, args![paper.0], |r| r.text(0)).await?;
+            Ok(json
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default())
+        })
+    }
+
+    async fn text_stats(&self) -> Result<TextStats, StoreError> {
+        on!(self, read, |c| {
+            let mut s = TextStats::default();
+            let rows = c
+                .all(&STATUS_COUNTS, &[], |r| {
+                    Ok((r.text(0)?, r.i64(1)?, r.i64(2)?))
+                })
+                .await?;
+            for (status, n, bytes) in rows {
+                let n = n as u64;
+                match paperboy_store::TextStatus::parse(&status) {
+                    paperboy_store::TextStatus::Parsed => s.parsed = n,
+                    paperboy_store::TextStatus::Missing => s.missing = n,
+                    paperboy_store::TextStatus::Unreadable => s.unreadable = n,
+                    paperboy_store::TextStatus::TooLarge => s.too_large = n,
+                    paperboy_store::TextStatus::Unchanged => {}
+                }
+                s.bytes += bytes;
+            }
+            let (refs, resolved) = c
+                .one(&REF_COUNTS, &[], |r| Ok((r.i64(0)?, r.i64(1)?)))
+                .await?;
+            s.references = refs as u64;
+            s.resolved = resolved as u64;
+            s.waiting = c.scalar(&WAITING_TEXTS, &[]).await? as u64;
+            Ok(s)
+        })
+    }
+}

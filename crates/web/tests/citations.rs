@@ -1,0 +1,349 @@
+//! Full text and citations against an arXiv stand-in serving LaTeXML pages:
+//! references resolved by arXiv id, by title and year, and later when the
+//! cited paper arrives; cited-by lists with the citing sentence; counts on
+//! every paper object; the pages; refusals, the budget, new versions.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
+use paperboy_app::citations::TextStep;
+use paperboy_testkit::app::Builder;
+use paperboy_testkit::arxiv_standin::{latexml_page, ArxivStandin, Fault, HtmlReference};
+use paperboy_testkit::{app_suite, papers_from_jsonl, recent_paper, TestApp};
+use serde_json::Value;
+
+app_suite!(
+    references_and_citations_come_from_full_text,
+    refusals_wait_and_the_budget_holds,
+    a_new_version_replaces_its_references,
+);
+
+const SOUPS: &str = "2611.00001";
+const CITES_BY_ID: &str = "2611.00002";
+const CITES_BY_TITLE: &str = "2611.00003";
+const ARRIVES_LATER: &str = "2611.00004";
+
+fn year() -> i32 {
+    chrono::Datelike::year(&chrono::Utc::now())
+}
+
+fn soups_paper() -> paperboy_core::Paper {
+    recent_paper(
+        SOUPS,
+        "Averaging weights of many fine-tuned models improves accuracy",
+        "We average the weights of fine-tuned models.",
+        "cs.LG",
+    )
+}
+
+fn citing_pages() -> Vec<(&'static str, String)> {
+    let by_id = latexml_page(
+        "Task arithmetic",
+        &[
+            ("Introduction", "We edit models."),
+            ("Method", "Add vectors."),
+        ],
+        &[HtmlReference {
+            authors: "A. Lovelace and A. Turing.".into(),
+            title: "Weight soups.".into(),
+            venue: format!("arXiv preprint arXiv:{SOUPS}v1, {}.", year()),
+            cited_in: Some("Averaged weights {} beat the best single model.".into()),
+        }],
+    );
+    let by_title = latexml_page(
+        "Merging by title",
+        &[("Introduction", "We merge models.")],
+        &[
+            HtmlReference {
+                authors: "A. Lovelace and A. Turing.".into(),
+                title: "Averaging weights of many fine-tuned models improves accuracy.".into(),
+                venue: format!("In ICML, {}.", year()),
+                cited_in: Some("Soups {} need no extra inference cost.".into()),
+            },
+            HtmlReference {
+                authors: "C. Babbage.".into(),
+                title: "A paper that arrives later.".into(),
+                venue: format!("arXiv:{ARRIVES_LATER}, {}.", year()),
+                cited_in: None,
+            },
+            HtmlReference {
+                authors: "Someone <script>alert(1)</script>.".into(),
+                title: "Nothing anyone stored.".into(),
+                venue: "Journal of Nowhere, 1999.".into(),
+                cited_in: None,
+            },
+        ],
+    );
+    vec![(CITES_BY_ID, by_id), (CITES_BY_TITLE, by_title)]
+}
+
+async fn app_with(b: Builder, arxiv: &ArxivStandin, per_day: u64) -> TestApp {
+    for (id, page) in citing_pages() {
+        arxiv.add_html(id, 1, page);
+    }
+    b.papers(vec![
+        soups_paper(),
+        recent_paper(CITES_BY_ID, "Task arithmetic", "We edit models.", "cs.LG"),
+        recent_paper(
+            CITES_BY_TITLE,
+            "Merging by title",
+            "We merge models.",
+            "cs.LG",
+        ),
+    ])
+    .texts(&arxiv.base, per_day)
+    .build(paperboy_web::router)
+    .await
+    .unwrap()
+}
+
+/// Runs the fetcher until nothing is due; the steps it took.
+async fn fetch_all(t: &TestApp) -> Vec<TextStep> {
+    let mut steps = Vec::new();
+    for _ in 0..20 {
+        let step = t.app.fetch_next_text().await.unwrap();
+        let done = matches!(step, TextStep::Idle | TextStep::BudgetSpent);
+        steps.push(step);
+        if done {
+            return steps;
+        }
+    }
+    panic!("the fetcher never ran out of work: {steps:?}");
+}
+
+async fn json(t: &TestApp, path: &str) -> Value {
+    let r = t.client().get(path).await;
+    assert_eq!(r.status, 200, "{path}: {}", r.body);
+    r.json()
+}
+
+fn html_requests(arxiv: &ArxivStandin) -> Vec<(String, u16)> {
+    arxiv
+        .requests()
+        .into_iter()
+        .filter(|r| r.query.starts_with("/html/"))
+        .map(|r| (r.query, r.status))
+        .collect()
+}
+
+async fn references_and_citations_come_from_full_text(b: Builder) {
+    let arxiv = ArxivStandin::start(vec![], 10).await;
+    let t = app_with(b, &arxiv, 100).await;
+    // Before any fetch: empty lists and zero counts, on the API and the page.
+    assert_eq!(
+        json(&t, &format!("/api/papers/{SOUPS}")).await["citationCount"],
+        0
+    );
+    assert_eq!(
+        json(&t, &format!("/api/papers/{SOUPS}/citations")).await,
+        Value::Array(vec![])
+    );
+    let page = t.client().get(&format!("/papers/{SOUPS}")).await.body;
+    assert!(
+        page.contains("References (0)") && page.contains("Cited by (0)"),
+        "{page}"
+    );
+
+    let steps = fetch_all(&t).await;
+    assert_eq!(steps.len(), 4, "three papers, then idle: {steps:?}");
+    // Each page asked for once; the paper without HTML got a 404 once.
+    let mut asked = html_requests(&arxiv);
+    asked.sort();
+    assert_eq!(
+        asked,
+        vec![
+            (format!("/html/{SOUPS}v1"), 404),
+            (format!("/html/{CITES_BY_ID}v1"), 200),
+            (format!("/html/{CITES_BY_TITLE}v1"), 200),
+        ]
+    );
+
+    // Cited by both: one by arXiv id, one by title and year.
+    let soups = json(&t, &format!("/api/papers/{SOUPS}")).await;
+    assert_eq!(soups["citationCount"], 2);
+    let cites = json(&t, &format!("/api/papers/{SOUPS}/citations")).await;
+    let cites = cites.as_array().unwrap();
+    let mut ids: Vec<&str> = cites.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, vec![CITES_BY_ID, CITES_BY_TITLE]);
+    let context = |id: &str| {
+        cites.iter().find(|c| c["id"] == id).unwrap()["context"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        context(CITES_BY_ID),
+        "Averaged weights [1] beat the best single model."
+    );
+    assert_eq!(
+        context(CITES_BY_TITLE),
+        "Soups [1] need no extra inference cost."
+    );
+    for c in cites {
+        assert!(
+            c["citationCount"].is_i64(),
+            "every paper object has its count: {c}"
+        );
+    }
+
+    // References in list order: the paper here, then texts.
+    let refs = json(&t, &format!("/api/papers/{CITES_BY_TITLE}/references")).await;
+    let refs = refs.as_array().unwrap();
+    assert_eq!(refs.len(), 3);
+    assert_eq!(refs[0]["id"], SOUPS);
+    assert!(
+        refs[1].as_str().unwrap().contains(ARRIVES_LATER),
+        "{refs:?}"
+    );
+    assert!(refs[2].as_str().unwrap().contains("Journal of Nowhere"));
+
+    // The paper named by id arrives later: resolved then, counted.
+    t.add_papers(vec![recent_paper(
+        ARRIVES_LATER,
+        "A paper that arrives later",
+        "Later.",
+        "cs.CL",
+    )])
+    .await;
+    assert_eq!(t.app.resolve_waiting_references().await.unwrap(), 1);
+    let refs = json(&t, &format!("/api/papers/{CITES_BY_TITLE}/references")).await;
+    assert_eq!(refs[1]["id"], ARRIVES_LATER);
+    assert_eq!(
+        json(&t, &format!("/api/papers/{ARRIVES_LATER}")).await["citationCount"],
+        1
+    );
+    assert_eq!(
+        t.app.resolve_waiting_references().await.unwrap(),
+        0,
+        "once only"
+    );
+
+    // The pages: counts, the citing sentence, sections, hostile text inert.
+    let page = t.client().get(&format!("/papers/{SOUPS}")).await.body;
+    assert!(page.contains("Cited by (2)"), "{page}");
+    assert!(page.contains("Soups [1] need no extra inference cost."));
+    let page = t
+        .client()
+        .get(&format!("/papers/{CITES_BY_TITLE}"))
+        .await
+        .body;
+    assert!(page.contains("References (3)"));
+    assert!(page.contains("href=\"/papers/2611.00001\""));
+    assert!(page.contains("Introduction"), "section titles shown");
+    assert!(
+        !page.contains("<script>alert(1)"),
+        "reference text is escaped"
+    );
+    assert!(page.contains("&lt;script&gt;alert(1)"));
+
+    // Nothing due any more; unknown papers are 404s with a message.
+    assert_eq!(t.app.fetch_next_text().await.unwrap(), TextStep::Idle);
+    let r = t.client().get("/api/papers/2611.09999/references").await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2611.09999"));
+
+    let metrics = t.client().get("/metrics").await.body;
+    assert!(
+        metrics.contains("paperboy_fulltext_papers{status=\"parsed\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("paperboy_fulltext_papers{status=\"missing\"} 1"));
+    assert!(metrics.contains("paperboy_references 4"));
+    assert!(metrics.contains("paperboy_references_resolved 3"));
+}
+
+async fn refusals_wait_and_the_budget_holds(b: Builder) {
+    let arxiv = ArxivStandin::start(vec![], 10).await;
+    // Newest first: all three are equally new, so refuse each once.
+    for id in [SOUPS, CITES_BY_ID, CITES_BY_TITLE] {
+        arxiv.fault_once(
+            &format!("html:{id}v1"),
+            Fault::Unavailable {
+                retry_after_secs: 7,
+            },
+        );
+    }
+    let t = app_with(b, &arxiv, 2).await;
+    match t.app.fetch_next_text().await.unwrap() {
+        TextStep::Refused {
+            retry_after,
+            reason,
+        } => {
+            assert_eq!(retry_after, Some(std::time::Duration::from_secs(7)));
+            assert!(
+                reason.contains("/html/") && reason.contains("503"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // A refusal records nothing: the paper is still due and the budget
+    // (two a day) is untouched, so two more papers are read today.
+    let mut fetched = 0;
+    let mut refused = 1;
+    loop {
+        match t.app.fetch_next_text().await.unwrap() {
+            TextStep::Fetched { .. } => fetched += 1,
+            TextStep::Refused { .. } => refused += 1,
+            TextStep::BudgetSpent => break,
+            TextStep::Idle => panic!("a paper should still be due"),
+        }
+        assert!(refused <= 3 && fetched <= 2);
+    }
+    assert_eq!(fetched, 2, "the day's budget");
+    assert_eq!(refused, 3, "each refused once, none recorded");
+}
+
+async fn a_new_version_replaces_its_references(b: Builder) {
+    let arxiv = ArxivStandin::start(vec![], 10).await;
+    let t = app_with(b, &arxiv, 100).await;
+    fetch_all(&t).await;
+    assert_eq!(
+        json(&t, &format!("/api/papers/{SOUPS}")).await["citationCount"],
+        2
+    );
+
+    // Version 2 of the paper citing by id drops the reference.
+    let now = chrono::Utc::now()
+        .format("%a, %-d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let v2 = serde_json::json!({
+        "id": CITES_BY_ID, "title": "Task arithmetic", "abstract": "We edit models.",
+        "authors": "Ada Lovelace, Alan Turing", "categories": "cs.LG",
+        "versions": [{"version": "v1", "created": now}, {"version": "v2", "created": now}]
+    })
+    .to_string();
+    t.add_papers(papers_from_jsonl(&v2)).await;
+    arxiv.add_html(
+        CITES_BY_ID,
+        2,
+        latexml_page(
+            "Task arithmetic",
+            &[("Introduction", "Rewritten.")],
+            &[HtmlReference {
+                authors: "N. Body.".into(),
+                title: "Something else entirely.".into(),
+                venue: "2020.".into(),
+                cited_in: None,
+            }],
+        ),
+    );
+    let steps = fetch_all(&t).await;
+    assert!(
+        matches!(&steps[0], TextStep::Fetched { id, references: 1, .. } if id.as_str() == CITES_BY_ID),
+        "{steps:?}"
+    );
+    assert_eq!(
+        json(&t, &format!("/api/papers/{SOUPS}")).await["citationCount"],
+        1
+    );
+    let refs = json(&t, &format!("/api/papers/{CITES_BY_ID}/references")).await;
+    assert_eq!(refs.as_array().unwrap().len(), 1);
+    assert!(refs[0]
+        .as_str()
+        .unwrap()
+        .contains("Something else entirely"));
+}
