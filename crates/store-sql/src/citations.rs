@@ -12,7 +12,10 @@ use crate::conn::{Sql, SqlRow};
 use crate::{args, Backend, SqlStore};
 
 /// Due: never fetched, or fetched for an older version.
-const DUE: &str = "SELECT p.paper_id, p.arxiv_id, p.latest_version, t.last_modified \
+/// `Last-Modified` only goes back for the same version (another version
+/// is another page).
+const DUE: &str = "SELECT p.paper_id, p.arxiv_id, p.latest_version, \
+    CASE WHEN t.version = p.latest_version THEN t.last_modified END \
     FROM papers p LEFT JOIN paper_texts t ON t.paper_id = p.paper_id \
     WHERE p.deleted_at IS NULL AND (t.paper_id IS NULL OR t.version < p.latest_version)";
 /// In a library or followed (the papers readers care about first).
@@ -100,7 +103,7 @@ static CITATIONS: Sql = Sql::new(
 );
 static SECTIONS: Sql = Sql::new("SELECT sections FROM paper_texts WHERE paper_id = $1");
 static STATUS_COUNTS: Sql =
-    Sql::new("SELECT status, count(*), COALESCE(sum(bytes), 0) FROM paper_texts GROUP BY status");
+    Sql::new("SELECT status, count(*), CAST(COALESCE(sum(bytes), 0) AS BIGINT) FROM paper_texts GROUP BY status");
 static REF_COUNTS: Sql = Sql::new("SELECT count(*), count(cited_id) FROM paper_references");
 static WAITING_TEXTS: Sql = Sql::new(
     "SELECT count(*) FROM papers p WHERE p.deleted_at IS NULL
