@@ -130,6 +130,7 @@ impl App {
             last_modified: None,
             bytes: 0,
             sections: Vec::new(),
+            section_hashes: Vec::new(),
             references: Vec::new(),
         };
         match fetched {
@@ -164,6 +165,7 @@ impl App {
                     Ok(text) => {
                         record.status = TextStatus::Parsed;
                         record.sections = text.section_titles();
+                        record.section_hashes = text.section_hashes();
                         record.references =
                             self.resolve_references(due.paper_id, text.references).await;
                     }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use paperboy_mail::compose::{Letterhead, Period, FOR_YOU, MAX_PAPERS};
+use paperboy_mail::compose::{Letterhead, Period, FOR_YOU, LIBRARY, MAX_PAPERS};
 use paperboy_store::{DailySort, Frequency, ListedPaper, OutgoingMail, Subscriber};
 
 use crate::{App, AppError};
@@ -127,6 +127,22 @@ impl Candidates<'_> {
 pub const FOR_YOU_PAPERS: usize = 5;
 /// Alerts a digest's For-you section lists, at most.
 pub const FOR_YOU_ALERTS: usize = 10;
+/// Papers a digest's Your-library section lists, at most.
+pub const LIBRARY_PAPERS: usize = 10;
+
+/// What the library watch told a reader, as a digest lists it: one entry a
+/// paper (its events joined), and the notifications it carries.
+struct LibraryNews {
+    picks: Vec<(ListedPaper, String)>,
+    notifications: Vec<i64>,
+}
+
+/// A watch notification as the digest's record of what it sent keeps it:
+/// below zero, apart from papers (`digest_papers` holds both, so a
+/// notification goes out once per subscriber like a paper does).
+fn sent_key(notification_id: i64) -> paperboy_core::PaperId {
+    paperboy_core::PaperId(-notification_id)
+}
 
 impl App {
     /// The member's alerts (follows) of the period, each with its paper,
@@ -168,6 +184,69 @@ impl App {
             out.push((p.clone(), format!("{FOR_YOU}{}", n.text)));
         }
         Ok(out)
+    }
+
+    /// The library watch's news for a member not yet mailed to `sub`: what
+    /// it was told since the period before this one began.
+    async fn library_news(
+        &self,
+        user: paperboy_core::UserId,
+        sub: &Subscriber,
+        period: &Period,
+    ) -> Result<LibraryNews, AppError> {
+        let days = match period.frequency {
+            Frequency::Daily => 1,
+            Frequency::Weekly => 7,
+        };
+        let since = (period.from - Duration::days(days))
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_default();
+        let mut told: Vec<paperboy_store::Notification> = self
+            .store
+            .notifications(user, 200)
+            .await?
+            .into_iter()
+            .filter(|n| n.kind.starts_with(crate::watch::KIND_PREFIX) && n.created_at >= since)
+            .collect();
+        if told.is_empty() {
+            return Ok(LibraryNews {
+                picks: Vec::new(),
+                notifications: Vec::new(),
+            });
+        }
+        let keys: Vec<_> = told.iter().map(|n| sent_key(n.notification_id)).collect();
+        let unsent = self.store.unsent_papers(sub.subscriber_id, &keys).await?;
+        told.retain(|n| unsent.contains(&sent_key(n.notification_id)));
+        // Oldest first within a paper; papers in the order of their news.
+        told.reverse();
+        let ids: Vec<paperboy_core::ArxivId> =
+            told.iter().filter_map(|n| n.arxiv_id.clone()).collect();
+        let papers: HashMap<paperboy_core::ArxivId, ListedPaper> = self.papers_by_id(&ids).await?;
+        let mut picks: Vec<(ListedPaper, String)> = Vec::new();
+        let mut notifications = Vec::new();
+        for n in told {
+            let Some(p) = n.arxiv_id.as_ref().and_then(|id| papers.get(id)) else {
+                continue;
+            };
+            let full = picks.len() >= LIBRARY_PAPERS;
+            match picks
+                .iter_mut()
+                .find(|(l, _)| l.stored.paper_id == p.stored.paper_id)
+            {
+                Some((_, why)) => {
+                    why.push_str("; ");
+                    why.push_str(&n.text);
+                }
+                None if !full => picks.push((p.clone(), format!("{LIBRARY}{}", n.text))),
+                None => continue,
+            }
+            notifications.push(n.notification_id);
+        }
+        Ok(LibraryNews {
+            picks,
+            notifications,
+        })
     }
 
     /// The For-you picks of a member among `among` (the period's new
@@ -240,22 +319,23 @@ impl App {
             let subs = self.store.active_subscribers(frequency, after, 500).await?;
             let Some(last) = subs.last() else { break };
             after = last.subscriber_id.0;
-            let readers: HashMap<String, paperboy_core::UserId> = if self.search.is_some() {
-                let emails: Vec<String> = subs.iter().map(|s| s.email.clone()).collect();
-                self.store
-                    .readers_by_email(&emails)
-                    .await?
-                    .into_iter()
-                    .map(|(e, u)| (e.to_lowercase(), u))
-                    .collect()
-            } else {
-                HashMap::new()
-            };
+            // Members among them: their library's news, and (with search)
+            // their For-you picks.
+            let emails: Vec<String> = subs.iter().map(|s| s.email.clone()).collect();
+            let readers: HashMap<String, paperboy_core::UserId> = self
+                .store
+                .readers_by_email(&emails)
+                .await?
+                .into_iter()
+                .map(|(e, u)| (e.to_lowercase(), u))
+                .collect();
             for sub in &subs {
                 seen += 1;
                 let mut picked = candidates.pick(sub).await?;
+                let mut library = None;
                 if let Some(reader) = readers.get(&sub.email.to_lowercase()) {
-                    if fresh.is_none() {
+                    library = Some(self.library_news(*reader, sub, &period).await?);
+                    if fresh.is_none() && self.search.is_some() {
                         let since = (period.from - Duration::days(1))
                             .and_hms_opt(0, 0, 0)
                             .map(|t| t.and_utc().timestamp())
@@ -279,19 +359,33 @@ impl App {
                     });
                     picked.splice(0..0, mine);
                 }
-                if picked.is_empty() {
+                if picked.is_empty() && library.as_ref().is_none_or(|n| n.picks.is_empty()) {
                     summary.empty += 1;
                     continue;
                 }
                 let ids: Vec<_> = picked.iter().map(|(l, _)| l.stored.paper_id).collect();
                 let unsent = self.store.unsent_papers(sub.subscriber_id, &ids).await?;
                 picked.retain(|(l, _)| unsent.contains(&l.stored.paper_id));
+                // The library's news goes first, whether or not its papers
+                // were mailed before (the news is new).
+                let mut told = Vec::new();
+                if let Some(news) = library.filter(|n| !n.picks.is_empty()) {
+                    picked.retain(|(l, _)| {
+                        !news
+                            .picks
+                            .iter()
+                            .any(|(m, _)| m.stored.paper_id == l.stored.paper_id)
+                    });
+                    picked.splice(0..0, news.picks);
+                    told = news.notifications;
+                }
                 picked.truncate(MAX_PAPERS);
                 if picked.is_empty() {
                     summary.empty += 1;
                     continue;
                 }
-                let (out, papers) = letterhead.digest(sub, &period, &picked);
+                let (out, mut papers) = letterhead.digest(sub, &period, &picked);
+                papers.extend(told.into_iter().map(sent_key));
                 if let Some(report) = dry_run.as_deref_mut() {
                     report(Composed {
                         mail: out,

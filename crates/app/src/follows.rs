@@ -1,7 +1,8 @@
 //! Following a paper, an author or a saved search, and the alerts they
 //! bring: a pass over the store's change feed (run by the scheduler, so
-//! one node does it) finds new versions and code links of followed papers,
-//! new papers by followed authors and new matches of followed searches,
+//! one node does it) finds new papers by followed authors and new matches
+//! of followed searches (a followed paper's news is the library watch's,
+//! `crate::watch`),
 //! and writes each alert once (per member and event) to `/notifications`,
 //! where the digest and the private feed pick them up too.
 
@@ -111,7 +112,7 @@ impl App {
             None => {
                 let now = self.store.change_seq().await?;
                 self.store.set_alert_cursor(now).await?;
-                return Ok(0);
+                return self.watch_pass().await;
             }
         };
         // Saved searches match against the keyword index: read no further
@@ -127,13 +128,14 @@ impl App {
                 break;
             };
             let papers: Vec<StoredPaper> = changes.into_iter().filter_map(|c| c.paper).collect();
-            alerts += self.paper_alerts(&papers).await?;
             alerts += self.author_alerts(&papers).await?;
             alerts += self.search_alerts(&papers).await?;
             cursor = last;
             self.store.set_alert_cursor(cursor).await?;
         }
-        Ok(alerts)
+        // Followed papers' news is the library watch's (saved or followed,
+        // a reader hears it once).
+        Ok(alerts + self.watch_pass().await?)
     }
 
     async fn alert(
@@ -158,57 +160,6 @@ impl App {
             )
             .await?;
         Ok(())
-    }
-
-    async fn paper_alerts(&self, papers: &[StoredPaper]) -> Result<usize, AppError> {
-        let ids: Vec<String> = papers
-            .iter()
-            .map(|p| p.paper.id.as_str().to_string())
-            .collect();
-        let follows = self.store.followers(FollowKind::Paper, Some(&ids)).await?;
-        let by_id: HashMap<&str, &StoredPaper> =
-            papers.iter().map(|p| (p.paper.id.as_str(), p)).collect();
-        let mut n = 0;
-        for f in follows {
-            let Some(p) = by_id.get(f.target.as_str()) else {
-                continue;
-            };
-            let now = paper_state(p);
-            if now == f.state {
-                continue;
-            }
-            let (old_v, old_repo) = f.state.split_once(' ').unwrap_or((f.state.as_str(), ""));
-            let (new_v, new_repo) = now.split_once(' ').unwrap_or((now.as_str(), ""));
-            let title = collapse_whitespace(&p.paper.title);
-            if new_v != old_v {
-                let text = format!("New version {new_v} of “{title}”");
-                self.alert(
-                    &[f.user_id],
-                    p,
-                    "follow_paper",
-                    text,
-                    format!("paper:{}:{new_v}", f.target),
-                )
-                .await?;
-                n += 1;
-            }
-            if new_repo != old_repo && !new_repo.is_empty() {
-                let text = format!("“{title}” now links its code: {new_repo}");
-                self.alert(
-                    &[f.user_id],
-                    p,
-                    "follow_paper",
-                    text,
-                    format!("code:{}:{new_repo}", f.target),
-                )
-                .await?;
-                n += 1;
-            }
-            self.store
-                .set_follow_state(f.user_id, FollowKind::Paper, &f.target, &now)
-                .await?;
-        }
-        Ok(n)
     }
 
     async fn author_alerts(&self, papers: &[StoredPaper]) -> Result<usize, AppError> {

@@ -32,6 +32,7 @@ pub mod tex;
 pub mod trending;
 pub mod views;
 pub mod vote;
+pub mod watch;
 
 use std::sync::Arc;
 

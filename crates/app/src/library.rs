@@ -786,7 +786,9 @@ impl App {
             .notifications(user.user_id, 100)
             .await?
             .into_iter()
-            .filter(|n| n.kind.starts_with("follow_"))
+            .filter(|n| {
+                n.kind.starts_with("follow_") || n.kind.starts_with(crate::watch::KIND_PREFIX)
+            })
             .take(crate::feeds::ENTRIES as usize)
             .collect();
         let ids: Vec<ArxivId> = alerts.iter().filter_map(|n| n.arxiv_id.clone()).collect();
@@ -795,10 +797,15 @@ impl App {
             let Some(p) = n.arxiv_id.as_ref().and_then(|id| papers.get(id)) else {
                 continue;
             };
+            let note = if n.kind.starts_with(crate::watch::KIND_PREFIX) {
+                format!("Your library: {}", n.text)
+            } else {
+                n.text
+            };
             entries.push(crate::feeds::FeedEntry {
                 listed: p.clone(),
                 updated: n.created_at,
-                note: Some(n.text),
+                note: Some(note),
             });
         }
         let title = match tag {

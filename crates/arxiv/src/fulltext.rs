@@ -71,6 +71,22 @@ impl FullText {
     pub fn section_titles(&self) -> Vec<String> {
         self.sections.iter().map(|s| s.title.clone()).collect()
     }
+
+    /// A fingerprint of each section's text (xxh3, stable across runs),
+    /// in `sections` order: what tells a new version's changed sections.
+    pub fn section_hashes(&self) -> Vec<i64> {
+        self.sections
+            .iter()
+            .map(|s| {
+                let mut h = xxhash_rust::xxh3::Xxh3::new();
+                for p in &s.paragraphs {
+                    h.update(p.as_bytes());
+                    h.update(&[0x1f]);
+                }
+                h.digest() as i64
+            })
+            .collect()
+    }
 }
 
 fn sel(s: &str) -> Selector {

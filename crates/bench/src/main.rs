@@ -4,6 +4,7 @@
 
 mod ann;
 mod distract;
+mod fulltext;
 mod gen;
 mod oai;
 mod recs;
@@ -219,6 +220,17 @@ enum Command {
         #[arg(long, default_value = "32,64,128")]
         ef_search: String,
     },
+    /// Time the full-text (LaTeXML) parser on generated real-shaped pages,
+    /// one thread, and on hostile pages.
+    FulltextParse {
+        #[arg(long, default_value_t = 200)]
+        pages: usize,
+        #[command(flatten)]
+        words: Words,
+        /// Timed passes over the pages (the median and best are printed).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Time the OAI-PMH parser on one large generated ListRecords response.
     OaiParse {
         #[arg(long, default_value_t = 50_000)]
@@ -294,6 +306,11 @@ fn main() -> anyhow::Result<()> {
                 .collect::<Result<_, _>>()
                 .context("--ef-search: numbers, comma separated")?;
             ann::compare(&vectors, &model, dim, queries, m, ef_construction, &efs)
+        }
+        Command::FulltextParse { pages, words, runs } => {
+            let model = gen::WordModel::learn(&words.text()?);
+            let mut g = gen::Generator::new(model, words.seed, pages);
+            fulltext::time_parse(&mut g, pages, words.seed, runs)
         }
         Command::OaiParse { n, words, runs } => {
             let model = gen::WordModel::learn(&words.text()?);

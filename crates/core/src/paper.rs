@@ -108,6 +108,13 @@ impl Paper {
             .unwrap_or_else(arxiv_epoch)
     }
 
+    /// Whether its latest version withdraws it: arXiv replaces a withdrawn
+    /// paper with a version whose comments say so ("This paper has been
+    /// withdrawn by the author", "Withdrawn: …").
+    pub fn is_withdrawn(&self) -> bool {
+        self.comments.as_deref().is_some_and(says_withdrawn)
+    }
+
     pub fn primary_category(&self) -> Option<&Category> {
         self.categories.first()
     }
@@ -155,6 +162,12 @@ impl Paper {
         field(&self.updated_on.map(|d| d.to_string()).unwrap_or_default());
         h.digest() as i64
     }
+}
+
+/// Whether arXiv comments announce a withdrawal.
+pub fn says_withdrawn(comments: &str) -> bool {
+    let c = comments.to_ascii_lowercase();
+    c.contains("withdrawn") || c.contains("withdrawal of this paper")
 }
 
 #[cfg(test)]

@@ -16,12 +16,59 @@ pub const MAX_PAPERS: usize = 30;
 /// section (papers near the subscriber's library), above the rest.
 pub const FOR_YOU: &str = "for you: ";
 
+/// A pick whose reason starts with this goes in the digest's "Your
+/// library" section (what changed about papers the reader keeps), first.
+pub const LIBRARY: &str = "your library: ";
+
 /// A paper of a digest and why it was picked.
 type Pick = (ListedPaper, String);
 
-/// The picks in the order the digest shows them: For you first.
-fn sections(picked: &[Pick]) -> (Vec<&Pick>, Vec<&Pick>) {
-    picked.iter().partition(|(_, why)| why.starts_with(FOR_YOU))
+/// One part of a digest: its heading in text and in HTML, and its picks.
+struct Section<'p> {
+    text: &'static str,
+    html: &'static str,
+    picks: Vec<&'p Pick>,
+}
+
+/// The picks in the order the digest shows them, in sections: Your
+/// library, For you, then the rest (empty sections left out).
+fn sections(picked: &[Pick]) -> Vec<Section<'_>> {
+    let of = |prefix: Option<&str>| -> Vec<&Pick> {
+        picked
+            .iter()
+            .filter(|(_, why)| match prefix {
+                Some(p) => why.starts_with(p),
+                None => !why.starts_with(LIBRARY) && !why.starts_with(FOR_YOU),
+            })
+            .collect()
+    };
+    [
+        Section {
+            text: "YOUR LIBRARY (what changed)",
+            html: "Your library",
+            picks: of(Some(LIBRARY)),
+        },
+        Section {
+            text: "FOR YOU (near your library)",
+            html: "For you",
+            picks: of(Some(FOR_YOU)),
+        },
+        Section {
+            text: "ALSO NEW",
+            html: "Also new",
+            picks: of(None),
+        },
+    ]
+    .into_iter()
+    .filter(|s| !s.picks.is_empty())
+    .collect()
+}
+
+/// A reason without its section's prefix.
+fn reason(why: &str) -> &str {
+    why.strip_prefix(LIBRARY)
+        .or_else(|| why.strip_prefix(FOR_YOU))
+        .unwrap_or(why)
 }
 
 /// The period a digest covers: a day, or an ISO week.
@@ -188,34 +235,36 @@ impl Letterhead<'_> {
 
     fn digest_text(&self, picked: &[(ListedPaper, String)], unsubscribe: &str) -> String {
         let mut t = String::new();
-        let (mine, rest) = sections(picked);
-        let ordered: Vec<&(ListedPaper, String)> =
-            mine.iter().chain(rest.iter()).copied().collect();
-        for (i, (l, why)) in ordered.into_iter().enumerate() {
-            if i == 0 && !mine.is_empty() {
-                t.push_str("FOR YOU (near your library)\n\n");
+        let parts = sections(picked);
+        // A digest of new papers only needs no heading.
+        let headed = parts.len() > 1 || parts.first().is_some_and(|s| s.text != "ALSO NEW");
+        let mut i = 0;
+        for part in &parts {
+            if headed {
+                t.push_str(part.text);
+                t.push_str("\n\n");
             }
-            if i == mine.len() && !mine.is_empty() && !rest.is_empty() {
-                t.push_str("ALSO NEW\n\n");
+            for (l, why) in &part.picks {
+                i += 1;
+                let why = reason(why);
+                let p = &l.stored.paper;
+                t.push_str(&format!(
+                    "{}. {}\n   {}\n   {} · {}\n",
+                    i,
+                    p.title,
+                    Self::authors(l),
+                    p.id,
+                    why
+                ));
+                t.push_str(&format!("   {}\n", trim(&p.abstract_text, 300)));
+                if let Some(code) = p
+                    .github_repo()
+                    .or(p.code_links.first().map(|c| c.url.as_str()))
+                {
+                    t.push_str(&format!("   Code: {code}\n"));
+                }
+                t.push_str(&format!("   {}\n\n", self.paper_url(l)));
             }
-            let why = why.strip_prefix(FOR_YOU).unwrap_or(why);
-            let p = &l.stored.paper;
-            t.push_str(&format!(
-                "{}. {}\n   {}\n   {} · {}\n",
-                i + 1,
-                p.title,
-                Self::authors(l),
-                p.id,
-                why
-            ));
-            t.push_str(&format!("   {}\n", trim(&p.abstract_text, 300)));
-            if let Some(code) = p
-                .github_repo()
-                .or(p.code_links.first().map(|c| c.url.as_str()))
-            {
-                t.push_str(&format!("   Code: {code}\n"));
-            }
-            t.push_str(&format!("   {}\n\n", self.paper_url(l)));
         }
         t.push_str(&format!(
             "You receive this because you subscribed on {}.\nUnsubscribe: {unsubscribe}\n",
@@ -233,13 +282,12 @@ impl Letterhead<'_> {
         html! {
             html { body style="font-family: sans-serif; max-width: 40rem" {
                 h1 style="font-size: 1.2rem" { (subject) }
-                @let (mine, rest) = sections(picked);
-                @if !mine.is_empty() {
-                    h2 style="font-size: 1.1rem" { "For you" }
-                    @for item in &mine { (self.digest_item(item)) }
-                    @if !rest.is_empty() { h2 style="font-size: 1.1rem" { "Also new" } }
+                @let parts = sections(picked);
+                @let headed = parts.len() > 1 || parts.first().is_some_and(|s| s.html != "Also new");
+                @for part in &parts {
+                    @if headed { h2 style="font-size: 1.1rem" { (part.html) } }
+                    @for item in &part.picks { (self.digest_item(item)) }
                 }
-                @for item in &rest { (self.digest_item(item)) }
                 hr;
                 p style="color: #555; font-size: .9rem" {
                     "You receive this because you subscribed on " a href=(self.base()) { (self.instance) } ". "
@@ -251,7 +299,7 @@ impl Letterhead<'_> {
 
     fn digest_item(&self, (l, why): &(ListedPaper, String)) -> Markup {
         let p = &l.stored.paper;
-        let why = why.strip_prefix(FOR_YOU).unwrap_or(why);
+        let why = reason(why);
         html! {
             div style="margin: 1.2rem 0" {
                 a href=(self.paper_url(l)) style="font-weight: bold; font-size: 1.05rem" { (p.title) }

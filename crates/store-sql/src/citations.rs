@@ -9,7 +9,8 @@ use paperboy_store::{
 };
 
 use crate::conn::{Sql, SqlRow};
-use crate::{args, Backend, SqlStore};
+use crate::papers::lock_seq;
+use crate::{args, watch, Backend, SqlStore};
 
 /// Due: never fetched, or fetched for an older version.
 /// `Last-Modified` only goes back for the same version (another version
@@ -42,11 +43,18 @@ static TOUCH_TEXT: Sql =
     Sql::new("UPDATE paper_texts SET version = $2, fetched_at = $3 WHERE paper_id = $1");
 static FETCHED_SINCE: Sql = Sql::new("SELECT count(*) FROM paper_texts WHERE fetched_at >= $1");
 static UPSERT_TEXT: Sql = Sql::new(
-    "INSERT INTO paper_texts (paper_id, version, status, last_modified, bytes, sections, fetched_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    "INSERT INTO paper_texts
+        (paper_id, version, status, last_modified, bytes, sections, fetched_at, section_hashes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (paper_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,
         last_modified = EXCLUDED.last_modified, bytes = EXCLUDED.bytes,
-        sections = EXCLUDED.sections, fetched_at = EXCLUDED.fetched_at",
+        sections = EXCLUDED.sections, fetched_at = EXCLUDED.fetched_at,
+        section_hashes = EXCLUDED.section_hashes",
+);
+/// What the last page read gave: its version, section titles and hashes.
+static OLD_TEXT: Sql = Sql::new(
+    "SELECT version, sections, section_hashes FROM paper_texts
+     WHERE paper_id = $1 AND status = 'parsed'",
 );
 /// Only a page read anew replaces the references (a missing page or a
 /// refusal keeps what an earlier version gave).
@@ -127,6 +135,37 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+/// The sections of a new version that were not in the old one as they are
+/// (a new title, or the same title with other text); when the old read
+/// kept no fingerprints, none (nothing to compare with).
+fn changed_sections(
+    old_titles: &[String],
+    old_hashes: &[i64],
+    titles: &[String],
+    hashes: &[i64],
+) -> Vec<String> {
+    if old_hashes.len() != old_titles.len() || hashes.len() != titles.len() || old_hashes.is_empty()
+    {
+        return Vec::new();
+    }
+    let old: std::collections::HashSet<(&str, i64)> = old_titles
+        .iter()
+        .map(String::as_str)
+        .zip(old_hashes.iter().copied())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for (t, h) in titles.iter().zip(hashes) {
+        if !old.contains(&(t.as_str(), *h)) && !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
 #[async_trait]
 impl<B: Backend> CitationStore for SqlStore<B> {
     async fn texts_due(&self, limit: u32) -> Result<Vec<TextDue>, StoreError> {
@@ -154,14 +193,21 @@ impl<B: Backend> CitationStore for SqlStore<B> {
 
     async fn record_text(&self, record: TextRecord) -> Result<(), StoreError> {
         on!(self, write, |c| {
+            // Events are written here: in the order of the change sequence.
+            lock_seq(c).await?;
             let id = record.paper_id.0;
             if record.status == paperboy_store::TextStatus::Unchanged {
                 let version = i64::from(record.version);
                 c.execute(&TOUCH_TEXT, args![id, version, now()]).await?;
                 return Ok(());
             }
-            let sections = serde_json::to_string(&record.sections)
-                .map_err(|e| StoreError::Database(e.to_string()))?;
+            let sections = to_json(&record.sections)?;
+            let hashes = to_json(&record.section_hashes)?;
+            let old = c
+                .opt(&OLD_TEXT, args![id], |r| {
+                    Ok((r.i64(0)?, r.text(1)?, r.text(2)?))
+                })
+                .await?;
             let values = args![
                 id,
                 i64::from(record.version),
@@ -169,11 +215,30 @@ impl<B: Backend> CitationStore for SqlStore<B> {
                 &record.last_modified,
                 record.bytes,
                 &sections,
-                now()
+                now(),
+                &hashes
             ];
             c.execute(&UPSERT_TEXT, values).await?;
             if record.status != paperboy_store::TextStatus::Parsed {
                 return Ok(());
+            }
+            if let Some((old_version, old_titles, old_hashes)) = old {
+                if old_version < i64::from(record.version) {
+                    let old_titles: Vec<String> =
+                        serde_json::from_str(&old_titles).unwrap_or_default();
+                    let old_hashes: Vec<i64> =
+                        serde_json::from_str(&old_hashes).unwrap_or_default();
+                    let changed = changed_sections(
+                        &old_titles,
+                        &old_hashes,
+                        &record.sections,
+                        &record.section_hashes,
+                    );
+                    if !changed.is_empty() {
+                        let version = i64::from(record.version);
+                        watch::note_sections(c, id, version, &changed).await?;
+                    }
+                }
             }
             let mut touched = c.all(&OLD_CITED, args![id], |r| r.i64(0)).await?;
             c.execute(&DELETE_REFS, args![id]).await?;
@@ -193,6 +258,7 @@ impl<B: Backend> CitationStore for SqlStore<B> {
                 c.execute(&INSERT_REF, values).await?;
             }
             c.execute(&SELF_CITES, args![id]).await?;
+            watch::note_cited(c, id, &touched).await?;
             touched.extend(c.all(&NEW_CITED, args![id], |r| r.i64(0)).await?);
             touched.sort_unstable();
             touched.dedup();
@@ -205,10 +271,12 @@ impl<B: Backend> CitationStore for SqlStore<B> {
 
     async fn resolve_waiting_references(&self) -> Result<u64, StoreError> {
         on!(self, write, |c| {
+            lock_seq(c).await?;
             let arrived = c.all(&WAITING, &[], |r| r.i64(0)).await?;
             if arrived.is_empty() {
                 return Ok(0);
             }
+            watch::note_waiting_cited(c, &arrived).await?;
             let n = c.execute(&RESOLVE_WAITING, args![&arrived[..]]).await?;
             c.execute(&RECOUNT, args![&arrived[..]]).await?;
             Ok(n)

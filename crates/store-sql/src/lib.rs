@@ -32,6 +32,7 @@ mod moderation;
 mod notifications;
 mod papers;
 mod stars;
+mod watch;
 
 use async_trait::async_trait;
 use paperboy_store::StoreError;

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_rate_limits.sql")),
     (9, include_str!("../migrations/0009_password_resets.sql")),
     (10, include_str!("../migrations/0010_citations.sql")),
+    (11, include_str!("../migrations/0011_watch.sql")),
 ];
 
 /// Any 64-bit number both nodes agree on: "paperboy" in ASCII.

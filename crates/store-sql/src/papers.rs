@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use paperboy_core::{ArxivId, Paper};
+use paperboy_core::{says_withdrawn, ArxivId, Paper};
 use paperboy_store::{
     decide_upsert, ChangeFeed, ListedPaper, NewestCursor, PaperChange, PaperStore, StoreError,
     StoredPaper, UpsertCounts, UpsertDecision,
@@ -19,7 +19,7 @@ use paperboy_store::{
 
 use crate::columns::{self, paper_columns_of, PaperColumns, PAPER_COLUMNS};
 use crate::conn::{Conn, Dialect, Sql, Value};
-use crate::{args, Backend, SqlStore};
+use crate::{args, watch, Backend, SqlStore};
 
 static LOCK_SEQ: Sql = Sql::new("UPDATE store_meta SET value = value WHERE key = 'change_seq'");
 static RESERVE_SEQ: Sql =
@@ -130,6 +130,8 @@ struct Seen {
     in_store: bool,
     /// Where it is among the writes.
     slot: Option<usize>,
+    /// The version the store holds (0: none).
+    stored_version: u32,
 }
 
 /// Takes `n` numbers from the change sequence; the first of them.
@@ -161,6 +163,7 @@ pub(crate) async fn upsert_in(
                 held: Some(held),
                 in_store: true,
                 slot: None,
+                stored_version: held.1,
             },
         ))
     };
@@ -180,7 +183,9 @@ pub(crate) async fn upsert_in(
     }
     let mut seen: FxHashMap<String, Seen> = found.into_iter().collect();
     let mut counts = UpsertCounts::default();
-    let mut writes: Vec<(PaperColumns, bool)> = Vec::new();
+    // Each write: the columns, and the version the store holds (0: a new
+    // paper, an INSERT).
+    let mut writes: Vec<(PaperColumns, u32)> = Vec::new();
     for paper in papers {
         let cols = PaperColumns::from_paper(paper);
         let version = cols.latest_version as u32;
@@ -201,7 +206,12 @@ pub(crate) async fn upsert_in(
             Some(i) => writes[i].0 = cols,
             None => {
                 state.slot = Some(writes.len());
-                writes.push((cols, state.in_store));
+                let stored = if state.in_store {
+                    state.stored_version.max(1)
+                } else {
+                    0
+                };
+                writes.push((cols, stored));
             }
         }
     }
@@ -210,12 +220,26 @@ pub(crate) async fn upsert_in(
     }
     let first = reserve_seq(c, writes.len() as i64).await?;
     let now = Utc::now().timestamp();
+    // The library watch: what changed about papers already held, noted
+    // before their rows are replaced.
+    for (w, stored) in &writes {
+        if *stored == 0 {
+            continue;
+        }
+        if w.latest_version > i64::from(*stored) {
+            let withdrawn = w.comments.as_deref().is_some_and(says_withdrawn);
+            watch::note_version(c, &w.arxiv_id, w.latest_version, withdrawn).await?;
+        }
+        if let Some(repo) = &w.github_repo {
+            watch::note_code(c, &w.arxiv_id, repo).await?;
+        }
+    }
     match c.dialect() {
         Dialect::Sqlite => {
             let (mut inserts, mut updates) = (Vec::new(), Vec::new());
-            for (i, (w, in_store)) in writes.iter().enumerate() {
+            for (i, (w, stored)) in writes.iter().enumerate() {
                 let row = one_row(w, first + i as i64, now);
-                if *in_store {
+                if *stored > 0 {
                     updates.push(row[..19].to_vec());
                 } else {
                     inserts.push(row);
@@ -308,6 +332,7 @@ pub(crate) async fn delete_in(c: &mut dyn Conn, arxiv_id: &str) -> Result<bool, 
     }
     let seq = reserve_seq(c, 1).await?;
     let now = Utc::now().timestamp();
+    watch::note_withdrawn(c, arxiv_id).await?;
     c.execute(&MARK_DELETED, args![arxiv_id, now, seq]).await?;
     Ok(true)
 }

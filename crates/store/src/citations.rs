@@ -81,6 +81,9 @@ pub struct TextRecord {
     /// Bytes of the page as fetched.
     pub bytes: i64,
     pub sections: Vec<String>,
+    /// A fingerprint of each section's text, in `sections` order: a new
+    /// version's changed sections are named from them.
+    pub section_hashes: Vec<i64>,
     pub references: Vec<NewReference>,
 }
 

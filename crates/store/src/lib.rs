@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod papers;
 pub mod row;
 pub mod stars;
+pub mod watch;
 
 pub use accounts::{AccountStore, NewUser};
 pub use citations::{
@@ -44,6 +45,7 @@ pub use notifications::{NewNotification, Notification, NotificationStore};
 pub use papers::{decide_upsert, ChangeFeed, PaperStore, UpsertCounts, UpsertDecision};
 pub use row::{NewestCursor, PaperChange, StoredPaper};
 pub use stars::{RepoStatus, StarStore, TrackedRepo};
+pub use watch::{EventKind, PaperEvent, WatchStore, Watcher};
 
 /// Declares [`Store`] over the contracts, listed once.
 macro_rules! store_of {
@@ -70,5 +72,6 @@ store_of!(
     StarStore,
     LibraryStore,
     TasteStore,
-    CitationStore
+    CitationStore,
+    WatchStore
 );
