@@ -204,10 +204,15 @@ impl App {
                     .await
                     .filter(|p| p.paper_id != citing)
                     .filter(|p| {
+                        // A preprint is cited as of any of its versions'
+                        // years, or its venue's a year later; a record
+                        // without versions is dated by its identifier.
                         p.paper
                             .versions
                             .iter()
-                            .any(|v| (chrono::Datelike::year(&v.created_at) - year).abs() <= 1)
+                            .map(|v| v.created_at)
+                            .chain(std::iter::once(p.paper.published_at()))
+                            .any(|at| (chrono::Datelike::year(&at) - year).abs() <= 1)
                     })
                     .map(|p| p.paper_id),
                 _ => None,

@@ -769,6 +769,11 @@ impl App {
             if !r.terms.is_empty() {
                 note.push_str(&format!("; shares {}", r.terms.join(", ")));
             }
+            match r.cites.len() {
+                0 => {}
+                1 => note.push_str("; cites 1 paper in your library"),
+                n => note.push_str(&format!("; cites {n} papers in your library")),
+            }
             let p = &r.paper.stored.paper;
             let updated = p
                 .versions

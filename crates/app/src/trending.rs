@@ -57,6 +57,7 @@ pub async fn refresh_all(
             let input = TrendingInput {
                 upvotes: r.upvotes,
                 star_growth: r.star_growth as f64,
+                new_citations: r.new_citations,
                 age_hours: age_hours(now, r.published_at),
                 category_scale: table.get(&r.primary_category).copied().unwrap_or(1.0),
             };
@@ -92,6 +93,7 @@ pub async fn refresh_one(
     let input = TrendingInput {
         upvotes,
         star_growth: row.star_growth as f64,
+        new_citations: row.new_citations,
         age_hours: age_hours(now, published),
         category_scale: scales.get(category),
     };

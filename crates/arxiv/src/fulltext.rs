@@ -106,7 +106,7 @@ static CITE_IN_TEXT: LazyLock<Selector> = LazyLock::new(|| sel("p.ltx_p"));
 
 static ARXIV_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:arxiv[:\s]\s*|arxiv\.org/(?:abs|pdf|html)/|10\.48550/arxiv\.)((?:\d{4}\.\d{4,5})|(?:[a-z][a-z\-]*(?:\.[a-z]{2})?/\d{7}))(?:v\d+)?",
+        r"(?i)(?:arxiv[:\s]\s*|arxiv\.org/(?:abs|pdf|html)/|10\.48550/arxiv\.|corr,?\s+abs/)((?:\d{4}\.\d{4,5})|(?:[a-z][a-z\-]*(?:\.[a-z]{2})?/\d{7}))(?:v\d+)?",
     )
     .expect("a fixed pattern")
 });

@@ -38,7 +38,8 @@ fn cite(k: usize) -> String {
     )
 }
 
-/// One page; about 250–700 kB, like arXiv's for an 8–15 page paper.
+/// One page of about 100–300 kB (a mean of 180 kB): an 8–15 page paper
+/// with light mathematics; heavier pages scale by bytes (MB/s is printed).
 pub fn page(g: &mut Generator, rng: &mut ChaCha8Rng) -> String {
     let refs = rng.gen_range(40..80);
     let title = esc(&g.sentence_text(9));

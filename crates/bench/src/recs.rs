@@ -73,6 +73,61 @@ async fn member(store: &dyn Store, name: &str, email: &str) -> anyhow::Result<Us
         .await?)
 }
 
+/// Topics for many readers' libraries, found once: each a random paper
+/// and its nearest neighbours, as store keys. A reader's library draws from
+/// a few of them ([`TopicPool::library`]), so 20,000 readers cost a few
+/// hundred vector searches, not one per topic per reader.
+struct TopicPool(Vec<Vec<PaperId>>);
+
+impl TopicPool {
+    const TOPICS: usize = 400;
+    const SIZE: usize = 250;
+
+    async fn new(
+        store: &dyn Store,
+        vectors: &VectorIndex,
+        rng: &mut impl Rng,
+    ) -> anyhow::Result<TopicPool> {
+        let mut topics = Vec::with_capacity(Self::TOPICS);
+        while topics.len() < Self::TOPICS {
+            let row = rng.gen_range(0..vectors.rows());
+            let Some(v) = vectors.id_at(row).and_then(|a| vectors.vector_of(&a)) else {
+                continue;
+            };
+            let ids: Vec<ArxivId> = vectors
+                .search(&v, Self::SIZE, None)
+                .into_iter()
+                .map(|n| n.arxiv_id)
+                .collect();
+            let keys: Vec<PaperId> = store
+                .get_papers(&ids)
+                .await?
+                .into_iter()
+                .map(|l| l.stored.paper_id)
+                .collect();
+            topics.push(keys);
+        }
+        Ok(TopicPool(topics))
+    }
+
+    /// About `n` papers from a few topics (as [`clustered_library`]).
+    fn library(&self, n: usize, rng: &mut impl Rng) -> Vec<PaperId> {
+        use rand::seq::SliceRandom;
+        let topics = (n / 80).clamp(2, 8);
+        let per = n / topics + 1;
+        let mut out: Vec<PaperId> = Vec::with_capacity(n + per);
+        for _ in 0..topics {
+            let t = &self.0[rng.gen_range(0..self.0.len())];
+            out.extend(t.choose_multiple(rng, per.min(t.len())).copied());
+        }
+        out.sort_unstable_by_key(|p| p.0);
+        out.dedup();
+        out.shuffle(rng);
+        out.truncate(n);
+        out
+    }
+}
+
 async fn fill_library(store: &dyn Store, user: &User, ids: &[ArxivId]) -> anyhow::Result<()> {
     let keys: Vec<PaperId> = store
         .get_papers(ids)
@@ -183,6 +238,13 @@ pub async fn add_readers(
     let (_, store, vectors) = open(data_dir, model).await?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let started = Instant::now();
+    let pool = TopicPool::new(&*store, &vectors, &mut rng).await?;
+    eprintln!(
+        "{} topics of {} papers found in {:.0}s",
+        TopicPool::TOPICS,
+        TopicPool::SIZE,
+        started.elapsed().as_secs_f64()
+    );
     let mut made = 0usize;
     for frequency in [
         paperboy_store::Frequency::Daily,
@@ -200,8 +262,8 @@ pub async fn add_readers(
                 let name = format!("reader-{}", s.subscriber_id.0);
                 let u = member(&*store, &name, &s.email).await?;
                 let n = rng.gen_range(min..=max);
-                let ids = clustered_library(&vectors, n, &mut rng);
-                fill_library(&*store, &u, &ids).await?;
+                let keys = pool.library(n, &mut rng);
+                store.save_many(u.user_id, &keys, Some("bench")).await?;
                 made += 1;
                 if made.is_multiple_of(1000) {
                     eprintln!("{made} readers ({:.0}s)", started.elapsed().as_secs_f64());

@@ -2,13 +2,16 @@
 //! pinned by tests.
 //!
 //! ```text
-//!                (votes + w·Δstars + 1) · s(c)
-//! score = ─────────────────────────────────────
-//!                   (age_h + 2) ^ G
+//!          (votes + w·Δstars + k·cites + 1) · s(c)
+//! score = ─────────────────────────────────────────
+//!                    (age_h + 2) ^ G
 //! ```
 //!
 //! * `votes`: upvotes; `Δstars`: GitHub stars gained over the last week,
 //!   weighted by `w` = 0.1 (ten new stars count as one upvote);
+//! * `cites`: papers here that cite it and were first submitted in the
+//!   last week (read from their full text), weighted by `k` = 1 (a new
+//!   citing paper counts as an upvote);
 //! * the `+ 1` is the paper's own appearance, so new papers without votes
 //!   still rise by recency (Hacker News counts the submitter's vote the
 //!   same way);
@@ -21,6 +24,7 @@
 
 pub const GRAVITY: f64 = 1.8;
 pub const STAR_WEIGHT: f64 = 0.1;
+pub const CITATION_WEIGHT: f64 = 1.0;
 pub const MAX_CATEGORY_SCALE: f64 = 3.0;
 /// Papers older than this (by first version) are out of the running.
 pub const WINDOW_DAYS: i64 = 30;
@@ -31,12 +35,17 @@ pub const STAR_GROWTH_DAYS: i64 = 7;
 pub struct TrendingInput {
     pub upvotes: i64,
     pub star_growth: f64,
+    /// Citing papers first submitted over the last week.
+    pub new_citations: i64,
     pub age_hours: f64,
     pub category_scale: f64,
 }
 
 pub fn trending_score(i: TrendingInput) -> f64 {
-    let points = i.upvotes.max(0) as f64 + STAR_WEIGHT * i.star_growth.max(0.0) + 1.0;
+    let points = i.upvotes.max(0) as f64
+        + STAR_WEIGHT * i.star_growth.max(0.0)
+        + CITATION_WEIGHT * i.new_citations.max(0) as f64
+        + 1.0;
     points * i.category_scale / (i.age_hours.max(0.0) + 2.0).powf(GRAVITY)
 }
 
@@ -58,6 +67,7 @@ mod tests {
         trending_score(TrendingInput {
             upvotes,
             star_growth,
+            new_citations: 0,
             age_hours,
             category_scale,
         })
@@ -71,6 +81,15 @@ mod tests {
         assert!((score(10, 0.0, 10.0, 1.0) - 0.125_564_375_865_899_2).abs() < 1e-15);
         // (10 + 0.1·50 + 1) / 24^1.8
         assert!((score(10, 50.0, 22.0, 1.0) - 0.052_449_306_183_050_104).abs() < 1e-15);
+        // (10 + 0 + 1·3 + 1) / 12^1.8: three new citing papers, three votes
+        let cited = trending_score(TrendingInput {
+            upvotes: 10,
+            star_growth: 0.0,
+            new_citations: 3,
+            age_hours: 10.0,
+            category_scale: 1.0,
+        });
+        assert!((cited - score(13, 0.0, 10.0, 1.0)).abs() < 1e-15);
         // scale 2 doubles
         assert!((score(10, 0.0, 10.0, 2.0) - 2.0 * 0.125_564_375_865_899_2).abs() < 1e-15);
     }

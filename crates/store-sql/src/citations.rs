@@ -109,6 +109,12 @@ static CITATIONS: Sql = Sql::new(
      WHERE r.cited_id = $1
      GROUP BY p.arxiv_id, p.published_at ORDER BY p.published_at DESC, p.arxiv_id LIMIT $2",
 );
+static LIBRARY_CITED_BY: Sql = Sql::new(
+    "SELECT DISTINCT r.citing_id, q.arxiv_id FROM paper_references r
+     JOIN library l ON l.paper_id = r.cited_id AND l.user_id = $1
+     JOIN papers q ON q.paper_id = r.cited_id AND q.deleted_at IS NULL
+     WHERE r.citing_id = ANY($2) ORDER BY r.citing_id, q.arxiv_id",
+);
 static SECTIONS: Sql = Sql::new("SELECT sections FROM paper_texts WHERE paper_id = $1");
 static STATUS_COUNTS: Sql =
     Sql::new("SELECT status, count(*), CAST(COALESCE(sum(bytes), 0) AS BIGINT) FROM paper_texts GROUP BY status");
@@ -312,6 +318,25 @@ impl<B: Backend> CitationStore for SqlStore<B> {
                 })
             })
             .await
+        })
+    }
+
+    async fn library_cited_by(
+        &self,
+        user: paperboy_core::UserId,
+        citing: &[PaperId],
+    ) -> Result<Vec<(PaperId, ArxivId)>, StoreError> {
+        let ids: Vec<i64> = citing.iter().map(|p| p.0).collect();
+        on!(self, read, |c| {
+            let rows = c
+                .all(&LIBRARY_CITED_BY, args![user.0, &ids[..]], |r| {
+                    Ok((PaperId(r.i64(0)?), r.text(1)?))
+                })
+                .await?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(p, k)| ArxivId::parse(&k).ok().map(|a| (p, a)))
+                .collect())
         })
     }
 

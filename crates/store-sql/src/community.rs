@@ -59,7 +59,10 @@ static TRENDING_ROWS: Sql = Sql::new(
     "SELECT p.paper_id, p.published_at, p.upvotes, p.github_stars, p.categories,
         COALESCE(p.github_stars - (SELECT s.stars FROM github_star_snapshots s
             WHERE s.url = COALESCE(p.claimed_github_repo, p.github_repo) AND s.day >= $2
-            ORDER BY s.day LIMIT 1), 0)
+            ORDER BY s.day LIMIT 1), 0),
+        (SELECT count(DISTINCT r.citing_id) FROM paper_references r
+            JOIN papers c ON c.paper_id = r.citing_id AND c.deleted_at IS NULL
+            WHERE r.cited_id = p.paper_id AND c.published_at >= $3)
      FROM papers p WHERE p.published_at >= $1 AND p.deleted_at IS NULL",
 );
 static TRENDING_ROW: LazyLock<Sql> = LazyLock::new(|| {
@@ -103,6 +106,7 @@ fn trending_row(r: &dyn SqlRow) -> Result<TrendingRow, StoreError> {
         upvotes: r.i64(2)?,
         github_stars: r.opt_i64(3)?,
         star_growth: r.i64(5)?.max(0),
+        new_citations: r.i64(6)?.max(0),
         primary_category: categories
             .split_whitespace()
             .next()
@@ -209,8 +213,12 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
     ) -> Result<Vec<TrendingRow>, StoreError> {
         let first_day = day_text(ts(stars_since).date_naive());
         on!(self, read, |c| {
-            c.all(&TRENDING_ROWS, args![since, &first_day], trending_row)
-                .await
+            c.all(
+                &TRENDING_ROWS,
+                args![since, &first_day, stars_since],
+                trending_row,
+            )
+            .await
         })
     }
 
@@ -221,8 +229,12 @@ impl<B: Backend> CommunityStore for SqlStore<B> {
     ) -> Result<TrendingRow, StoreError> {
         let first_day = day_text(ts(stars_since).date_naive());
         on!(self, read, |c| {
-            c.one(&TRENDING_ROW, args![paper.0, &first_day], trending_row)
-                .await
+            c.one(
+                &TRENDING_ROW,
+                args![paper.0, &first_day, stars_since],
+                trending_row,
+            )
+            .await
         })
     }
 

@@ -148,6 +148,14 @@ pub trait CitationStore: Send + Sync + 'static {
     /// Papers citing `paper`, newest first.
     async fn citations_of(&self, paper: PaperId, limit: u32) -> Result<Vec<Citing>, StoreError>;
 
+    /// Which papers of `user`'s library each of `citing` cites (by their
+    /// reference lists): `(citing, cited)` pairs.
+    async fn library_cited_by(
+        &self,
+        user: paperboy_core::UserId,
+        citing: &[PaperId],
+    ) -> Result<Vec<(PaperId, ArxivId)>, StoreError>;
+
     /// The section titles of a paper's fetched text (empty when none).
     async fn section_titles(&self, paper: PaperId) -> Result<Vec<String>, StoreError>;
 

@@ -37,6 +37,9 @@ pub struct TrendingRow {
     pub github_stars: Option<i64>,
     /// Stars gained since `stars_since` (0 when unknown).
     pub star_growth: i64,
+    /// Live papers citing it first submitted since `stars_since` (the
+    /// same week).
+    pub new_citations: i64,
     pub primary_category: String,
 }
 

@@ -156,6 +156,12 @@ pub async fn recommend(opts: RecommendOpts, config: Config) -> anyhow::Result<()
             r.why.similar_to.join(", "),
             r.why.terms.join(", ")
         );
+        if !r.why.cites_library.is_empty() {
+            println!(
+                "    cites in your library: {}",
+                r.why.cites_library.join(", ")
+            );
+        }
     }
     println!("{} recommendations for {}", views.len(), who.username);
     Ok(())

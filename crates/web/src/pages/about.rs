@@ -9,7 +9,7 @@ use paperboy_app::discussions::{COMMENTS_PER_HOUR, LINKS_PER_COMMENT, NEW_ACCOUN
 use paperboy_app::markdown::MAX_CHARS;
 use paperboy_app::stars::{RECENT_DAYS, TRENDING_TOP};
 use paperboy_core::trending::{
-    GRAVITY, MAX_CATEGORY_SCALE, STAR_GROWTH_DAYS, STAR_WEIGHT, WINDOW_DAYS,
+    CITATION_WEIGHT, GRAVITY, MAX_CATEGORY_SCALE, STAR_GROWTH_DAYS, STAR_WEIGHT, WINDOW_DAYS,
 };
 
 use super::Ctx;
@@ -65,14 +65,15 @@ async fn get_about(ctx: Ctx, State(state): State<AppState>) -> Response {
             h2 #privacy { "What is kept about you" }
             p { "An account keeps its username, email address and a hash of its password, its sessions and API tokens, its library, tags, follows, 👍/👎 feedback and notifications, and its votes and comments. Votes show only as counts. Deleting an account (on " a href="/account" { "your account page" } ") removes the address, the password, sessions, tokens, library, tags, follows, feedback, notifications and the address's email subscription at once; comments stay, shown as by a deleted account, and votes stay in the counts with no name on them. An email subscription keeps only its address and choices, and ends with one click in any digest." }
             h2 #trending { "How trending works" }
-            p { "Every paper gets a score; the trending page lists papers by score. In words: a paper's points are its upvotes, plus a tenth of a point for every GitHub star its code gained in the last week, plus one for simply being there. Points are divided by the paper's age in hours plus two, raised to the power " (GRAVITY) ", so papers sink as they age unless readers keep voting for them. Papers from small fields get a boost of up to " (MAX_CATEGORY_SCALE) "× so they can reach the list too." }
+            p { "Every paper gets a score; the trending page lists papers by score. In words: a paper's points are its upvotes, plus a tenth of a point for every GitHub star its code gained in the last week, plus a point for every paper here first submitted in the last week that cites it, plus one for simply being there. Points are divided by the paper's age in hours plus two, raised to the power " (GRAVITY) ", so papers sink as they age unless readers keep voting for them. Papers from small fields get a boost of up to " (MAX_CATEGORY_SCALE) "× so they can reach the list too." }
             pre.formula aria-label="The trending formula" {
-                "score = (votes + " (STAR_WEIGHT) " · Δstars + 1) · s(c) / (age_h + 2)^" (GRAVITY) "\n\n"
+                "score = (votes + " (STAR_WEIGHT) " · Δstars + " (CITATION_WEIGHT) " · cites + 1) · s(c) / (age_h + 2)^" (GRAVITY) "\n\n"
                 "s(c)  = clamp((n_max / n_c)^(1/4), 1, " (MAX_CATEGORY_SCALE) ")"
             }
             ul {
                 li { code { "votes" } ": upvotes on this instance" }
                 li { code { "Δstars" } ": GitHub stars the paper's repository gained over the last week (0 when unknown)" }
+                li { code { "cites" } ": papers here that cite it (read from their full text on arXiv) and were first submitted over the last " (STAR_GROWTH_DAYS) " days" }
                 li { code { "age_h" } ": hours since the paper's first arXiv version" }
                 li { code { "n_c" } ": papers in the paper's primary category over the last " (WINDOW_DAYS) " days; " code { "n_max" } ": the same for the busiest category" }
             }

@@ -126,6 +126,9 @@ async fn get_for_you(
                             @if !r.terms.is_empty() {
                                 "; shares " @for (i, t) in r.terms.iter().enumerate() { @if i > 0 { ", " } em.term { (t) } }
                             }
+                            @if !r.cites.is_empty() {
+                                "; cites " (super::plural(r.cites.len() as u64, "paper", "papers")) " in your library"
+                            }
                         }
                         form.inline method="post" action="/for-you/feedback" {
                             (ctx.csrf_field())
