@@ -239,6 +239,11 @@ fn told_of(
             format!("“{title}” now links its code: {repo}"),
             format!("code:{id}:{repo}"),
         ),
+        EventKind::Venue { said } => (
+            "venue",
+            format!("“{title}” at a venue: {}", cut(said, CONTEXT_CHARS)),
+            format!("venue:{id}:{}", cut(said, 200)),
+        ),
         EventKind::Sections { version, titles } => (
             "sections",
             format!(

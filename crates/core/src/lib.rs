@@ -15,6 +15,8 @@ pub use arxiv_id::{ArxivId, ArxivIdError, VersionedId};
 pub use category::{Category, CategoryError, TAXONOMY};
 pub use code_link::{extract_code_links, CodeLink, CodeLinkKind};
 pub use days::{DayError, DayRange};
-pub use paper::{says_withdrawn, Author, CommentId, Paper, PaperError, PaperId, Version};
+pub use paper::{
+    says_accepted, says_withdrawn, Author, CommentId, Paper, PaperError, PaperId, Version,
+};
 pub use trending::{trending_score, TrendingInput};
 pub use user::{AccountError, Role, User, UserId};

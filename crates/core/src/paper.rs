@@ -164,6 +164,21 @@ impl Paper {
     }
 }
 
+/// Whether arXiv comments say a venue took the paper ("Accepted at ICML
+/// 2024", "to appear in TACL", "Published in …", "camera-ready").
+pub fn says_accepted(comments: &str) -> bool {
+    let c = comments.to_ascii_lowercase();
+    [
+        "accepted",
+        "to appear",
+        "published in",
+        "camera-ready",
+        "camera ready",
+    ]
+    .iter()
+    .any(|w| c.contains(w))
+}
+
 /// Whether arXiv comments announce a withdrawal.
 pub fn says_withdrawn(comments: &str) -> bool {
     let c = comments.to_ascii_lowercase();

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use paperboy_core::{says_withdrawn, ArxivId, Paper};
+use paperboy_core::{says_accepted, says_withdrawn, ArxivId, Paper};
 use paperboy_store::{
     decide_upsert, ChangeFeed, ListedPaper, NewestCursor, PaperChange, PaperStore, StoreError,
     StoredPaper, UpsertCounts, UpsertDecision,
@@ -232,6 +232,10 @@ pub(crate) async fn upsert_in(
         }
         if let Some(repo) = &w.github_repo {
             watch::note_code(c, &w.arxiv_id, repo).await?;
+        }
+        let accepted = w.comments.as_deref().filter(|c| says_accepted(c));
+        if w.journal_ref.is_some() || accepted.is_some() {
+            watch::note_venue(c, &w.arxiv_id, w.journal_ref.as_deref(), accepted).await?;
         }
     }
     match c.dialect() {

@@ -46,6 +46,18 @@ static NEW_CODE: Sql = Sql::new(
      SELECT paper_id, 'code', $2, $3 FROM papers
      WHERE arxiv_id = $1 AND COALESCE(github_repo, '') <> $2 AND deleted_at IS NULL",
 );
+/// A journal reference where there was none (or another).
+static NEW_JOURNAL_REF: Sql = Sql::new(
+    "INSERT INTO paper_events (paper_id, kind, detail, created_at)
+     SELECT paper_id, 'venue', $2, $3 FROM papers
+     WHERE arxiv_id = $1 AND COALESCE(journal_ref, '') <> $2 AND deleted_at IS NULL",
+);
+/// Comments newly saying a venue took it (the caller checked they say so).
+static NEW_ACCEPTED: Sql = Sql::new(
+    "INSERT INTO paper_events (paper_id, kind, detail, created_at)
+     SELECT paper_id, 'venue', $2, $3 FROM papers
+     WHERE arxiv_id = $1 AND COALESCE(comments, '') <> $2 AND deleted_at IS NULL",
+);
 static WITHDRAWN: Sql = Sql::new(
     "INSERT INTO paper_events (paper_id, kind, created_at)
      SELECT paper_id, 'withdrawn', $2 FROM papers WHERE arxiv_id = $1 AND deleted_at IS NULL",
@@ -100,6 +112,25 @@ pub(crate) async fn note_code(
     repo: &str,
 ) -> Result<(), StoreError> {
     c.execute(&NEW_CODE, args![arxiv_id, repo, now()]).await?;
+    Ok(())
+}
+
+/// Before a paper's row is written with a journal reference, or comments
+/// saying a venue accepted it.
+pub(crate) async fn note_venue(
+    c: &mut dyn Conn,
+    arxiv_id: &str,
+    journal_ref: Option<&str>,
+    accepted_comments: Option<&str>,
+) -> Result<(), StoreError> {
+    if let Some(j) = journal_ref {
+        c.execute(&NEW_JOURNAL_REF, args![arxiv_id, j, now()])
+            .await?;
+    }
+    if let Some(said) = accepted_comments {
+        c.execute(&NEW_ACCEPTED, args![arxiv_id, said, now()])
+            .await?;
+    }
     Ok(())
 }
 
@@ -165,6 +196,9 @@ fn event(r: &dyn SqlRow) -> Result<PaperEvent, StoreError> {
         "withdrawn" => EventKind::Withdrawn,
         "code" => EventKind::Code {
             repo: r.opt_text(7)?.unwrap_or_default(),
+        },
+        "venue" => EventKind::Venue {
+            said: r.opt_text(7)?.unwrap_or_default(),
         },
         "sections" => EventKind::Sections {
             version,

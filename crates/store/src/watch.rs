@@ -22,6 +22,9 @@ pub enum EventKind {
     Withdrawn,
     /// A code repository linked where there was none (or another).
     Code { repo: String },
+    /// A venue says it took the paper: a new journal reference, or comments
+    /// newly saying "accepted at …" / "to appear in …"; `said` is that text.
+    Venue { said: String },
     /// The full text of a new version changed these sections.
     Sections { version: u32, titles: Vec<String> },
     /// A paper of the store cites it, with the sentence where it does.
@@ -37,6 +40,7 @@ impl EventKind {
             EventKind::Version { .. } => "version",
             EventKind::Withdrawn => "withdrawn",
             EventKind::Code { .. } => "code",
+            EventKind::Venue { .. } => "venue",
             EventKind::Sections { .. } => "sections",
             EventKind::Cited { .. } => "cited",
         }

@@ -1,6 +1,6 @@
 //! The library watch, driven from outside: what happens to a paper readers
 //! saved or follow (a new version with its word diff and changed sections,
-//! a paper citing it, a withdrawal, code released) reaches each of them
+//! a paper citing it, a withdrawal, code released, a venue) reaches each of them
 //! once — saved and followed is still once — on `/notifications`, in the
 //! digest's "Your library" section and in the private feed; a reader who
 //! saved the paper after it happened is not told.
@@ -300,6 +300,36 @@ async fn withdrawals_and_code_are_news_too(b: Builder) {
         page.contains("now links its code: https://github.com/mlfoundations/model-soups"),
         "{page}"
     );
+    // A journal reference, and comments saying it was accepted: a venue.
+    t.add_papers(papers_from_jsonl(&version_record(
+        SOUPS,
+        "Model soups",
+        "We average weights. Code: https://github.com/mlfoundations/model-soups",
+        1,
+        json!({"journal-ref": "Proceedings of ICML 2022, PMLR 162", "comments": "Accepted at ICML 2022"}),
+    )))
+    .await;
+    assert_eq!(
+        t.app.alert_pass().await.unwrap(),
+        2,
+        "the reference and the comment"
+    );
+    let page = ada.get("/notifications").await.body;
+    assert!(
+        page.contains("at a venue: Proceedings of ICML 2022, PMLR 162"),
+        "{page}"
+    );
+    assert!(page.contains("at a venue: Accepted at ICML 2022"), "{page}");
+    // Comments that say nothing of a venue are no news.
+    t.add_papers(papers_from_jsonl(&version_record(
+        SOUPS,
+        "Model soups",
+        "We average weights. Code: https://github.com/mlfoundations/model-soups",
+        1,
+        json!({"journal-ref": "Proceedings of ICML 2022, PMLR 162", "comments": "12 pages, 4 figures"}),
+    )))
+    .await;
+    assert_eq!(t.app.alert_pass().await.unwrap(), 0);
     // Version 2 withdraws it; then arXiv drops it: one withdrawal.
     t.add_papers(papers_from_jsonl(&version_record(
         SOUPS,
