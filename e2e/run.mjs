@@ -2,6 +2,7 @@
 // Usage: node e2e/run.mjs [path/to/paperboy]   (default target/debug/paperboy)
 // Screenshots go to $E2E_OUT (default ci-output/screenshots).
 import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,6 +42,40 @@ writeFileSync(join(dataDir, "fresh.jsonl"), JSON.stringify(fresh) + "\n");
 cli(["import", join(dataDir, "fresh.jsonl")]);
 cli(["user", "add", "cora", "cora@example.org", "--role", "curator"], { PAPERBOY_PASSWORD: "curator-password" });
 cli(["user", "add", "mia", "mia@example.org", "--role", "moderator"], { PAPERBOY_PASSWORD: "moderator-password" });
+
+// arXiv's HTML rendering, stood in on loopback: the fresh paper's page
+// (LaTeXML's shape) cites Model soups by arXiv id and one paper not here;
+// every other page is a 404, as arXiv answers papers without HTML.
+const latexml = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Averaging, revisited</title></head>
+<body><div class="ltx_page_main"><div class="ltx_page_content"><article class="ltx_document">
+<h1 class="ltx_title ltx_title_document">Averaging fine-tuned models, revisited</h1>
+<section id="S1" class="ltx_section"><h2 class="ltx_title ltx_title_section"><span class="ltx_tag ltx_tag_section">1 </span>Introduction</h2>
+<div class="ltx_para"><p class="ltx_p">Greedy soups <cite class="ltx_cite">[<a href="#bib.bib1" class="ltx_ref">1</a>]</cite> beat the best single fine-tuned model.</p></div></section>
+<section id="S2" class="ltx_section"><h2 class="ltx_title ltx_title_section"><span class="ltx_tag ltx_tag_section">2 </span>When averaging fails</h2>
+<div class="ltx_para"><p class="ltx_p">Out of distribution, it depends <cite class="ltx_cite">[<a href="#bib.bib2" class="ltx_ref">2</a>]</cite>.</p></div></section>
+<section id="bib" class="ltx_bibliography"><h2 class="ltx_title ltx_title_bibliography">References</h2><ul class="ltx_biblist">
+<li id="bib.bib1" class="ltx_bibitem"><span class="ltx_tag ltx_tag_bibitem">[1]</span><span class="ltx_bibblock">M. Wortsman et al.</span><span class="ltx_bibblock">Model soups.</span><span class="ltx_bibblock">arXiv preprint arXiv:2203.05482, 2022.</span></li>
+<li id="bib.bib2" class="ltx_bibitem"><span class="ltx_tag ltx_tag_bibitem">[2]</span><span class="ltx_bibblock">A. Nobody.</span><span class="ltx_bibblock">A paper this instance does not hold.</span><span class="ltx_bibblock">Journal of Elsewhere, 2021.</span></li>
+</ul></section></article></div></div></body></html>`;
+const arxiv = createServer((req, res) => {
+  if (req.url.startsWith("/html/2511.04242v")) { res.writeHead(200, { "content-type": "text/html; charset=utf-8" }); res.end(latexml); }
+  else { res.writeHead(404); res.end("No HTML for this paper"); }
+});
+await new Promise((ok) => arxiv.listen(0, "127.0.0.1", ok));
+const arxivBase = `http://127.0.0.1:${arxiv.address().port}`;
+// Asynchronously: the stand-in answers from this process's event loop.
+const read = await new Promise((ok, fail) => {
+  const p = spawn(bin, ["fulltext", "--limit", "3"], {
+    env: { ...env, PAPERBOY_ARXIV_HTML_URL: arxivBase, PAPERBOY_ARXIV_MIN_INTERVAL_MS: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "", stderr = "";
+  p.stdout.on("data", (c) => (stdout += c));
+  p.stderr.on("data", (c) => (stderr += c));
+  p.on("exit", (code) => (code === 0 ? ok(stdout) : fail(new Error(`paperboy fulltext failed: ${stderr}`))));
+});
+assert.match(read, /read 3 full texts \(1 parsed\), 2 references/, read);
+arxiv.close();
 
 const server = spawn(bin, ["serve", "--no-scheduler", "--bind", "127.0.0.1:0"], { env, stdio: ["ignore", "ignore", "pipe"] });
 const base = await new Promise((ok, fail) => {
@@ -193,6 +228,18 @@ test("after logging out, voting fails", async () => {
   assert.equal(await upvotes("2212.04458"), before, "no vote without an account");
   const api = await page.evaluate(async () => (await fetch("/api/papers/2212.04458/upvote", { method: "POST" })).status);
   assert.equal(api, 401);
+});
+
+test("a paper's references and cited-by come from its full text", async () => {
+  const page = await newPage();
+  await page.goto(base + "/papers/2511.04242");
+  assert.ok(await page.getByText("References (2)").first().isVisible());
+  assert.ok(await page.getByText("When averaging fails").first().isVisible(), "section titles shown");
+  await page.locator('a[href="/papers/2203.05482"]').first().click();
+  await page.waitForURL(base + "/papers/2203.05482");
+  assert.ok(await page.getByText("Cited by (1)").first().isVisible());
+  assert.ok(await page.getByText("Greedy soups [1] beat the best single fine-tuned model.").first().isVisible());
+  await shot(page, "paper-cited-by");
 });
 
 test("about, daily and error pages render", async () => {

@@ -64,6 +64,9 @@ enum Command {
     /// GitHub stars of papers' code links: the tracker's plan, and
     /// `--refresh` to ask GitHub now.
     Stars(cmd::stars::Opts),
+    /// Read papers' full text from arXiv now (references, citations), as
+    /// the server's fetcher does: same order, spacing and daily budget.
+    Fulltext(cmd::fulltext::Opts),
     /// A consistent copy of the SQLite store, made while the server runs.
     Backup(cmd::backup::BackupOpts),
     /// Put a backup in place of an empty store, then rebuild the indexes.
@@ -116,6 +119,7 @@ fn main() -> ExitCode {
             Command::Backup(opts) => cmd::backup::backup(opts, config).await,
             Command::Restore(opts) => cmd::backup::restore(opts, config).await,
             Command::Stars(opts) => cmd::stars::run(opts, config).await,
+            Command::Fulltext(opts) => cmd::fulltext::run(opts, config).await,
             Command::DefaultConfig => Ok(()),
         }
     });

@@ -1,6 +1,7 @@
 pub mod backup;
 pub mod digest;
 pub mod eval;
+pub mod fulltext;
 pub mod import;
 pub mod ingest;
 pub mod library;
