@@ -127,6 +127,9 @@ impl Candidates<'_> {
 pub const FOR_YOU_PAPERS: usize = 5;
 /// Alerts a digest's For-you section lists, at most.
 pub const FOR_YOU_ALERTS: usize = 10;
+/// A member's newest notifications a digest looks through (for alerts and
+/// the library's news).
+const RECENT_NOTIFICATIONS: u32 = 200;
 /// Papers a digest's Your-library section lists, at most.
 pub const LIBRARY_PAPERS: usize = 10;
 
@@ -147,20 +150,18 @@ fn sent_key(notification_id: i64) -> paperboy_core::PaperId {
 impl App {
     /// The member's alerts (follows) of the period, each with its paper,
     /// for the digest's For-you section.
+    /// `recent`: the member's newest notifications ([`RECENT_NOTIFICATIONS`]).
     async fn period_alerts(
         &self,
-        user: paperboy_core::UserId,
+        recent: &[paperboy_store::Notification],
         period: &Period,
     ) -> Result<Vec<(ListedPaper, String)>, AppError> {
         let since = (period.from - Duration::days(1))
             .and_hms_opt(0, 0, 0)
             .map(|t| t.and_utc())
             .unwrap_or_default();
-        let alerts: Vec<paperboy_store::Notification> = self
-            .store
-            .notifications(user, 100)
-            .await?
-            .into_iter()
+        let alerts: Vec<&paperboy_store::Notification> = recent
+            .iter()
             .filter(|n| n.kind.starts_with("follow_") && n.created_at >= since)
             .take(FOR_YOU_ALERTS)
             .collect();
@@ -187,10 +188,11 @@ impl App {
     }
 
     /// The library watch's news for a member not yet mailed to `sub`: what
-    /// it was told since the period before this one began.
+    /// it was told since the period before this one began (among `recent`,
+    /// its newest notifications).
     async fn library_news(
         &self,
-        user: paperboy_core::UserId,
+        recent: &[paperboy_store::Notification],
         sub: &Subscriber,
         period: &Period,
     ) -> Result<LibraryNews, AppError> {
@@ -202,12 +204,10 @@ impl App {
             .and_hms_opt(0, 0, 0)
             .map(|t| t.and_utc())
             .unwrap_or_default();
-        let mut told: Vec<paperboy_store::Notification> = self
-            .store
-            .notifications(user, 200)
-            .await?
-            .into_iter()
+        let mut told: Vec<paperboy_store::Notification> = recent
+            .iter()
             .filter(|n| n.kind.starts_with(crate::watch::KIND_PREFIX) && n.created_at >= since)
+            .cloned()
             .collect();
         if told.is_empty() {
             return Ok(LibraryNews {
@@ -334,7 +334,12 @@ impl App {
                 let mut picked = candidates.pick(sub).await?;
                 let mut library = None;
                 if let Some(reader) = readers.get(&sub.email.to_lowercase()) {
-                    library = Some(self.library_news(*reader, sub, &period).await?);
+                    // Read once for both the library's news and the alerts.
+                    let recent = self
+                        .store
+                        .notifications(*reader, RECENT_NOTIFICATIONS)
+                        .await?;
+                    library = Some(self.library_news(&recent, sub, &period).await?);
                     if fresh.is_none() && self.search.is_some() {
                         let since = (period.from - Duration::days(1))
                             .and_hms_opt(0, 0, 0)
@@ -344,7 +349,7 @@ impl App {
                     }
                     let among = fresh.as_deref().unwrap_or(&[]);
                     let mut mine = self.for_you(*reader, among, FOR_YOU_PAPERS).await?;
-                    for a in self.period_alerts(*reader, &period).await? {
+                    for a in self.period_alerts(&recent, &period).await? {
                         if !mine
                             .iter()
                             .any(|(m, _)| m.stored.paper_id == a.0.stored.paper_id)
