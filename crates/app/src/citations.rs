@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use paperboy_arxiv::fulltext::{self, ParseError};
 use paperboy_core::{ArxivId, PaperId};
-use paperboy_store::{NewReference, TextDue, TextRecord, TextStats, TextStatus};
+use paperboy_store::{NewReference, Passage, TextDue, TextRecord, TextStats, TextStatus};
 use serde::Serialize;
 
 use crate::ports::{TextFetch, TextSource};
@@ -93,6 +93,61 @@ pub struct CitedPaper {
     pub context: Option<String>,
 }
 
+/// A passage longer than this is cut into pieces at word boundaries (a
+/// snippet is chosen within one passage).
+const PASSAGE_CHARS: usize = 1_500;
+/// Shorter paragraphs (a lone formula, "Proof.") are not worth a passage.
+const PASSAGE_MIN_CHARS: usize = 20;
+/// The most text kept for search of one paper: the first this many
+/// characters of its sections (about 30,000 words).
+const TEXT_CHARS: usize = 200_000;
+
+/// The passages search keeps of a paper's text: its paragraphs and
+/// captions in order, long ones cut, up to [`TEXT_CHARS`] in all.
+fn passages_of(text: &fulltext::FullText) -> Vec<Passage> {
+    let mut out = Vec::new();
+    let mut budget = TEXT_CHARS;
+    for s in &text.sections {
+        for p in &s.paragraphs {
+            for piece in pieces(p.trim(), PASSAGE_CHARS) {
+                let n = piece.chars().count();
+                if n < PASSAGE_MIN_CHARS {
+                    continue;
+                }
+                if n > budget {
+                    return out;
+                }
+                budget -= n;
+                out.push(Passage {
+                    section: s.title.clone(),
+                    text: piece.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `text` in pieces of at most `max` characters, cut at whitespace where
+/// there is some.
+fn pieces(text: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while rest.chars().count() > max {
+        let hard = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+        let cut = rest[..hard]
+            .rfind(char::is_whitespace)
+            .filter(|&i| i > 0)
+            .unwrap_or(hard);
+        out.push(rest[..cut].trim_end());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
 /// The most references or citations one list shows.
 pub const LIST_LIMIT: u32 = 1_000;
 
@@ -132,6 +187,7 @@ impl App {
             sections: Vec::new(),
             section_hashes: Vec::new(),
             references: Vec::new(),
+            passages: Vec::new(),
         };
         match fetched {
             TextFetch::Refused {
@@ -166,6 +222,7 @@ impl App {
                         record.status = TextStatus::Parsed;
                         record.sections = text.section_titles();
                         record.section_hashes = text.section_hashes();
+                        record.passages = passages_of(&text);
                         record.references =
                             self.resolve_references(due.paper_id, text.references).await;
                     }
@@ -296,5 +353,61 @@ impl App {
     /// How far the full text has come (for `/metrics` and `/about`).
     pub async fn text_stats(&self) -> Result<TextStats, AppError> {
         Ok(self.store.text_stats().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_paragraphs_are_cut_at_words_and_short_ones_left_out() {
+        let long = "word ".repeat(700);
+        let text = fulltext::FullText {
+            sections: vec![fulltext::Section {
+                title: "2 Method".into(),
+                paragraphs: vec![
+                    "Proof.".into(),
+                    long.clone(),
+                    "A caption of a figure.".into(),
+                ],
+            }],
+            references: Vec::new(),
+            truncated: false,
+        };
+        let got = passages_of(&text);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(got.iter().all(|p| p.section == "2 Method"));
+        assert!(got[..3]
+            .iter()
+            .all(|p| p.text.chars().count() <= PASSAGE_CHARS));
+        assert!(got[..3]
+            .iter()
+            .all(|p| p.text.starts_with("word") && p.text.ends_with("word")));
+        let words: usize = got[..3]
+            .iter()
+            .map(|p| p.text.split_whitespace().count())
+            .sum();
+        assert_eq!(words, 700);
+        assert_eq!(got[3].text, "A caption of a figure.");
+    }
+
+    #[test]
+    fn cuts_never_split_a_character_and_a_text_is_bounded() {
+        assert_eq!(pieces("ééééé", 2), vec!["éé", "éé", "é"]);
+        let para = "x".repeat(PASSAGE_CHARS);
+        let text = fulltext::FullText {
+            sections: vec![fulltext::Section {
+                title: "1".into(),
+                paragraphs: vec![para; 1_000],
+            }],
+            references: Vec::new(),
+            truncated: false,
+        };
+        let kept: usize = passages_of(&text).iter().map(|p| p.text.len()).sum();
+        assert!(
+            kept <= TEXT_CHARS && kept > TEXT_CHARS - PASSAGE_CHARS,
+            "{kept}"
+        );
     }
 }

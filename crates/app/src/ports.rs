@@ -29,6 +29,14 @@ pub trait Search: Send + Sync {
     /// The best keyword matches of a saved search (digests).
     async fn find(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, SearchError>;
 
+    /// The passages of one paper's full text matching `query`, best first.
+    async fn search_in_paper(
+        &self,
+        id: &ArxivId,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<paperboy_search::TextMatch>, SearchError>;
+
     /// How far the keyword index has followed the store's change feed.
     fn indexed_up_to(&self) -> i64;
 

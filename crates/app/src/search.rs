@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use paperboy_core::{ArxivId, Paper};
 use paperboy_search::{Engine, Pick, Pool, SearchQuery, Taste, Window};
-pub use paperboy_search::{Found, Hit, Mode, SearchError, NO_MODEL_NOTE};
+pub use paperboy_search::{Found, Hit, Mode, SearchError, TextMatch, NO_MODEL_NOTE};
 use paperboy_store::ListedPaper;
 
 use crate::papers::in_order;
@@ -87,6 +87,33 @@ impl App {
             mode: found.mode,
             note: found.note,
         })
+    }
+
+    /// The passages of a paper's full text matching `query`, best first:
+    /// the paper's section and a snippet each. `NotFound` for a paper the
+    /// store does not have; empty when its text is not read (yet).
+    pub async fn search_in_paper(
+        &self,
+        id: &ArxivId,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<TextMatch>, AppError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Err(AppError::Invalid(
+                "say what to look for in the paper".into(),
+            ));
+        }
+        if query.chars().count() > MAX_QUERY_CHARS {
+            return Err(AppError::Invalid(format!(
+                "the query is longer than {MAX_QUERY_CHARS} characters"
+            )));
+        }
+        self.store.get_paper(id).await?;
+        Ok(self
+            .search_port()?
+            .search_in_paper(id, query, limit.clamp(1, 100))
+            .await?)
     }
 
     /// Papers for a saved search, best first (digests).
@@ -179,6 +206,15 @@ impl Search for EngineSearch {
         };
         let (hits, _) = blocking(|| self.engine.keyword.search(&q))?;
         Ok(hits.into_iter().map(|h| h.arxiv_id).collect())
+    }
+
+    async fn search_in_paper(
+        &self,
+        id: &ArxivId,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<TextMatch>, SearchError> {
+        blocking(|| self.engine.keyword.search_in_paper(id, query, limit))
     }
 
     fn indexed_up_to(&self) -> i64 {

@@ -205,6 +205,27 @@ pub struct SearchRow {
     pub score: f32,
     pub highlighted_title: Option<String>,
     pub highlighted_summary: Option<String>,
+    /// The paper's best passage matching the query, where its full text is
+    /// indexed and matches.
+    pub passage: Option<PassageView>,
+}
+
+/// A passage of a paper's full text matching a query: the section it is
+/// in and a snippet (HTML: escaped text, `<mark>` around the matches).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PassageView {
+    pub section: String,
+    pub snippet: String,
+}
+
+impl From<&paperboy_search::TextMatch> for PassageView {
+    fn from(m: &paperboy_search::TextMatch) -> Self {
+        PassageView {
+            section: m.section.clone(),
+            snippet: m.snippet.clone(),
+        }
+    }
 }
 
 impl SearchRow {
@@ -220,6 +241,7 @@ impl SearchRow {
             score: hit.score,
             highlighted_title: hit.highlighted_title.clone(),
             highlighted_summary: hit.highlighted_summary.clone(),
+            passage: hit.passage.as_ref().map(PassageView::from),
             paper,
         }
     }

@@ -2,14 +2,14 @@
 //! index and (when a model is configured) the vector index, and related
 //! papers. Independent of the web layer; the binary adapts it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use paperboy_core::{ArxivId, Paper};
 use paperboy_embed::Embedder;
 
 use crate::hybrid::{self, Fusion, Ranked};
-use crate::{Hit, KeywordIndex, Neighbour, SearchError, SearchQuery, VectorIndex};
+use crate::{Hit, KeywordIndex, Neighbour, SearchError, SearchQuery, TextHits, VectorIndex};
 
 /// The semantic half of search: an embedder and the vectors it made.
 #[derive(Clone)]
@@ -59,6 +59,9 @@ pub struct Found {
 }
 
 pub const NO_MODEL_NOTE: &str = "semantic search is not available on this instance (no embedding model); showing keyword results";
+
+/// Passages a search reads to find papers by their full text.
+const TEXT_DEPTH: usize = 300;
 
 /// Candidates each side brings to the fusion.
 const FUSION_DEPTH: usize = 60;
@@ -245,12 +248,24 @@ fn ranked_neighbours(found: &[Neighbour]) -> Ranked {
     }
 }
 
+/// A hit with nothing to highlight (found by its full text or meaning).
+fn plain_hit(arxiv_id: ArxivId, score: f32) -> Hit {
+    Hit {
+        arxiv_id,
+        score,
+        highlighted_title: None,
+        highlighted_summary: None,
+        passage: None,
+    }
+}
+
 fn neighbour_hit(n: Neighbour) -> Hit {
     Hit {
         arxiv_id: n.arxiv_id,
         score: n.score,
         highlighted_title: None,
         highlighted_summary: None,
+        passage: None,
     }
 }
 
@@ -291,6 +306,28 @@ impl Engine {
             ..Default::default()
         };
         self.keyword.search(&q)
+    }
+
+    /// Papers matching `query` in their full text and not in their fields
+    /// (`fields` are those that do, or the first of them), best first, at
+    /// most `max`.
+    fn text_only(&self, query: &str, text: &TextHits, fields: &[Hit], max: usize) -> Vec<ArxivId> {
+        let known: HashSet<&ArxivId> = fields.iter().map(|h| &h.arxiv_id).collect();
+        let candidates: Vec<ArxivId> = text
+            .papers()
+            .filter(|id| !known.contains(id))
+            .cloned()
+            .collect();
+        if candidates.is_empty() {
+            return candidates;
+        }
+        // Some may match in their fields further down than `fields` went.
+        let in_fields: HashSet<ArxivId> = self.highlights(query, &candidates).into_keys().collect();
+        candidates
+            .into_iter()
+            .filter(|id| !in_fields.contains(id))
+            .take(max)
+            .collect()
     }
 
     /// Highlights for a page of papers chosen by fusion: those matching the
@@ -367,8 +404,15 @@ impl Engine {
             }
             _ => None,
         };
+        // Full text: papers whose passages match, best passage first. Field
+        // prefixes ask about a paper's fields, not its text.
+        let text = if has_field_syntax(query) || self.keyword.num_passages() == 0 {
+            None
+        } else {
+            Some(self.keyword.text_hits(query, TEXT_DEPTH)?)
+        };
         let mut word_matches = None;
-        let (hits, total) = match (answered, &self.semantic) {
+        let (mut hits, total) = match (answered, &self.semantic) {
             (Mode::Semantic, Some(sem)) => {
                 let found = self.semantic_hits(sem, query, want)?;
                 let total = found.len();
@@ -382,13 +426,21 @@ impl Engine {
                     || self.keyword_hits(query, depth, 0, false),
                     || self.semantic_hits(sem, query, depth),
                 );
-                let (kw, kw_total) = kw?;
-                word_matches = Some(kw_total);
+                let (mut kw, kw_total) = kw?;
+                // Papers matching only in their full text follow those
+                // matching in their fields.
+                let text_only = match &text {
+                    Some(t) if kw.len() < depth => self.text_only(query, t, &kw, depth - kw.len()),
+                    _ => Vec::new(),
+                };
+                word_matches = Some(kw_total + text_only.len());
+                let floor = kw.last().map_or(0.0, |h| h.score) * 0.5;
+                kw.extend(text_only.into_iter().map(|id| plain_hit(id, floor)));
                 let sem_found = sem_found?;
                 let keyword = ranked_hits(&kw, sem);
                 let semantic = ranked_neighbours(&sem_found);
                 let fused = hybrid::fuse(&keyword, &semantic, self.current_fusion());
-                let total = kw_total.max(fused.len());
+                let total = kw.len().max(kw_total).max(fused.len());
                 let page: Vec<(ArxivId, f32)> =
                     fused.into_iter().skip(offset).take(limit).collect();
                 let ids: Vec<ArxivId> = page.iter().map(|(id, _)| id.clone()).collect();
@@ -402,17 +454,41 @@ impl Engine {
                             score,
                             highlighted_title: h.as_ref().and_then(|h| h.highlighted_title.clone()),
                             highlighted_summary: h.and_then(|h| h.highlighted_summary),
+                            passage: None,
                         }
                     })
                     .collect();
                 (hits, total)
             }
             _ => {
-                let (hits, total) = self.keyword_hits(query, limit, offset, true)?;
+                let (mut hits, total) = self.keyword_hits(query, limit, offset, true)?;
+                // The fields' matches are all known once a page is not
+                // full (`total` is then exact): papers matching only in
+                // their full text come after them.
+                let mut total = total;
+                if let Some(t) = text.as_ref().filter(|_| hits.len() < limit) {
+                    let start = offset.saturating_sub(total);
+                    let room = limit - hits.len();
+                    let (all, _) = self.keyword_hits(query, total.max(1), 0, false)?;
+                    let text_only = self.text_only(query, t, &all, usize::MAX);
+                    total += text_only.len();
+                    hits.extend(
+                        text_only
+                            .into_iter()
+                            .skip(start)
+                            .take(room)
+                            .map(|id| plain_hit(id, 0.0)),
+                    );
+                }
                 word_matches = Some(total);
                 (hits, total)
             }
         };
+        if let Some(t) = &text {
+            for h in &mut hits {
+                h.passage = t.snippet(&h.arxiv_id);
+            }
+        }
         Ok(Found {
             hits,
             total,
@@ -467,6 +543,7 @@ impl Engine {
                 score: p.score,
                 highlighted_title: None,
                 highlighted_summary: None,
+                passage: None,
             })
             .collect())
     }
@@ -516,6 +593,7 @@ impl Engine {
                 score,
                 highlighted_title: None,
                 highlighted_summary: None,
+                passage: None,
             })
             .collect())
     }

@@ -7,8 +7,10 @@ use std::sync::Mutex;
 
 mod dir;
 mod lengths;
+mod passages;
 mod terms;
 
+pub use passages::{TextHits, TextMatch};
 pub use terms::DocTerms;
 
 use crate::SearchError;
@@ -64,6 +66,9 @@ pub struct Hit {
     pub score: f32,
     pub highlighted_title: Option<String>,
     pub highlighted_summary: Option<String>,
+    /// The paper's best passage matching the query, where its full text
+    /// is indexed and matches.
+    pub passage: Option<TextMatch>,
 }
 
 pub struct KeywordIndex {
@@ -77,6 +82,8 @@ pub struct KeywordIndex {
     terms_cache: terms::TermsCache,
     /// The papers' average title and abstract lengths, per segment.
     lengths: lengths::PaperLengths,
+    /// Passages of the papers' full text (a second index, in `passages/`).
+    passages: passages::Passages,
 }
 
 /// English text: lowercased, stop words dropped (so "of" neither scores
@@ -214,7 +221,10 @@ impl KeywordIndex {
         } else {
             None
         };
+        let passages = passages::Passages::open(&dir.join("passages"), writable)
+            .map_err(|reason| open_err(format!("passages: {reason}")))?;
         Ok(KeywordIndex {
+            passages,
             index,
             reader,
             fields,
@@ -287,7 +297,44 @@ impl KeywordIndex {
 
     /// Makes the latest commit visible to searches now.
     pub fn reload(&self) -> Result<(), SearchError> {
+        self.passages.reload()?;
         self.reader.reload().map_err(ix)
+    }
+
+    /// The store's `text_seq` the passage index reflects.
+    pub fn passages_synced_seq(&self) -> i64 {
+        self.passages.synced_seq()
+    }
+
+    /// Replaces the passages of papers whose full text changed.
+    pub fn apply_texts(
+        &self,
+        changes: &[paperboy_store::TextChange],
+        seq: i64,
+    ) -> Result<(), SearchError> {
+        self.passages.apply(changes, seq)
+    }
+
+    /// Passages indexed, of all papers.
+    pub fn num_passages(&self) -> u64 {
+        self.passages.num_docs()
+    }
+
+    /// Papers whose full text matches `text`, from its best `depth`
+    /// passages (empty for field-prefixed queries: those ask about the
+    /// paper's fields).
+    pub fn text_hits(&self, text: &str, depth: usize) -> Result<TextHits, SearchError> {
+        self.passages.hits(text.trim(), depth)
+    }
+
+    /// The passages of one paper matching `text`, best first.
+    pub fn search_in_paper(
+        &self,
+        id: &ArxivId,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<TextMatch>, SearchError> {
+        self.passages.within(id, text.trim(), limit)
     }
 
     pub fn num_docs(&self) -> u64 {
@@ -483,6 +530,7 @@ impl KeywordIndex {
                 score,
                 highlighted_title,
                 highlighted_summary,
+                passage: None,
             });
         }
         Ok((hits, total))
@@ -588,6 +636,7 @@ impl KeywordIndex {
                     score,
                     highlighted_title: None,
                     highlighted_summary: None,
+                    passage: None,
                 });
             }
         }

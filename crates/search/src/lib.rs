@@ -18,7 +18,7 @@ pub use embed_sync::{
 };
 pub use engine::{Engine, Found, Mode, Semantic, NO_MODEL_NOTE};
 pub use error::SearchError;
-pub use keyword::{DocTerms, Hit, KeywordIndex, SearchQuery};
+pub use keyword::{DocTerms, Hit, KeywordIndex, SearchQuery, TextHits, TextMatch};
 pub use recommend::{
     fit_line, similarity, Blocks, Line, Meaning, Model, PaperVectors, Pick, Pool, Recipe, Taste,
     Tuning, Window,

@@ -9,6 +9,8 @@ use paperboy_store::{ChangeFeed, PaperChange};
 use crate::{KeywordIndex, SearchError};
 
 const BATCH: u32 = 5_000;
+/// Papers' passages applied at once (each brings up to a few hundred).
+const TEXT_BATCH: u32 = 200;
 
 /// The next changes after `seq` (at most `batch`) and the last one's
 /// sequence number; `None` when the index is up to date.
@@ -49,6 +51,21 @@ pub async fn catch_up(
         seq = last;
         done += n;
         progress(done);
+    }
+    // Then the passages of papers whose full text changed.
+    let mut text_seq = index.passages_synced_seq();
+    loop {
+        let texts = store.texts_since(text_seq, TEXT_BATCH).await?;
+        let Some(last) = texts.last().map(|t| t.seq) else {
+            break;
+        };
+        let n = texts.len() as u64;
+        let ix = index.clone();
+        tokio::task::spawn_blocking(move || ix.apply_texts(&texts, last))
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))??;
+        text_seq = last;
+        done += n;
     }
     if done > 0 {
         index.reload()?;

@@ -5,11 +5,12 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use paperboy_core::{ArxivId, PaperId};
 use paperboy_store::{
-    CitationStore, Citing, StoreError, StoredReference, TextDue, TextRecord, TextStats,
+    CitationStore, Citing, Passage, StoreError, StoredReference, TextChange, TextDue, TextRecord,
+    TextStats,
 };
 
 use crate::conn::{Sql, SqlRow};
-use crate::papers::lock_seq;
+use crate::papers::{lock_seq, reserve_seq};
 use crate::{args, watch, Backend, SqlStore};
 
 /// Due: never fetched, or fetched for an older version.
@@ -114,6 +115,25 @@ static LIBRARY_CITED_BY: Sql = Sql::new(
      JOIN library l ON l.paper_id = r.cited_id AND l.user_id = $1
      JOIN papers q ON q.paper_id = r.cited_id AND q.deleted_at IS NULL
      WHERE r.citing_id = ANY($2) ORDER BY r.citing_id, q.arxiv_id",
+);
+static DELETE_PASSAGES: Sql = Sql::new("DELETE FROM paper_passages WHERE paper_id = $1");
+static INSERT_PASSAGE: Sql = Sql::new(
+    "INSERT INTO paper_passages (paper_id, position, section, text) VALUES ($1, $2, $3, $4)",
+);
+static MARK_TEXT_SEQ: Sql = Sql::new("UPDATE paper_texts SET text_seq = $2 WHERE paper_id = $1");
+/// Papers whose passages changed (a deleted paper's are gone from search).
+static TEXTS_SINCE: Sql = Sql::new(
+    "SELECT t.text_seq, p.arxiv_id, p.paper_id, CASE WHEN p.deleted_at IS NULL THEN 1 ELSE 0 END
+     FROM paper_texts t JOIN papers p ON p.paper_id = t.paper_id
+     WHERE t.text_seq > $1 ORDER BY t.text_seq LIMIT $2",
+);
+static PASSAGES_OF: Sql = Sql::new(
+    "SELECT paper_id, section, text FROM paper_passages WHERE paper_id = ANY($1)
+     ORDER BY paper_id, position",
+);
+static PASSAGE_COUNTS: Sql = Sql::new(
+    "SELECT count(*), CAST(COALESCE(sum(length(section) + length(text)), 0) AS BIGINT)
+     FROM paper_passages",
 );
 static SECTIONS: Sql = Sql::new("SELECT sections FROM paper_texts WHERE paper_id = $1");
 static STATUS_COUNTS: Sql =
@@ -264,6 +284,13 @@ impl<B: Backend> CitationStore for SqlStore<B> {
                 c.execute(&INSERT_REF, values).await?;
             }
             c.execute(&SELF_CITES, args![id]).await?;
+            c.execute(&DELETE_PASSAGES, args![id]).await?;
+            for (i, p) in record.passages.iter().enumerate() {
+                let values = args![id, i as i64 + 1, &p.section, &p.text];
+                c.execute(&INSERT_PASSAGE, values).await?;
+            }
+            let seq = reserve_seq(c, 1).await?;
+            c.execute(&MARK_TEXT_SEQ, args![id, seq]).await?;
             watch::note_cited(c, id, &touched).await?;
             touched.extend(c.all(&NEW_CITED, args![id], |r| r.i64(0)).await?);
             touched.sort_unstable();
@@ -374,7 +401,52 @@ impl<B: Backend> CitationStore for SqlStore<B> {
             s.references = refs as u64;
             s.resolved = resolved as u64;
             s.waiting = c.scalar(&WAITING_TEXTS, &[]).await? as u64;
+            let (passages, passage_chars) = c
+                .one(&PASSAGE_COUNTS, &[], |r| Ok((r.i64(0)?, r.i64(1)?)))
+                .await?;
+            s.passages = passages as u64;
+            s.passage_chars = passage_chars;
             Ok(s)
         })
     }
+}
+
+/// Papers whose passages changed after `after`, with their passages now.
+pub(crate) async fn texts_since(
+    c: &mut dyn crate::conn::Conn,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<TextChange>, StoreError> {
+    let rows = c
+        .all(&TEXTS_SINCE, args![after, limit], |r| {
+            Ok((r.i64(0)?, r.text(1)?, r.i64(2)?, r.i64(3)? == 1))
+        })
+        .await?;
+    let live: Vec<i64> = rows.iter().filter(|r| r.3).map(|r| r.2).collect();
+    let mut by_paper: std::collections::HashMap<i64, Vec<Passage>> = Default::default();
+    if !live.is_empty() {
+        let passages = c
+            .all(&PASSAGES_OF, args![&live[..]], |r| {
+                Ok((r.i64(0)?, r.text(1)?, r.text(2)?))
+            })
+            .await?;
+        for (paper, section, text) in passages {
+            by_paper
+                .entry(paper)
+                .or_default()
+                .push(Passage { section, text });
+        }
+    }
+    rows.into_iter()
+        .map(|(seq, key, paper, _)| {
+            Ok(TextChange {
+                seq,
+                arxiv_id: ArxivId::parse(&key).map_err(|e| StoreError::Corrupt {
+                    key: key.clone(),
+                    reason: e.to_string(),
+                })?,
+                passages: by_paper.remove(&paper).unwrap_or_default(),
+            })
+        })
+        .collect()
 }

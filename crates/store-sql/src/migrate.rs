@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_password_resets.sql")),
     (10, include_str!("../migrations/0010_citations.sql")),
     (11, include_str!("../migrations/0011_watch.sql")),
+    (12, include_str!("../migrations/0012_passages.sql")),
 ];
 
 /// Any 64-bit number both nodes agree on: "paperboy" in ASCII.

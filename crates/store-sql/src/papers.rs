@@ -24,6 +24,10 @@ use crate::{args, watch, Backend, SqlStore};
 static LOCK_SEQ: Sql = Sql::new("UPDATE store_meta SET value = value WHERE key = 'change_seq'");
 static RESERVE_SEQ: Sql =
     Sql::new("UPDATE store_meta SET value = value + $1 WHERE key = 'change_seq' RETURNING value");
+static TEXT_DELETED: Sql = Sql::new(
+    "UPDATE paper_texts SET text_seq = $2
+     WHERE paper_id = (SELECT paper_id FROM papers WHERE arxiv_id = $1)",
+);
 static CHANGE_SEQ: Sql = Sql::new("SELECT value FROM store_meta WHERE key = 'change_seq'");
 static GET: LazyLock<Sql> = LazyLock::new(|| {
     Sql::owned(format!(
@@ -338,6 +342,8 @@ pub(crate) async fn delete_in(c: &mut dyn Conn, arxiv_id: &str) -> Result<bool, 
     let now = Utc::now().timestamp();
     watch::note_withdrawn(c, arxiv_id).await?;
     c.execute(&MARK_DELETED, args![arxiv_id, now, seq]).await?;
+    // Its passages leave search with it.
+    c.execute(&TEXT_DELETED, args![arxiv_id, seq]).await?;
     Ok(true)
 }
 
@@ -439,6 +445,16 @@ impl<B: Backend> ChangeFeed for SqlStore<B> {
                 },
             )
             .await
+        })
+    }
+
+    async fn texts_since(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<paperboy_store::TextChange>, StoreError> {
+        on!(self, read, |c| {
+            crate::citations::texts_since(c, after, limit).await
         })
     }
 }

@@ -85,6 +85,26 @@ pub struct TextRecord {
     /// version's changed sections are named from them.
     pub section_hashes: Vec<i64>,
     pub references: Vec<NewReference>,
+    /// The text's paragraphs and captions, for search inside papers
+    /// (they replace the paper's earlier ones).
+    pub passages: Vec<Passage>,
+}
+
+/// One passage of a paper's full text: a paragraph or a caption, and the
+/// title of the section it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passage {
+    pub section: String,
+    pub text: String,
+}
+
+/// A paper whose passages changed, in the order of `text_seq`: its
+/// passages now (none when the paper was deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextChange {
+    pub seq: i64,
+    pub arxiv_id: ArxivId,
+    pub passages: Vec<Passage>,
 }
 
 /// One entry of a paper's reference list, as stored.
@@ -121,6 +141,9 @@ pub struct TextStats {
     pub resolved: u64,
     /// Live papers with no fetch yet.
     pub waiting: u64,
+    /// Passages kept for search inside papers, and their characters.
+    pub passages: u64,
+    pub passage_chars: i64,
 }
 
 #[async_trait]

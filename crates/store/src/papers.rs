@@ -104,4 +104,12 @@ pub trait ChangeFeed: Send + Sync + 'static {
         after: NewestCursor,
         limit: u32,
     ) -> Result<Vec<(NewestCursor, StoredPaper)>, StoreError>;
+
+    /// Papers whose passages changed after `after` (their `text_seq`), in
+    /// sequence order, at most `limit`: the passage index follows this.
+    async fn texts_since(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::TextChange>, StoreError>;
 }

@@ -360,6 +360,7 @@ impl KeywordIndex {
                     score,
                     highlighted_title: None,
                     highlighted_summary: None,
+                    passage: None,
                 },
                 words,
             ));

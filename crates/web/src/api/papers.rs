@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use paperboy_app::citations::{CitedPaper, ReferenceView};
-use paperboy_app::views::{PaperView, RowView};
+use paperboy_app::views::{PaperView, PassageView, RowView};
 
 use super::{paper_route, parse_limit, PaperPath};
 use crate::{ApiError, AppState};
@@ -16,7 +16,23 @@ pub fn router() -> Router<AppState> {
     let r = paper_route(Router::new(), "/api/papers", "", get(get_paper));
     let r = paper_route(r, "/api/papers", "/related", get(get_related));
     let r = paper_route(r, "/api/papers", "/references", get(get_references));
+    let r = paper_route(r, "/api/papers", "/passages", get(get_passages));
     paper_route(r, "/api/papers", "/citations", get(get_citations))
+}
+
+/// Passages of the paper's full text matching `q`, best first.
+async fn get_passages(
+    State(state): State<AppState>,
+    PaperPath(id): PaperPath,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<PassageView>>, ApiError> {
+    let limit = parse_limit(&q, 20, 100)?;
+    let query = q.get("q").map(String::as_str).unwrap_or("");
+    let found = state
+        .app
+        .search_in_paper(&id, query, limit as usize)
+        .await?;
+    Ok(Json(found.iter().map(PassageView::from).collect()))
 }
 
 async fn get_paper(

@@ -21,7 +21,69 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     let r = paper_route(Router::new(), "/papers", "", get(get_paper));
+    let r = paper_route(r, "/papers", "/search", get(get_search_in_paper));
     paper_route(r, "/papers", "/upvote", post(post_upvote))
+}
+
+/// The form searching one paper's full text.
+fn search_in_paper_form(id: &str, query: &str) -> Markup {
+    html! {
+        form.search-in role="search" aria-label="Search in this paper" action={ "/papers/" (id) "/search" } method="get" {
+            label for="in-paper" { "Search in this paper" }
+            input #in-paper type="search" name="q" value=(query) required;
+            button type="submit" { "Search" }
+        }
+    }
+}
+
+/// `/papers/{id}/search?q=`: the passages of the paper's full text that
+/// match, best first, each a snippet under its section's title, with the
+/// way to arXiv for reading (only snippets are shown here).
+async fn get_search_in_paper(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    PagePath(id): PagePath,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    let stored = state.app.paper(&id).await?;
+    let found = if query.is_empty() {
+        Vec::new()
+    } else {
+        state.app.search_in_paper(&id, &query, 50).await?
+    };
+    let title = &stored.paper.title;
+    let body = html! {
+        section.intro {
+            p { a href={ "/papers/" (id) } { "← " (title) } }
+            h1 {
+                @if query.is_empty() { "Search in this paper" }
+                @else { "“" (super::trim_text(&query, 90)) "” in this paper" }
+            }
+            (search_in_paper_form(id.as_str(), &query))
+            @if !query.is_empty() {
+                p.lede role="status" {
+                    @if found.is_empty() {
+                        "No passage of its full text matches (or its full text has not been read yet)."
+                    } @else {
+                        (super::plural(found.len() as u64, "passage matches", "passages match"))
+                    }
+                }
+            }
+        }
+        @if !found.is_empty() {
+            ol.passages {
+                @for m in &found {
+                    li {
+                        @if !m.section.is_empty() { h2.section { (m.section) } }
+                        p.snippet { "…" (PreEscaped(&m.snippet)) "…" }
+                    }
+                }
+            }
+            p.muted { "Read the full text on " a href={ "https://arxiv.org/html/" (id) } { "arXiv" } "." }
+        }
+    };
+    Ok(ctx.page(&format!("Search in {title}"), body))
 }
 
 /// The id in `/papers/{id}` or `/papers/{id}/{number}`, and whether it
@@ -227,6 +289,7 @@ fn citation_lists(page: &PaperPage) -> Markup {
             section aria-labelledby="contents-h" {
                 h2 #contents-h { "Contents" }
                 ol.contents { @for t in &page.sections { li { (t) } } }
+                (search_in_paper_form(id, ""))
                 p.muted { "Read the full text on " a href={ "https://arxiv.org/html/" (id) } { "arXiv" } "." }
             }
         }

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use maud::html;
+use maud::{html, PreEscaped};
 use paperboy_app::search::{parse_mode, Mode, SearchRequest};
 use paperboy_store::ListedPaper;
 
@@ -131,7 +131,15 @@ async fn get_search(
                 (Some(t), Some(s)) => Some((t.as_str(), s.as_str())),
                 _ => None,
             };
-            li { (paper_item(&ctx, lp, &marks, hl)) }
+            li {
+                (paper_item(&ctx, lp, &marks, hl))
+                @if let Some(m) = &hit.passage {
+                    p.passage {
+                        span.muted { "In the full text" @if !m.section.is_empty() { ", " (m.section) } ": " }
+                        "…" (PreEscaped(&m.snippet)) "…"
+                    }
+                }
+            }
         }
     }
     nav.pager aria-label="Pages" {
