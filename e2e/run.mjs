@@ -52,7 +52,8 @@ const latexml = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><tit
 <section id="S1" class="ltx_section"><h2 class="ltx_title ltx_title_section"><span class="ltx_tag ltx_tag_section">1 </span>Introduction</h2>
 <div class="ltx_para"><p class="ltx_p">Greedy soups <cite class="ltx_cite">[<a href="#bib.bib1" class="ltx_ref">1</a>]</cite> beat the best single fine-tuned model.</p></div></section>
 <section id="S2" class="ltx_section"><h2 class="ltx_title ltx_title_section"><span class="ltx_tag ltx_tag_section">2 </span>When averaging fails</h2>
-<div class="ltx_para"><p class="ltx_p">Out of distribution, it depends <cite class="ltx_cite">[<a href="#bib.bib2" class="ltx_ref">2</a>]</cite>.</p></div></section>
+<div class="ltx_para"><p class="ltx_p">Out of distribution, it depends <cite class="ltx_cite">[<a href="#bib.bib2" class="ltx_ref">2</a>]</cite>.</p></div>
+<div class="ltx_para"><p class="ltx_p">On camera traps from iWildCam, the soup loses to the best single model by two points.</p></div></section>
 <section id="bib" class="ltx_bibliography"><h2 class="ltx_title ltx_title_bibliography">References</h2><ul class="ltx_biblist">
 <li id="bib.bib1" class="ltx_bibitem"><span class="ltx_tag ltx_tag_bibitem">[1]</span><span class="ltx_bibblock">M. Wortsman et al.</span><span class="ltx_bibblock">Model soups.</span><span class="ltx_bibblock">arXiv preprint arXiv:2203.05482, 2022.</span></li>
 <li id="bib.bib2" class="ltx_bibitem"><span class="ltx_tag ltx_tag_bibitem">[2]</span><span class="ltx_bibblock">A. Nobody.</span><span class="ltx_bibblock">A paper this instance does not hold.</span><span class="ltx_bibblock">Journal of Elsewhere, 2021.</span></li>
@@ -240,6 +241,24 @@ test("a paper's references and cited-by come from its full text", async () => {
   assert.ok(await page.getByText("Cited by (1)").first().isVisible());
   assert.ok(await page.getByText("Greedy soups [1] beat the best single fine-tuned model.").first().isVisible());
   await shot(page, "paper-cited-by");
+});
+
+test("a passage of a paper's full text is found by search, and inside the paper", async () => {
+  const page = await newPage();
+  await page.goto(base + "/search?q=" + encodeURIComponent("camera traps iWildCam") + "&mode=keyword");
+  const hit = page.locator("ol.papers li").filter({ hasText: "Averaging fine-tuned models, revisited" });
+  assert.ok(await hit.isVisible(), "the paper is found by its full text alone");
+  const passage = hit.locator("p.passage");
+  assert.ok((await passage.innerText()).includes("When averaging fails"), "the passage names its section");
+  assert.equal(await passage.locator("mark").first().innerText(), "camera");
+  await shot(page, "search-passage");
+  await page.goto(base + "/papers/2511.04242");
+  await page.getByLabel("Search in this paper").fill("iWildCam");
+  await page.locator("form.search-in button").click();
+  await page.waitForURL(/\/papers\/2511\.04242\/search\?q=iWildCam/);
+  assert.ok(await page.getByText("1 passage matches").isVisible());
+  assert.equal(await page.locator("ol.passages h2.section").innerText(), "When averaging fails");
+  assert.equal(await page.locator("ol.passages mark").innerText(), "iWildCam");
 });
 
 test("about, daily and error pages render", async () => {

@@ -12,13 +12,16 @@ use paperboy_core::{ArxivId, PaperId};
 use paperboy_store::{NewReference, Passage, TextDue, TextRecord, TextStats, TextStatus};
 use serde::Serialize;
 
-use crate::ports::{TextFetch, TextSource};
+use crate::ports::{Catalogue, CatalogueFetch, CatalogueReference, TextFetch, TextSource};
 use crate::views::PaperView;
 use crate::{App, AppError};
 
 /// The full-text fetcher's settings and what it last did.
 pub struct Texts {
     pub source: Arc<dyn TextSource>,
+    /// Asked for the references and cited-by count of a paper arXiv has
+    /// no full text for (OpenAlex, when configured).
+    pub catalogue: Option<Arc<dyn Catalogue>>,
     /// Pages fetched a day at most (UTC days).
     pub per_day: u64,
     pub progress: Mutex<TextProgress>,
@@ -28,9 +31,16 @@ impl Texts {
     pub fn new(source: Arc<dyn TextSource>, per_day: u64) -> Self {
         Texts {
             source,
+            catalogue: None,
             per_day,
             progress: Mutex::default(),
         }
+    }
+
+    /// With a catalogue for papers without full text.
+    pub fn with_catalogue(mut self, catalogue: Arc<dyn Catalogue>) -> Self {
+        self.catalogue = Some(catalogue);
+        self
     }
 
     fn note(&self, f: impl FnOnce(&mut TextProgress)) {
@@ -104,7 +114,7 @@ const TEXT_CHARS: usize = 200_000;
 
 /// The passages search keeps of a paper's text: its paragraphs and
 /// captions in order, long ones cut, up to [`TEXT_CHARS`] in all.
-fn passages_of(text: &fulltext::FullText) -> Vec<Passage> {
+pub fn passages_of(text: &fulltext::FullText) -> Vec<Passage> {
     let mut out = Vec::new();
     let mut budget = TEXT_CHARS;
     for s in &text.sections {
@@ -148,6 +158,35 @@ fn pieces(text: &str, max: usize) -> Vec<&str> {
     out
 }
 
+/// A catalogue's reference as a reference list's entry: its title, year
+/// and DOI (arXiv's DOI names the paper).
+fn catalogued(r: CatalogueReference) -> fulltext::Reference {
+    let arxiv_id = r.doi.as_deref().and_then(|d| {
+        let lower = d.to_ascii_lowercase();
+        lower
+            .strip_prefix("10.48550/arxiv.")
+            .and_then(|id| ArxivId::parse(id).ok())
+    });
+    let text = [
+        r.title.clone(),
+        r.year.map(|y| y.to_string()),
+        r.doi.as_ref().map(|d| format!("doi:{d}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(". ");
+    fulltext::Reference {
+        key: String::new(),
+        text,
+        title: r.title,
+        arxiv_id,
+        doi: r.doi,
+        year: r.year,
+        context: None,
+    }
+}
+
 /// The most references or citations one list shows.
 pub const LIST_LIMIT: u32 = 1_000;
 
@@ -188,6 +227,7 @@ impl App {
             section_hashes: Vec::new(),
             references: Vec::new(),
             passages: Vec::new(),
+            cited_elsewhere: None,
         };
         match fetched {
             TextFetch::Refused {
@@ -214,25 +254,48 @@ impl App {
                 record.bytes = html.len() as i64;
                 record.last_modified = last_modified;
                 // Parsing a large page takes a while: off the async threads.
-                let parsed = tokio::task::spawn_blocking(move || fulltext::parse(&html))
-                    .await
-                    .map_err(|e| AppError::Internal(format!("parsing full text: {e}")))?;
-                match parsed {
-                    Ok(text) => {
-                        record.status = TextStatus::Parsed;
-                        record.sections = text.section_titles();
-                        record.section_hashes = text.section_hashes();
-                        record.passages = passages_of(&text);
-                        record.references =
-                            self.resolve_references(due.paper_id, text.references).await;
-                    }
-                    Err(e @ (ParseError::NotAPaper | ParseError::TooLarge { .. })) => {
-                        tracing::warn!(id = %due.arxiv_id, error = %e, "full text not read");
-                        record.status = match e {
-                            ParseError::TooLarge { .. } => TextStatus::TooLarge,
-                            ParseError::NotAPaper => TextStatus::Unreadable,
-                        };
-                    }
+                let parsed = tokio::task::spawn_blocking(move || fulltext::parse(&html)).await;
+                self.read_parsed(&due, &mut record, parsed).await?;
+            }
+            TextFetch::Source {
+                bytes,
+                last_modified,
+            } => {
+                record.bytes = bytes.len() as i64;
+                record.last_modified = last_modified;
+                let parsed = tokio::task::spawn_blocking(move || {
+                    paperboy_arxiv::latex::parse_source(&bytes)
+                })
+                .await;
+                self.read_parsed(&due, &mut record, parsed).await?;
+            }
+        }
+        // No full text here: a catalogue may still know what it cites.
+        let unread = matches!(
+            record.status,
+            TextStatus::Missing | TextStatus::Unreadable | TextStatus::TooLarge
+        );
+        if let Some(catalogue) = texts.catalogue.as_ref().filter(|_| unread) {
+            match catalogue.work(&due.arxiv_id).await {
+                CatalogueFetch::Found {
+                    cited_by,
+                    references,
+                } => {
+                    record.status = TextStatus::Catalogued;
+                    record.cited_elsewhere = Some(cited_by);
+                    let refs = references.into_iter().map(catalogued).collect();
+                    record.references = self.resolve_references(due.paper_id, refs).await;
+                }
+                CatalogueFetch::Missing => {}
+                CatalogueFetch::Refused {
+                    reason,
+                    retry_after,
+                } => {
+                    texts.note(|p| p.refusals += 1);
+                    return Ok(TextStep::Refused {
+                        reason,
+                        retry_after,
+                    });
                 }
             }
         }
@@ -244,6 +307,33 @@ impl App {
             status,
             references,
         })
+    }
+
+    /// What a parsed page or source gives the record: sections, passages
+    /// and resolved references, or why it was not read.
+    async fn read_parsed(
+        &self,
+        due: &TextDue,
+        record: &mut TextRecord,
+        parsed: Result<Result<fulltext::FullText, ParseError>, tokio::task::JoinError>,
+    ) -> Result<(), AppError> {
+        match parsed.map_err(|e| AppError::Internal(format!("parsing full text: {e}")))? {
+            Ok(text) => {
+                record.status = TextStatus::Parsed;
+                record.sections = text.section_titles();
+                record.section_hashes = text.section_hashes();
+                record.passages = passages_of(&text);
+                record.references = self.resolve_references(due.paper_id, text.references).await;
+            }
+            Err(e) => {
+                tracing::warn!(id = %due.arxiv_id, error = %e, "full text not read");
+                record.status = match e {
+                    ParseError::TooLarge { .. } => TextStatus::TooLarge,
+                    ParseError::NotAPaper => TextStatus::Unreadable,
+                };
+            }
+        }
+        Ok(())
     }
 
     /// The references as the store keeps them: named by arXiv id (the

@@ -26,6 +26,8 @@ pub struct PaperPage {
     pub citations: Vec<crate::citations::CitedPaper>,
     /// Its sections' titles, where its full text was read.
     pub sections: Vec<String>,
+    /// Works citing it as OpenAlex counts them, where asked.
+    pub cited_elsewhere: Option<i64>,
 }
 
 /// A member's public page.
@@ -109,6 +111,7 @@ impl App {
         let references = self.references(id).await?;
         let citations = self.citations(id).await?;
         let sections = self.section_titles(id).await?;
+        let cited_elsewhere = self.store.cited_elsewhere(stored.paper_id).await?;
         Ok(PaperPage {
             stored,
             daily,
@@ -120,6 +123,7 @@ impl App {
             references,
             citations,
             sections,
+            cited_elsewhere,
         })
     }
 

@@ -135,6 +135,12 @@ pub enum TextFetch {
         html: String,
         last_modified: Option<String>,
     },
+    /// No HTML, but the paper's LaTeX source (arXiv's e-print: a gzipped
+    /// tar or `.tex`), and its `Last-Modified`.
+    Source {
+        bytes: Vec<u8>,
+        last_modified: Option<String>,
+    },
     /// Unchanged since the `If-Modified-Since` sent.
     NotModified,
     /// No full text for this version.
@@ -147,6 +153,39 @@ pub enum TextFetch {
         reason: String,
         retry_after: Option<std::time::Duration>,
     },
+}
+
+/// A catalogue of scholarly works (OpenAlex): the references and the
+/// cited-by count of a paper whose full text arXiv does not have.
+#[async_trait]
+pub trait Catalogue: Send + Sync {
+    async fn work(&self, id: &ArxivId) -> CatalogueFetch;
+}
+
+/// What a catalogue said about a paper.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CatalogueFetch {
+    Found {
+        /// Works citing it, as the catalogue counts them.
+        cited_by: i64,
+        references: Vec<CatalogueReference>,
+    },
+    /// The catalogue does not know the paper.
+    Missing,
+    /// Refused or unreachable: nothing recorded, ask again later.
+    Refused {
+        reason: String,
+        retry_after: Option<std::time::Duration>,
+    },
+}
+
+/// A work the paper cites, as the catalogue describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CatalogueReference {
+    pub title: Option<String>,
+    /// Without `https://doi.org/`.
+    pub doi: Option<String>,
+    pub year: Option<i32>,
 }
 
 /// Where papers' full text comes from (arXiv's HTML).

@@ -66,6 +66,10 @@ pub struct PaperView {
     pub num_comments: i64,
     /// Papers here citing this one (read from their full text).
     pub citation_count: i64,
+    /// Works citing it as OpenAlex counts them, on a single paper's view
+    /// where asked (papers whose full text arXiv lacks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_alex_citation_count: Option<i64>,
     pub code_links: Vec<CodeLink>,
     pub versions: Vec<VersionView>,
     /// arXiv's comments field (pages, venue). Not `comments`: Hugging
@@ -111,6 +115,7 @@ impl PaperView {
             project_page: s.project_page.clone(),
             num_comments: s.num_comments,
             citation_count: s.citation_count,
+            open_alex_citation_count: None,
             code_links: p.code_links.clone(),
             versions: p
                 .versions
@@ -261,7 +266,9 @@ impl App {
     /// One paper's view with its approved authors.
     pub async fn paper_view(&self, s: &StoredPaper) -> Result<PaperView, AppError> {
         let claims = self.claimed_authors(&[s.paper_id]).await?;
-        Ok(PaperView::new(s, claims.get(&s.paper_id)))
+        let mut view = PaperView::new(s, claims.get(&s.paper_id));
+        view.open_alex_citation_count = self.store.cited_elsewhere(s.paper_id).await?;
+        Ok(view)
     }
 
     /// Search rows with their approved authors.

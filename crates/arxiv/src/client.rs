@@ -67,7 +67,8 @@ pub enum FetchError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Page {
     Body {
-        text: String,
+        /// The body's bytes (HTML, or an e-print's archive).
+        body: Vec<u8>,
         /// The server's `Last-Modified`, to send back next time.
         last_modified: Option<String>,
     },
@@ -302,7 +303,7 @@ impl PoliteClient {
             body.extend_from_slice(&chunk);
         }
         Ok(Page::Body {
-            text: String::from_utf8_lossy(&body).into_owned(),
+            body,
             last_modified,
         })
     }

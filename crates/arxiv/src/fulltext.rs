@@ -124,7 +124,7 @@ fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn cut(s: &str, max: usize) -> String {
+pub(crate) fn cut(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", s[..at].trim_end()),
         None => s.to_string(),
@@ -221,6 +221,29 @@ fn reference(item: ElementRef<'_>) -> Option<Reference> {
         .filter_map(|a| a.value().attr("href"))
         .map(str::to_string)
         .collect();
+    reference_with_text(key, text, &blocks, &links)
+}
+
+/// A reference from its blocks (authors, title, venue: LaTeXML's and
+/// BibTeX's `\newblock`s) and the links it holds.
+pub(crate) fn reference_from_blocks(
+    key: String,
+    blocks: Vec<String>,
+    links: &[String],
+) -> Option<Reference> {
+    let text = blocks.join(" ");
+    if text.is_empty() {
+        return None;
+    }
+    reference_with_text(key, text, &blocks, links)
+}
+
+fn reference_with_text(
+    key: String,
+    text: String,
+    blocks: &[String],
+    links: &[String],
+) -> Option<Reference> {
     let haystack = format!("{text} {}", links.join(" "));
     let arxiv_id = ARXIV_IN_TEXT
         .captures_iter(&haystack)
@@ -297,7 +320,7 @@ fn is_end(text: &str, dot: usize) -> bool {
 }
 
 /// The sentence of `text` that contains byte `at`.
-fn sentence_around(text: &str, at: usize) -> &str {
+pub(crate) fn sentence_around(text: &str, at: usize) -> &str {
     let ends: Vec<usize> = text
         .char_indices()
         .filter(|&(i, c)| matches!(c, '.' | '?' | '!') && is_end(text, i))

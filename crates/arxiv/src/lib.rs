@@ -6,6 +6,7 @@ pub mod atom;
 pub mod client;
 pub mod fulltext;
 pub mod harvest;
+pub mod latex;
 pub mod normalize;
 pub mod oai;
 pub mod snapshot;

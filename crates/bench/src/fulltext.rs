@@ -221,3 +221,119 @@ pub fn time_parse(g: &mut Generator, pages: usize, seed: u64, runs: usize) -> an
     }
     Ok(())
 }
+
+/// See `paperboy-bench add-texts`.
+pub async fn add_texts(
+    data_dir: &std::path::Path,
+    share: f64,
+    mut g: Generator,
+    seed: u64,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use paperboy_store::{NewestCursor, TextRecord, TextStatus};
+    let db = data_dir.join("paperboy.db");
+    let url = format!("sqlite://{}", db.display());
+    let store: std::sync::Arc<dyn paperboy_store::Store> = std::sync::Arc::new(
+        paperboy_store_sqlite::open(&url)
+            .await
+            .with_context(|| format!("opening {url}"))?,
+    );
+    let db_before = sqlite_bytes(&db);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let started = Instant::now();
+    let (mut papers, mut html_bytes) = (0u64, 0u64);
+    let mut after = NewestCursor::START;
+    loop {
+        let batch = store.papers_newest_first(after, 2_000).await?;
+        let Some((last, _)) = batch.last() else { break };
+        after = *last;
+        let chosen: Vec<(paperboy_core::PaperId, u32)> = batch
+            .iter()
+            .filter(|_| rng.gen_bool(share))
+            .map(|(_, p)| (p.paper_id, p.paper.latest_version()))
+            .collect();
+        let pages: Vec<String> = chosen.iter().map(|_| page(&mut g, &mut rng)).collect();
+        html_bytes += pages.iter().map(|p| p.len() as u64).sum::<u64>();
+        // Parsed on both cores, as the fetcher's blocking threads would.
+        let half = pages.len() / 2;
+        let (a, b) = pages.split_at(half);
+        let parse = |pages: &[String]| -> Vec<Result<paperboy_arxiv::fulltext::FullText, String>> {
+            pages
+                .iter()
+                .map(|p| paperboy_arxiv::fulltext::parse(p).map_err(|e| e.to_string()))
+                .collect()
+        };
+        let (pa, pb) = std::thread::scope(|s| {
+            let h = s.spawn(|| parse(a));
+            let pb = parse(b);
+            (h.join().unwrap_or_default(), pb)
+        });
+        for ((paper_id, version), (parsed, html)) in
+            chosen.into_iter().zip(pa.into_iter().chain(pb).zip(&pages))
+        {
+            let text =
+                parsed.map_err(|e| anyhow::anyhow!("a generated page did not parse: {e}"))?;
+            store
+                .record_text(TextRecord {
+                    paper_id,
+                    version,
+                    status: TextStatus::Parsed,
+                    last_modified: None,
+                    bytes: html.len() as i64,
+                    sections: text.section_titles(),
+                    section_hashes: text.section_hashes(),
+                    references: Vec::new(),
+                    passages: paperboy_app::citations::passages_of(&text),
+                })
+                .await?;
+            papers += 1;
+        }
+        if papers > 0 && papers % 10_000 < 250 {
+            eprintln!("{papers} texts ({:.0}s)", started.elapsed().as_secs_f64());
+        }
+    }
+    let stored_in = started.elapsed().as_secs_f64();
+    // The passages into the keyword index, as the server follows them.
+    let index_dir = data_dir.join("index").join("keyword");
+    let index = std::sync::Arc::new(
+        paperboy_search::KeywordIndex::open(&index_dir, true)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let t = Instant::now();
+    paperboy_search::catch_up(&*store, &index, |_| {}).await?;
+    let indexed_in = t.elapsed().as_secs_f64();
+    let stats = store.text_stats().await?;
+    let db_after = sqlite_bytes(&db);
+    let passages_dir = dir_bytes(&index_dir.join("passages"));
+    let per = |b: u64| b as f64 / papers.max(1) as f64 / 1024.0;
+    println!(
+        "add-texts: {papers} papers given a text ({:.0} kB of HTML each) in {stored_in:.0}s, indexed in {indexed_in:.0}s: \
+         {} passages ({:.0} a paper, {:.1} kB of text a paper); per paper with text: store +{:.1} kB, passage index {:.1} kB",
+        per(html_bytes),
+        stats.passages,
+        stats.passages as f64 / papers.max(1) as f64,
+        stats.passage_chars as f64 / papers.max(1) as f64 / 1024.0,
+        per(db_after.saturating_sub(db_before)),
+        per(passages_dir),
+    );
+    Ok(())
+}
+
+/// The SQLite database's bytes, its write-ahead log included.
+fn sqlite_bytes(db: &std::path::Path) -> u64 {
+    let len = |p: std::path::PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    len(db.to_path_buf()) + len(db.with_extension("db-wal"))
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -220,6 +220,19 @@ enum Command {
         #[arg(long, default_value = "32,64,128")]
         ef_search: String,
     },
+    /// Gives a share of the store's papers a full text: generated
+    /// real-shaped LaTeXML pages parsed and kept as the fetcher keeps them
+    /// (sections, passages), then the keyword index's passages caught up
+    /// as the server catches them up. Prints storage per paper.
+    AddTexts {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Share of the papers given a text.
+        #[arg(long, default_value_t = 0.1)]
+        share: f64,
+        #[command(flatten)]
+        words: Words,
+    },
     /// Time the full-text (LaTeXML) parser on generated real-shaped pages,
     /// one thread, and on hostile pages.
     FulltextParse {
@@ -306,6 +319,14 @@ fn main() -> anyhow::Result<()> {
                 .collect::<Result<_, _>>()
                 .context("--ef-search: numbers, comma separated")?;
             ann::compare(&vectors, &model, dim, queries, m, ef_construction, &efs)
+        }
+        Command::AddTexts {
+            data_dir,
+            share,
+            words,
+        } => {
+            let g = gen::Generator::new(words.model()?, words.seed, 1000);
+            runtime()?.block_on(fulltext::add_texts(&data_dir, share, g, words.seed))
         }
         Command::FulltextParse { pages, words, runs } => {
             let model = gen::WordModel::learn(&words.text()?);
@@ -422,8 +443,12 @@ fn search_latency(
     model: &gen::WordModel,
 ) -> anyhow::Result<()> {
     use rand::{Rng, SeedableRng};
-    let ix =
-        paperboy_search::KeywordIndex::open(index, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ix = std::sync::Arc::new(
+        paperboy_search::KeywordIndex::open(index, false).map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    // The engine's keyword mode: what `/api/papers/search?mode=keyword`
+    // and the search page run (full-text passages included, when indexed).
+    let engine = paperboy_search::Engine::new(ix.clone(), None);
     let words: Vec<String> = model
         .vocabulary()
         .into_iter()
@@ -442,23 +467,21 @@ fn search_latency(
             1 => q[0] = format!("ti:{}", q[0]),
             _ => {}
         }
-        let query = paperboy_search::SearchQuery {
-            text: q.join(" "),
-            limit: 20,
-            highlight: std::env::var("NO_HIGHLIGHT").is_err(),
-            ..Default::default()
-        };
+        let text = q.join(" ");
         let t = std::time::Instant::now();
-        ix.search(&query).map_err(|e| anyhow::anyhow!("{e}"))?;
+        engine
+            .search(&text, paperboy_search::Mode::Keyword, 20, 0)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        texts.push(query.text);
+        texts.push(text);
     }
     show_slowest(&times, &texts);
     times.sort_by(f64::total_cmp);
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
     println!(
-        "search-latency: {n} queries over {} docs in {:.1}s: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "search-latency: {n} queries over {} docs and {} passages in {:.1}s: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         ix.num_docs(),
+        ix.num_passages(),
         started.elapsed().as_secs_f64(),
         pct(0.5),
         pct(0.9),

@@ -54,6 +54,11 @@ pub struct Config {
     pub fulltext_per_day: u64,
     /// Pages larger than this many megabytes are not read.
     pub fulltext_max_mb: u64,
+    /// An OpenAlex API key: papers arXiv has no full text for get their
+    /// references and cited-by count from OpenAlex. Empty: not asked.
+    pub openalex_api_key: String,
+    /// Where OpenAlex answers (tests point it at a stand-in).
+    pub openalex_url: String,
     /// Hour (UTC) of the daily harvest, after arXiv's announcement.
     pub harvest_hour_utc: u32,
     /// A set's first harvest covers this many days back (0: the whole
@@ -121,6 +126,8 @@ impl Default for Config {
             fulltext: true,
             fulltext_per_day: 2000,
             fulltext_max_mb: 32,
+            openalex_api_key: String::new(),
+            openalex_url: "https://api.openalex.org".into(),
             harvest_hour_utc: 2,
             initial_harvest_days: 7,
             harvest_retry_secs: 900,
@@ -188,6 +195,15 @@ impl fmt::Debug for Config {
             .field("fulltext", &self.fulltext)
             .field("fulltext_per_day", &self.fulltext_per_day)
             .field("fulltext_max_mb", &self.fulltext_max_mb)
+            .field(
+                "openalex_api_key",
+                &if self.openalex_api_key.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("openalex_url", &self.openalex_url)
             .field("harvest_hour_utc", &self.harvest_hour_utc)
             .field("initial_harvest_days", &self.initial_harvest_days)
             .field("harvest_retry_secs", &self.harvest_retry_secs)
@@ -440,6 +456,12 @@ arxiv_html_url = ""
 fulltext = true
 fulltext_per_day = 2000
 fulltext_max_mb = 32
+
+# An OpenAlex API key (free, from openalex.org): papers arXiv has no full
+# text for (neither HTML nor LaTeX source) get their references and
+# OpenAlex's count of works citing them. Empty: OpenAlex is not asked.
+openalex_api_key = ""
+openalex_url = "https://api.openalex.org"
 
 # Hour (UTC) of the daily harvest that `paperboy serve` runs; arXiv
 # announces new papers at 00:00 UTC, Sunday to Thursday.

@@ -103,21 +103,30 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
     Ok(app)
 }
 
-/// The full-text fetcher (arXiv's HTML), unless `fulltext = false`.
+/// The full-text fetcher (arXiv's HTML, else its LaTeX source, else
+/// OpenAlex when a key is set), unless `fulltext = false`.
 pub fn texts(config: &Config) -> anyhow::Result<Option<Arc<paperboy_app::citations::Texts>>> {
     if !config.fulltext {
         return Ok(None);
     }
-    let client = PoliteClient::new(config.arxiv_client()).context("setting up the arXiv client")?;
+    // One polite client: arXiv's pages and OpenAlex's answers take turns
+    // per host, spaced as `arxiv_min_interval_ms` says.
+    let client =
+        Arc::new(PoliteClient::new(config.arxiv_client()).context("setting up the arXiv client")?);
     let source = paperboy_app::adapters::ArxivHtml {
-        client: Arc::new(client),
+        client: client.clone(),
         base_url: config.arxiv_html_base(),
         max_bytes: (config.fulltext_max_mb.max(1) as usize).saturating_mul(1024 * 1024),
     };
-    Ok(Some(Arc::new(paperboy_app::citations::Texts::new(
-        Arc::new(source),
-        config.fulltext_per_day,
-    ))))
+    let mut texts = paperboy_app::citations::Texts::new(Arc::new(source), config.fulltext_per_day);
+    if !config.openalex_api_key.trim().is_empty() {
+        texts = texts.with_catalogue(Arc::new(paperboy_app::adapters::OpenAlex {
+            client,
+            base_url: config.openalex_url.trim().to_string(),
+            api_key: config.openalex_api_key.trim().to_string(),
+        }));
+    }
+    Ok(Some(Arc::new(texts)))
 }
 
 /// The GitHub star tracker, unless `github_api_url` is empty.

@@ -45,13 +45,16 @@ static TOUCH_TEXT: Sql =
 static FETCHED_SINCE: Sql = Sql::new("SELECT count(*) FROM paper_texts WHERE fetched_at >= $1");
 static UPSERT_TEXT: Sql = Sql::new(
     "INSERT INTO paper_texts
-        (paper_id, version, status, last_modified, bytes, sections, fetched_at, section_hashes)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        (paper_id, version, status, last_modified, bytes, sections, fetched_at, section_hashes,
+         cited_elsewhere)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (paper_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,
         last_modified = EXCLUDED.last_modified, bytes = EXCLUDED.bytes,
         sections = EXCLUDED.sections, fetched_at = EXCLUDED.fetched_at,
-        section_hashes = EXCLUDED.section_hashes",
+        section_hashes = EXCLUDED.section_hashes, cited_elsewhere = EXCLUDED.cited_elsewhere",
 );
+static CITED_ELSEWHERE: Sql =
+    Sql::new("SELECT cited_elsewhere FROM paper_texts WHERE paper_id = $1");
 /// What the last page read gave: its version, section titles and hashes.
 static OLD_TEXT: Sql = Sql::new(
     "SELECT version, sections, section_hashes FROM paper_texts
@@ -242,13 +245,16 @@ impl<B: Backend> CitationStore for SqlStore<B> {
                 record.bytes,
                 &sections,
                 now(),
-                &hashes
+                &hashes,
+                record.cited_elsewhere
             ];
             c.execute(&UPSERT_TEXT, values).await?;
-            if record.status != paperboy_store::TextStatus::Parsed {
+            use paperboy_store::TextStatus::{Catalogued, Parsed};
+            if !matches!(record.status, Parsed | Catalogued) {
                 return Ok(());
             }
-            if let Some((old_version, old_titles, old_hashes)) = old {
+            let parsed = record.status == Parsed;
+            if let Some((old_version, old_titles, old_hashes)) = old.filter(|_| parsed) {
                 if old_version < i64::from(record.version) {
                     let old_titles: Vec<String> =
                         serde_json::from_str(&old_titles).unwrap_or_default();
@@ -284,13 +290,15 @@ impl<B: Backend> CitationStore for SqlStore<B> {
                 c.execute(&INSERT_REF, values).await?;
             }
             c.execute(&SELF_CITES, args![id]).await?;
-            c.execute(&DELETE_PASSAGES, args![id]).await?;
-            for (i, p) in record.passages.iter().enumerate() {
-                let values = args![id, i as i64 + 1, &p.section, &p.text];
-                c.execute(&INSERT_PASSAGE, values).await?;
+            if parsed {
+                c.execute(&DELETE_PASSAGES, args![id]).await?;
+                for (i, p) in record.passages.iter().enumerate() {
+                    let values = args![id, i as i64 + 1, &p.section, &p.text];
+                    c.execute(&INSERT_PASSAGE, values).await?;
+                }
+                let seq = reserve_seq(c, 1).await?;
+                c.execute(&MARK_TEXT_SEQ, args![id, seq]).await?;
             }
-            let seq = reserve_seq(c, 1).await?;
-            c.execute(&MARK_TEXT_SEQ, args![id, seq]).await?;
             watch::note_cited(c, id, &touched).await?;
             touched.extend(c.all(&NEW_CITED, args![id], |r| r.i64(0)).await?);
             touched.sort_unstable();
@@ -376,6 +384,14 @@ impl<B: Backend> CitationStore for SqlStore<B> {
         })
     }
 
+    async fn cited_elsewhere(&self, paper: PaperId) -> Result<Option<i64>, StoreError> {
+        on!(self, read, |c| {
+            Ok(c.opt(&CITED_ELSEWHERE, args![paper.0], |r| r.opt_i64(0))
+                .await?
+                .flatten())
+        })
+    }
+
     async fn text_stats(&self) -> Result<TextStats, StoreError> {
         on!(self, read, |c| {
             let mut s = TextStats::default();
@@ -391,6 +407,7 @@ impl<B: Backend> CitationStore for SqlStore<B> {
                     paperboy_store::TextStatus::Missing => s.missing = n,
                     paperboy_store::TextStatus::Unreadable => s.unreadable = n,
                     paperboy_store::TextStatus::TooLarge => s.too_large = n,
+                    paperboy_store::TextStatus::Catalogued => s.catalogued = n,
                     paperboy_store::TextStatus::Unchanged => {}
                 }
                 s.bytes += bytes;

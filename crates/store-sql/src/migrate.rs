@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_citations.sql")),
     (11, include_str!("../migrations/0011_watch.sql")),
     (12, include_str!("../migrations/0012_passages.sql")),
+    (13, include_str!("../migrations/0013_openalex.sql")),
 ];
 
 /// Any 64-bit number both nodes agree on: "paperboy" in ASCII.

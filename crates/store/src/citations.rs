@@ -30,6 +30,9 @@ pub enum TextStatus {
     /// Asked again (`If-Modified-Since`) and unchanged: only the version
     /// and the time are recorded, what was read stays.
     Unchanged,
+    /// No full text, but the references and a cited-by count from a
+    /// catalogue (OpenAlex).
+    Catalogued,
 }
 
 impl TextStatus {
@@ -40,6 +43,7 @@ impl TextStatus {
             TextStatus::Unreadable => "unreadable",
             TextStatus::TooLarge => "too_large",
             TextStatus::Unchanged => "unchanged",
+            TextStatus::Catalogued => "catalogued",
         }
     }
 
@@ -48,6 +52,7 @@ impl TextStatus {
             "parsed" => TextStatus::Parsed,
             "unreadable" => TextStatus::Unreadable,
             "too_large" => TextStatus::TooLarge,
+            "catalogued" => TextStatus::Catalogued,
             _ => TextStatus::Missing,
         }
     }
@@ -88,6 +93,8 @@ pub struct TextRecord {
     /// The text's paragraphs and captions, for search inside papers
     /// (they replace the paper's earlier ones).
     pub passages: Vec<Passage>,
+    /// Works citing it as a catalogue counts them (for `Catalogued`).
+    pub cited_elsewhere: Option<i64>,
 }
 
 /// One passage of a paper's full text: a paragraph or a caption, and the
@@ -134,6 +141,8 @@ pub struct TextStats {
     pub missing: u64,
     pub unreadable: u64,
     pub too_large: u64,
+    /// Papers whose references came from a catalogue (OpenAlex).
+    pub catalogued: u64,
     /// Bytes of the pages fetched, in all.
     pub bytes: i64,
     pub references: u64,
@@ -181,6 +190,10 @@ pub trait CitationStore: Send + Sync + 'static {
 
     /// The section titles of a paper's fetched text (empty when none).
     async fn section_titles(&self, paper: PaperId) -> Result<Vec<String>, StoreError>;
+
+    /// Works citing the paper as a catalogue (OpenAlex) counted them, when
+    /// asked.
+    async fn cited_elsewhere(&self, paper: PaperId) -> Result<Option<i64>, StoreError>;
 
     async fn text_stats(&self) -> Result<TextStats, StoreError>;
 }

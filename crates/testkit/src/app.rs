@@ -45,6 +45,8 @@ pub struct Builder {
     github: Option<(String, u32)>,
     /// An arXiv (stand-in) base URL for full texts and the daily budget.
     texts: Option<(String, u64)>,
+    /// An OpenAlex (stand-in) base URL for papers without full text.
+    openalex: Option<String>,
 }
 
 impl TestApp {
@@ -60,6 +62,7 @@ impl TestApp {
             mail: true,
             github: None,
             texts: None,
+            openalex: None,
         }
     }
 
@@ -154,6 +157,13 @@ impl Builder {
         self
     }
 
+    /// Asks OpenAlex (a stand-in at `base_url`, with its key) about papers
+    /// without full text; needs [`Builder::texts`].
+    pub fn openalex(mut self, base_url: &str) -> Self {
+        self.openalex = Some(base_url.to_string());
+        self
+    }
+
     /// No mail settings at all (an instance that cannot sign links).
     pub fn without_mail(mut self) -> Self {
         self.mail = false;
@@ -196,10 +206,16 @@ impl Builder {
                 base_url: url.clone(),
                 max_bytes: 1024 * 1024,
             };
-            app.texts = Some(Arc::new(paperboy_app::citations::Texts::new(
-                Arc::new(source),
-                *per_day,
-            )));
+            let client = source.client.clone();
+            let mut texts = paperboy_app::citations::Texts::new(Arc::new(source), *per_day);
+            if let Some(base) = &self.openalex {
+                texts = texts.with_catalogue(Arc::new(paperboy_app::adapters::OpenAlex {
+                    client,
+                    base_url: base.clone(),
+                    api_key: crate::openalex_standin::OPENALEX_KEY.to_string(),
+                }));
+            }
+            app.texts = Some(Arc::new(texts));
         }
         let router = router(app.clone());
         let t = TestApp {

@@ -56,6 +56,8 @@ struct Inner {
     atom_entries: HashMap<String, String>,
     /// `{id}v{n}` → the page.
     html_pages: HashMap<String, String>,
+    /// `{id}v{n}` → the LaTeX source (`/e-print/`).
+    eprints: HashMap<String, Vec<u8>>,
     requests: Vec<SeenRequest>,
 }
 
@@ -96,6 +98,7 @@ impl ArxivStandin {
             .route("/oai", get(oai))
             .route("/api/query", get(api))
             .route("/html/{*path}", get(html_page))
+            .route("/e-print/{*path}", get(eprint))
             .with_state(inner.clone());
         ArxivStandin {
             base: serve_on_loopback(app).await,
@@ -135,6 +138,14 @@ impl ArxivStandin {
         lock(&self.inner)
             .atom_entries
             .insert(id.to_string(), entry_xml);
+    }
+
+    /// Serves `bytes` (an e-print: see [`latex_eprint`]) at
+    /// `/e-print/{id}v{version}`. Faults are keyed `eprint:{id}v{version}`.
+    pub fn add_eprint(&self, id: &str, version: u32, bytes: Vec<u8>) {
+        lock(&self.inner)
+            .eprints
+            .insert(format!("{id}v{version}"), bytes);
     }
 
     /// Serves `html` at `/html/{id}v{version}`. Faults are keyed
@@ -397,6 +408,73 @@ async fn html_page(
         user_agent: agent,
     });
     resp
+}
+
+/// arXiv's `/e-print/`: the submission's source as arXiv sends it (a
+/// gzipped tar), or a 404 for a paper without one.
+async fn eprint(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let mut st = lock(&inner);
+    let key = format!("eprint:{path}");
+    let fault = match st.faults.get_mut(&key) {
+        Some(list) if !list.is_empty() => Some(list.remove(0)),
+        _ => st.always.get(&key).cloned(),
+    };
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let resp = match (fault, st.eprints.get(&path)) {
+        (Some(Fault::Unavailable { retry_after_secs }), _) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, retry_after_secs.to_string())],
+            "busy",
+        )
+            .into_response(),
+        (Some(Fault::ServerError), _) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response()
+        }
+        (_, Some(bytes)) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/x-eprint-tar"),
+                (header::LAST_MODIFIED, HTML_LAST_MODIFIED),
+            ],
+            bytes.clone(),
+        )
+            .into_response(),
+        (_, None) => (StatusCode::NOT_FOUND, "No source for this paper").into_response(),
+    };
+    st.requests.push(SeenRequest {
+        at: Instant::now(),
+        query: format!("/e-print/{path}"),
+        status: resp.status().as_u16(),
+        user_agent: agent,
+    });
+    resp
+}
+
+/// A submission's source as arXiv's e-print serves it: the files in a
+/// gzipped tar.
+pub fn latex_eprint(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, text) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(text.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, name, text.as_bytes())
+            .expect("a tar in memory");
+    }
+    let raw = tar.into_inner().expect("a tar in memory");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&raw).expect("gzip in memory");
+    gz.finish().expect("gzip in memory")
 }
 
 /// One entry of a generated reference list.

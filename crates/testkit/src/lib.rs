@@ -8,6 +8,7 @@ pub mod app;
 pub mod arxiv_standin;
 pub mod github_standin;
 pub mod mail;
+pub mod openalex_standin;
 pub mod tcp_proxy;
 
 pub use app::{Client, Resp, TestApp};

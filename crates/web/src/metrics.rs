@@ -154,6 +154,7 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
                 ("missing", t.missing),
                 ("unreadable", t.unreadable),
                 ("too_large", t.too_large),
+                ("catalogued", t.catalogued),
             ]
             .map(|(s, n)| (format!("{{status=\"{s}\"}}"), n as f64));
             gauge(
@@ -186,6 +187,12 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
                 "paperboy_references_resolved",
                 "References resolved to a paper in the store.",
                 &one(t.resolved),
+            );
+            gauge(
+                &mut out,
+                "paperboy_passages",
+                "Passages of full texts kept for search inside papers.",
+                &one(t.passages),
             );
         }
         let p = texts.progress();

@@ -7,7 +7,9 @@
 
 use paperboy_app::citations::TextStep;
 use paperboy_testkit::app::Builder;
-use paperboy_testkit::arxiv_standin::{latexml_page, ArxivStandin, Fault, HtmlReference};
+use paperboy_testkit::arxiv_standin::{
+    latex_eprint, latexml_page, ArxivStandin, Fault, HtmlReference,
+};
 use paperboy_testkit::{app_suite, papers_from_jsonl, recent_paper, TestApp};
 use serde_json::Value;
 
@@ -16,6 +18,8 @@ app_suite!(
     refusals_wait_and_the_budget_holds,
     a_new_version_replaces_its_references,
     resolution_is_precise_on_a_judged_fixture,
+    a_paper_without_html_is_read_from_its_latex_source,
+    openalex_gives_references_and_counts_where_arxiv_has_no_text,
 );
 
 const SOUPS: &str = "2611.00001";
@@ -495,4 +499,232 @@ async fn resolution_is_precise_on_a_judged_fixture(b: Builder) {
     );
     assert!(precision >= 0.95, "precision {precision:.3}");
     assert!(recall >= 0.85, "recall {recall:.3}");
+}
+
+/// arXiv has HTML only since December 2023 (and not for every paper
+/// since): a paper without it is read from its LaTeX source (`/e-print/`),
+/// into the same references, cited-by sentences, sections and passages; a
+/// PDF-only submission is not read; a refused e-print is asked again later.
+async fn a_paper_without_html_is_read_from_its_latex_source(b: Builder) {
+    const OLD: &str = "2611.00021";
+    const PDF_ONLY: &str = "2611.00022";
+    let arxiv = ArxivStandin::start(vec![], 10).await;
+    let main = r"\documentclass{article}
+\begin{document}
+\begin{abstract}Merging without HTML.\end{abstract}
+\section{Introduction}
+Uniform soups~\cite{soups} help on iWildCam camera traps.
+\input{related}
+\end{document}";
+    let related = r"\section{Related work}
+Nothing else \cite{other} compares.";
+    let bbl = format!(
+        r"\begin{{thebibliography}}{{2}}
+\bibitem{{soups}} A.~Lovelace.
+\newblock Weight soups.
+\newblock arXiv:{SOUPS}, {year}.
+\bibitem{{other}} B.~Nobody.
+\newblock Unrelated work here.
+\newblock 1999.
+\end{{thebibliography}}",
+        year = year()
+    );
+    arxiv.add_eprint(
+        OLD,
+        1,
+        latex_eprint(&[
+            ("paper.tex", main),
+            ("related.tex", related),
+            ("paper.bbl", &bbl),
+        ]),
+    );
+    arxiv.add_eprint(PDF_ONLY, 1, b"%PDF-1.5 a PDF and nothing else".to_vec());
+    arxiv.fault_once(
+        &format!("eprint:{OLD}v1"),
+        Fault::Unavailable {
+            retry_after_secs: 5,
+        },
+    );
+    let t = b
+        .papers(vec![
+            soups_paper(),
+            recent_paper(
+                OLD,
+                "Merging, from source",
+                "Merging without HTML.",
+                "cs.LG",
+            ),
+            recent_paper(PDF_ONLY, "Only a PDF", "No source at all.", "cs.LG"),
+        ])
+        .texts(&arxiv.base, 100)
+        .build(paperboy_web::router)
+        .await
+        .unwrap();
+    let steps = fetch_all(&t).await;
+    assert!(
+        steps.iter().any(|s| matches!(s, TextStep::Refused { reason, .. } if reason.contains("/e-print/") && reason.contains("503"))),
+        "{steps:?}"
+    );
+    let fetched: Vec<(String, paperboy_store::TextStatus, usize)> = steps
+        .iter()
+        .filter_map(|s| match s {
+            TextStep::Fetched {
+                id,
+                status,
+                references,
+            } => Some((id.to_string(), *status, *references)),
+            _ => None,
+        })
+        .collect();
+    let of = |id: &str| fetched.iter().find(|f| f.0 == id).cloned().unwrap();
+    assert_eq!(of(OLD).1, paperboy_store::TextStatus::Parsed, "{fetched:?}");
+    assert_eq!(of(OLD).2, 2);
+    assert_eq!(of(PDF_ONLY).1, paperboy_store::TextStatus::Unreadable);
+    assert_eq!(of(SOUPS).1, paperboy_store::TextStatus::Missing);
+    // HTML asked for first, the source after it, each once per paper (the
+    // refused e-print once more).
+    let asked: Vec<String> = arxiv.requests().into_iter().map(|r| r.query).collect();
+    assert_eq!(
+        asked
+            .iter()
+            .filter(|q| **q == format!("/e-print/{OLD}v1"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        asked
+            .iter()
+            .filter(|q| **q == format!("/html/{OLD}v1"))
+            .count(),
+        2
+    );
+
+    // The citation graph, as from HTML.
+    let refs = json(&t, &format!("/api/papers/{OLD}/references")).await;
+    assert_eq!(refs[0]["id"], SOUPS);
+    assert!(refs[1].as_str().unwrap().contains("Unrelated work here"));
+    let cites = json(&t, &format!("/api/papers/{SOUPS}/citations")).await;
+    assert_eq!(cites[0]["id"], OLD);
+    assert_eq!(
+        cites[0]["context"],
+        "Uniform soups [1] help on iWildCam camera traps."
+    );
+    let page = t.client().get(&format!("/papers/{OLD}")).await.body;
+    assert!(
+        page.contains("Related work") && page.contains("Introduction"),
+        "{page}"
+    );
+    // Its passages are searchable.
+    t.sync_search().await;
+    let inside = json(&t, &format!("/api/papers/{OLD}/passages?q=iWildCam")).await;
+    assert_eq!(inside.as_array().unwrap().len(), 1, "{inside}");
+    assert_eq!(inside[0]["section"], "Introduction");
+    assert!(json(&t, &format!("/api/papers/{PDF_ONLY}/references"))
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+/// With an OpenAlex key: a paper arXiv has no text for (no HTML, no
+/// source) gets its references from OpenAlex (resolved by arXiv's DOI, or
+/// title and year) and OpenAlex's cited-by count; a paper OpenAlex does not
+/// know stays without; a 429 records nothing and is asked again.
+async fn openalex_gives_references_and_counts_where_arxiv_has_no_text(b: Builder) {
+    use paperboy_testkit::openalex_standin::{OpenAlexStandin, Work};
+    const KNOWN: &str = "2611.00031";
+    const UNKNOWN: &str = "2611.00032";
+    let arxiv = ArxivStandin::start(vec![], 10).await;
+    let openalex = OpenAlexStandin::start(vec![
+        Work {
+            id: "W100".into(),
+            doi: Some(format!("10.48550/arXiv.{KNOWN}")),
+            title: "Merging, catalogued".into(),
+            year: year(),
+            cited_by_count: 42,
+            references: vec!["W1".into(), "W2".into(), "W3".into(), "W999".into()],
+        },
+        Work {
+            id: "W1".into(),
+            doi: Some(format!("10.48550/arxiv.{SOUPS}")),
+            title: "Weight soups".into(),
+            year: year(),
+            ..Default::default()
+        },
+        Work {
+            id: "W2".into(),
+            doi: Some("10.5555/ta.2023".into()),
+            title: "Task arithmetic".into(),
+            year: year(),
+            ..Default::default()
+        },
+        Work {
+            id: "W3".into(),
+            doi: None,
+            title: "A book nobody stored".into(),
+            year: 1999,
+            ..Default::default()
+        },
+    ])
+    .await;
+    openalex.refuse_next(1);
+    let t = b
+        .papers(vec![
+            soups_paper(),
+            recent_paper(CITES_BY_ID, "Task arithmetic", "We edit models.", "cs.LG"),
+            recent_paper(KNOWN, "Merging, catalogued", "No text on arXiv.", "cs.LG"),
+            recent_paper(UNKNOWN, "Unknown to OpenAlex", "Nor here.", "cs.LG"),
+        ])
+        .texts(&arxiv.base, 100)
+        .openalex(&openalex.base)
+        .build(paperboy_web::router)
+        .await
+        .unwrap();
+    let steps = fetch_all(&t).await;
+    let refused: Vec<&String> = steps
+        .iter()
+        .filter_map(|s| match s {
+            TextStep::Refused { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused.len(), 1, "{steps:?}");
+    assert!(
+        refused[0].contains("429") && !refused[0].contains("test-openalex-key"),
+        "{refused:?}"
+    );
+    let status = |id: &str| {
+        steps
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                TextStep::Fetched { id: i, status, .. } if i.as_str() == id => Some(*status),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{id} not fetched: {steps:?}"))
+    };
+    assert_eq!(status(KNOWN), paperboy_store::TextStatus::Catalogued);
+    assert_eq!(status(UNKNOWN), paperboy_store::TextStatus::Missing);
+    // Every call carried the key (the stand-in answers 401 without it).
+    assert!(openalex.requests().iter().all(|(_, s)| s.as_u16() != 401));
+
+    let refs = json(&t, &format!("/api/papers/{KNOWN}/references")).await;
+    let refs = refs.as_array().unwrap();
+    assert_eq!(refs.len(), 3, "three of four known to OpenAlex: {refs:?}");
+    assert_eq!(refs[0]["id"], SOUPS, "by arXiv's DOI");
+    assert_eq!(refs[1]["id"], CITES_BY_ID, "by title and year");
+    assert!(refs[2].as_str().unwrap().contains("A book nobody stored"));
+    let cites = json(&t, &format!("/api/papers/{SOUPS}/citations")).await;
+    assert!(cites.as_array().unwrap().iter().any(|c| c["id"] == KNOWN));
+    let known = json(&t, &format!("/api/papers/{KNOWN}")).await;
+    assert_eq!(known["openAlexCitationCount"], 42);
+    assert!(json(&t, &format!("/api/papers/{UNKNOWN}"))
+        .await
+        .get("openAlexCitationCount")
+        .is_none());
+    let page = t.client().get(&format!("/papers/{KNOWN}")).await.body;
+    assert!(
+        page.contains("OpenAlex counts 42 works citing it"),
+        "{page}"
+    );
 }

@@ -133,8 +133,12 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
     let n = paperboy_search::catch_up(&*store, &index, |done| bar.set_position(done)).await?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
+    let passages = match index.num_passages() {
+        0 => String::new(),
+        p => format!(" and {p} passages of full texts"),
+    };
     println!(
-        "reindexed {} papers in {:.1}s ({:.0} papers/s)",
+        "reindexed {} papers{passages} in {:.1}s ({:.0} papers/s)",
         index.num_docs(),
         secs,
         n as f64 / secs.max(1e-3)

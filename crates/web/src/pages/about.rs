@@ -50,15 +50,17 @@ async fn get_about(ctx: Ctx, State(state): State<AppState>) -> Response {
                 }
             }
             h2 #citations { "Full text and citations" }
-            p { "References and cited-by lists come from papers' full text: arXiv's HTML rendering of each paper (made from its TeX source; most papers since December 2023 have one). arXiv's licence allows indexing with a link back, not copying: Paperboy keeps section titles and the reference list with the sentence each reference is first cited in, and links to arXiv for reading. A reference counts as a paper here when it names an arXiv id (or arXiv's DOI), or when its title and year match a paper's; the rest stay as text. A paper's citation count is the number of papers here whose reference lists name it." }
+            p { "References and cited-by lists come from papers' full text: arXiv's HTML rendering of each paper (made from its TeX source; most papers since December 2023 have one), else the paper's LaTeX source itself, else (where the instance has an OpenAlex key) OpenAlex's record of what the paper cites. arXiv's licence allows indexing with a link back, not copying: Paperboy keeps section titles, the reference list with the sentence each reference is first cited in, and the paragraphs as passages for search inside papers (search results and a paper's own search show snippets around the words looked for, never whole passages), and links to arXiv for reading. A reference counts as a paper here when it names an arXiv id (or arXiv's DOI), or when its title and year match a paper's; the rest stay as text. A paper's citation count is the number of papers here whose reference lists name it." }
             @match &texts {
                 Some((per_day, s)) => p #fulltext {
                     "On this instance full texts are fetched one at a time, at most " (paperboy_app::scheduler::group_digits(*per_day)) " a day, papers in readers' libraries and follows first, then the daily list, then the newest. So far: "
                     (paperboy_app::scheduler::group_digits(s.parsed)) " read, "
-                    (paperboy_app::scheduler::group_digits(s.missing)) " without HTML on arXiv, "
+                    (paperboy_app::scheduler::group_digits(s.missing)) " without full text on arXiv, "
+                    (paperboy_app::scheduler::group_digits(s.catalogued)) " with references from OpenAlex, "
                     (paperboy_app::scheduler::group_digits(s.waiting)) " waiting; "
                     (paperboy_app::scheduler::group_digits(s.references)) " references, "
-                    (paperboy_app::scheduler::group_digits(s.resolved)) " of them to papers here."
+                    (paperboy_app::scheduler::group_digits(s.resolved)) " of them to papers here; "
+                    (paperboy_app::scheduler::group_digits(s.passages)) " passages searchable."
                 },
                 None => p #fulltext { "Fetching full texts is turned off on this instance." },
             }

@@ -308,6 +308,9 @@ fn citation_lists(page: &PaperPage) -> Markup {
         }
         section aria-labelledby="citations-h" {
             h2 #citations-h { "Cited by (" (page.stored.citation_count) ")" }
+            @if let Some(n) = page.cited_elsewhere {
+                p.muted #cited-elsewhere { "OpenAlex counts " (n) " works citing it, here or elsewhere." }
+            }
             @if cites.is_empty() {
                 p.muted { "No paper here cites it yet (as far as their full texts have been read)." }
             } @else {
