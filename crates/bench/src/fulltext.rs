@@ -284,6 +284,7 @@ pub async fn add_texts(
                     section_hashes: text.section_hashes(),
                     references: Vec::new(),
                     passages: paperboy_app::citations::passages_of(&text),
+                    cited_elsewhere: None,
                 })
                 .await?;
             papers += 1;

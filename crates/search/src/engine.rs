@@ -60,8 +60,11 @@ pub struct Found {
 
 pub const NO_MODEL_NOTE: &str = "semantic search is not available on this instance (no embedding model); showing keyword results";
 
-/// Passages a search reads to find papers by their full text.
-const TEXT_DEPTH: usize = 300;
+/// Passages a search reads to find `want` papers by their full text
+/// (several passages of one paper often lead).
+fn text_depth(want: usize) -> usize {
+    (want * 3).clamp(40, 300)
+}
 
 /// Candidates each side brings to the fusion.
 const FUSION_DEPTH: usize = 60;
@@ -308,25 +311,15 @@ impl Engine {
         self.keyword.search(&q)
     }
 
-    /// Papers matching `query` in their full text and not in their fields
-    /// (`fields` are those that do, or the first of them), best first, at
-    /// most `max`.
-    fn text_only(&self, query: &str, text: &TextHits, fields: &[Hit], max: usize) -> Vec<ArxivId> {
+    /// Papers matching in their full text and not in their fields, best
+    /// first, at most `max`: `fields` must be every paper matching in its
+    /// fields (a search whose page was not full).
+    fn text_only(text: &TextHits, fields: &[Hit], max: usize) -> Vec<ArxivId> {
         let known: HashSet<&ArxivId> = fields.iter().map(|h| &h.arxiv_id).collect();
-        let candidates: Vec<ArxivId> = text
-            .papers()
+        text.papers()
             .filter(|id| !known.contains(id))
-            .cloned()
-            .collect();
-        if candidates.is_empty() {
-            return candidates;
-        }
-        // Some may match in their fields further down than `fields` went.
-        let in_fields: HashSet<ArxivId> = self.highlights(query, &candidates).into_keys().collect();
-        candidates
-            .into_iter()
-            .filter(|id| !in_fields.contains(id))
             .take(max)
+            .cloned()
             .collect()
     }
 
@@ -406,11 +399,10 @@ impl Engine {
         };
         // Full text: papers whose passages match, best passage first. Field
         // prefixes ask about a paper's fields, not its text.
-        let text = if has_field_syntax(query) || self.keyword.num_passages() == 0 {
-            None
-        } else {
-            Some(self.keyword.text_hits(query, TEXT_DEPTH)?)
-        };
+        // Full text: searched across all papers only when the fields'
+        // matches run out (the broad query is the costly part), and for
+        // the page's papers alone to show their passage.
+        let in_text = !has_field_syntax(query) && self.keyword.num_passages() > 0;
         let mut word_matches = None;
         let (mut hits, total) = match (answered, &self.semantic) {
             (Mode::Semantic, Some(sem)) => {
@@ -429,9 +421,12 @@ impl Engine {
                 let (mut kw, kw_total) = kw?;
                 // Papers matching only in their full text follow those
                 // matching in their fields.
-                let text_only = match &text {
-                    Some(t) if kw.len() < depth => self.text_only(query, t, &kw, depth - kw.len()),
-                    _ => Vec::new(),
+                let text_only = if in_text && kw.len() < depth {
+                    // `kw` is every match in the fields (fewer than asked for).
+                    let t = self.keyword.text_hits(query, text_depth(depth))?;
+                    Self::text_only(&t, &kw, depth - kw.len())
+                } else {
+                    Vec::new()
                 };
                 word_matches = Some(kw_total + text_only.len());
                 let floor = kw.last().map_or(0.0, |h| h.score) * 0.5;
@@ -466,11 +461,16 @@ impl Engine {
                 // full (`total` is then exact): papers matching only in
                 // their full text come after them.
                 let mut total = total;
-                if let Some(t) = text.as_ref().filter(|_| hits.len() < limit) {
+                if in_text && hits.len() < limit {
                     let start = offset.saturating_sub(total);
                     let room = limit - hits.len();
-                    let (all, _) = self.keyword_hits(query, total.max(1), 0, false)?;
-                    let text_only = self.text_only(query, t, &all, usize::MAX);
+                    let t = self.keyword.text_hits(query, text_depth(want))?;
+                    let text_only = if offset == 0 {
+                        Self::text_only(&t, &hits, usize::MAX)
+                    } else {
+                        let (all, _) = self.keyword_hits(query, total.max(1), 0, false)?;
+                        Self::text_only(&t, &all, usize::MAX)
+                    };
                     total += text_only.len();
                     hits.extend(
                         text_only
@@ -484,9 +484,11 @@ impl Engine {
                 (hits, total)
             }
         };
-        if let Some(t) = &text {
+        if in_text {
+            let ids: Vec<ArxivId> = hits.iter().map(|h| h.arxiv_id.clone()).collect();
+            let mut best = self.keyword.best_passages(&ids, query)?;
             for h in &mut hits {
-                h.passage = t.snippet(&h.arxiv_id);
+                h.passage = best.remove(&h.arxiv_id);
             }
         }
         Ok(Found {

@@ -161,6 +161,69 @@ const MAX_POOL: usize = 10_240;
 /// its pieces rather than as a phrase (see [`split_compounds`]).
 const COMPOUND_PHRASE_DOCS: u64 = 10_000;
 
+/// An index in `dir` with `schema`: opened, or created, or (made by an
+/// older Paperboy, and `writable`) thrown away and created anew to be
+/// rebuilt from the store; its reader, and its writer when `writable`
+/// (which takes the index lock: one process writes, others read).
+fn open_parts(
+    dir: &Path,
+    schema: Schema,
+    writable: bool,
+    heap: usize,
+    what: &str,
+) -> Result<(Index, IndexReader, Option<IndexWriter>), SearchError> {
+    let open_err = |reason: String| SearchError::Open {
+        path: dir.display().to_string(),
+        reason,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+    let index = match Index::open(index_dir(dir).map_err(|e| open_err(e.to_string()))?) {
+        Ok(i) if i.schema() != schema && writable => {
+            // Made by an older Paperboy: rebuild from the store.
+            tracing::warn!(dir = %dir.display(), "the {what} index has an older layout; rebuilding it from the store");
+            drop(i);
+            std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+            create(dir, schema).map_err(|e| open_err(e.to_string()))?
+        }
+        Ok(i) if i.schema() != schema => {
+            return Err(open_err(format!(
+                "the {what} index has an older layout; run `paperboy reindex`"
+            )))
+        }
+        Ok(i) => i,
+        Err(_) if !dir.join("meta.json").exists() => {
+            create(dir, schema).map_err(|e| open_err(e.to_string()))?
+        }
+        Err(e) => return Err(open_err(e.to_string())),
+    };
+    let mut index = index;
+    index.tokenizers().register(ANALYZER, analyzer());
+    // Segments are searched in parallel: a query's latency divides by
+    // the cores rather than waiting on each segment in turn.
+    index
+        .set_default_multithread_executor()
+        .map_err(|e| open_err(e.to_string()))?;
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::OnCommitWithDelay)
+        // Decoded store blocks kept per segment: hits are scattered, so
+        // tantivy's 100 (1.6 MB a segment) were almost never reused.
+        .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
+        .try_into()
+        .map_err(|e: tantivy::TantivyError| open_err(e.to_string()))?;
+    let writer = if writable {
+        match index.writer(heap) {
+            Ok(w) => Some(w),
+            Err(tantivy::TantivyError::LockFailure(..)) => return Err(SearchError::Locked),
+            Err(e) => return Err(open_err(e.to_string())),
+        }
+    } else {
+        None
+    };
+    Ok((index, reader, writer))
+}
+
 /// Decoded document-store blocks cached per segment.
 const DOC_STORE_CACHE_BLOCKS: usize = 8;
 
@@ -171,58 +234,9 @@ impl KeywordIndex {
     /// Opens (or creates) the index in `dir`. `writable` takes the index
     /// lock: only one process writes, others read and reload.
     pub fn open(dir: &Path, writable: bool) -> Result<Self, SearchError> {
-        let open_err = |reason: String| SearchError::Open {
-            path: dir.display().to_string(),
-            reason,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let (schema, fields) = schema();
-        let index = match Index::open(index_dir(dir).map_err(|e| open_err(e.to_string()))?) {
-            Ok(i) if i.schema() != schema && writable => {
-                // Made by an older Paperboy: rebuild from the store.
-                tracing::warn!(dir = %dir.display(), "the keyword index has an older layout; rebuilding it from the store");
-                drop(i);
-                std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-                std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-                create(dir, schema).map_err(|e| open_err(e.to_string()))?
-            }
-            Ok(i) if i.schema() != schema => {
-                return Err(open_err(
-                    "the index has an older layout; run `paperboy reindex`".into(),
-                ))
-            }
-            Ok(i) => i,
-            Err(_) if !dir.join("meta.json").exists() => {
-                create(dir, schema).map_err(|e| open_err(e.to_string()))?
-            }
-            Err(e) => return Err(open_err(e.to_string())),
-        };
-        let mut index = index;
-        index.tokenizers().register(ANALYZER, analyzer());
-        // Segments are searched in parallel: a query's latency divides by
-        // the cores rather than waiting on each segment in turn.
-        index
-            .set_default_multithread_executor()
-            .map_err(|e| open_err(e.to_string()))?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            // Decoded store blocks kept per segment: hits are scattered, so
-            // tantivy's 100 (1.6 MB a segment) were almost never reused.
-            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
-            .try_into()
-            .map_err(|e: tantivy::TantivyError| open_err(e.to_string()))?;
-        let writer = if writable {
-            match index.writer(WRITER_HEAP) {
-                Ok(w) => Some(w),
-                Err(tantivy::TantivyError::LockFailure(..)) => return Err(SearchError::Locked),
-                Err(e) => return Err(open_err(e.to_string())),
-            }
-        } else {
-            None
-        };
-        let passages = passages::Passages::open(&dir.join("passages"), writable)
-            .map_err(|reason| open_err(format!("passages: {reason}")))?;
+        let (index, reader, writer) = open_parts(dir, schema, writable, WRITER_HEAP, "keyword")?;
+        let passages = passages::Passages::open(&dir.join("passages"), writable)?;
         Ok(KeywordIndex {
             passages,
             index,
@@ -325,6 +339,15 @@ impl KeywordIndex {
     /// paper's fields).
     pub fn text_hits(&self, text: &str, depth: usize) -> Result<TextHits, SearchError> {
         self.passages.hits(text.trim(), depth)
+    }
+
+    /// The best passage matching `text` of each of `ids` with one.
+    pub fn best_passages(
+        &self,
+        ids: &[ArxivId],
+        text: &str,
+    ) -> Result<std::collections::HashMap<ArxivId, TextMatch>, SearchError> {
+        self.passages.best_of(ids, text.trim())
     }
 
     /// The passages of one paper matching `text`, best first.

@@ -4,24 +4,29 @@
 //! abstract are) stay exactly what they were: abstract ranking does not
 //! move when full text arrives. It follows the store's `text_seq`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use paperboy_core::ArxivId;
 use paperboy_store::TextChange;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::columnar::StrColumn;
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, Scorer, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, Value, FAST, STORED, STRING};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{doc, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher};
+use tantivy::DocSet;
+use tantivy::{doc, DocAddress, Index, IndexReader, IndexWriter, Searcher};
 use tantivy::{TantivyDocument, Term};
 
-use super::{analyzer, create, escape, index_dir, ix, mark, text, ANALYZER};
+use super::{escape, ix, mark, open_parts, text};
 use crate::SearchError;
 
 /// Writer memory for passages (they arrive a few a minute, or in bulk on
 /// a rebuild).
 const WRITER_HEAP: usize = 64 * 1024 * 1024;
+/// Passages read to find each of a page's papers its best one.
+const BEST_OF_DEPTH: usize = 2_000;
 /// Characters of a passage shown around its matches.
 const SNIPPET_CHARS: usize = 240;
 
@@ -53,34 +58,53 @@ pub(super) struct Passages {
     reader: IndexReader,
     fields: Fields,
     writer: Mutex<Option<IndexWriter>>,
+    /// The papers each segment holds passages of (segments never change:
+    /// read once from its id column). Most papers on a page of results
+    /// have no full text, and asking the index about them costs a lookup
+    /// per segment and term.
+    papers_in: Mutex<HashMap<tantivy::index::SegmentId, Arc<HashSet<String>>>>,
 }
 
-/// Papers whose passages match a query, best passage first, and what is
-/// needed to show a snippet of each.
+/// Papers whose passages match a query, by their best passage.
 pub struct TextHits {
-    searcher: Searcher,
-    query: Box<dyn Query>,
-    fields: Fields,
-    /// Papers, best first, each with its best passage.
-    ranked: Vec<(ArxivId, f32, DocAddress)>,
+    /// Papers, best first.
+    ranked: Vec<ArxivId>,
 }
 
 impl TextHits {
     /// The papers, best first.
     pub fn papers(&self) -> impl Iterator<Item = &ArxivId> {
-        self.ranked.iter().map(|(id, _, _)| id)
+        self.ranked.iter()
     }
 
     pub fn is_empty(&self) -> bool {
         self.ranked.is_empty()
     }
+}
 
-    /// The best passage of `id` among the hits, with its snippet.
-    pub fn snippet(&self, id: &ArxivId) -> Option<TextMatch> {
-        let (_, _, addr) = self.ranked.iter().find(|(p, _, _)| p == id)?;
-        let generator = snippets(&self.searcher, self.query.as_ref(), self.fields).ok()?;
-        text_match(&self.searcher, &generator, self.fields, *addr)
+/// Every paper a segment holds passages of (its id column's dictionary).
+fn segment_papers(reader: &tantivy::SegmentReader) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let Some(column) = reader.fast_fields().str("id").ok().flatten() else {
+        return out;
+    };
+    if let Ok(mut stream) = column.dictionary().stream() {
+        while stream.advance() {
+            if let Ok(key) = std::str::from_utf8(stream.key()) {
+                out.insert(key.to_string());
+            }
+        }
     }
+    out
+}
+
+/// The paper a passage is of, read from its segment's id column (not the
+/// stored passage: a block of text decoded for each).
+fn id_at(column: &StrColumn, doc: tantivy::DocId) -> Option<ArxivId> {
+    let ord = column.term_ords(doc).next()?;
+    let mut key = String::new();
+    column.ord_to_str(ord, &mut key).ok()?;
+    ArxivId::parse(&key).ok()
 }
 
 fn snippets(
@@ -116,47 +140,15 @@ fn text_match(
 }
 
 impl Passages {
-    pub(super) fn open(dir: &Path, writable: bool) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    pub(super) fn open(dir: &Path, writable: bool) -> Result<Self, SearchError> {
         let (schema, fields) = schema();
-        let index = match Index::open(index_dir(dir).map_err(|e| e.to_string())?) {
-            Ok(i) if i.schema() != schema && writable => {
-                // Passages are derived: rebuilt from the store from 0.
-                drop(i);
-                std::fs::remove_dir_all(dir).map_err(|e| e.to_string())?;
-                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-                create(dir, schema).map_err(|e| e.to_string())?
-            }
-            Ok(i) if i.schema() != schema => {
-                return Err("the passage index has an older layout; run `paperboy reindex`".into())
-            }
-            Ok(i) => i,
-            Err(_) if !dir.join("meta.json").exists() => {
-                create(dir, schema).map_err(|e| e.to_string())?
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        let mut index = index;
-        index.tokenizers().register(ANALYZER, analyzer());
-        index
-            .set_default_multithread_executor()
-            .map_err(|e| e.to_string())?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            .doc_store_cache_num_blocks(super::DOC_STORE_CACHE_BLOCKS)
-            .try_into()
-            .map_err(|e: tantivy::TantivyError| e.to_string())?;
-        let writer = if writable {
-            Some(index.writer(WRITER_HEAP).map_err(|e| e.to_string())?)
-        } else {
-            None
-        };
+        let (index, reader, writer) = open_parts(dir, schema, writable, WRITER_HEAP, "passage")?;
         Ok(Passages {
             index,
             reader,
             fields,
             writer: Mutex::new(writer),
+            papers_in: Mutex::default(),
         })
     }
 
@@ -226,17 +218,14 @@ impl Passages {
     pub(super) fn hits(&self, text: &str, depth: usize) -> Result<TextHits, SearchError> {
         let searcher = self.reader.searcher();
         let query = self.parse(text);
-        let f = self.fields;
-        let mut ranked: Vec<(ArxivId, f32, DocAddress)> = Vec::new();
+        let mut ranked: Vec<ArxivId> = Vec::new();
         if searcher.num_docs() > 0 {
             let top = searcher
                 .search(query.as_ref(), &TopDocs::with_limit(depth).order_by_score())
                 .map_err(ix)?;
-            // Papers are read from the id column, not the stored passages
-            // (a block of text decoded for each).
-            let mut columns = std::collections::HashMap::new();
             let mut seen = std::collections::HashSet::new();
-            for (score, addr) in top {
+            let mut columns: HashMap<u32, Option<StrColumn>> = HashMap::new();
+            for (_, addr) in top {
                 let column = columns.entry(addr.segment_ord).or_insert_with(|| {
                     searcher
                         .segment_reader(addr.segment_ord)
@@ -245,25 +234,145 @@ impl Passages {
                         .ok()
                         .flatten()
                 });
-                let id = column.as_ref().and_then(|c| {
-                    let ord = c.term_ords(addr.doc_id).next()?;
-                    let mut key = String::new();
-                    c.ord_to_str(ord, &mut key).ok()?;
-                    ArxivId::parse(&key).ok()
-                });
-                if let Some(id) = id {
+                if let Some(id) = column.as_ref().and_then(|c| id_at(c, addr.doc_id)) {
                     if seen.insert(id.clone()) {
-                        ranked.push((id, score, addr));
+                        ranked.push(id);
                     }
                 }
             }
         }
-        Ok(TextHits {
-            searcher,
-            query,
-            fields: f,
-            ranked,
-        })
+        Ok(TextHits { ranked })
+    }
+
+    /// The papers each segment of `searcher` holds passages of.
+    fn papers_of(&self, searcher: &Searcher) -> Vec<Arc<HashSet<String>>> {
+        let mut cache = self.papers_in.lock().unwrap_or_else(|p| p.into_inner());
+        let live: HashSet<tantivy::index::SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        cache.retain(|id, _| live.contains(id));
+        searcher
+            .segment_readers()
+            .iter()
+            .map(|r| {
+                cache
+                    .entry(r.segment_id())
+                    .or_insert_with(|| Arc::new(segment_papers(r)))
+                    .clone()
+            })
+            .collect()
+    }
+
+    /// The best passage matching `text` of each of `ids` that has one:
+    /// one query over those papers' passages alone.
+    pub(super) fn best_of(
+        &self,
+        ids: &[ArxivId],
+        text: &str,
+    ) -> Result<HashMap<ArxivId, TextMatch>, SearchError> {
+        let mut out = HashMap::new();
+        let searcher = self.reader.searcher();
+        let held = self.papers_of(&searcher);
+        let ids: Vec<ArxivId> = ids
+            .iter()
+            .filter(|id| held.iter().any(|s| s.contains(id.as_str())))
+            .cloned()
+            .collect();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let f = self.fields;
+        let words = self.parse(text);
+        let papers: Vec<(Occur, Box<dyn Query>)> = ids
+            .iter()
+            .map(|id| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(f.id, id.as_str()),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, words.box_clone()),
+            (Occur::Must, Box::new(BooleanQuery::new(papers))),
+        ]);
+        // Only the segments holding these papers' passages are searched
+        // (a query's cost is mostly per segment and term).
+        let weight = query
+            .weight(tantivy::query::EnableScoring::enabled_from_searcher(
+                &searcher,
+            ))
+            .map_err(ix)?;
+        let mut top: Vec<(f32, DocAddress)> = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            if !ids.iter().any(|id| held[ord].contains(id.as_str())) {
+                continue;
+            }
+            let mut scorer = weight.scorer(reader, 1.0).map_err(ix)?;
+            let alive = reader.alive_bitset();
+            let mut doc = scorer.doc();
+            while doc != tantivy::TERMINATED && top.len() < BEST_OF_DEPTH {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    top.push((scorer.score(), DocAddress::new(ord as u32, doc)));
+                }
+                doc = scorer.advance();
+            }
+        }
+        top.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // Each segment's id column, and the ordinals the page's papers
+        // have in it: a passage's paper is then a number compared, not a
+        // string decoded.
+        let mut segments: HashMap<u32, Option<(StrColumn, HashMap<u64, usize>)>> = HashMap::new();
+        let mut generator = None;
+        for (_, addr) in top {
+            let segment = segments.entry(addr.segment_ord).or_insert_with(|| {
+                let column = searcher
+                    .segment_reader(addr.segment_ord)
+                    .fast_fields()
+                    .str("id")
+                    .ok()
+                    .flatten()?;
+                let ords = ids
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, id)| {
+                        let ord = column.dictionary().term_ord(id.as_str()).ok().flatten()?;
+                        Some((ord, i))
+                    })
+                    .collect();
+                Some((column, ords))
+            });
+            let Some((column, ords)) = segment else {
+                continue;
+            };
+            let Some(&i) = column
+                .term_ords(addr.doc_id)
+                .next()
+                .and_then(|o| ords.get(&o))
+            else {
+                continue;
+            };
+            let id = ids[i].clone();
+            if out.contains_key(&id) {
+                continue;
+            }
+            if generator.is_none() {
+                generator = Some(snippets(&searcher, words.as_ref(), f)?);
+            }
+            if let Some(m) = generator
+                .as_ref()
+                .and_then(|g| text_match(&searcher, g, f, addr))
+            {
+                out.insert(id, m);
+            }
+            if out.len() == ids.len() {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// The passages of one paper matching `text`, best first.
