@@ -253,7 +253,7 @@ test("a passage of a paper's full text is found by search, and inside the paper"
   assert.equal(await passage.locator("mark").first().innerText(), "camera");
   await shot(page, "search-passage");
   await page.goto(base + "/papers/2511.04242");
-  await page.getByLabel("Search in this paper").fill("iWildCam");
+  await page.getByRole("searchbox", { name: "Search in this paper" }).fill("iWildCam");
   await page.locator("form.search-in button").click();
   await page.waitForURL(/\/papers\/2511\.04242\/search\?q=iWildCam/);
   assert.ok(await page.getByText("1 passage matches").isVisible());

@@ -43,6 +43,15 @@ impl Texts {
         self
     }
 
+    /// A refusal (arXiv's or the catalogue's): counted, nothing recorded.
+    fn refused(&self, reason: String, retry_after: Option<Duration>) -> TextStep {
+        self.note(|p| p.refusals += 1);
+        TextStep::Refused {
+            reason,
+            retry_after,
+        }
+    }
+
     fn note(&self, f: impl FnOnce(&mut TextProgress)) {
         if let Ok(mut p) = self.progress.lock() {
             f(&mut p);
@@ -233,13 +242,7 @@ impl App {
             TextFetch::Refused {
                 reason,
                 retry_after,
-            } => {
-                texts.note(|p| p.refusals += 1);
-                return Ok(TextStep::Refused {
-                    reason,
-                    retry_after,
-                });
-            }
+            } => return Ok(texts.refused(reason, retry_after)),
             TextFetch::NotModified => record.status = TextStatus::Unchanged,
             TextFetch::Missing => record.status = TextStatus::Missing,
             TextFetch::TooLarge { bytes } => {
@@ -290,13 +293,7 @@ impl App {
                 CatalogueFetch::Refused {
                     reason,
                     retry_after,
-                } => {
-                    texts.note(|p| p.refusals += 1);
-                    return Ok(TextStep::Refused {
-                        reason,
-                        retry_after,
-                    });
-                }
+                } => return Ok(texts.refused(reason, retry_after)),
             }
         }
         let (status, references) = (record.status, record.references.len());

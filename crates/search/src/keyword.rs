@@ -224,6 +224,21 @@ fn open_parts(
     Ok((index, reader, writer))
 }
 
+/// Documents whose `field` (an id) is any of `ids`.
+fn any_of(field: Field, ids: &[ArxivId]) -> BooleanQuery {
+    BooleanQuery::new(
+        ids.iter()
+            .map(|id| {
+                let t: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, id.as_str()),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, t)
+            })
+            .collect(),
+    )
+}
+
 /// Decoded document-store blocks cached per segment.
 const DOC_STORE_CACHE_BLOCKS: usize = 8;
 
@@ -435,17 +450,7 @@ impl KeywordIndex {
             ));
         }
         if let Some(ids) = &q.only_ids {
-            let any: Vec<(Occur, Box<dyn Query>)> = ids
-                .iter()
-                .map(|id| {
-                    let t: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(f.id, id.as_str()),
-                        IndexRecordOption::Basic,
-                    ));
-                    (Occur::Should, t)
-                })
-                .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            clauses.push((Occur::Must, Box::new(any_of(f.id, ids))));
         }
         // Alone, the parsed query is a flat union of term queries, which
         // tantivy answers with block-max WAND (skipping whole blocks of

@@ -357,16 +357,8 @@ async fn html_page(
     headers: axum::http::HeaderMap,
 ) -> Response {
     let mut st = lock(&inner);
-    let key = format!("html:{path}");
-    let fault = match st.faults.get_mut(&key) {
-        Some(list) if !list.is_empty() => Some(list.remove(0)),
-        _ => st.always.get(&key).cloned(),
-    };
-    let agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let fault = st.take_fault(&format!("html:{path}"));
+    let agent = user_agent(&headers);
     let since = headers
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
@@ -410,6 +402,24 @@ async fn html_page(
     resp
 }
 
+impl Inner {
+    /// The next fault queued for `key`, else the one served every time.
+    fn take_fault(&mut self, key: &str) -> Option<Fault> {
+        match self.faults.get_mut(key) {
+            Some(list) if !list.is_empty() => Some(list.remove(0)),
+            _ => self.always.get(key).cloned(),
+        }
+    }
+}
+
+fn user_agent(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
 /// arXiv's `/e-print/`: the submission's source as arXiv sends it (a
 /// gzipped tar), or a 404 for a paper without one.
 async fn eprint(
@@ -418,16 +428,8 @@ async fn eprint(
     headers: axum::http::HeaderMap,
 ) -> Response {
     let mut st = lock(&inner);
-    let key = format!("eprint:{path}");
-    let fault = match st.faults.get_mut(&key) {
-        Some(list) if !list.is_empty() => Some(list.remove(0)),
-        _ => st.always.get(&key).cloned(),
-    };
-    let agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let fault = st.take_fault(&format!("eprint:{path}"));
+    let agent = user_agent(&headers);
     let resp = match (fault, st.eprints.get(&path)) {
         (Some(Fault::Unavailable { retry_after_secs }), _) => (
             StatusCode::SERVICE_UNAVAILABLE,

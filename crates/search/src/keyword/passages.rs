@@ -19,7 +19,7 @@ use tantivy::DocSet;
 use tantivy::{doc, DocAddress, Index, IndexReader, IndexWriter, Searcher};
 use tantivy::{TantivyDocument, Term};
 
-use super::{escape, ix, mark, open_parts, text};
+use super::{any_of, escape, ix, mark, open_parts, text};
 use crate::SearchError;
 
 /// Writer memory for passages (they arrive a few a minute, or in bulk on
@@ -285,19 +285,9 @@ impl Passages {
         }
         let f = self.fields;
         let words = self.parse(text);
-        let papers: Vec<(Occur, Box<dyn Query>)> = ids
-            .iter()
-            .map(|id| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(f.id, id.as_str()),
-                    IndexRecordOption::Basic,
-                ));
-                (Occur::Should, q)
-            })
-            .collect();
         let query = BooleanQuery::new(vec![
             (Occur::Must, words.box_clone()),
-            (Occur::Must, Box::new(BooleanQuery::new(papers))),
+            (Occur::Must, Box::new(any_of(f.id, &ids))),
         ]);
         // Only the segments holding these papers' passages are searched
         // (a query's cost is mostly per segment and term).
