@@ -23,6 +23,9 @@ use crate::fulltext::{
 pub const MAX_SOURCE_BYTES: usize = 64 * 1024 * 1024;
 /// Files of an archive read (a submission with more is mostly figures).
 const MAX_FILES: usize = 2_000;
+/// Where a heading inside a section parts two paragraphs (a character no
+/// converted text holds).
+const BREAK: &str = "\u{1e}";
 /// How deep `\input` may nest (and a file including itself stops).
 const MAX_INPUT_DEPTH: usize = 8;
 
@@ -476,14 +479,15 @@ impl<'a> Plain<'a> {
         }
     }
 
-    /// A section's paragraphs (blank lines part them; captions are their
-    /// own), each as plain text.
+    /// A section's paragraphs (blank lines and headings part them;
+    /// captions are their own), each as plain text.
     fn paragraphs(&mut self, tex: &str) -> Vec<String> {
         let mut out = Vec::new();
         for para in tex.split("\n\n").flat_map(|p| p.split("\\par ")) {
             let mut captions = Vec::new();
             let text = self.convert(para, &mut captions);
-            for t in std::iter::once(text).chain(captions) {
+            let parts: Vec<String> = text.split(BREAK).map(str::to_string).collect();
+            for t in parts.into_iter().chain(captions) {
                 let t = collapse(&t);
                 if t.chars().any(char::is_alphabetic) && self.chars <= MAX_TEXT_CHARS {
                     self.chars += t.len();
@@ -630,7 +634,18 @@ impl<'a> Plain<'a> {
                             }
                             rest = &a[len..];
                         }
-                        "footnote" | "caption" | "paragraph" | "subsection" | "subsubsection" => {
+                        "subsection" | "subsubsection" | "paragraph" => {
+                            // A heading inside a section: a break, not words
+                            // run into the paragraph after it.
+                            let mut a = after;
+                            if a.trim_start().starts_with('[') {
+                                let t = a.trim_start();
+                                a = t.find(']').map_or("", |e| &t[e + 1..]);
+                            }
+                            rest = braced(a).map_or(a, |(_, len)| &a[len..]);
+                            out.push_str(BREAK);
+                        }
+                        "footnote" | "caption" => {
                             // Their text stays, a sentence of its own.
                             out.push(' ');
                             rest = after;
@@ -684,7 +699,12 @@ impl<'a> Plain<'a> {
         }
         out.push_str(rest);
         for (at, keys) in cites {
-            let sentence = collapse(sentence_around(&out, at.min(out.len())));
+            // The sentence within its paragraph (a heading may part this
+            // text in two).
+            let at = at.min(out.len());
+            let start = out[..at].rfind(BREAK).map_or(0, |i| i + BREAK.len());
+            let end = out[at..].find(BREAK).map_or(out.len(), |i| at + i);
+            let sentence = collapse(sentence_around(&out[start..end], at - start));
             if sentence.is_empty() {
                 continue;
             }
@@ -756,6 +776,8 @@ Thanks to \href{https://example.org}{our funders}.
 Fine-tuned models can be merged~\cite{wortsman2022,ilharco2023}. Greedy soups beat the best single model \citep[see][]{nobody1999}.
 
 A second paragraph without citations.
+\subsection{Setup}
+A third, after a heading.
 ";
 
     const BBL: &str = r"\begin{thebibliography}{3}
@@ -795,7 +817,8 @@ A.~Nobody.
             t.sections[1].paragraphs,
             vec![
                 "Fine-tuned models can be merged [1, 2]. Greedy soups beat the best single model [3].",
-                "A second paragraph without citations."
+                "A second paragraph without citations.",
+                "A third, after a heading."
             ]
         );
         let method = &t.sections[2].paragraphs;
