@@ -239,6 +239,36 @@ fn any_of(field: Field, ids: &[ArxivId]) -> BooleanQuery {
     )
 }
 
+/// The change sequence an index's last commit reflects (its payload).
+fn committed_seq(index: &Index) -> i64 {
+    index
+        .load_metas()
+        .ok()
+        .and_then(|m| m.payload)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `write` with the index's writer and commits what it did with the
+/// sequence it brings the index to.
+fn commit_with(
+    writer: &Mutex<Option<IndexWriter>>,
+    seq: i64,
+    write: impl FnOnce(&mut IndexWriter) -> Result<(), SearchError>,
+) -> Result<(), SearchError> {
+    let mut guard = writer
+        .lock()
+        .map_err(|_| SearchError::Index("writer lock poisoned".into()))?;
+    let writer = guard
+        .as_mut()
+        .ok_or_else(|| SearchError::Index("index opened read-only".into()))?;
+    write(writer)?;
+    let mut commit = writer.prepare_commit().map_err(ix)?;
+    commit.set_payload(&seq.to_string());
+    commit.commit().map_err(ix)?;
+    Ok(())
+}
+
 /// Decoded document-store blocks cached per segment.
 const DOC_STORE_CACHE_BLOCKS: usize = 8;
 
@@ -270,12 +300,7 @@ impl KeywordIndex {
 
     /// The change sequence the index reflects (saved with each commit).
     pub fn synced_seq(&self) -> i64 {
-        self.index
-            .load_metas()
-            .ok()
-            .and_then(|m| m.payload)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0)
+        committed_seq(&self.index)
     }
 
     /// Applies changes (upserts and deletions) and commits them with the
@@ -286,42 +311,34 @@ impl KeywordIndex {
         deletes: &[ArxivId],
         seq: i64,
     ) -> Result<(), SearchError> {
-        let mut guard = self
-            .writer
-            .lock()
-            .map_err(|_| SearchError::Index("writer lock poisoned".into()))?;
-        let writer = guard
-            .as_mut()
-            .ok_or_else(|| SearchError::Index("index opened read-only".into()))?;
         let f = self.fields;
-        for id in deletes {
-            writer.delete_term(Term::from_field_text(f.id, id.as_str()));
-        }
-        for p in upserts {
-            writer.delete_term(Term::from_field_text(f.id, p.id.as_str()));
-            let mut d = doc!(
-                f.id => p.id.as_str(),
-                f.title => p.title.as_str(),
-                f.abs => p.abstract_text.as_str(),
-                f.published => p.published_at().timestamp(),
-                f.words => p.abstract_text.split_whitespace().count() as u64,
-            );
-            for a in &p.authors {
-                d.add_text(f.authors, &a.name);
+        commit_with(&self.writer, seq, |writer| {
+            for id in deletes {
+                writer.delete_term(Term::from_field_text(f.id, id.as_str()));
             }
-            for c in &p.categories {
-                d.add_text(f.cat, c.as_str());
-                // `cat:cs` finds every cs.* paper.
-                if c.as_str().contains('.') {
-                    d.add_text(f.cat, c.archive());
+            for p in upserts {
+                writer.delete_term(Term::from_field_text(f.id, p.id.as_str()));
+                let mut d = doc!(
+                    f.id => p.id.as_str(),
+                    f.title => p.title.as_str(),
+                    f.abs => p.abstract_text.as_str(),
+                    f.published => p.published_at().timestamp(),
+                    f.words => p.abstract_text.split_whitespace().count() as u64,
+                );
+                for a in &p.authors {
+                    d.add_text(f.authors, &a.name);
                 }
+                for c in &p.categories {
+                    d.add_text(f.cat, c.as_str());
+                    // `cat:cs` finds every cs.* paper.
+                    if c.as_str().contains('.') {
+                        d.add_text(f.cat, c.archive());
+                    }
+                }
+                writer.add_document(d).map_err(ix)?;
             }
-            writer.add_document(d).map_err(ix)?;
-        }
-        let mut commit = writer.prepare_commit().map_err(ix)?;
-        commit.set_payload(&seq.to_string());
-        commit.commit().map_err(ix)?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Makes the latest commit visible to searches now.

@@ -19,7 +19,7 @@ use tantivy::DocSet;
 use tantivy::{doc, DocAddress, Index, IndexReader, IndexWriter, Searcher};
 use tantivy::{TantivyDocument, Term};
 
-use super::{any_of, escape, ix, mark, open_parts, text};
+use super::{any_of, commit_with, committed_seq, escape, ix, mark, open_parts, text};
 use crate::SearchError;
 
 /// Writer memory for passages (they arrive a few a minute, or in bulk on
@@ -153,41 +153,28 @@ impl Passages {
     }
 
     pub(super) fn synced_seq(&self) -> i64 {
-        self.index
-            .load_metas()
-            .ok()
-            .and_then(|m| m.payload)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0)
+        committed_seq(&self.index)
     }
 
     /// Replaces the passages of each changed paper and commits them with
     /// the sequence they bring the index to.
     pub(super) fn apply(&self, changes: &[TextChange], seq: i64) -> Result<(), SearchError> {
-        let mut guard = self
-            .writer
-            .lock()
-            .map_err(|_| SearchError::Index("writer lock poisoned".into()))?;
-        let writer = guard
-            .as_mut()
-            .ok_or_else(|| SearchError::Index("index opened read-only".into()))?;
         let f = self.fields;
-        for c in changes {
-            writer.delete_term(Term::from_field_text(f.id, c.arxiv_id.as_str()));
-            for p in &c.passages {
-                writer
-                    .add_document(doc!(
-                        f.id => c.arxiv_id.as_str(),
-                        f.section => p.section.as_str(),
-                        f.text => p.text.as_str(),
-                    ))
-                    .map_err(ix)?;
+        commit_with(&self.writer, seq, |writer| {
+            for c in changes {
+                writer.delete_term(Term::from_field_text(f.id, c.arxiv_id.as_str()));
+                for p in &c.passages {
+                    writer
+                        .add_document(doc!(
+                            f.id => c.arxiv_id.as_str(),
+                            f.section => p.section.as_str(),
+                            f.text => p.text.as_str(),
+                        ))
+                        .map_err(ix)?;
+                }
             }
-        }
-        let mut commit = writer.prepare_commit().map_err(ix)?;
-        commit.set_payload(&seq.to_string());
-        commit.commit().map_err(ix)?;
-        Ok(())
+            Ok(())
+        })
     }
 
     pub(super) fn reload(&self) -> Result<(), SearchError> {
