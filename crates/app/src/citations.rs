@@ -254,23 +254,19 @@ impl App {
                 html,
                 last_modified,
             } => {
-                record.bytes = html.len() as i64;
-                record.last_modified = last_modified;
-                // Parsing a large page takes a while: off the async threads.
-                let parsed = tokio::task::spawn_blocking(move || fulltext::parse(&html)).await;
-                self.read_parsed(&due, &mut record, parsed).await?;
+                let read = (html.len(), last_modified);
+                self.read_text(&due, &mut record, read, move || fulltext::parse(&html))
+                    .await?;
             }
             TextFetch::Source {
                 bytes,
                 last_modified,
             } => {
-                record.bytes = bytes.len() as i64;
-                record.last_modified = last_modified;
-                let parsed = tokio::task::spawn_blocking(move || {
+                let read = (bytes.len(), last_modified);
+                self.read_text(&due, &mut record, read, move || {
                     paperboy_arxiv::latex::parse_source(&bytes)
                 })
-                .await;
-                self.read_parsed(&due, &mut record, parsed).await?;
+                .await?;
             }
         }
         // No full text here: a catalogue may still know what it cites.
@@ -306,14 +302,19 @@ impl App {
         })
     }
 
-    /// What a parsed page or source gives the record: sections, passages
-    /// and resolved references, or why it was not read.
-    async fn read_parsed(
+    /// Parses what was fetched (`read`: its bytes and `Last-Modified`) off
+    /// the async threads (a large page takes a while), and records what it
+    /// gives: sections, passages and resolved references, or why it was
+    /// not read.
+    async fn read_text(
         &self,
         due: &TextDue,
         record: &mut TextRecord,
-        parsed: Result<Result<fulltext::FullText, ParseError>, tokio::task::JoinError>,
+        read: (usize, Option<String>),
+        parse: impl FnOnce() -> Result<fulltext::FullText, ParseError> + Send + 'static,
     ) -> Result<(), AppError> {
+        (record.bytes, record.last_modified) = (read.0 as i64, read.1);
+        let parsed = tokio::task::spawn_blocking(parse).await;
         match parsed.map_err(|e| AppError::Internal(format!("parsing full text: {e}")))? {
             Ok(text) => {
                 record.status = TextStatus::Parsed;

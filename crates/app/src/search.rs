@@ -23,15 +23,7 @@ impl SearchRequest {
     /// Checks what a reader typed: a query is required and bounded, the
     /// page lies within the first 10,000 results.
     pub fn new(query: &str, mode: Mode, limit: usize, offset: usize) -> Result<Self, AppError> {
-        let query = query.trim();
-        if query.is_empty() {
-            return Err(AppError::Invalid("q is required".into()));
-        }
-        if query.chars().count() > MAX_QUERY_CHARS {
-            return Err(AppError::Invalid(format!(
-                "q is longer than {MAX_QUERY_CHARS} characters"
-            )));
-        }
+        let query = checked_query(query)?;
         if offset > 10_000 {
             return Err(AppError::Invalid(format!(
                 "`{offset}` is not an offset (0 to 10000)"
@@ -44,6 +36,20 @@ impl SearchRequest {
             offset,
         })
     }
+}
+
+/// What a reader typed as `q`, trimmed: required, and bounded.
+fn checked_query(query: &str) -> Result<&str, AppError> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Err(AppError::Invalid("q is required".into()));
+    }
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::Invalid(format!(
+            "q is longer than {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    Ok(query)
 }
 
 /// Parses `keyword`, `semantic` or `hybrid`.
@@ -98,17 +104,7 @@ impl App {
         query: &str,
         limit: usize,
     ) -> Result<Vec<TextMatch>, AppError> {
-        let query = query.trim();
-        if query.is_empty() {
-            return Err(AppError::Invalid(
-                "say what to look for in the paper".into(),
-            ));
-        }
-        if query.chars().count() > MAX_QUERY_CHARS {
-            return Err(AppError::Invalid(format!(
-                "the query is longer than {MAX_QUERY_CHARS} characters"
-            )));
-        }
+        let query = checked_query(query)?;
         self.store.get_paper(id).await?;
         Ok(self
             .search_port()?

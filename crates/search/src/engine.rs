@@ -397,9 +397,8 @@ impl Engine {
             }
             _ => None,
         };
-        // Full text: papers whose passages match, best passage first. Field
-        // prefixes ask about a paper's fields, not its text.
-        // Full text: searched across all papers only when the fields'
+        // Full text (never for field prefixes, which ask about a paper's
+        // fields): searched across all papers only when the fields'
         // matches run out (the broad query is the costly part), and for
         // the page's papers alone to show their passage.
         let in_text = !has_field_syntax(query) && self.keyword.num_passages() > 0;

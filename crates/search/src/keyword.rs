@@ -224,6 +224,20 @@ fn open_parts(
     Ok((index, reader, writer))
 }
 
+/// `text` as a query; one the parser cannot read is taken as plain words
+/// (the syntax stripped).
+fn parse_or_words(parser: &QueryParser, text: &str) -> Box<dyn Query> {
+    let (parsed, errors) = parser.parse_query_lenient(text);
+    if errors.is_empty() {
+        return parsed;
+    }
+    let words: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    parser.parse_query_lenient(&words).0
+}
+
 /// Documents whose `field` (an id) is any of `ids`.
 fn any_of(field: Field, ids: &[ArxivId]) -> BooleanQuery {
     BooleanQuery::new(
@@ -434,17 +448,7 @@ impl KeywordIndex {
         let searcher = self.reader.searcher();
         let text = split_compounds(q.text.trim(), |pieces| self.all_common(&searcher, pieces));
         let text = text.as_str();
-        let (parsed, errors) = parser.parse_query_lenient(text);
-        let parsed: Box<dyn Query> = if errors.is_empty() {
-            parsed
-        } else {
-            // Strip the syntax and search the words.
-            let words: String = text
-                .chars()
-                .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-                .collect();
-            parser.parse_query_lenient(&words).0
-        };
+        let parsed = parse_or_words(&parser, text);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(c) = &q.category {
             clauses.push((

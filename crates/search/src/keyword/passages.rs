@@ -12,14 +12,16 @@ use paperboy_core::ArxivId;
 use paperboy_store::TextChange;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::StrColumn;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, Scorer, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, Value, FAST, STORED, STRING};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, Scorer};
+use tantivy::schema::{Field, Schema, Value, FAST, STORED, STRING};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::DocSet;
 use tantivy::{doc, DocAddress, Index, IndexReader, IndexWriter, Searcher};
 use tantivy::{TantivyDocument, Term};
 
-use super::{any_of, commit_with, committed_seq, escape, ix, mark, open_parts, text};
+use super::{
+    any_of, commit_with, committed_seq, escape, ix, mark, open_parts, parse_or_words, text,
+};
 use crate::SearchError;
 
 /// Writer memory for passages (they arrive a few a minute, or in bulk on
@@ -76,10 +78,6 @@ impl TextHits {
     pub fn papers(&self) -> impl Iterator<Item = &ArxivId> {
         self.ranked.iter()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.ranked.is_empty()
-    }
 }
 
 /// Every paper a segment holds passages of (its id column's dictionary).
@@ -105,6 +103,14 @@ fn id_at(column: &StrColumn, doc: tantivy::DocId) -> Option<ArxivId> {
     let mut key = String::new();
     column.ord_to_str(ord, &mut key).ok()?;
     ArxivId::parse(&key).ok()
+}
+
+/// Passages matching `words` among those of `ids`.
+fn of_papers(words: &dyn Query, f: Fields, ids: &[ArxivId]) -> BooleanQuery {
+    BooleanQuery::new(vec![
+        (Occur::Must, words.box_clone()),
+        (Occur::Must, Box::new(any_of(f.id, ids))),
+    ])
 }
 
 fn snippets(
@@ -189,15 +195,7 @@ impl Passages {
     /// as plain words.
     fn parse(&self, text: &str) -> Box<dyn Query> {
         let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
-        let (parsed, errors) = parser.parse_query_lenient(text);
-        if errors.is_empty() {
-            return parsed;
-        }
-        let words: String = text
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect();
-        parser.parse_query_lenient(&words).0
+        parse_or_words(&parser, text)
     }
 
     /// The papers whose passages best match `text`, from the best
@@ -272,10 +270,7 @@ impl Passages {
         }
         let f = self.fields;
         let words = self.parse(text);
-        let query = BooleanQuery::new(vec![
-            (Occur::Must, words.box_clone()),
-            (Occur::Must, Box::new(any_of(f.id, &ids))),
-        ]);
+        let query = of_papers(words.as_ref(), f, &ids);
         // Only the segments holding these papers' passages are searched
         // (a query's cost is mostly per segment and term).
         let weight = query
@@ -362,11 +357,7 @@ impl Passages {
         let searcher = self.reader.searcher();
         let f = self.fields;
         let words = self.parse(text);
-        let paper: Box<dyn Query> = Box::new(TermQuery::new(
-            Term::from_field_text(f.id, id.as_str()),
-            IndexRecordOption::Basic,
-        ));
-        let query = BooleanQuery::new(vec![(Occur::Must, words.box_clone()), (Occur::Must, paper)]);
+        let query = of_papers(words.as_ref(), f, std::slice::from_ref(id));
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(ix)?;
