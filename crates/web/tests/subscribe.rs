@@ -230,8 +230,10 @@ async fn refused_addresses_are_named_without_the_servers_reply(b: Builder) {
         .client()
         .form_answers("/subscribe", &form, 422, says)
         .await;
+    // The stand-in answers "550 no such user: …"; a bare "550" could turn
+    // up by chance in a random token on the page, so look for the reply.
     assert!(
-        !r.body.contains("550"),
+        !r.body.contains("no such user"),
         "the server's reply stays in the log"
     );
 }
