@@ -263,6 +263,14 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Where the time goes inside the product, when asked for
+    // (PAPERBOY_LOG=paperboy_search=debug shows the recommender's phases).
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("PAPERBOY_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match Cli::parse().command {
         Command::SearchLatency {
             index,
