@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Mutex;
 
+mod dfs;
 mod dir;
 mod lengths;
 mod passages;
@@ -78,6 +79,8 @@ pub struct KeywordIndex {
     writer: Mutex<Option<IndexWriter>>,
     /// Inverse document frequencies the recommender has looked up.
     idf: terms::IdfCache,
+    /// Every term's document frequency, once built.
+    dfs: dfs::DfTables,
     /// Papers' term vectors the recommender has read.
     terms_cache: terms::TermsCache,
     /// The papers' average title and abstract lengths, per segment.
@@ -303,6 +306,7 @@ impl KeywordIndex {
             fields,
             writer: Mutex::new(writer),
             idf: terms::IdfCache::default(),
+            dfs: Default::default(),
             terms_cache: Default::default(),
             lengths: Default::default(),
         })
@@ -404,6 +408,15 @@ impl KeywordIndex {
         limit: usize,
     ) -> Result<Vec<TextMatch>, SearchError> {
         self.passages.within(id, text.trim(), limit)
+    }
+
+    /// Tables every term's document frequency now (otherwise done on a
+    /// thread of its own at the first recommendation): the number of terms.
+    pub fn table_terms(&self) -> Result<usize, SearchError> {
+        let searcher = self.reader.searcher();
+        self.dfs
+            .build_now(&searcher, [self.fields.abs, self.fields.title])
+            .map_err(|e| SearchError::Index(e.to_string()))
     }
 
     pub fn num_docs(&self) -> u64 {

@@ -83,3 +83,45 @@ fn a_quoted_compound_is_a_phrase_and_a_bare_one_finds_its_pieces() {
         }
     }
 }
+
+/// The recommender's tf·idf vectors come out the same, to the bit, whether
+/// each term's document frequency is asked of every segment or read from
+/// the table of every term (built over several segments here).
+#[test]
+fn term_vectors_are_the_same_from_the_frequency_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let papers = seed_papers();
+    let ix = KeywordIndex::open(dir.path(), true).unwrap();
+    for (seq, part) in papers.chunks(20).enumerate() {
+        ix.apply(part, &[], seq as i64 + 1).unwrap();
+    }
+    ix.reload().unwrap();
+    let ids: Vec<ArxivId> = papers.iter().map(|p| p.id.clone()).collect();
+    // Asked of the index: each by a reader of its own, whose table is
+    // only being started at its first call.
+    let asked: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let fresh = KeywordIndex::open(dir.path(), false).unwrap();
+            fresh.doc_terms(std::slice::from_ref(id)).unwrap().remove(0)
+        })
+        .collect();
+
+    let reader = KeywordIndex::open(dir.path(), false).unwrap();
+    let terms = reader.table_terms().unwrap();
+    assert!(terms > 500, "terms in two papers or more: {terms}");
+    let tabled = reader.doc_terms(&ids).unwrap();
+    assert_eq!(asked.len(), tabled.len());
+    for (a, t) in asked.iter().zip(&tabled) {
+        let (a, t) = (a.as_ref().unwrap(), t.as_ref().unwrap());
+        assert!(!a.weights.is_empty());
+        let bits = |m: &rustc_hash::FxHashMap<String, f32>| {
+            let mut v: Vec<(String, u32)> =
+                m.iter().map(|(k, x)| (k.clone(), x.to_bits())).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(bits(&a.weights), bits(&t.weights), "{}", a.id);
+        assert_eq!(bits(&a.bigrams), bits(&t.bigrams), "{}", a.id);
+    }
+}

@@ -36,7 +36,8 @@ pub struct DocTerms {
 
 /// Inverse document frequencies, kept across calls while the index size
 /// stays within 1 % of the size they were computed at (a term's idf hardly
-/// moves in between; two dictionary lookups per term per paper did).
+/// moves in between; two dictionary lookups per term per paper did); what
+/// is looked up while the table of every term ([`super::dfs`]) is built.
 #[derive(Default)]
 pub(super) struct IdfCache {
     inner: std::sync::RwLock<(u64, HashMap<String, f32>)>,
@@ -49,7 +50,7 @@ impl IdfCache {
     /// The cached idf of each term of `terms` that has one.
     fn get_many(&self, docs: u64, terms: &[&String]) -> Vec<Option<f32>> {
         let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        let fresh = guard.0.abs_diff(docs) * 100 <= docs.max(1);
+        let fresh = super::dfs::within_a_hundredth(guard.0, docs);
         terms
             .iter()
             .map(|t| {
@@ -67,7 +68,7 @@ impl IdfCache {
             return;
         }
         let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        if guard.0.abs_diff(docs) * 100 > docs.max(1) || guard.1.len() > IDF_CACHE_MAX {
+        if !super::dfs::within_a_hundredth(guard.0, docs) || guard.1.len() > IDF_CACHE_MAX {
             guard.1.clear();
             guard.0 = docs;
         }
@@ -144,6 +145,9 @@ impl KeywordIndex {
         let docs = searcher.num_docs();
         let total = docs.max(1) as f32;
         let mut idf: HashMap<String, f32> = HashMap::new();
+        let table = self
+            .dfs
+            .fresh(&searcher, [self.fields.abs, self.fields.title]);
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let Some((title, abs)) = self.stored_with(&searcher, id)? else {
@@ -173,7 +177,17 @@ impl KeywordIndex {
             let mut weights = FxHashMap::with_capacity_and_hasher(tf.len(), Default::default());
             let mut norm = 0.0f32;
             let terms: Vec<&String> = tf.keys().collect();
-            let cached = self.idf.get_many(docs, &terms);
+            let cached = match &table {
+                // The table has every term: one lookup each.
+                Some(t) => terms
+                    .iter()
+                    .map(|term| {
+                        let df = t.get(term) as f32;
+                        Some(if df < 2.0 { 0.0 } else { (total / df).ln() })
+                    })
+                    .collect(),
+                None => self.idf.get_many(docs, &terms),
+            };
             let mut found = Vec::new();
             let mut idfs = Vec::with_capacity(terms.len());
             for (term, c) in terms.iter().zip(cached) {

@@ -468,6 +468,7 @@ impl Engine {
             }
             _ => None,
         };
+        lap("reader's model");
         if let Some(m) = &model {
             for (h, _) in self.keyword.profile_hits(
                 &m.strongest_words(PROFILE_TERMS),
@@ -482,6 +483,7 @@ impl Engine {
                     candidates.add(id);
                 }
             }
+            lap("model's candidates");
             let extra = &candidates.ids[first.len()..];
             if !extra.is_empty() {
                 let more = self.neighbour_scores(extra, &library, Some(scored.line))?;
@@ -496,6 +498,7 @@ impl Engine {
             }
         }
         let candidates = candidates.ids;
+        lap("model's scores");
         if self.tuning.hub > 0.0 {
             hubness(&mut scored, self.tuning.hub);
         }
