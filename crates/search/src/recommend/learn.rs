@@ -11,6 +11,8 @@
 //! against a few hundred background papers) and no maintained Rust crate
 //! trains a weighted linear SVM on mixed sparse and dense features.
 
+use std::sync::Arc;
+
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rustc_hash::FxHashMap;
@@ -39,9 +41,54 @@ impl Default for Blocks {
     }
 }
 
+/// Numbers for words and word pairs (one numbering for both): the
+/// background papers' terms, numbered once and shared by every model
+/// trained against them, so a reader's model numbers only the words of
+/// their own papers the background lacks.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Vocab {
+    words: FxHashMap<String, u32>,
+    pairs: FxHashMap<String, u32>,
+}
+
+/// A paper's words and pairs as numbered features, each scaled by its
+/// block's weight.
+pub(super) type Features = Vec<(u32, f32)>;
+
+impl Vocab {
+    fn len(&self) -> u32 {
+        (self.words.len() + self.pairs.len()) as u32
+    }
+
+    /// A vocabulary numbering every word and pair of `docs`, and each
+    /// one's features in it (in the order [`train`] reads them).
+    pub fn of(docs: &[DocTerms], blocks: Blocks) -> (Vocab, Vec<Features>) {
+        let mut v = Vocab::default();
+        let mut features = Vec::with_capacity(docs.len());
+        for t in docs {
+            let mut f = Vec::with_capacity(t.weights.len() + t.bigrams.len());
+            for (k, x) in &t.weights {
+                let next = v.len();
+                let i = *v.words.entry(k.clone()).or_insert(next);
+                f.push((i, x * blocks.words));
+            }
+            for (k, x) in &t.bigrams {
+                let next = v.len();
+                let i = *v.pairs.entry(k.clone()).or_insert(next);
+                f.push((i, x * blocks.pairs));
+            }
+            features.push(f);
+        }
+        (v, features)
+    }
+}
+
 /// One paper to learn from.
 pub(super) struct Example<'a> {
     pub terms: Option<&'a DocTerms>,
+    /// Its terms already numbered in the vocabulary given to [`train`]
+    /// (then `terms` is not read).
+    pub features: Option<&'a [(u32, f32)]>,
     pub vecs: &'a PaperVectors,
     /// +1: the reader chose it; −1: they did not (or turned it down).
     pub label: f32,
@@ -52,8 +99,12 @@ pub(super) struct Example<'a> {
 /// A trained model: a weight per word, word pair and vector dimension.
 #[derive(Debug, Clone)]
 pub struct Model {
-    words: FxHashMap<String, f32>,
-    pairs: FxHashMap<String, f32>,
+    /// The shared numbering, and the words and pairs only this reader's
+    /// papers have, numbered after it.
+    vocab: Arc<Vocab>,
+    own: Vocab,
+    /// Weight by number, the block's scale not yet applied.
+    weights: Vec<f32>,
     fine: Option<Vec<f32>>,
     base: Option<Vec<f32>>,
     bias: f32,
@@ -61,6 +112,17 @@ pub struct Model {
 }
 
 impl Model {
+    /// A word's weight (the words block's scale applied).
+    fn word(&self, k: &str) -> Option<f32> {
+        let i = self.vocab.words.get(k).or_else(|| self.own.words.get(k))?;
+        Some(self.weights[*i as usize] * self.blocks.words)
+    }
+
+    fn pair(&self, k: &str) -> Option<f32> {
+        let i = self.vocab.pairs.get(k).or_else(|| self.own.pairs.get(k))?;
+        Some(self.weights[*i as usize] * self.blocks.pairs)
+    }
+
     /// The model's score of a paper: above zero, more like the library.
     pub fn score(&self, terms: Option<&DocTerms>, v: &PaperVectors) -> f32 {
         let mut s = self.bias;
@@ -68,14 +130,14 @@ impl Model {
             let words: f32 = t
                 .weights
                 .iter()
-                .filter_map(|(k, x)| self.words.get(k).map(|w| w * x))
+                .filter_map(|(k, x)| self.word(k).map(|w| w * x))
                 .sum();
             let pairs: f32 = t
                 .bigrams
                 .iter()
-                .filter_map(|(k, x)| self.pairs.get(k).map(|w| w * x))
+                .filter_map(|(k, x)| self.pair(k).map(|w| w * x))
                 .sum();
-            s += self.blocks.words * words + self.blocks.pairs * pairs;
+            s += words + pairs;
         }
         if let (Some(w), Some(x)) = (&self.fine, &v.fine) {
             s += self.blocks.fine * dot_f32(w, x);
@@ -89,19 +151,25 @@ impl Model {
     /// The words weighing most for the library, strongest first, the
     /// strongest counting 1 (a query for candidates).
     pub fn strongest_words(&self, n: usize) -> Vec<(String, f32)> {
-        let mut w: Vec<(String, f32)> = self
+        let mut w: Vec<(&str, f32)> = self
+            .vocab
             .words
             .iter()
-            .filter(|(_, x)| **x > 0.0)
-            .map(|(t, x)| (t.clone(), *x))
+            .chain(&self.own.words)
+            .map(|(t, i)| (t.as_str(), self.weights[*i as usize] * self.blocks.words))
+            .filter(|(_, x)| *x > 0.0)
             .collect();
-        w.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        w.truncate(n);
-        let top = w.first().map_or(1.0, |t| t.1).max(1e-9);
-        for t in &mut w {
-            t.1 /= top;
+        let order =
+            |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        if w.len() > n && n > 0 {
+            w.select_nth_unstable_by(n - 1, order);
         }
-        w
+        w.truncate(n);
+        w.sort_by(order);
+        let top = w.first().map_or(1.0, |t| t.1).max(1e-9);
+        w.into_iter()
+            .map(|(t, x)| (t.to_string(), x / top))
+            .collect()
     }
 
     /// The direction in the refined (or base) space the model prefers, of
@@ -140,10 +208,19 @@ const TOLERANCE: f32 = 0.1;
 
 /// Trains a linear SVM (hinge loss, L2 penalty, bias as a constant
 /// feature) on `examples` with cost `c`, the two classes balanced.
-pub(super) fn train(examples: &[Example<'_>], c: f32, blocks: Blocks, seed: u64) -> Model {
+///
+/// Words and pairs are numbered in `vocab` (the background's), and those
+/// it lacks after it; examples with `features` come numbered in it.
+pub(super) fn train(
+    examples: &[Example<'_>],
+    vocab: Arc<Vocab>,
+    c: f32,
+    blocks: Blocks,
+    seed: u64,
+) -> Model {
     let mut words: FxHashMap<&str, u32> = FxHashMap::default();
     let mut pairs: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut next = 0u32;
+    let mut next = vocab.len();
     let fine_dim = examples
         .iter()
         .find_map(|e| e.vecs.fine.as_ref().map(Vec::len));
@@ -156,19 +233,28 @@ pub(super) fn train(examples: &[Example<'_>], c: f32, blocks: Blocks, seed: u64)
     let mut rows = Vec::with_capacity(examples.len());
     for e in examples {
         let mut sparse = Vec::new();
-        if let Some(t) = e.terms {
+        if let Some(f) = e.features {
+            sparse.extend_from_slice(f);
+        } else if let Some(t) = e.terms {
+            sparse.reserve(t.weights.len() + t.bigrams.len());
             for (k, x) in &t.weights {
-                let i = *words.entry(k.as_str()).or_insert_with(|| {
-                    next += 1;
-                    next - 1
-                });
+                let i = match vocab.words.get(k) {
+                    Some(i) => *i,
+                    None => *words.entry(k.as_str()).or_insert_with(|| {
+                        next += 1;
+                        next - 1
+                    }),
+                };
                 sparse.push((i, x * blocks.words));
             }
             for (k, x) in &t.bigrams {
-                let i = *pairs.entry(k.as_str()).or_insert_with(|| {
-                    next += 1;
-                    next - 1
-                });
+                let i = match vocab.pairs.get(k) {
+                    Some(i) => *i,
+                    None => *pairs.entry(k.as_str()).or_insert_with(|| {
+                        next += 1;
+                        next - 1
+                    }),
+                };
                 sparse.push((i, x * blocks.pairs));
             }
         }
@@ -252,25 +338,20 @@ pub(super) fn train(examples: &[Example<'_>], c: f32, blocks: Blocks, seed: u64)
             break;
         }
     }
-    // Back to keys, the block's scale folded into each word's weight (the
-    // vector blocks keep theirs apart).
-    let key_weights = |map: FxHashMap<&str, u32>, scale: f32| -> FxHashMap<String, f32> {
-        map.into_iter()
-            .map(|(k, i)| (k.to_string(), w_sparse[i as usize] * scale))
-            .filter(|(_, w)| *w != 0.0)
-            .collect()
+    let own = |map: FxHashMap<&str, u32>| -> FxHashMap<String, u32> {
+        map.into_iter().map(|(k, i)| (k.to_string(), i)).collect()
     };
     Model {
-        words: key_weights(words, blocks.words),
-        pairs: key_weights(pairs, blocks.pairs),
+        own: Vocab {
+            words: own(words),
+            pairs: own(pairs),
+        },
+        vocab,
+        weights: w_sparse,
         fine: fine_dim.map(|_| w_fine),
         base: base_dim.map(|_| w_base),
         bias,
-        blocks: Blocks {
-            words: 1.0,
-            pairs: 1.0,
-            ..blocks
-        },
+        blocks,
     }
 }
 
@@ -315,19 +396,20 @@ mod tests {
             .enumerate()
             .map(|(i, d)| Example {
                 terms: Some(d),
+                features: None,
                 vecs: &empty,
                 label: if i < 4 { 1.0 } else { -1.0 },
                 weight: 1.0,
             })
             .collect();
-        let m = train(&examples, 1.0, Blocks::default(), 7);
+        let m = train(&examples, Arc::default(), 1.0, Blocks::default(), 7);
         let soup = doc(100, &[("soup", 1.0), ("model", 1.0)]);
         let graph = doc(101, &[("graph", 1.0), ("model", 1.0)]);
         assert!(m.score(Some(&soup), &empty) > 0.0);
         assert!(m.score(Some(&graph), &empty) < 0.0);
         assert_eq!(m.strongest_words(1)[0].0, "soup");
         // The same data, the same model.
-        let again = train(&examples, 1.0, Blocks::default(), 7);
+        let again = train(&examples, Arc::default(), 1.0, Blocks::default(), 7);
         assert_eq!(
             again.score(Some(&soup), &empty),
             m.score(Some(&soup), &empty)
@@ -357,12 +439,13 @@ mod tests {
             .enumerate()
             .map(|(i, x)| Example {
                 terms: None,
+                features: None,
                 vecs: x,
                 label: if i < 5 { 1.0 } else { -1.0 },
                 weight: 1.0,
             })
             .collect();
-        let m = train(&examples, 1.0, Blocks::default(), 1);
+        let m = train(&examples, Arc::default(), 1.0, Blocks::default(), 1);
         assert!(m.score(None, &v(1.0, 0.2)) > m.score(None, &v(0.3, 1.0)));
         let d = m.direction(true).unwrap();
         assert!(d[0] > d[1], "{d:?}");

@@ -237,6 +237,11 @@ struct Background {
     refined: usize,
     terms: Vec<DocTerms>,
     vecs: Vec<PaperVectors>,
+    /// Their words and pairs numbered once for every reader's model (most
+    /// of a model's features; numbering them per reader was most of the
+    /// time a model took to train).
+    vocab: Arc<learn::Vocab>,
+    features: Vec<learn::Features>,
 }
 
 /// One candidate's scores before they are mixed.
@@ -772,6 +777,7 @@ impl Engine {
         for (id, v) in taste.liked.iter().zip(liked_vecs) {
             examples.push(learn::Example {
                 terms: by_id.get(id).copied(),
+                features: None,
                 vecs: v,
                 label: 1.0,
                 weight: 1.0,
@@ -782,6 +788,7 @@ impl Engine {
         for (id, v) in taste.disliked.iter().zip(disliked_vecs) {
             examples.push(learn::Example {
                 terms: disliked_by_id.get(id).copied(),
+                features: None,
                 vecs: v,
                 label: -1.0,
                 weight: 3.0,
@@ -790,17 +797,24 @@ impl Engine {
         for (t, v) in near {
             examples.push(learn::Example {
                 terms: *t,
+                features: None,
                 vecs: v,
                 label: -1.0,
                 weight: self.tuning.near_weight,
             });
         }
-        for (t, v) in background.terms.iter().zip(&background.vecs) {
+        for ((t, v), f) in background
+            .terms
+            .iter()
+            .zip(&background.vecs)
+            .zip(&background.features)
+        {
             if liked.contains(&t.id) {
                 continue;
             }
             examples.push(learn::Example {
                 terms: Some(t),
+                features: Some(f),
                 vecs: v,
                 label: -1.0,
                 weight: 1.0,
@@ -808,6 +822,7 @@ impl Engine {
         }
         let model = Arc::new(learn::train(
             &examples,
+            background.vocab.clone(),
             self.tuning.cost,
             self.tuning.blocks,
             key,
@@ -836,11 +851,14 @@ impl Engine {
         let terms = self.terms_of(&ids)?;
         let meaning = self.meaning();
         let vecs = terms.iter().map(|t| meaning.of(&t.id)).collect();
+        let (vocab, features) = learn::Vocab::of(&terms, self.tuning.blocks);
         let b = Arc::new(Background {
             docs,
             refined,
             terms,
             vecs,
+            vocab: Arc::new(vocab),
+            features,
         });
         if let Ok(mut slot) = self.learning.background.lock() {
             *slot = Some(b.clone());

@@ -37,6 +37,7 @@ impl Engine {
             .iter()
             .map(|t| learn::Example {
                 terms: Some(t),
+                features: None,
                 vecs: &empty,
                 label: if liked.contains(&t.id) { 1.0 } else { -1.0 },
                 weight: 1.0,
@@ -50,7 +51,7 @@ impl Engine {
             fine: 0.0,
             base: 0.0,
         };
-        let model = learn::train(&examples, COST, blocks, 1);
+        let model = learn::train(&examples, Arc::default(), COST, blocks, 1);
         let in_pool: Option<HashSet<&ArxivId>> = match pool {
             Pool::Since { ids, .. } => Some(ids.iter().collect()),
             Pool::All => None,
