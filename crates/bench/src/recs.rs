@@ -32,6 +32,16 @@ async fn open(
             .with_context(|| format!("opening {url}"))?,
     );
     let (engine, vectors) = crate::semantic::open_engine(data_dir, model)?;
+    // What `paperboy serve` prepares as it starts.
+    let t = Instant::now();
+    let terms = engine
+        .keyword
+        .table_terms()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "tabled {terms} terms' document frequencies in {:.2}s",
+        t.elapsed().as_secs_f64()
+    );
     let mut app = App::new(store.clone(), Settings::default());
     app.search = Some(Arc::new(EngineSearch::new(engine)));
     Ok((app, store, vectors))

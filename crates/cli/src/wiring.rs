@@ -255,6 +255,14 @@ pub async fn build_on(
         }
         Needs::Following => {
             let keyword = crate::indexes::open_index(config)?;
+            // The recommender's table of term frequencies, ready before
+            // the first reader asks (otherwise built at that request).
+            let tabling = keyword.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = tabling.table_terms() {
+                    tracing::warn!("{e}");
+                }
+            });
             if keyword.is_writable() {
                 tokio::spawn(paperboy_search::follow(
                     store.clone(),

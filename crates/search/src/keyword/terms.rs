@@ -3,6 +3,7 @@
 //! searched as one query of boosted terms.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -78,7 +79,7 @@ impl IdfCache {
 
 /// Papers' term vectors, kept while the index stays the same (a reader's
 /// library and a week's new papers come back request after request).
-pub(super) type TermsCache = std::sync::Mutex<(u64, HashMap<ArxivId, std::sync::Arc<DocTerms>>)>;
+pub(super) type TermsCache = std::sync::Mutex<(u64, HashMap<ArxivId, Arc<DocTerms>>)>;
 
 /// Papers the term-vector cache holds at most (~10 KB each).
 const TERMS_CACHE_MAX: usize = 5_000;
@@ -90,9 +91,9 @@ impl KeywordIndex {
     /// The term vectors of `ids` (`None` for papers the index lacks): from
     /// the cache of recently read papers while the index has not changed,
     /// the rest read and analysed now.
-    pub fn doc_terms(&self, ids: &[ArxivId]) -> Result<Vec<Option<DocTerms>>, SearchError> {
+    pub fn doc_terms(&self, ids: &[ArxivId]) -> Result<Vec<Option<Arc<DocTerms>>>, SearchError> {
         let generation = self.reader.searcher().generation().generation_id();
-        let mut out: Vec<Option<DocTerms>> = vec![None; ids.len()];
+        let mut out: Vec<Option<Arc<DocTerms>>> = vec![None; ids.len()];
         let mut missing: Vec<usize> = Vec::new();
         {
             let mut cache = self.terms_cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -102,7 +103,7 @@ impl KeywordIndex {
             }
             for (i, id) in ids.iter().enumerate() {
                 match cache.1.get(id) {
-                    Some(d) => out[i] = Some((**d).clone()),
+                    Some(d) => out[i] = Some(d.clone()),
                     None => missing.push(i),
                 }
             }
@@ -118,8 +119,9 @@ impl KeywordIndex {
         }
         for (i, d) in missing.into_iter().zip(read) {
             if let Some(d) = d {
+                let d = Arc::new(d);
                 if cache.0 == generation {
-                    cache.1.insert(d.id.clone(), std::sync::Arc::new(d.clone()));
+                    cache.1.insert(d.id.clone(), d.clone());
                 }
                 out[i] = Some(d);
             }

@@ -62,7 +62,7 @@ impl Vocab {
 
     /// A vocabulary numbering every word and pair of `docs`, and each
     /// one's features in it (in the order [`train`] reads them).
-    pub fn of(docs: &[DocTerms], blocks: Blocks) -> (Vocab, Vec<Features>) {
+    pub fn of(docs: &[Arc<DocTerms>], blocks: Blocks) -> (Vocab, Vec<Features>) {
         let mut v = Vocab::default();
         let mut features = Vec::with_capacity(docs.len());
         for t in docs {

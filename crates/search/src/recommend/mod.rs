@@ -227,7 +227,7 @@ pub struct Learning {
     background: Mutex<Option<Arc<Background>>>,
     /// Every paper's terms (arxiv-sanity-lite's recipe), with the index's
     /// size when read.
-    corpus: Mutex<Option<(u64, Arc<Vec<DocTerms>>)>>,
+    corpus: Mutex<Option<(u64, Arc<Vec<Arc<DocTerms>>>)>>,
 }
 
 /// Papers drawn at random from the index, with their terms and vectors.
@@ -235,7 +235,7 @@ struct Background {
     /// The index's size and the refined vectors' count when drawn.
     docs: u64,
     refined: usize,
-    terms: Vec<DocTerms>,
+    terms: Vec<Arc<DocTerms>>,
     vecs: Vec<PaperVectors>,
     /// Their words and pairs numbered once for every reader's model (most
     /// of a model's features; numbering them per reader was most of the
@@ -272,14 +272,14 @@ impl Candidates<'_> {
 /// The library as the scores read it.
 struct Library<'a> {
     vecs: &'a [PaperVectors],
-    disliked_terms: &'a [DocTerms],
+    disliked_terms: &'a [Arc<DocTerms>],
     disliked_vecs: &'a [PaperVectors],
     inverted: Inverted<'a>,
 }
 
 /// Candidates' terms, vectors and scores, in candidate order.
 struct Scored {
-    terms: Vec<Option<DocTerms>>,
+    terms: Vec<Option<Arc<DocTerms>>>,
     vecs: Vec<PaperVectors>,
     raw: Vec<Raw>,
     /// Base similarities on the refined scale.
@@ -369,7 +369,7 @@ fn span(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
 
 impl Engine {
     /// The term vectors of those of `ids` the keyword index holds.
-    fn terms_of(&self, ids: &[ArxivId]) -> Result<Vec<DocTerms>, SearchError> {
+    fn terms_of(&self, ids: &[ArxivId]) -> Result<Vec<Arc<DocTerms>>, SearchError> {
         Ok(self.keyword.doc_terms(ids)?.into_iter().flatten().collect())
     }
 
@@ -466,7 +466,7 @@ impl Engine {
                         &disliked_vecs,
                         &near
                             .iter()
-                            .map(|&i| (scored.terms[i].as_ref(), &scored.vecs[i]))
+                            .map(|&i| (scored.terms[i].as_deref(), &scored.vecs[i]))
                             .collect::<Vec<_>>(),
                     )?,
                 )
@@ -499,7 +499,7 @@ impl Engine {
                 .iter_mut()
                 .zip(scored.terms.iter().zip(&scored.vecs))
             {
-                r.learned = m.score(t.as_ref(), v);
+                r.learned = m.score(t.as_deref(), v);
             }
         }
         let candidates = candidates.ids;
@@ -534,10 +534,10 @@ impl Engine {
 
         // Reasons.
         let liked_by_id: HashMap<&ArxivId, &DocTerms> =
-            liked_terms.iter().map(|d| (&d.id, d)).collect();
+            liked_terms.iter().map(|d| (&d.id, &**d)).collect();
         let mut picks = Vec::with_capacity(scored.len());
         for (score, i) in scored {
-            let terms = cand_terms[i].as_ref();
+            let terms = cand_terms[i].as_deref();
             let similar_to: Vec<ArxivId> = if raw[i].near.is_empty() {
                 // No vector: the liked papers sharing the most terms.
                 let mut by: Vec<(f32, &ArxivId)> = terms
@@ -596,7 +596,7 @@ impl Engine {
             (0..ids.len())
                 .into_par_iter()
                 .map_init(Vec::new, |acc, i| {
-                    let t = terms[i].as_ref();
+                    let t = terms[i].as_deref();
                     let term = t.map_or(0.0, |t| {
                         library.inverted.cosines(t, acc);
                         let against = library
@@ -739,9 +739,9 @@ impl Engine {
         &self,
         taste: &Taste,
         pool: &Pool,
-        liked_terms: &[DocTerms],
+        liked_terms: &[Arc<DocTerms>],
         liked_vecs: &[PaperVectors],
-        disliked_terms: &[DocTerms],
+        disliked_terms: &[Arc<DocTerms>],
         disliked_vecs: &[PaperVectors],
         near: &[(Option<&DocTerms>, &PaperVectors)],
     ) -> Result<Arc<Model>, SearchError> {
@@ -773,7 +773,8 @@ impl Engine {
         let background = self.background()?;
         let liked: HashSet<&ArxivId> = taste.liked.iter().collect();
         let mut examples = Vec::new();
-        let by_id: HashMap<&ArxivId, &DocTerms> = liked_terms.iter().map(|d| (&d.id, d)).collect();
+        let by_id: HashMap<&ArxivId, &DocTerms> =
+            liked_terms.iter().map(|d| (&d.id, &**d)).collect();
         for (id, v) in taste.liked.iter().zip(liked_vecs) {
             examples.push(learn::Example {
                 terms: by_id.get(id).copied(),
@@ -784,7 +785,7 @@ impl Engine {
             });
         }
         let disliked_by_id: HashMap<&ArxivId, &DocTerms> =
-            disliked_terms.iter().map(|d| (&d.id, d)).collect();
+            disliked_terms.iter().map(|d| (&d.id, &**d)).collect();
         for (id, v) in taste.disliked.iter().zip(disliked_vecs) {
             examples.push(learn::Example {
                 terms: disliked_by_id.get(id).copied(),

@@ -58,13 +58,18 @@ impl Engine {
         };
         let mut scored: Vec<(f32, &DocTerms)> = corpus
             .iter()
+            .map(|t| &**t)
             .filter(|t| !exclude.contains(&t.id) && !liked.contains(&t.id))
             .filter(|t| in_pool.as_ref().is_none_or(|p| p.contains(&t.id)))
             .map(|t| (model.score(Some(t), &empty), t))
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
         scored.truncate(limit);
-        let liked_terms: Vec<&DocTerms> = corpus.iter().filter(|t| liked.contains(&t.id)).collect();
+        let liked_terms: Vec<&DocTerms> = corpus
+            .iter()
+            .map(|t| &**t)
+            .filter(|t| liked.contains(&t.id))
+            .collect();
         Ok(scored
             .into_iter()
             .map(|(score, t)| pick_by_terms(t, liked_terms.iter().copied(), score))
@@ -72,7 +77,7 @@ impl Engine {
     }
 
     /// Every paper's terms, read once per index size.
-    fn corpus(&self) -> Result<Arc<Vec<DocTerms>>, SearchError> {
+    fn corpus(&self) -> Result<Arc<Vec<Arc<DocTerms>>>, SearchError> {
         let docs = self.keyword.num_docs();
         if let Some((n, c)) = self.learning.corpus.lock().ok().and_then(|c| c.clone()) {
             if n == docs {
@@ -80,7 +85,7 @@ impl Engine {
             }
         }
         let ids = self.keyword.sample_ids(usize::MAX, 0)?;
-        let terms: Vec<DocTerms> = ids
+        let terms: Vec<Arc<DocTerms>> = ids
             .chunks(512)
             .map(|c| self.terms_of(c))
             .collect::<Result<Vec<_>, _>>()?

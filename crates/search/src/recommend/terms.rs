@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use crate::keyword::DocTerms;
 
 /// How much a disliked paper's likeness counts against.
@@ -15,8 +17,8 @@ const TERMS: usize = 4;
 
 /// The Rocchio profile: liked mean minus half the disliked mean.
 pub(super) fn profile(
-    liked: &[DocTerms],
-    disliked: &[DocTerms],
+    liked: &[Arc<DocTerms>],
+    disliked: &[Arc<DocTerms>],
 ) -> rustc_hash::FxHashMap<String, f32> {
     let mut p: rustc_hash::FxHashMap<String, f32> = Default::default();
     for (docs, w) in [(liked, 1.0f32), (disliked, -DISLIKE)] {
@@ -113,7 +115,7 @@ pub(super) fn pick_by_terms<'a>(
 
 /// The mean of the `TOP_K` best term cosines of `t` with `liked`, less
 /// the best with a disliked paper.
-pub(super) fn term_score(t: &DocTerms, liked: &[DocTerms], disliked: &[DocTerms]) -> f32 {
+pub(super) fn term_score(t: &DocTerms, liked: &[Arc<DocTerms>], disliked: &[Arc<DocTerms>]) -> f32 {
     let mut sims: Vec<f32> = liked.iter().map(|d| term_dot(t, d)).collect();
     let mean = mean_top(&mut sims);
     let against = disliked
@@ -132,7 +134,7 @@ pub(super) struct Inverted<'a> {
 }
 
 impl<'a> Inverted<'a> {
-    pub(super) fn new(docs: &'a [DocTerms]) -> Self {
+    pub(super) fn new(docs: &'a [Arc<DocTerms>]) -> Self {
         let mut postings: HashMap<&'a str, Vec<(u32, f32)>> = HashMap::new();
         for (i, d) in docs.iter().enumerate() {
             for (t, w) in &d.weights {
@@ -188,6 +190,7 @@ mod tests {
         };
         let a = doc("2401.00001", &[("soup", 0.8), ("weight", 0.6)], &[]);
         let b = doc("2401.00002", &[("soup", 0.6), ("vision", 0.8)], &[]);
+        let (a, b) = (Arc::new(a), Arc::new(b));
         let p = profile(std::slice::from_ref(&a), &[b]);
         assert!(p["soup"] > 0.0 && p["vision"] < 0.0);
         let top: Vec<String> = strongest(&p, 5).into_iter().map(|t| t.0).collect();

@@ -23,7 +23,7 @@ pub struct Window {
     vecs: Vec<PaperVectors>,
     words: Vec<Option<u64>>,
     /// Without vectors: the papers' terms instead.
-    terms: Vec<DocTerms>,
+    terms: Vec<std::sync::Arc<DocTerms>>,
 }
 
 impl Window {
@@ -176,7 +176,7 @@ impl Engine {
             let mut docs = self.keyword.doc_terms(std::slice::from_ref(&id))?;
             let near_docs = self.terms_of(&similar_to)?;
             let terms = match docs.pop().flatten() {
-                Some(d) => shared_terms(&d, &near_docs.iter().collect::<Vec<_>>()),
+                Some(d) => shared_terms(&d, &near_docs.iter().map(|d| &**d).collect::<Vec<_>>()),
                 None => Vec::new(),
             };
             picks.push(Pick {
@@ -209,7 +209,7 @@ impl Engine {
         if liked.is_empty() {
             return Ok(Vec::new());
         }
-        let mut scored: Vec<(f32, &DocTerms)> = window
+        let mut scored: Vec<(f32, &std::sync::Arc<DocTerms>)> = window
             .terms
             .iter()
             .filter(|t| !exclude.contains(&t.id))
@@ -229,7 +229,7 @@ impl Engine {
         scored.truncate(limit);
         Ok(scored
             .into_iter()
-            .map(|(score, t)| pick_by_terms(t, liked.iter(), score))
+            .map(|(score, t)| pick_by_terms(t, liked.iter().map(|d| &**d), score))
             .collect())
     }
 }
