@@ -26,7 +26,9 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
-use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    doc, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
 fn ix(e: tantivy::TantivyError) -> SearchError {
     SearchError::Index(e.to_string())
@@ -607,24 +609,27 @@ impl KeywordIndex {
 
     /// The stored title and abstract of `id`.
     pub fn stored_text(&self, id: &ArxivId) -> Option<(String, String)> {
+        self.stored_with(&self.reader.searcher(), id).ok().flatten()
+    }
+
+    /// The title and abstract of `id` as `searcher` sees them.
+    fn stored_with(
+        &self,
+        searcher: &Searcher,
+        id: &ArxivId,
+    ) -> Result<Option<(String, String)>, SearchError> {
         let f = self.fields;
-        let searcher = self.reader.searcher();
-        let q = TermQuery::new(
-            Term::from_field_text(f.id, id.as_str()),
-            IndexRecordOption::Basic,
-        );
-        let top = searcher
-            .search(&q, &TopDocs::with_limit(1).order_by_score())
-            .ok()?;
-        let (_, addr) = top.first()?;
-        let doc: TantivyDocument = searcher.doc(*addr).ok()?;
+        let Some(addr) = address_of(searcher, f.id, id).map_err(ix)? else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
         let text = |field: Field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str())
                 .unwrap_or("")
                 .to_string()
         };
-        Some((text(f.title), text(f.abs)))
+        Ok(Some((text(f.title), text(f.abs))))
     }
 
     /// [`KeywordIndex::more_like`] for a paper given by its text.
@@ -707,6 +712,35 @@ impl KeywordIndex {
 }
 
 /// The arXiv id a stored document carries.
+/// Where the live document whose `field` is `id` is: the id's postings
+/// read segment by segment. (A search through a collector runs on the
+/// index's thread pool; for one document per paper, hundreds at a time,
+/// the hand-over cost more than the lookup.)
+fn address_of(
+    searcher: &Searcher,
+    field: Field,
+    id: &ArxivId,
+) -> tantivy::Result<Option<DocAddress>> {
+    use tantivy::{DocSet, TERMINATED};
+    let term = Term::from_field_text(field, id.as_str());
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let Some(mut postings) = segment
+            .inverted_index(field)?
+            .read_postings(&term, IndexRecordOption::Basic)?
+        else {
+            continue;
+        };
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            if segment.alive_bitset().is_none_or(|a| a.is_alive(doc)) {
+                return Ok(Some(DocAddress::new(ord as u32, doc)));
+            }
+            doc = postings.advance();
+        }
+    }
+    Ok(None)
+}
+
 fn stored_id(doc: &TantivyDocument, field: Field) -> Option<ArxivId> {
     doc.get_first(field)
         .and_then(|v| v.as_str())

@@ -11,7 +11,7 @@ use paperboy_core::ArxivId;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::{TantivyDocument, Term};
 
 use super::{analyzer, ix, stored_id, Hit, KeywordIndex};
 use crate::SearchError;
@@ -281,32 +281,6 @@ impl KeywordIndex {
             }
         }
         Ok(out)
-    }
-
-    fn stored_with(
-        &self,
-        searcher: &Searcher,
-        id: &ArxivId,
-    ) -> Result<Option<(String, String)>, SearchError> {
-        let f = self.fields;
-        let q = TermQuery::new(
-            Term::from_field_text(f.id, id.as_str()),
-            IndexRecordOption::Basic,
-        );
-        let top = searcher
-            .search(&q, &TopDocs::with_limit(1).order_by_score())
-            .map_err(ix)?;
-        let Some((_, addr)) = top.first() else {
-            return Ok(None);
-        };
-        let doc: TantivyDocument = searcher.doc(*addr).map_err(ix)?;
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
-        Ok(Some((text(f.title), text(f.abs))))
     }
 
     /// The papers that best match weighted terms (a profile), by BM25 with

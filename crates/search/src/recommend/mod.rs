@@ -705,12 +705,12 @@ impl Engine {
                     // Each query's nearest papers, best score kept; the
                     // best of them go on to be scored exactly.
                     let mut near: HashMap<ArxivId, f32> = HashMap::new();
-                    for q in queries {
+                    let found = sem
+                        .index
+                        .search_many(queries, PER_CENTRE + exclude.len().min(500));
+                    for neighbours in found {
                         let mut taken = 0;
-                        for n in sem
-                            .index
-                            .search(q, PER_CENTRE + exclude.len().min(500), None)
-                        {
+                        for n in neighbours {
                             if taken == PER_CENTRE {
                                 break;
                             }

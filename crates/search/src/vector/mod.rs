@@ -483,6 +483,116 @@ impl VectorIndex {
         self.search_with(query, k, exclude, true)
     }
 
+    /// The cells a search for `query` scans, closest first: in order of
+    /// closeness until a budget of vectors is scanned (dense regions, where
+    /// papers cluster, hold bigger cells, and a fixed count of cells would
+    /// cost more there).
+    fn probed(&self, cells: &cells::Cells, query: &[f32]) -> Vec<usize> {
+        let mut order: Vec<(f32, usize)> = cells
+            .centroids
+            .chunks_exact(self.dim)
+            .enumerate()
+            .map(|(c, cen)| (dot_f32(query, cen), c))
+            .collect();
+        let probe = self.probe_budget.load(std::sync::atomic::Ordering::Relaxed);
+        // At most nlist/12 cells per 128 cells' budget.
+        let max_cells = (cells.nlist * probe / (12 * 128))
+            .clamp(8, probe)
+            .min(order.len());
+        if max_cells == 0 {
+            return Vec::new();
+        }
+        order.select_nth_unstable_by(max_cells - 1, |a, b| b.0.total_cmp(&a.0));
+        let nearest = &mut order[..max_cells];
+        nearest.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let budget = probe * cells.tail.max(1) / cells.nlist.max(1);
+        let mut scanned = 0usize;
+        let mut out = Vec::new();
+        for (i, &(_, c)) in nearest.iter().enumerate() {
+            if i >= MIN_PROBE && scanned >= budget {
+                break;
+            }
+            let (a, b) = cells.ranges[c];
+            out.push(c);
+            scanned += (b - a) as usize;
+        }
+        out
+    }
+
+    /// [`VectorIndex::search`] for several queries at once, each answered
+    /// as alone; a cell several of them scan is read once for all of them
+    /// (a library's centres, which often share cells: the scan is bound by
+    /// reading the vectors, not by the arithmetic).
+    pub fn search_many(&self, queries: &[Vec<f32>], k: usize) -> Vec<Vec<Neighbour>> {
+        if k == 0 || queries.iter().any(|q| q.len() != self.dim) {
+            return queries.iter().map(|_| Vec::new()).collect();
+        }
+        let quantized: Vec<(f32, Vec<i8>)> = queries.iter().map(|q| quantize(q)).collect();
+        let inner = self.read();
+        let rows = &inner.rows;
+        let n = rows.ids.len();
+        let mut heaps: Vec<TopK> = queries.iter().map(|_| TopK::new(k)).collect();
+        let mut buf = Vec::new();
+        let mut consider = |r: usize, which: &mut dyn Iterator<Item = usize>| {
+            if !rows.live[r] {
+                return;
+            }
+            let Some(codes) = self.codes_of(rows, r, &mut buf) else {
+                return;
+            };
+            let prior = crate::hybrid::length_prior(u64::from(rows.words[r]));
+            for qi in which {
+                let d = dot_i8(&quantized[qi].1, codes);
+                heaps[qi].push(d as f32 * rows.scales[r] * prior, r as u32);
+            }
+        };
+        match &inner.cells {
+            Some(cells) if n > EXACT_LIMIT => {
+                // Which queries scan each cell.
+                let mut by_cell: Vec<Vec<usize>> = vec![Vec::new(); cells.ranges.len()];
+                for (qi, q) in queries.iter().enumerate() {
+                    for c in self.probed(cells, q) {
+                        by_cell[c].push(qi);
+                    }
+                }
+                for (c, which) in by_cell.iter().enumerate() {
+                    if which.is_empty() {
+                        continue;
+                    }
+                    let (a, b) = cells.ranges[c];
+                    for r in a as usize..b as usize {
+                        consider(r, &mut which.iter().copied());
+                    }
+                }
+                for r in cells.tail.min(n)..n {
+                    consider(r, &mut (0..queries.len()));
+                }
+            }
+            _ => {
+                for r in 0..n {
+                    consider(r, &mut (0..queries.len()));
+                }
+            }
+        }
+        heaps
+            .into_iter()
+            .zip(&quantized)
+            .map(|(heap, (qscale, _))| {
+                heap.into_sorted()
+                    .into_iter()
+                    .filter_map(|(score, r)| {
+                        let words = rows.words[r as usize];
+                        Some(Neighbour {
+                            arxiv_id: rows.ids.at(r as usize)?,
+                            score: score * qscale / crate::hybrid::length_prior(u64::from(words)),
+                            words,
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     fn search_with(
         &self,
         query: &[f32],
@@ -519,34 +629,11 @@ impl VectorIndex {
         };
         match &inner.cells {
             Some(cells) if n > EXACT_LIMIT && !exact => {
-                // Cells in order of closeness until a budget of vectors is
-                // scanned: dense regions (where papers cluster) hold bigger
-                // cells, and a fixed count of cells would cost more there.
-                let mut order: Vec<(f32, usize)> = cells
-                    .centroids
-                    .chunks_exact(self.dim)
-                    .enumerate()
-                    .map(|(c, cen)| (dot_f32(query, cen), c))
-                    .collect();
-                let probe = self.probe_budget.load(std::sync::atomic::Ordering::Relaxed);
-                // At most nlist/12 cells per 128 cells' budget.
-                let max_cells = (cells.nlist * probe / (12 * 128))
-                    .clamp(8, probe)
-                    .min(order.len());
-                order.select_nth_unstable_by(max_cells - 1, |a, b| b.0.total_cmp(&a.0));
-                let nearest = &mut order[..max_cells];
-                nearest.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let budget = probe * cells.tail.max(1) / cells.nlist.max(1);
-                let mut scanned = 0usize;
-                for (i, &(_, c)) in nearest.iter().enumerate() {
-                    if i >= MIN_PROBE && scanned >= budget {
-                        break;
-                    }
+                for c in self.probed(cells, query) {
                     let (a, b) = cells.ranges[c];
                     for r in a as usize..b as usize {
                         consider(r);
                     }
-                    scanned += (b - a) as usize;
                 }
                 for r in cells.tail.min(n)..n {
                     consider(r);

@@ -15,8 +15,27 @@ pub fn quantize(v: &[f32]) -> (f32, Vec<i8>) {
     )
 }
 
+/// The dot product of two vectors of codes, with the processor's 256-bit
+/// multiply-adds where it has them (AVX2, detected once at run time; the
+/// build targets the baseline, whose 128-bit code took three times as
+/// long in the scans).
 #[inline]
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static V3: std::sync::OnceLock<Option<pulp::x86::V3>> = std::sync::OnceLock::new();
+        if let Some(v3) = *V3.get_or_init(pulp::x86::V3::try_new) {
+            return v3.vectorize(
+                #[inline(always)]
+                || dot_i8_lanes(a, b),
+            );
+        }
+    }
+    dot_i8_lanes(a, b)
+}
+
+#[inline(always)]
+fn dot_i8_lanes(a: &[i8], b: &[i8]) -> i32 {
     // Sixteen independent lanes of widening multiply-adds: the shape the
     // compiler turns into packed multiply-add instructions.
     let mut acc = [0i32; 16];
@@ -55,5 +74,22 @@ pub fn normalize(v: &mut [f32]) {
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if n > 0.0 {
         v.iter_mut().for_each(|x| *x /= n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_dot_product_is_the_plain_sum_at_every_length() {
+        for len in [0, 1, 15, 16, 17, 256, 384, 1000] {
+            let a: Vec<i8> = (0..len).map(|i| ((i * 37 + 11) % 255) as i8).collect();
+            let b: Vec<i8> = (0..len).map(|i| ((i * 91 + 5) % 255) as i8).collect();
+            let plain: i32 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| i32::from(*x) * i32::from(*y))
+                .sum();
+            assert_eq!(super::dot_i8(&a, &b), plain, "length {len}");
+        }
     }
 }

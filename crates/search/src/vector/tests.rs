@@ -153,6 +153,22 @@ fn cell_index_agrees_with_the_exact_scan() {
         .unwrap();
     assert_eq!(ix.search(&moved, 1, None)[0].arxiv_id, batch[5].arxiv_id);
     assert_eq!(ix.len(), n - 1);
+    // Several queries at once (cells and the tail after them) answer as
+    // each alone.
+    let mut many = queries.clone();
+    many.push(moved.clone());
+    let together = ix.search_many(&many, 10);
+    assert_eq!(together.len(), many.len());
+    for (q, got) in many.iter().zip(&together) {
+        let alone = ix.search(q, 10, None);
+        let key = |hits: &[crate::vector::Neighbour]| -> Vec<(ArxivId, u32)> {
+            hits.iter()
+                .map(|h| (h.arxiv_id.clone(), h.score.to_bits()))
+                .collect()
+        };
+        assert_eq!(key(got), key(&alone));
+    }
+    assert_eq!(together.last().unwrap()[0].arxiv_id, batch[5].arxiv_id);
     // A reader in another process lays the same cells out from disk.
     let reader = VectorIndex::open(dir.path(), "m", dim, false).unwrap();
     assert_eq!(reader.len(), n - 1);
