@@ -272,7 +272,10 @@ impl Candidates<'_> {
 /// The library as the scores read it.
 struct Library<'a> {
     vecs: &'a [PaperVectors],
-    disliked_terms: &'a [Arc<DocTerms>],
+    /// The 👎 papers' terms inverted, as the liked ones (a reader's 👎
+    /// pile up; one term-by-term comparison with each was most of a
+    /// warm request's time once there were a hundred).
+    disliked_inverted: Inverted<'a>,
     disliked_vecs: &'a [PaperVectors],
     inverted: Inverted<'a>,
 }
@@ -436,7 +439,7 @@ impl Engine {
         lap("meaning candidates");
         let library = Library {
             vecs: &liked_vecs,
-            disliked_terms: &disliked_terms,
+            disliked_inverted: Inverted::new(&disliked_terms),
             disliked_vecs: &disliked_vecs,
             inverted: Inverted::new(&liked_terms),
         };
@@ -595,28 +598,28 @@ impl Engine {
             use rayon::prelude::*;
             (0..ids.len())
                 .into_par_iter()
-                .map_init(Vec::new, |acc, i| {
-                    let t = terms[i].as_deref();
-                    let term = t.map_or(0.0, |t| {
-                        library.inverted.cosines(t, acc);
-                        let against = library
-                            .disliked_terms
-                            .iter()
-                            .map(|d| term_dot(t, d))
-                            .fold(0.0f32, f32::max);
-                        mean_top(acc) - DISLIKE * against
-                    });
-                    let (meaning_score, near) =
-                        nearest(&vecs[i], library.vecs, library.disliked_vecs, line);
-                    let words = t.map(|t| t.words).or_else(|| meaning.words_of(&ids[i]));
-                    Raw {
-                        terms: term,
-                        meaning: meaning_score,
-                        learned: 0.0,
-                        prior: words.map_or(1.0, hybrid::length_prior),
-                        near,
-                    }
-                })
+                .map_init(
+                    || (Vec::new(), Vec::new()),
+                    |(acc, against_acc), i| {
+                        let t = terms[i].as_deref();
+                        let term = t.map_or(0.0, |t| {
+                            library.inverted.cosines(t, acc);
+                            library.disliked_inverted.cosines(t, against_acc);
+                            let against = against_acc.iter().copied().fold(0.0f32, f32::max);
+                            mean_top(acc) - DISLIKE * against
+                        });
+                        let (meaning_score, near) =
+                            nearest(&vecs[i], library.vecs, library.disliked_vecs, line);
+                        let words = t.map(|t| t.words).or_else(|| meaning.words_of(&ids[i]));
+                        Raw {
+                            terms: term,
+                            meaning: meaning_score,
+                            learned: 0.0,
+                            prior: words.map_or(1.0, hybrid::length_prior),
+                            near,
+                        }
+                    },
+                )
                 .collect()
         };
         Ok(Scored {
