@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use paperboy_core::search::Mode;
 use paperboy_core::text::author_key;
 use paperboy_core::{ArxivId, PaperId, User};
-use paperboy_search::Mode;
 use paperboy_store::{Claim, ListedPaper, StoreError};
 
 use crate::papers::in_order;
@@ -106,7 +106,7 @@ impl App {
         }
         let repo = checked_link("code link", github_repo)?;
         if let Some(r) = &repo {
-            if paperboy_github::repo_path(r).is_none() {
+            if paperboy_core::code_link::github_repo_path(r).is_none() {
                 return Err(AppError::Invalid(format!(
                     "The code link must be a GitHub repository (https://github.com/owner/name), not `{r}`."
                 )));

@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use paperboy_arxiv::fulltext::{self, ParseError};
+use paperboy_core::fulltext::{self, ParseError};
 use paperboy_core::{ArxivId, PaperId};
 use paperboy_store::{NewReference, Passage, TextDue, TextRecord, TextStats, TextStatus};
 use serde::Serialize;
 
-use crate::ports::{Catalogue, CatalogueFetch, CatalogueReference, TextFetch, TextSource};
+use crate::ports::{Catalogue, CatalogueFetch, CatalogueReference, TextFetch, TextSource, Unread};
 use crate::views::PaperView;
 use crate::{App, AppError};
 
@@ -250,23 +250,13 @@ impl App {
                 record.bytes = bytes as i64;
                 tracing::warn!(id = %due.arxiv_id, bytes, "full text larger than the cap; not read");
             }
-            TextFetch::Page {
-                html,
-                last_modified,
-            } => {
-                let read = (html.len(), last_modified);
-                self.read_text(&due, &mut record, read, move || fulltext::parse(&html))
-                    .await?;
-            }
-            TextFetch::Source {
+            TextFetch::Fetched {
                 bytes,
                 last_modified,
+                text,
             } => {
-                let read = (bytes.len(), last_modified);
-                self.read_text(&due, &mut record, read, move || {
-                    paperboy_arxiv::latex::parse_source(&bytes)
-                })
-                .await?;
+                self.read_text(&due, &mut record, (bytes, last_modified), text)
+                    .await?;
             }
         }
         // No full text here: a catalogue may still know what it cites.
@@ -311,10 +301,10 @@ impl App {
         due: &TextDue,
         record: &mut TextRecord,
         read: (usize, Option<String>),
-        parse: impl FnOnce() -> Result<fulltext::FullText, ParseError> + Send + 'static,
+        text: Unread,
     ) -> Result<(), AppError> {
         (record.bytes, record.last_modified) = (read.0 as i64, read.1);
-        let parsed = tokio::task::spawn_blocking(parse).await;
+        let parsed = tokio::task::spawn_blocking(move || text.read()).await;
         match parsed.map_err(|e| AppError::Internal(format!("parsing full text: {e}")))? {
             Ok(text) => {
                 record.status = TextStatus::Parsed;

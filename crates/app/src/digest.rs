@@ -13,6 +13,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use paperboy_mail::compose::{Letterhead, Period, FOR_YOU, LIBRARY, MAX_PAPERS};
 use paperboy_store::{DailySort, Frequency, ListedPaper, OutgoingMail, Subscriber};
 
+use crate::lease::JobLease;
 use crate::{App, AppError};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +23,9 @@ pub struct ComposeSummary {
     pub empty: u64,
     /// Digests queued by an earlier run.
     pub already: u64,
+    /// The run stopped because another node took its lease (and goes on
+    /// with it).
+    pub handed_over: bool,
 }
 
 impl ComposeSummary {
@@ -29,6 +33,7 @@ impl ComposeSummary {
         self.queued += o.queued;
         self.empty += o.empty;
         self.already += o.already;
+        self.handed_over |= o.handed_over;
     }
 }
 
@@ -299,6 +304,20 @@ impl App {
         frequency: Frequency,
         day: NaiveDate,
         dry_run: Option<&mut (dyn FnMut(Composed) + Send)>,
+        progress: impl FnMut(u64) + Send,
+    ) -> Result<ComposeSummary, AppError> {
+        self.compose(frequency, day, dry_run, None, progress).await
+    }
+
+    /// [`App::compose_digests`], renewing `lease` before each batch of
+    /// subscribers and stopping once another node holds it (that node's
+    /// run queues the rest: what this one queued is not queued twice).
+    async fn compose(
+        &self,
+        frequency: Frequency,
+        day: NaiveDate,
+        dry_run: Option<&mut (dyn FnMut(Composed) + Send)>,
+        lease: Option<&JobLease>,
         mut progress: impl FnMut(u64) + Send,
     ) -> Result<ComposeSummary, AppError> {
         let mail = self.mail_settings()?;
@@ -316,6 +335,12 @@ impl App {
         // any subscriber has a library).
         let mut fresh: Option<Vec<paperboy_core::ArxivId>> = None;
         loop {
+            if let Some(lease) = lease {
+                if !self.renew_lease(lease).await {
+                    summary.handed_over = true;
+                    break;
+                }
+            }
             let subs = self.store.active_subscribers(frequency, after, 500).await?;
             let Some(last) = subs.last() else { break };
             after = last.subscriber_id.0;
@@ -408,19 +433,27 @@ impl App {
         Ok(summary)
     }
 
-    /// Composes everything due today, as the scheduler does each morning.
-    pub async fn compose_due_digests(&self) -> Result<ComposeSummary, AppError> {
+    /// Composes everything due today, as the scheduler does each morning,
+    /// under `lease` when one is given (see [`App::renew_lease`]).
+    pub async fn compose_due_digests(
+        &self,
+        lease: Option<&JobLease>,
+    ) -> Result<ComposeSummary, AppError> {
         let today = self.today();
         let mut total = ComposeSummary::default();
         for f in due_on(today) {
-            let s = self.compose_digests(f, today, None, |_| {}).await?;
+            let s = self.compose(f, today, None, lease, |_| {}).await?;
             tracing::info!(
                 frequency = f.as_str(),
                 queued = s.queued,
                 empty = s.empty,
                 "digests composed"
             );
+            let over = s.handed_over;
             total.add(s);
+            if over {
+                break;
+            }
         }
         Ok(total)
     }

@@ -2,7 +2,7 @@
 //! doors (web, CLI) turn each variant into a status and a sentence; only
 //! the variants that carry our own words are shown to people as they are.
 
-use paperboy_search::SearchError;
+use crate::ports::SearchError;
 use paperboy_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]

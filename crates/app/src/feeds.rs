@@ -2,8 +2,8 @@
 //! search, a category. The web layer renders them as Atom or RSS.
 
 use chrono::{DateTime, Duration, Utc};
+use paperboy_core::search::Mode;
 use paperboy_core::{Category, DayRange};
-use paperboy_search::Mode;
 use paperboy_store::{DailySort, ListedPaper};
 
 use crate::ports::SearchRequest;

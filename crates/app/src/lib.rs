@@ -5,7 +5,6 @@
 //! through their contracts or through the ports in [`ports`].
 
 pub mod accounts;
-pub mod adapters;
 pub mod authors;
 pub mod bibtex;
 pub mod citations;
@@ -14,6 +13,7 @@ pub mod discussions;
 mod error;
 pub mod feeds;
 pub mod follows;
+pub mod lease;
 pub mod library;
 pub mod markdown;
 pub mod moderation;

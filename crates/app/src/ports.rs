@@ -1,13 +1,28 @@
-//! The ports the use cases reach the outside through, each with its own
-//! error enum. The production adapters are in `adapters.rs` (arXiv, SMTP)
-//! and `search.rs` (the search engine); tests plug in their own.
+//! The ports the use cases reach the outside through, typed in our own
+//! terms (core's and these), each with its own error enum. The production
+//! adapters (the search engine, arXiv, SMTP, OpenAlex, GitHub) are in the
+//! `paperboy-adapters` crate; tests plug in their own.
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
+use paperboy_core::fulltext::{FullText, ParseError};
+use paperboy_core::search::{Found, Hit, Mode, Pick, Pool, Taste, TextMatch};
 use paperboy_core::{ArxivId, Paper};
+use paperboy_store::{HarvestCheckpoint, StoreError};
 use std::collections::HashSet;
 
-use paperboy_search::{Found, Hit, Mode, Pick, Pool, SearchError, Taste};
-use paperboy_store::StoreError;
+use crate::lease::JobLease;
+
+/// What search could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The store the indexes follow (a database away answers 503).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The engine itself (an index, the embedder); for the log.
+    #[error("{0}")]
+    Engine(String),
+}
 
 /// What a reader asked search for, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +50,7 @@ pub trait Search: Send + Sync {
         id: &ArxivId,
         query: &str,
         limit: usize,
-    ) -> Result<Vec<paperboy_search::TextMatch>, SearchError>;
+    ) -> Result<Vec<TextMatch>, SearchError>;
 
     /// How far the keyword index has followed the store's change feed.
     fn indexed_up_to(&self) -> i64;
@@ -127,19 +142,31 @@ pub struct Refinement {
     pub filling: bool,
 }
 
+/// A fetched full text not read yet: parsing a large page takes a while,
+/// so the use case runs it off the async threads.
+pub struct Unread(pub Box<dyn FnOnce() -> Result<FullText, ParseError> + Send>);
+
+impl Unread {
+    pub fn read(self) -> Result<FullText, ParseError> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unread")
+    }
+}
+
 /// What one ask for a paper's full text came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum TextFetch {
-    /// The page (arXiv's HTML rendering), and its `Last-Modified`.
-    Page {
-        html: String,
+    /// The text (arXiv's HTML rendering, else the LaTeX source): its
+    /// size, its `Last-Modified`, and the parser that reads it.
+    Fetched {
+        bytes: usize,
         last_modified: Option<String>,
-    },
-    /// No HTML, but the paper's LaTeX source (arXiv's e-print: a gzipped
-    /// tar or `.tex`), and its `Last-Modified`.
-    Source {
-        bytes: Vec<u8>,
-        last_modified: Option<String>,
+        text: Unread,
     },
     /// Unchanged since the `If-Modified-Since` sent.
     NotModified,
@@ -197,4 +224,51 @@ pub trait TextSource: Send + Sync {
         version: u32,
         if_modified_since: Option<&str>,
     ) -> TextFetch;
+}
+
+/// What a harvest run reports as it goes.
+#[derive(Debug, Clone, Copy)]
+pub enum HarvestNews<'a> {
+    /// A page of `records` records of `set` was stored.
+    Page { set: &'a str, records: u64 },
+    /// A record that could not be used: where it came from and why.
+    Rejected(&'a str),
+}
+
+/// What a finished harvest run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Harvested {
+    pub new: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub rejected: u64,
+}
+
+/// Why a harvest run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum HarvestFailure {
+    /// Another node took the lease; it goes on from the checkpoint.
+    #[error("{0}")]
+    HandedOver(String),
+    /// The source or the store failed; the run is tried again later.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Where new papers come from (arXiv's OAI-PMH interface), a set at a
+/// time, each page stored with its checkpoint.
+#[async_trait]
+pub trait Harvest: Send + Sync {
+    /// Where a set's first run starts (`None`: the source's beginning or
+    /// the checkpoint).
+    fn first_from(&self, saved: Option<&HarvestCheckpoint>, today: NaiveDate) -> Option<NaiveDate>;
+
+    /// Harvests `set` from its checkpoint, renewing `lease` before every
+    /// page and stopping once another node holds it.
+    async fn harvest_set(
+        &self,
+        set: &str,
+        on: &(dyn for<'n> Fn(HarvestNews<'n>) + Send + Sync),
+        lease: &JobLease,
+    ) -> Result<Harvested, HarvestFailure>;
 }

@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
+use paperboy_core::search::{Pool, Taste};
 use paperboy_core::{text::author_key, ArxivId, User};
-use paperboy_search::{Pool, Taste};
 use paperboy_store::{ListedPaper, MuteKind};
 
 use crate::library::check_tag;

@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
-use paperboy_arxiv::harvest::{HarvestEvent, Harvester};
 
+use crate::lease::JobLease;
+use crate::ports::{Harvest, HarvestFailure, HarvestNews};
 use crate::{trending, App};
 
 const LEASE: &str = "scheduler";
@@ -187,7 +188,7 @@ struct Runs {
 
 pub struct Scheduler {
     pub app: App,
-    pub harvester: Arc<Harvester>,
+    pub harvester: Arc<dyn Harvest>,
     pub settings: SchedulerSettings,
 }
 
@@ -329,8 +330,11 @@ impl Scheduler {
                 && runs.digest_day != Some(local.date_naive())
             {
                 runs.digest_day = Some(local.date_naive());
-                if let Err(e) = self.app.compose_due_digests().await {
-                    tracing::error!(error = %e, "composing digests failed");
+                let lease = self.lease(me);
+                match self.app.compose_due_digests(Some(&lease)).await {
+                    Ok(s) if s.handed_over => return,
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "composing digests failed"),
                 }
                 if !self.renew(me).await {
                     return;
@@ -409,22 +413,15 @@ impl Scheduler {
                 }
                 s.state = HarvestState::Running;
             });
-            let on_event = |e: HarvestEvent<'_>| match e {
-                HarvestEvent::Rejected(msg) => tracing::warn!(%msg, "harvest rejected a record"),
-                HarvestEvent::Page { set, records, .. } => {
+            let on_event = |e: HarvestNews<'_>| match e {
+                HarvestNews::Rejected(msg) => tracing::warn!(%msg, "harvest rejected a record"),
+                HarvestNews::Page { set, records } => {
                     status.update(set, |s| s.records += records);
                 }
-                HarvestEvent::Restarted { .. } => {}
-            };
-            let lease = paperboy_arxiv::harvest::Lease {
-                store: &*self.app.store,
-                name: LEASE,
-                holder: me,
-                secs: self.settings.lease_secs,
             };
             match self
                 .harvester
-                .harvest_set_leased(set, None, &on_event, Some(&lease))
+                .harvest_set(set, &on_event, &self.lease(me))
                 .await
             {
                 Ok(s) => {
@@ -441,7 +438,7 @@ impl Scheduler {
                         "harvest finished"
                     )
                 }
-                Err(e @ paperboy_arxiv::harvest::HarvestError::LeaseLost { .. }) => {
+                Err(e @ HarvestFailure::HandedOver(_)) => {
                     // Not a failure: the node now holding the lease goes on.
                     status.update(set, |st| st.state = HarvestState::Done);
                     tracing::warn!(set, error = %e, "harvest handed over");
@@ -467,25 +464,19 @@ impl Scheduler {
         }
     }
 
+    /// The scheduler's lease, as held by `me`.
+    fn lease(&self, me: &str) -> JobLease {
+        JobLease {
+            name: LEASE.into(),
+            holder: me.into(),
+            secs: self.settings.lease_secs,
+        }
+    }
+
     /// Renews the lease between the steps of a long run; false when
     /// another node holds it now (the run stops there).
     async fn renew(&self, me: &str) -> bool {
-        match self
-            .app
-            .store
-            .try_lease(LEASE, me, self.settings.lease_secs)
-            .await
-        {
-            Ok(true) => true,
-            Ok(false) => {
-                tracing::warn!("another node took the scheduler lease; stopping here");
-                false
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot renew the scheduler lease");
-                true
-            }
-        }
+        self.app.renew_lease(&self.lease(me)).await
     }
 }
 

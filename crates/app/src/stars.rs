@@ -22,33 +22,66 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use paperboy_github::{Answer, GitHub, GitHubError, RateLimit};
 use paperboy_store::{RepoStatus, TrackedRepo};
 use tokio::sync::Mutex;
 
 use crate::{App, AppError};
 
-/// Where star counts come from (GitHub's REST API in production).
+/// Where star counts come from (GitHub's REST API in production: the
+/// adapter is in `paperboy-adapters`).
 #[async_trait]
 pub trait StarSource: Send + Sync {
+    /// Asks about the repository at `url` (with the ETag of the last
+    /// answer), and what the answer's rate-limit headers said.
     async fn repo(
         &self,
         url: &str,
         etag: Option<&str>,
         now: i64,
-    ) -> (Result<Answer, GitHubError>, RateLimit);
+    ) -> (Result<Answer, StarError>, RateLimit);
 }
 
-#[async_trait]
-impl StarSource for GitHub {
-    async fn repo(
-        &self,
-        url: &str,
-        etag: Option<&str>,
-        now: i64,
-    ) -> (Result<Answer, GitHubError>, RateLimit) {
-        GitHub::repo(self, url, etag, now).await
-    }
+/// What the source said about a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The count now. `html_url` differs from the asked one when the
+    /// repository was renamed or transferred.
+    Stars {
+        stars: i64,
+        etag: Option<String>,
+        html_url: String,
+        moved: bool,
+    },
+    /// Unchanged since the ETag sent.
+    NotModified,
+    /// Deleted, made private or blocked.
+    Gone,
+}
+
+/// Why the source gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StarError {
+    /// No request before `until` (unix seconds).
+    #[error("GitHub rate limit reached; next request allowed at {until} (unix)")]
+    RateLimited { until: i64 },
+    /// Worth another try soon (a 5xx, a network error, a cut-off answer);
+    /// the message names the URL.
+    #[error("{0}")]
+    Transient(String),
+    /// Not worth asking again soon (a refusal, a link that is no
+    /// repository); the message names the URL.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// What an answer's rate-limit headers said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub limit: Option<i64>,
+    pub remaining: Option<i64>,
+    /// When the window starts over (unix seconds).
+    pub reset_at: Option<i64>,
 }
 
 const HOUR: i64 = 3600;
@@ -266,12 +299,12 @@ impl App {
                     plan.other_every
                 };
                 match answer {
-                    Err(GitHubError::Transient { url, reason }) if attempt < RETRIES => {
-                        tracing::debug!(%url, %reason, "GitHub answer unusable; asking again");
+                    Err(StarError::Transient(reason)) if attempt < RETRIES => {
+                        tracing::debug!(%reason, "GitHub answer unusable; asking again");
                         attempt += 1;
                         continue;
                     }
-                    Err(GitHubError::RateLimited { until }) => {
+                    Err(StarError::RateLimited { until }) => {
                         st.paused_until = st.paused_until.max(until);
                         step.rate_limited = true;
                         tracing::info!(until, "GitHub rate limit: star tracker paused");
@@ -334,7 +367,7 @@ impl App {
     async fn record(
         &self,
         repo: &TrackedRepo,
-        answer: Result<Answer, GitHubError>,
+        answer: Result<Answer, StarError>,
         now: i64,
         every: i64,
         step: &mut StarStep,
@@ -383,7 +416,7 @@ impl App {
             }
             Err(e) => {
                 let wait = match e {
-                    GitHubError::Transient { .. } => backoff(repo.failures),
+                    StarError::Transient(_) => backoff(repo.failures),
                     // Not worth asking again soon.
                     _ => DAY.max(backoff(repo.failures)),
                 };

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use paperboy_core::search::Hit;
 use paperboy_core::CodeLink;
-use paperboy_search::Hit;
 use paperboy_store::{ListedPaper, StoredPaper};
 use serde::Serialize;
 
@@ -224,8 +224,8 @@ pub struct PassageView {
     pub snippet: String,
 }
 
-impl From<&paperboy_search::TextMatch> for PassageView {
-    fn from(m: &paperboy_search::TextMatch) -> Self {
+impl From<&paperboy_core::search::TextMatch> for PassageView {
+    fn from(m: &paperboy_core::search::TextMatch) -> Self {
         PassageView {
             section: m.section.clone(),
             snippet: m.snippet.clone(),

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use paperboy_adapters::EngineSearch;
 use paperboy_app::recommend::RecRequest;
-use paperboy_app::search::EngineSearch;
 use paperboy_app::{App, Settings};
 use paperboy_core::{ArxivId, PaperId, Role, User};
 use paperboy_search::VectorIndex;

@@ -131,7 +131,10 @@ pub async fn stars(repos: usize, recent_share: f64, budget: u32, hours: i64) -> 
     let github = paperboy_github::GitHub::new(&gh.base, Some("bench".into()), "paperboy-bench")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut app = App::new(store.clone(), Settings::default());
-    let tracker = Arc::new(StarTracker::new(Arc::new(github), budget));
+    let tracker = Arc::new(StarTracker::new(
+        Arc::new(paperboy_adapters::GitHubStars(github)),
+        budget,
+    ));
     app.stars = Some(tracker.clone());
 
     let t0 = now0.timestamp();

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use paperboy_app::adapters::{ArxivFetcher, SmtpMailer};
-use paperboy_app::search::EngineSearch;
+use paperboy_adapters::EngineSearch;
+use paperboy_adapters::{ArxivFetcher, SmtpMailer};
 use paperboy_app::stars::StarTracker;
 use paperboy_app::{App, MailSettings, Settings};
 use paperboy_arxiv::harvest::Harvester;
@@ -113,14 +113,14 @@ pub fn texts(config: &Config) -> anyhow::Result<Option<Arc<paperboy_app::citatio
     // per host, spaced as `arxiv_min_interval_ms` says.
     let client =
         Arc::new(PoliteClient::new(config.arxiv_client()).context("setting up the arXiv client")?);
-    let source = paperboy_app::adapters::ArxivHtml {
+    let source = paperboy_adapters::ArxivHtml {
         client: client.clone(),
         base_url: config.arxiv_html_base(),
         max_bytes: (config.fulltext_max_mb.max(1) as usize).saturating_mul(1024 * 1024),
     };
     let mut texts = paperboy_app::citations::Texts::new(Arc::new(source), config.fulltext_per_day);
     if !config.openalex_api_key.trim().is_empty() {
-        texts = texts.with_catalogue(Arc::new(paperboy_app::adapters::OpenAlex {
+        texts = texts.with_catalogue(Arc::new(paperboy_adapters::OpenAlex {
             client,
             base_url: config.openalex_url.trim().to_string(),
             api_key: config.openalex_api_key.trim().to_string(),
@@ -144,7 +144,7 @@ pub fn star_tracker(config: &Config) -> anyhow::Result<Option<Arc<StarTracker>>>
     let github = paperboy_github::GitHub::new(&config.github_api_url, token, &agent)
         .map_err(|e| anyhow::anyhow!("setting up the GitHub client: {e}"))?;
     Ok(Some(Arc::new(StarTracker::new(
-        Arc::new(github),
+        Arc::new(paperboy_adapters::GitHubStars(github)),
         config.github_budget(),
     ))))
 }

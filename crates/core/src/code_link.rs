@@ -47,6 +47,23 @@ const IGNORED_HOSTS: &[&str] = &[
     "export.arxiv.org",
 ];
 
+/// `owner/name` of a `https://github.com/owner/name` link, if it is one.
+pub fn github_repo_path(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    if !matches!(u.host_str(), Some("github.com" | "www.github.com")) {
+        return None;
+    }
+    let mut parts = u.path_segments()?.filter(|s| !s.is_empty());
+    let owner = parts.next()?;
+    let name = parts.next()?.trim_end_matches(".git");
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    (ok(owner) && ok(name)).then(|| format!("{owner}/{name}"))
+}
+
 /// Extracts de-duplicated code links, in order of appearance.
 pub fn extract_code_links(texts: &[&str]) -> Vec<CodeLink> {
     let mut out: Vec<CodeLink> = Vec::new();

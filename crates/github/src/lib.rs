@@ -14,22 +14,7 @@ use reqwest::header::{
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-/// `owner/name` of a `https://github.com/owner/name` link, if it is one.
-pub fn repo_path(url: &str) -> Option<String> {
-    let u = url::Url::parse(url).ok()?;
-    if !matches!(u.host_str(), Some("github.com" | "www.github.com")) {
-        return None;
-    }
-    let mut parts = u.path_segments()?.filter(|s| !s.is_empty());
-    let owner = parts.next()?;
-    let name = parts.next()?.trim_end_matches(".git");
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    (ok(owner) && ok(name)).then(|| format!("{owner}/{name}"))
-}
+pub use paperboy_core::code_link::github_repo_path as repo_path;
 
 /// What the rate-limit headers of an answer said.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -18,47 +18,7 @@ pub struct Semantic {
     pub index: Arc<VectorIndex>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Keyword,
-    Semantic,
-    Hybrid,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Keyword => "keyword",
-            Mode::Semantic => "semantic",
-            Mode::Hybrid => "hybrid",
-        }
-    }
-
-    /// `keyword`, `semantic` or `hybrid`.
-    pub fn parse(s: &str) -> Option<Mode> {
-        match s {
-            "keyword" => Some(Mode::Keyword),
-            "semantic" => Some(Mode::Semantic),
-            "hybrid" => Some(Mode::Hybrid),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Found {
-    pub hits: Vec<Hit>,
-    pub total: usize,
-    /// Papers containing the query's words (keyword matches), when that is
-    /// known: in semantic and hybrid modes the rest are only near in
-    /// meaning, which any query is (a nonsense word included).
-    pub word_matches: Option<usize>,
-    /// The mode that answered (keyword when semantic was not possible).
-    pub mode: Mode,
-    pub note: Option<String>,
-}
-
-pub const NO_MODEL_NOTE: &str = "semantic search is not available on this instance (no embedding model); showing keyword results";
+pub use paperboy_core::search::{Found, Mode, NO_MODEL_NOTE};
 
 /// Passages a search reads to find `want` papers by their full text
 /// (several passages of one paper often lead).

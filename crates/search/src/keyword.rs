@@ -63,16 +63,7 @@ pub struct SearchQuery {
     pub only_ids: Option<Vec<ArxivId>>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub arxiv_id: ArxivId,
-    pub score: f32,
-    pub highlighted_title: Option<String>,
-    pub highlighted_summary: Option<String>,
-    /// The paper's best passage matching the query, where its full text
-    /// is indexed and matches.
-    pub passage: Option<TextMatch>,
-}
+pub use paperboy_core::search::Hit;
 
 pub struct KeywordIndex {
     index: Index,

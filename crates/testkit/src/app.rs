@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, Method, Request};
 use axum::Router;
-use paperboy_app::search::EngineSearch;
+use paperboy_adapters::EngineSearch;
 use paperboy_app::stars::StarTracker;
 use paperboy_app::{App, MailSettings, Settings};
 use paperboy_core::Paper;
@@ -194,14 +194,17 @@ impl Builder {
             let github =
                 paperboy_github::GitHub::new(url, Some("test-token".into()), "Paperboy tests")
                     .expect("GitHub client");
-            app.stars = Some(Arc::new(StarTracker::new(Arc::new(github), *budget)));
+            app.stars = Some(Arc::new(StarTracker::new(
+                Arc::new(paperboy_adapters::GitHubStars(github)),
+                *budget,
+            )));
         }
         if let Some((url, per_day)) = &self.texts {
             let mut settings = paperboy_arxiv::ClientSettings::new("Paperboy tests", "", BASE_URL);
             settings.min_interval = std::time::Duration::ZERO;
             settings.timeout = std::time::Duration::from_secs(10);
             let client = paperboy_arxiv::PoliteClient::new(settings).expect("arXiv client");
-            let source = paperboy_app::adapters::ArxivHtml {
+            let source = paperboy_adapters::ArxivHtml {
                 client: Arc::new(client),
                 base_url: url.clone(),
                 max_bytes: 1024 * 1024,
@@ -209,7 +212,7 @@ impl Builder {
             let client = source.client.clone();
             let mut texts = paperboy_app::citations::Texts::new(Arc::new(source), *per_day);
             if let Some(base) = &self.openalex {
-                texts = texts.with_catalogue(Arc::new(paperboy_app::adapters::OpenAlex {
+                texts = texts.with_catalogue(Arc::new(paperboy_adapters::OpenAlex {
                     client,
                     base_url: base.clone(),
                     api_key: crate::openalex_standin::OPENALEX_KEY.to_string(),

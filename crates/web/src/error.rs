@@ -142,7 +142,9 @@ impl From<AppError> for ApiError {
                     ..Self::new(S::BAD_GATEWAY, "upstream", UPSTREAM)
                 }
             }
-            AppError::Store(e) => return e.into(),
+            AppError::Store(e) | AppError::Search(paperboy_app::search::SearchError::Store(e)) => {
+                return e.into()
+            }
             other => return ApiError::internal(other.to_string()),
         };
         Self::new(status, code, message)

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
+use paperboy_app::lease::JobLease;
 use paperboy_testkit::app::{Builder, BASE_URL};
 use paperboy_testkit::{app_suite, recent_paper};
 
@@ -12,7 +13,65 @@ app_suite!(
     members_manage_their_subscription_in_settings,
     refused_addresses_are_named_without_the_servers_reply,
     without_a_mail_server_the_pages_promise_no_mail,
+    a_digest_run_stops_when_another_node_holds_its_lease,
 );
+
+/// The scheduler's digest run renews its lease before each batch of
+/// subscribers and stops once another node holds it: the run that lost
+/// the lease queues nothing, the node holding it queues the digest once.
+async fn a_digest_run_stops_when_another_node_holds_its_lease(b: Builder) {
+    let t = b
+        .seed()
+        .papers(fresh_papers())
+        .build(paperboy_web::router)
+        .await
+        .unwrap();
+    let c = t.client();
+    let form = [
+        ("email", "reader@example.org"),
+        ("frequency", "daily"),
+        ("trending_top", "0"),
+        ("categories", "cs.LG"),
+    ];
+    assert_eq!(c.post_form("/subscribe", &form).await.status, 200);
+    let confirm = t.mailer.sent()[0].link(&format!("{BASE_URL}/subscribe/confirm?token="));
+    assert_eq!(
+        c.get(confirm.trim_start_matches(BASE_URL)).await.status,
+        200
+    );
+
+    let lease = |holder: &str| JobLease {
+        name: "scheduler".into(),
+        holder: holder.into(),
+        secs: 120,
+    };
+    assert!(t.app.renew_lease(&lease("node-b")).await, "node b holds it");
+    let a = t
+        .app
+        .compose_due_digests(Some(&lease("node-a")))
+        .await
+        .unwrap();
+    assert!(a.handed_over, "{a:?}");
+    assert_eq!(a.queued, 0, "node a stops before its first batch");
+    t.mailer.drain_now().await;
+    assert_eq!(t.mailer.sent().len(), 1, "only the confirmation");
+
+    let b = t
+        .app
+        .compose_due_digests(Some(&lease("node-b")))
+        .await
+        .unwrap();
+    assert!(!b.handed_over, "{b:?}");
+    assert_eq!(b.queued, 1);
+    t.mailer.drain_now().await;
+    assert_eq!(t.mailer.sent().len(), 2, "the digest, once");
+    let again = t
+        .app
+        .compose_due_digests(Some(&lease("node-b")))
+        .await
+        .unwrap();
+    assert_eq!((again.queued, again.handed_over), (0, false));
+}
 
 /// No mail server set up: `/subscribe` says plainly that this instance
 /// sends no email (and where the papers come instead), a posted form

@@ -47,13 +47,7 @@ fn schema() -> (Schema, Fields) {
     (b.build(), Fields { id, section, text })
 }
 
-/// A passage matching a query: its section, and a snippet (HTML: escaped
-/// text with `<mark>` around the matching words).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TextMatch {
-    pub section: String,
-    pub snippet: String,
-}
+pub use paperboy_core::search::TextMatch;
 
 pub(super) struct Passages {
     index: Index,

@@ -40,37 +40,7 @@ pub use meaning::{fit_line, similarity, Line, Meaning, PaperVectors};
 use terms::{mean_top, profile, shared_terms, strongest, term_dot, Inverted, DISLIKE};
 pub use window::Window;
 
-/// What a reader likes and dislikes.
-#[derive(Debug, Clone, Default, Hash)]
-pub struct Taste {
-    /// Library papers and 👍, most recent first.
-    pub liked: Vec<ArxivId>,
-    /// 👎.
-    pub disliked: Vec<ArxivId>,
-    /// How many 👍 and 👎 the reader has given.
-    pub rated: usize,
-}
-
-/// Where the picks come from.
-#[derive(Debug, Clone)]
-pub enum Pool {
-    /// Papers first published at or after this time (Unix seconds); `ids`
-    /// are all of them, newest first.
-    Since { since: i64, ids: Vec<ArxivId> },
-    /// The whole index.
-    All,
-}
-
-/// One recommendation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pick {
-    pub arxiv_id: ArxivId,
-    pub score: f32,
-    /// The liked papers it is closest to, closest first.
-    pub similar_to: Vec<ArxivId>,
-    /// Distinctive words it shares with them.
-    pub terms: Vec<String>,
-}
+pub use paperboy_core::search::{Pick, Pool, Taste};
 
 /// How picks are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
