@@ -63,25 +63,34 @@ impl Harvest for ArxivHarvest {
     async fn harvest_set(
         &self,
         set: &str,
+        from: Option<NaiveDate>,
         on: &(dyn for<'n> Fn(HarvestNews<'n>) + Send + Sync),
-        lease: &JobLease,
+        lease: Option<&JobLease>,
     ) -> Result<Harvested, HarvestFailure> {
         let on_event = |e: HarvestEvent<'_>| match e {
-            HarvestEvent::Page { set, records, .. } => on(HarvestNews::Page { set, records }),
+            HarvestEvent::Page {
+                set,
+                records,
+                cursor,
+                complete_list_size,
+            } => on(HarvestNews::Page {
+                set,
+                records,
+                cursor,
+                complete_list_size,
+            }),
             HarvestEvent::Rejected(msg) => on(HarvestNews::Rejected(&msg)),
-            HarvestEvent::Restarted { set, from } => {
-                tracing::warn!(set, ?from, "resumption token expired; harvest restarted")
-            }
+            HarvestEvent::Restarted { set, from } => on(HarvestNews::Restarted { set, from }),
         };
-        let lease = Lease {
+        let lease = lease.map(|l| Lease {
             store: &*self.leases,
-            name: &lease.name,
-            holder: &lease.holder,
-            secs: lease.secs,
-        };
+            name: &l.name,
+            holder: &l.holder,
+            secs: l.secs,
+        });
         match self
             .harvester
-            .harvest_set_leased(set, None, &on_event, Some(&lease))
+            .harvest_set_leased(set, from, &on_event, lease.as_ref())
             .await
         {
             Ok(s) => Ok(Harvested {

@@ -296,6 +296,42 @@ impl App {
             .collect())
     }
 
+    /// A member's own sections: their library's news, and their For-you
+    /// picks followed by the period's alerts. `fresh` holds the period's
+    /// new papers, read for the first member who needs them.
+    async fn member_picks(
+        &self,
+        reader: paperboy_core::UserId,
+        sub: &Subscriber,
+        period: &Period,
+        fresh: &mut Option<Vec<paperboy_core::ArxivId>>,
+    ) -> Result<(LibraryNews, Vec<(ListedPaper, String)>), AppError> {
+        // Read once for both the library's news and the alerts.
+        let recent = self
+            .store
+            .notifications(reader, RECENT_NOTIFICATIONS)
+            .await?;
+        let news = self.library_news(&recent, sub, period).await?;
+        if fresh.is_none() && self.search.is_some() {
+            let since = (period.from - Duration::days(1))
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc().timestamp())
+                .unwrap_or(0);
+            *fresh = Some(self.store.published_since(since, 100_000).await?);
+        }
+        let among = fresh.as_deref().unwrap_or(&[]);
+        let mut mine = self.for_you(reader, among, FOR_YOU_PAPERS).await?;
+        for a in self.period_alerts(&recent, period).await? {
+            if !mine
+                .iter()
+                .any(|(m, _)| m.stored.paper_id == a.0.stored.paper_id)
+            {
+                mine.push(a);
+            }
+        }
+        Ok((news, mine))
+    }
+
     /// Composes one frequency's digests for the period ending `day` and
     /// queues them (or, with `dry_run`, hands each to `on_dry` instead).
     /// `progress(subscribers seen)` after each batch.
@@ -359,29 +395,8 @@ impl App {
                 let mut picked = candidates.pick(sub).await?;
                 let mut library = None;
                 if let Some(reader) = readers.get(&sub.email.to_lowercase()) {
-                    // Read once for both the library's news and the alerts.
-                    let recent = self
-                        .store
-                        .notifications(*reader, RECENT_NOTIFICATIONS)
-                        .await?;
-                    library = Some(self.library_news(&recent, sub, &period).await?);
-                    if fresh.is_none() && self.search.is_some() {
-                        let since = (period.from - Duration::days(1))
-                            .and_hms_opt(0, 0, 0)
-                            .map(|t| t.and_utc().timestamp())
-                            .unwrap_or(0);
-                        fresh = Some(self.store.published_since(since, 100_000).await?);
-                    }
-                    let among = fresh.as_deref().unwrap_or(&[]);
-                    let mut mine = self.for_you(*reader, among, FOR_YOU_PAPERS).await?;
-                    for a in self.period_alerts(&recent, &period).await? {
-                        if !mine
-                            .iter()
-                            .any(|(m, _)| m.stored.paper_id == a.0.stored.paper_id)
-                        {
-                            mine.push(a);
-                        }
-                    }
+                    let (news, mine) = self.member_picks(*reader, sub, &period, &mut fresh).await?;
+                    library = Some(news);
                     picked.retain(|(l, _)| {
                         !mine
                             .iter()

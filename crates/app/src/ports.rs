@@ -229,10 +229,21 @@ pub trait TextSource: Send + Sync {
 /// What a harvest run reports as it goes.
 #[derive(Debug, Clone, Copy)]
 pub enum HarvestNews<'a> {
-    /// A page of `records` records of `set` was stored.
-    Page { set: &'a str, records: u64 },
+    /// A page of `records` records of `set` was stored; `cursor` is where
+    /// the page started in the source's list of `complete_list_size`.
+    Page {
+        set: &'a str,
+        records: u64,
+        cursor: Option<u64>,
+        complete_list_size: Option<u64>,
+    },
     /// A record that could not be used: where it came from and why.
     Rejected(&'a str),
+    /// The source forgot where the run was; it starts over from `from`.
+    Restarted {
+        set: &'a str,
+        from: Option<NaiveDate>,
+    },
 }
 
 /// What a finished harvest run did.
@@ -242,6 +253,15 @@ pub struct Harvested {
     pub updated: u64,
     pub deleted: u64,
     pub rejected: u64,
+}
+
+impl Harvested {
+    pub fn add(&mut self, o: Harvested) {
+        self.new += o.new;
+        self.updated += o.updated;
+        self.deleted += o.deleted;
+        self.rejected += o.rejected;
+    }
 }
 
 /// Why a harvest run stopped early.
@@ -263,12 +283,13 @@ pub trait Harvest: Send + Sync {
     /// the checkpoint).
     fn first_from(&self, saved: Option<&HarvestCheckpoint>, today: NaiveDate) -> Option<NaiveDate>;
 
-    /// Harvests `set` from its checkpoint, renewing `lease` before every
-    /// page and stopping once another node holds it.
+    /// Harvests `set` from its checkpoint (or from `from`), renewing
+    /// `lease` before every page and stopping once another node holds it.
     async fn harvest_set(
         &self,
         set: &str,
+        from: Option<NaiveDate>,
         on: &(dyn for<'n> Fn(HarvestNews<'n>) + Send + Sync),
-        lease: &JobLease,
+        lease: Option<&JobLease>,
     ) -> Result<Harvested, HarvestFailure>;
 }

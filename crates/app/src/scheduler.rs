@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 
 use crate::lease::JobLease;
-use crate::ports::{Harvest, HarvestFailure, HarvestNews};
+use crate::ports::{Harvest, HarvestFailure, HarvestNews, Harvested};
 use crate::{trending, App};
 
 const LEASE: &str = "scheduler";
@@ -294,6 +294,99 @@ async fn resolve_waiting(app: &App) {
     }
 }
 
+/// What one set's harvest came to.
+#[derive(Debug)]
+pub enum SetRun {
+    Done(Harvested),
+    /// Another node took the lease and goes on (not a failure).
+    HandedOver(String),
+    /// Tried again at `next_try` (by the scheduler).
+    Failed {
+        error: String,
+        next_try: DateTime<Utc>,
+    },
+}
+
+impl App {
+    /// Harvests `sets` in turn from their checkpoints (or from `from`),
+    /// keeping this node's harvest status (what `/about`, the notice and
+    /// `/metrics` show) as it goes: the scheduler's daily harvest and
+    /// `paperboy ingest` both run it. Under `lease`, renewed before every
+    /// page and between sets, the run stops once another node holds it.
+    /// A set that fails is marked to be tried again `retry` later, and the
+    /// next set is harvested all the same.
+    pub async fn harvest_sets(
+        &self,
+        source: &dyn Harvest,
+        sets: &[String],
+        from: Option<NaiveDate>,
+        on: &(dyn for<'n> Fn(HarvestNews<'n>) + Send + Sync),
+        lease: Option<&JobLease>,
+        retry: chrono::Duration,
+    ) -> Vec<(String, SetRun)> {
+        let status = &self.harvest;
+        let today = Utc::now().date_naive();
+        let mut out = Vec::new();
+        for set in sets {
+            let saved = self.store.harvest_checkpoint(set).await.ok().flatten();
+            let first = saved.as_ref().is_none_or(|c| c.last_datestamp.is_none());
+            let since = from
+                .or_else(|| source.first_from(saved.as_ref(), today))
+                .or(saved.as_ref().and_then(|c| c.run_from.or(c.last_datestamp)));
+            status.update(set, |s| {
+                s.first = first;
+                s.since = since;
+                // A retry goes on counting what the failed run stored.
+                if !matches!(s.state, HarvestState::Failed { .. }) {
+                    s.records = 0;
+                }
+                s.state = HarvestState::Running;
+            });
+            let counting = |e: HarvestNews<'_>| {
+                if let HarvestNews::Page { set, records, .. } = e {
+                    status.update(set, |s| s.records += records);
+                }
+                on(e);
+            };
+            let run = match source.harvest_set(set, from, &counting, lease).await {
+                Ok(s) => {
+                    status.update(set, |st| {
+                        st.state = HarvestState::Done;
+                        st.finished_at = Some(Utc::now());
+                    });
+                    SetRun::Done(s)
+                }
+                Err(HarvestFailure::HandedOver(e)) => {
+                    status.update(set, |st| st.state = HarvestState::Done);
+                    SetRun::HandedOver(e)
+                }
+                Err(HarvestFailure::Failed(error)) => {
+                    let next_try = Utc::now() + retry;
+                    status.update(set, |st| {
+                        st.state = HarvestState::Failed {
+                            error: short_error(&error),
+                            next_try,
+                        }
+                    });
+                    SetRun::Failed { error, next_try }
+                }
+            };
+            let over = matches!(run, SetRun::HandedOver(_));
+            out.push((set.clone(), run));
+            // The next set only while the lease is still ours.
+            if over {
+                break;
+            }
+            if let Some(l) = lease {
+                if !self.renew_lease(l).await {
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
 impl Scheduler {
     /// Runs forever: renews the lease every tick and, while holding it,
     /// runs what is due.
@@ -397,69 +490,38 @@ impl Scheduler {
             return;
         }
         runs.harvest_day = Some(now.date_naive());
-        for set in &self.settings.sets {
-            let saved = self.app.store.harvest_checkpoint(set).await.ok().flatten();
-            let first = saved.as_ref().is_none_or(|c| c.last_datestamp.is_none());
-            let since = self
-                .harvester
-                .first_from(saved.as_ref(), now.date_naive())
-                .or(saved.as_ref().and_then(|c| c.run_from.or(c.last_datestamp)));
-            status.update(set, |s| {
-                s.first = first;
-                s.since = since;
-                // A retry goes on counting what the failed run stored.
-                if !matches!(s.state, HarvestState::Failed { .. }) {
-                    s.records = 0;
-                }
-                s.state = HarvestState::Running;
-            });
-            let on_event = |e: HarvestNews<'_>| match e {
-                HarvestNews::Rejected(msg) => tracing::warn!(%msg, "harvest rejected a record"),
-                HarvestNews::Page { set, records } => {
-                    status.update(set, |s| s.records += records);
-                }
-            };
-            match self
-                .harvester
-                .harvest_set(set, &on_event, &self.lease(me))
-                .await
-            {
-                Ok(s) => {
-                    status.update(set, |st| {
-                        st.state = HarvestState::Done;
-                        st.finished_at = Some(Utc::now());
-                    });
-                    tracing::info!(
-                        set,
-                        new = s.new,
-                        updated = s.updated,
-                        deleted = s.deleted,
-                        rejected = s.rejected,
-                        "harvest finished"
-                    )
-                }
-                Err(e @ HarvestFailure::HandedOver(_)) => {
-                    // Not a failure: the node now holding the lease goes on.
-                    status.update(set, |st| st.state = HarvestState::Done);
-                    tracing::warn!(set, error = %e, "harvest handed over");
-                    return;
-                }
-                Err(e) => {
-                    let retry = chrono::Duration::from_std(self.settings.harvest_retry)
-                        .unwrap_or(chrono::Duration::minutes(15));
-                    let next_try = Utc::now() + retry;
-                    status.update(set, |st| {
-                        st.state = HarvestState::Failed {
-                            error: short_error(&e.to_string()),
-                            next_try,
-                        }
-                    });
-                    tracing::error!(set, error = %e, %next_try, "harvest failed");
-                }
+        let retry = chrono::Duration::from_std(self.settings.harvest_retry)
+            .unwrap_or(chrono::Duration::minutes(15));
+        let on = |e: HarvestNews<'_>| {
+            if let HarvestNews::Rejected(msg) = e {
+                tracing::warn!(%msg, "harvest rejected a record")
             }
-            // The next set (and job) only while the lease is still ours.
-            if !self.renew(me).await {
-                return;
+        };
+        let runs = self
+            .app
+            .harvest_sets(
+                &*self.harvester,
+                &self.settings.sets,
+                None,
+                &on,
+                Some(&self.lease(me)),
+                retry,
+            )
+            .await;
+        for (set, run) in runs {
+            match run {
+                SetRun::Done(s) => tracing::info!(
+                    set,
+                    new = s.new,
+                    updated = s.updated,
+                    deleted = s.deleted,
+                    rejected = s.rejected,
+                    "harvest finished"
+                ),
+                SetRun::HandedOver(e) => tracing::warn!(set, error = %e, "harvest handed over"),
+                SetRun::Failed { error, next_try } => {
+                    tracing::error!(set, %error, %next_try, "harvest failed")
+                }
             }
         }
     }

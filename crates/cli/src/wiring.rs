@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use paperboy_adapters::EngineSearch;
-use paperboy_adapters::{ArxivFetcher, SmtpMailer};
+use paperboy_adapters::{ArxivFetcher, ArxivHarvest, SmtpMailer};
 use paperboy_app::stars::StarTracker;
 use paperboy_app::{App, MailSettings, Settings};
 use paperboy_arxiv::harvest::Harvester;
@@ -87,6 +87,14 @@ pub fn harvester(config: &Config, store: &Arc<dyn Store>) -> anyhow::Result<Harv
     )
     .with_metadata_prefix(&config.arxiv_metadata_prefix)
     .with_initial_days(config.initial_harvest_days))
+}
+
+/// The daily harvest's source: the harvester, renewing its lease in `store`.
+pub fn harvest(config: &Config, store: &Arc<dyn Store>) -> anyhow::Result<ArxivHarvest> {
+    Ok(ArxivHarvest {
+        harvester: Arc::new(harvester(config, store)?),
+        leases: store.clone(),
+    })
 }
 
 /// The application on `store`: settings, mail, and arXiv for papers the

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use crate::static_model::StaticModel;
 use crate::tokenizer::WordPiece;
-use crate::{EmbedError, Embedder};
+use crate::{EmbedError, Embedder, Unusable};
 
 const MAGIC: &[u8] = b"PBSTATIC1\n";
 
@@ -101,7 +101,7 @@ pub fn unpack(bytes: &[u8], what: &str, name: String) -> Result<StaticModel, Emb
 pub struct Builtin {
     name: String,
     dim: usize,
-    model: OnceLock<Result<StaticModel, String>>,
+    model: OnceLock<Result<StaticModel, Unusable>>,
 }
 
 impl Default for Builtin {
@@ -127,10 +127,11 @@ impl Builtin {
     fn model(&self) -> Result<&StaticModel, EmbedError> {
         self.model
             .get_or_init(|| {
-                unpack(BYTES, "the built-in model", self.name.clone()).map_err(|e| e.to_string())
+                unpack(BYTES, "the built-in model", self.name.clone())
+                    .map_err(|e| Unusable(e.to_string()))
             })
             .as_ref()
-            .map_err(|e| EmbedError::Model(e.clone()))
+            .map_err(EmbedError::from)
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use crate::{EmbedError, Embedder, Transformer};
+use crate::{EmbedError, Embedder, Transformer, Unusable};
 
 /// What `paperboy model quantize` calls the packed model in its output.
 pub const FILE_NAME: &str = "paperboy-minilm.bin";
@@ -30,7 +30,7 @@ pub struct PackedTransformer {
     dim: usize,
     bytes: std::borrow::Cow<'static, [u8]>,
     what: String,
-    model: OnceLock<Result<Transformer, String>>,
+    model: OnceLock<Result<Transformer, Unusable>>,
 }
 
 impl PackedTransformer {
@@ -58,13 +58,13 @@ impl PackedTransformer {
         self.model
             .get_or_init(|| {
                 if self.bytes.is_empty() {
-                    return Err(format!("{}: missing (an empty file)", self.what));
+                    return Err(Unusable(format!("{}: missing (an empty file)", self.what)));
                 }
                 Transformer::from_packed(&self.bytes, &self.what, self.name.clone())
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| Unusable(e.to_string()))
             })
             .as_ref()
-            .map_err(|e| EmbedError::Model(e.clone()))
+            .map_err(EmbedError::from)
     }
 }
 

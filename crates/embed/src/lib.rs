@@ -40,6 +40,17 @@ pub enum EmbedError {
     Compute(#[from] candle_core::Error),
 }
 
+/// Why a model parsed on first use cannot be used, kept so that every
+/// later call says the same (the error itself is not `Clone`).
+#[derive(Debug, Clone)]
+pub(crate) struct Unusable(pub(crate) String);
+
+impl From<&Unusable> for EmbedError {
+    fn from(u: &Unusable) -> Self {
+        EmbedError::Model(u.0.clone())
+    }
+}
+
 impl EmbedError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         EmbedError::Io {

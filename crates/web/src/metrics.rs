@@ -12,6 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use paperboy_app::citations::Texts;
+use paperboy_app::operations::Gauges;
+
 use crate::AppState;
 
 pub struct Metrics {
@@ -96,8 +99,19 @@ fn gauge(out: &mut String, name: &str, help: &str, rows: &[(String, f64)]) {
 }
 
 async fn get_metrics(State(state): State<AppState>) -> Response {
-    let m = &state.metrics;
     let mut out = String::new();
+    http_metrics(&state.metrics, &mut out);
+    let g = state.app.gauges().await;
+    if let Some(texts) = &state.app.texts {
+        fulltext_metrics(&state, texts, &mut out).await;
+    }
+    store_metrics(&g, &mut out);
+    harvest_metrics(&g, &mut out);
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// Responses by status class, uptime, and time to answer by route.
+fn http_metrics(m: &Metrics, out: &mut String) {
     out.push_str("# HELP paperboy_http_responses_total HTTP responses sent, by status class.\n");
     out.push_str("# TYPE paperboy_http_responses_total counter\n");
     for (i, c) in m.by_class.iter().enumerate() {
@@ -146,72 +160,78 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
             ));
         }
     }
-    let g = state.app.gauges().await;
-    if let Some(texts) = &state.app.texts {
-        if let Ok(t) = state.app.text_stats().await {
-            let rows = [
-                ("parsed", t.parsed),
-                ("missing", t.missing),
-                ("unreadable", t.unreadable),
-                ("too_large", t.too_large),
-                ("catalogued", t.catalogued),
-            ]
-            .map(|(s, n)| (format!("{{status=\"{s}\"}}"), n as f64));
-            gauge(
-                &mut out,
-                "paperboy_fulltext_papers",
-                "Papers whose full text was fetched, by outcome.",
-                &rows,
-            );
-            let one = |n: u64| [(String::new(), n as f64)];
-            gauge(
-                &mut out,
-                "paperboy_fulltext_waiting",
-                "Papers whose full text is not fetched yet.",
-                &one(t.waiting),
-            );
-            gauge(
-                &mut out,
-                "paperboy_fulltext_bytes",
-                "Bytes of the full-text pages fetched.",
-                &one(t.bytes.max(0) as u64),
-            );
-            gauge(
-                &mut out,
-                "paperboy_references",
-                "References read from full texts.",
-                &one(t.references),
-            );
-            gauge(
-                &mut out,
-                "paperboy_references_resolved",
-                "References resolved to a paper in the store.",
-                &one(t.resolved),
-            );
-            gauge(
-                &mut out,
-                "paperboy_passages",
-                "Passages of full texts kept for search inside papers.",
-                &one(t.passages),
-            );
-        }
-        let p = texts.progress();
-        let lag = p
-            .last_fetch
-            .map_or(-1.0, |t| (chrono::Utc::now() - t).num_seconds() as f64);
+}
+
+/// The full-text fetcher: papers by outcome, references, passages, and
+/// this node's fetching.
+async fn fulltext_metrics(state: &AppState, texts: &Texts, out: &mut String) {
+    if let Ok(t) = state.app.text_stats().await {
+        let rows = [
+            ("parsed", t.parsed),
+            ("missing", t.missing),
+            ("unreadable", t.unreadable),
+            ("too_large", t.too_large),
+            ("catalogued", t.catalogued),
+        ]
+        .map(|(s, n)| (format!("{{status=\"{s}\"}}"), n as f64));
         gauge(
-            &mut out,
-            "paperboy_fulltext_last_fetch_age_seconds",
-            "Seconds since this node last fetched a full text (-1: never).",
-            &[(String::new(), lag)],
+            out,
+            "paperboy_fulltext_papers",
+            "Papers whose full text was fetched, by outcome.",
+            &rows,
+        );
+        let one = |n: u64| [(String::new(), n as f64)];
+        gauge(
+            out,
+            "paperboy_fulltext_waiting",
+            "Papers whose full text is not fetched yet.",
+            &one(t.waiting),
         );
         gauge(
-            &mut out,
-            "paperboy_fulltext_refusals",
-            "Times arXiv refused or could not be reached for a full text, on this node.",
-            &[(String::new(), p.refusals as f64)],
+            out,
+            "paperboy_fulltext_bytes",
+            "Bytes of the full-text pages fetched.",
+            &one(t.bytes.max(0) as u64),
+        );
+        gauge(
+            out,
+            "paperboy_references",
+            "References read from full texts.",
+            &one(t.references),
+        );
+        gauge(
+            out,
+            "paperboy_references_resolved",
+            "References resolved to a paper in the store.",
+            &one(t.resolved),
+        );
+        gauge(
+            out,
+            "paperboy_passages",
+            "Passages of full texts kept for search inside papers.",
+            &one(t.passages),
         );
     }
+    let p = texts.progress();
+    let lag = p
+        .last_fetch
+        .map_or(-1.0, |t| (chrono::Utc::now() - t).num_seconds() as f64);
+    gauge(
+        out,
+        "paperboy_fulltext_last_fetch_age_seconds",
+        "Seconds since this node last fetched a full text (-1: never).",
+        &[(String::new(), lag)],
+    );
+    gauge(
+        out,
+        "paperboy_fulltext_refusals",
+        "Times arXiv refused or could not be reached for a full text, on this node.",
+        &[(String::new(), p.refusals as f64)],
+    );
+}
+
+/// The store, the indexes following it, the vectors, the outbox.
+fn store_metrics(g: &Gauges, out: &mut String) {
     out.push_str("# HELP paperboy_store_up Whether the store answers (1) or not (0).\n");
     out.push_str("# TYPE paperboy_store_up gauge\n");
     out.push_str(&format!(
@@ -225,7 +245,7 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
     }
     if let Some(lag) = g.index_lag {
         gauge(
-            &mut out,
+            out,
             "paperboy_index_lag_changes",
             "Store changes the keyword index has not applied yet.",
             &[(String::new(), lag as f64)],
@@ -233,7 +253,7 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
     }
     if let Some(backlog) = g.embedding_backlog {
         gauge(
-            &mut out,
+            out,
             "paperboy_embedding_backlog_changes",
             "Store changes the vector index has not embedded yet.",
             &[(String::new(), backlog as f64)],
@@ -242,13 +262,13 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
     if let Some(r) = &g.refinement {
         let l = format!("{{model=\"{}\"}}", label(&r.model));
         gauge(
-            &mut out,
+            out,
             "paperboy_embedding_refined_papers",
             "Papers the better (transformer) vectors cover so far.",
             &[(l.clone(), r.covered as f64)],
         );
         gauge(
-            &mut out,
+            out,
             "paperboy_embedding_refined_filling",
             "Whether the better vectors are still being filled in, newest papers first (1) or follow new papers only (0).",
             &[(l, f64::from(u8::from(r.filling)))],
@@ -256,7 +276,7 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
     }
     if let Some(total) = g.papers {
         gauge(
-            &mut out,
+            out,
             "paperboy_papers",
             "Papers in the store (not deleted).",
             &[(String::new(), total as f64)],
@@ -269,12 +289,16 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
             .map(|(status, n)| (format!("{{status=\"{}\"}}", label(status)), *n as f64))
             .collect();
         gauge(
-            &mut out,
+            out,
             "paperboy_outbox_messages",
             "Messages in the outbox, by status (queued ones are the depth).",
             &rows,
         );
     }
+}
+
+/// Each harvested set's lag and whether this node harvests it now.
+fn harvest_metrics(g: &Gauges, out: &mut String) {
     let mut lag = Vec::new();
     let mut running = Vec::new();
     for (set, set_lag, is_running) in &g.harvest {
@@ -285,16 +309,15 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
         running.push((l, f64::from(u8::from(*is_running))));
     }
     gauge(
-        &mut out,
+        out,
         "paperboy_harvest_lag_seconds",
         "Seconds from the newest harvested datestamp of each set to now.",
         &lag,
     );
     gauge(
-        &mut out,
+        out,
         "paperboy_harvest_running",
         "Whether this node is harvesting the set now.",
         &running,
     );
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

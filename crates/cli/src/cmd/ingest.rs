@@ -7,8 +7,9 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use paperboy_app::scheduler::until_next_harvest;
-use paperboy_arxiv::harvest::{HarvestEvent, HarvestSummary};
+use paperboy_app::ports::{HarvestNews, Harvested};
+use paperboy_app::scheduler::{until_next_harvest, SetRun};
+use paperboy_arxiv::harvest::HarvestEvent;
 use paperboy_core::ArxivId;
 
 use crate::config::Config;
@@ -39,13 +40,9 @@ fn spinner() -> ProgressBar {
     bar
 }
 
-fn report(summary: &HarvestSummary, started: Instant) {
+fn report(new: u64, updated: u64, deleted: u64, rejected: u64, started: Instant) {
     println!(
-        "harvested {} new, {} updated, {} deleted, {} rejected in {:.1}s",
-        summary.new,
-        summary.updated,
-        summary.deleted,
-        summary.rejected,
+        "harvested {new} new, {updated} updated, {deleted} deleted, {rejected} rejected in {:.1}s",
         started.elapsed().as_secs_f64()
     );
 }
@@ -61,40 +58,24 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let store = crate::wiring::open_store(&config).await?;
-    let harvester = crate::wiring::harvester(&config, &store)?;
     let bar = spinner();
-    let on_event = {
-        let bar = bar.clone();
-        move |e: HarvestEvent<'_>| match e {
-            HarvestEvent::Page {
-                set,
-                records,
-                cursor,
-                complete_list_size,
-            } => {
-                let of = complete_list_size
-                    .map(|n| format!(" of {n}"))
-                    .unwrap_or_default();
-                let at = cursor.map(|c| c + records).unwrap_or(records);
-                bar.set_message(format!("{set}: {at}{of} records"));
-            }
-            HarvestEvent::Rejected(msg) => bar.suspend(|| eprintln!("rejected: {msg}")),
-            HarvestEvent::Restarted { set, from } => bar.suspend(|| {
-                eprintln!("{set}: resumption token refused by the server; restarting from {from:?}")
-            }),
-        }
-    };
 
     if !ids.is_empty() {
+        let harvester = crate::wiring::harvester(&config, &store)?;
+        let on_event = |e: HarvestEvent<'_>| {
+            if let HarvestEvent::Rejected(msg) = e {
+                bar.suspend(|| eprintln!("rejected: {msg}"))
+            }
+        };
         let started = Instant::now();
-        let (summary, got) = harvester.fetch_ids(&ids, &on_event).await?;
+        let (s, got) = harvester.fetch_ids(&ids, &on_event).await?;
         bar.finish_and_clear();
         for id in &ids {
             if !got.iter().any(|p| &p.id == id) {
                 eprintln!("not found on arXiv: {id}");
             }
         }
-        report(&summary, started);
+        report(s.new, s.updated, s.deleted, s.rejected, started);
         return Ok(());
     }
 
@@ -107,19 +88,56 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         !sets.is_empty(),
         "no sets to harvest: pass --set or configure arxiv_sets"
     );
+    // The scheduler's use case, without its lease (one process, asked for).
+    let app = crate::wiring::app(&config, store.clone())?;
+    let source = crate::wiring::harvest(&config, &store)?;
+    let on_news = |e: HarvestNews<'_>| match e {
+        HarvestNews::Page {
+            set,
+            records,
+            cursor,
+            complete_list_size,
+        } => {
+            let of = complete_list_size
+                .map(|n| format!(" of {n}"))
+                .unwrap_or_default();
+            let at = cursor.map(|c| c + records).unwrap_or(records);
+            bar.set_message(format!("{set}: {at}{of} records"));
+        }
+        HarvestNews::Rejected(msg) => bar.suspend(|| eprintln!("rejected: {msg}")),
+        HarvestNews::Restarted { set, from } => bar.suspend(|| {
+            eprintln!("{set}: resumption token refused by the server; restarting from {from:?}")
+        }),
+    };
     loop {
         let started = Instant::now();
-        let mut total = HarvestSummary::default();
-        for set in &sets {
-            bar.set_message(format!("{set}: starting"));
-            let summary = harvester
-                .harvest_set(set, opts.from, &on_event)
-                .await
-                .with_context(|| format!("harvesting set {set}"))?;
-            total.add(summary);
-        }
+        let mut total = Harvested::default();
+        let runs = app
+            .harvest_sets(
+                &source,
+                &sets,
+                opts.from,
+                &on_news,
+                None,
+                chrono::Duration::zero(),
+            )
+            .await;
         bar.finish_and_clear();
-        report(&total, started);
+        for (set, run) in runs {
+            match run {
+                SetRun::Done(s) => total.add(s),
+                SetRun::Failed { error, .. } | SetRun::HandedOver(error) => {
+                    anyhow::bail!("harvesting set {set}: {error}")
+                }
+            }
+        }
+        report(
+            total.new,
+            total.updated,
+            total.deleted,
+            total.rejected,
+            started,
+        );
         if opts.once {
             return Ok(());
         }

@@ -62,10 +62,7 @@ pub async fn run(opts: Opts, mut config: Config) -> anyhow::Result<()> {
     } else {
         let scheduler = Scheduler {
             app: app.clone(),
-            harvester: Arc::new(paperboy_adapters::ArxivHarvest {
-                harvester: Arc::new(crate::wiring::harvester(&config, &store)?),
-                leases: store.clone(),
-            }),
+            harvester: Arc::new(crate::wiring::harvest(&config, &store)?),
             settings: SchedulerSettings {
                 sets: config.arxiv_sets.clone(),
                 harvest_hour_utc: config.harvest_hour_utc,

@@ -7,15 +7,18 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use maud::html;
-use paperboy_app::recommend::RecRequest;
+use maud::{html, Markup};
+use paperboy_app::recommend::{RecRequest, Recommendation};
 use paperboy_store::MuteKind;
 use serde::Deserialize;
 
 use super::library::tag_nav;
 use super::paper::see_other;
 use super::saving::back_to;
-use super::{csrf_form, marks, paper_href, paper_item, urlencode, CheckedForm, Member, PageError};
+use super::{
+    csrf_form, marks, paper_href, paper_item, post_button, urlencode, CheckedForm, Ctx, Member,
+    PageError,
+};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -78,119 +81,124 @@ async fn get_for_you(
             .map(|t| format!("&tag={}", urlencode(t)))
             .unwrap_or_default()
     );
+    let whole_store = format!(
+        "/for-you?days=0{}",
+        tag.as_ref()
+            .map(|t| format!("&tag={}", urlencode(t)))
+            .unwrap_or_default()
+    );
     let body = html! {
         section.intro {
             h1 { "For you" }
             p.lede {
                 "Papers near your " a href="/library" { "library" } ", with the reasons. "
                 @if days == 0 { "From the whole store. " a href={ "/for-you?days=7" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "Only the last 7 days" } }
-                @else { "From the last " (days) " days. " a href={ "/for-you?days=0" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "From the whole store" } }
+                @else { "From the last " (days) " days. " a href=(whole_store) { "From the whole store" } }
             }
         }
         (tag_nav(&tags, tag.as_deref(), "/for-you"))
         @if let Some((id, title, up)) = &rated {
-            div.notice role="status" {
-                (if *up { "Noted: more like " } else { "Noted: less like " }) "“" (title) "”. "
-                @if *up { "(A 👍 teaches your recommendations; it does not save the paper: ☆ Save on it does.) " }
-                form.inline method="post" action="/for-you/feedback" {
-                    (ctx.csrf_field())
-                    input type="hidden" name="id" value=(id);
-                    input type="hidden" name="value" value="0";
-                    input type="hidden" name="next" value=(here);
-                    button.link type="submit" { "Undo" }
-                }
-            }
+            (rated_notice(&ctx, id.as_str(), title, *up, &here))
         }
         @if recs.is_empty() {
-            @if saved == 0 {
-                p.empty { "No recommendations yet: " (if tag.is_some() { "no paper carries this tag. " } else { "your library is empty. " }) "Save a few papers (☆ Save on any paper) or " a href="/library" { "import your BibTeX" } ", and papers near them appear here." }
-            } @else if days > 0 {
-                p.empty { "None of the papers of the last " (super::plural(u64::from(days), "day", "days")) " is near your " (super::plural(saved as u64, "saved paper", "saved papers")) ". "
-                    a href={ "/for-you?days=0" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "Look in the whole store" } "." }
-            } @else {
-                p.empty { "Nothing near your " (super::plural(saved as u64, "saved paper", "saved papers")) " yet: the store is still being indexed, or holds nothing else near them. Try again in a minute." }
-            }
+            (empty_state(saved, days, tag.is_some(), &whole_store))
         }
         ol.papers.recommendations {
             @for r in &recs {
-                @let id = r.paper.stored.paper.id.as_str();
                 li {
                     (paper_item(&ctx, &r.paper, &m, None))
-                    div.why {
-                        p {
-                            "Why: close to "
-                            @for (i, s) in r.similar_to.iter().enumerate() {
-                                @if i > 0 { ", " }
-                                a href=(paper_href(s.as_str())) { (titles.get(s.as_str()).cloned().unwrap_or_else(|| s.to_string())) }
-                            }
-                            @if !r.terms.is_empty() {
-                                "; shares " @for (i, t) in r.terms.iter().enumerate() { @if i > 0 { ", " } em.term { (t) } }
-                            }
-                            @if !r.cites.is_empty() {
-                                "; cites " (super::plural(r.cites.len() as u64, "paper", "papers")) " in your library"
-                            }
-                        }
-                        form.inline method="post" action="/for-you/feedback" {
-                            (ctx.csrf_field())
-                            input type="hidden" name="id" value=(id);
-                            input type="hidden" name="value" value="1";
-                            input type="hidden" name="next" value=(here);
-                            button type="submit" { span aria-hidden="true" { "👍 " } "More like this" }
-                        }
-                        form.inline method="post" action="/for-you/feedback" {
-                            (ctx.csrf_field())
-                            input type="hidden" name="id" value=(id);
-                            input type="hidden" name="value" value="-1";
-                            input type="hidden" name="next" value=(here);
-                            button.dislike type="submit" { span aria-hidden="true" { "👎 " } "Less like this" }
-                        }
-                        span.mute-controls {
-                        @if let Some(c) = r.paper.stored.paper.categories.first() {
-                            form.inline method="post" action="/for-you/mute" {
-                                (ctx.csrf_field())
-                                input type="hidden" name="kind" value="category";
-                                input type="hidden" name="value" value=(c.as_str());
-                                input type="hidden" name="next" value=(here);
-                                button.link type="submit" { "Not interested in " (c.as_str()) }
-                            }
-                        }
-                        " · "
-                        @if let Some(a) = r.paper.stored.paper.authors.first() {
-                            form.inline method="post" action="/for-you/mute" {
-                                (ctx.csrf_field())
-                                input type="hidden" name="kind" value="author";
-                                input type="hidden" name="value" value=(a.name);
-                                input type="hidden" name="next" value=(here);
-                                button.link type="submit" { "Not interested in " (a.name) }
-                            }
-                        }
-                        }
-                    }
+                    (why(&ctx, r, &titles, &here))
                 }
             }
         }
         @if !mutes.is_empty() {
-            section.mutes {
-                h2 { "Not interested in" }
-                ul {
-                    @for (k, v) in &mutes {
-                        li {
-                            (k.as_str()) " " (v) " "
-                            form.inline method="post" action="/for-you/mute" {
-                                (ctx.csrf_field())
-                                input type="hidden" name="kind" value=(k.as_str());
-                                input type="hidden" name="value" value=(v);
-                                input type="hidden" name="action" value="unmute";
-                                input type="hidden" name="next" value=(here);
-                                button.link type="submit" { "Show again" }
-                            }
-                        }
+            (mutes_section(&ctx, &mutes, &here))
+        }
+    };
+    Ok(ctx.page("For you", body))
+}
+
+/// Confirms the last 👍/👎 and offers to undo it.
+fn rated_notice(ctx: &Ctx, id: &str, title: &str, up: bool, here: &str) -> Markup {
+    let undo = [("id", id), ("value", "0"), ("next", here)];
+    html! {
+        div.notice role="status" {
+            (if up { "Noted: more like " } else { "Noted: less like " }) "“" (title) "”. "
+            @if up { "(A 👍 teaches your recommendations; it does not save the paper: ☆ Save on it does.) " }
+            (post_button(ctx, "/for-you/feedback", &undo, Some("link"), html! { "Undo" }))
+        }
+    }
+}
+
+/// Why there are no recommendations, and what to do about it.
+fn empty_state(saved: usize, days: u32, tagged: bool, whole_store: &str) -> Markup {
+    html! {
+        @if saved == 0 {
+            p.empty { "No recommendations yet: " (if tagged { "no paper carries this tag. " } else { "your library is empty. " }) "Save a few papers (☆ Save on any paper) or " a href="/library" { "import your BibTeX" } ", and papers near them appear here." }
+        } @else if days > 0 {
+            p.empty { "None of the papers of the last " (super::plural(u64::from(days), "day", "days")) " is near your " (super::plural(saved as u64, "saved paper", "saved papers")) ". "
+                a href=(whole_store) { "Look in the whole store" } "." }
+        } @else {
+            p.empty { "Nothing near your " (super::plural(saved as u64, "saved paper", "saved papers")) " yet: the store is still being indexed, or holds nothing else near them. Try again in a minute." }
+        }
+    }
+}
+
+/// A recommendation's reasons, its 👍/👎 and its "not interested" buttons.
+fn why(ctx: &Ctx, r: &Recommendation, titles: &HashMap<String, String>, here: &str) -> Markup {
+    let id = r.paper.stored.paper.id.as_str();
+    let feedback = |value| [("id", id), ("value", value), ("next", here)];
+    let mute = |kind, value| [("kind", kind), ("value", value), ("next", here)];
+    html! {
+        div.why {
+            p {
+                "Why: close to "
+                @for (i, s) in r.similar_to.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href=(paper_href(s.as_str())) { (titles.get(s.as_str()).cloned().unwrap_or_else(|| s.to_string())) }
+                }
+                @if !r.terms.is_empty() {
+                    "; shares " @for (i, t) in r.terms.iter().enumerate() { @if i > 0 { ", " } em.term { (t) } }
+                }
+                @if !r.cites.is_empty() {
+                    "; cites " (super::plural(r.cites.len() as u64, "paper", "papers")) " in your library"
+                }
+            }
+            (post_button(ctx, "/for-you/feedback", &feedback("1"), None,
+                html! { span aria-hidden="true" { "👍 " } "More like this" }))
+            (post_button(ctx, "/for-you/feedback", &feedback("-1"), Some("dislike"),
+                html! { span aria-hidden="true" { "👎 " } "Less like this" }))
+            span.mute-controls {
+                @if let Some(c) = r.paper.stored.paper.categories.first() {
+                    (post_button(ctx, "/for-you/mute", &mute("category", c.as_str()), Some("link"),
+                        html! { "Not interested in " (c.as_str()) }))
+                }
+                " · "
+                @if let Some(a) = r.paper.stored.paper.authors.first() {
+                    (post_button(ctx, "/for-you/mute", &mute("author", &a.name), Some("link"),
+                        html! { "Not interested in " (a.name) }))
+                }
+            }
+        }
+    }
+}
+
+/// What the reader muted, each with "Show again".
+fn mutes_section(ctx: &Ctx, mutes: &[(MuteKind, String)], here: &str) -> Markup {
+    html! {
+        section.mutes {
+            h2 { "Not interested in" }
+            ul {
+                @for (k, v) in mutes {
+                    @let fields = [("kind", k.as_str()), ("value", v.as_str()), ("action", "unmute"), ("next", here)];
+                    li {
+                        (k.as_str()) " " (v) " "
+                        (post_button(ctx, "/for-you/mute", &fields, Some("link"), html! { "Show again" }))
                     }
                 }
             }
         }
-    };
-    Ok(ctx.page("For you", body))
+    }
 }
 
 #[derive(Deserialize)]

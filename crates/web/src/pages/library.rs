@@ -11,12 +11,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use paperboy_app::library::ImportReport;
-use paperboy_store::{LibraryQuery, LibrarySort};
+use paperboy_store::{LibraryQuery, LibrarySort, ListedPaper, TagInfo};
 use serde::Deserialize;
 
 use super::paper::see_other;
 use super::{
-    csrf_form, marks, page_param, paper_item, urlencode, CheckedForm, Ctx, Member, PageError,
+    csrf_form, marks, page_param, paper_item, post_button, urlencode, CheckedForm, Ctx, Member,
+    PageError,
 };
 use crate::{auth, ApiError, AppState};
 
@@ -127,30 +128,7 @@ async fn library_page(
             @for (i, lp) in items.iter().zip(papers.iter()) {
                 li {
                     (paper_item(ctx, lp, &m, None))
-                    div.tags {
-                        @if !i.saved.tags.is_empty() { "Tags: " }
-                        @for t in &i.saved.tags {
-                            span.tag-chip {
-                                a.tag href={ "/library?tag=" (urlencode(t)) } { (t) }
-                                form.inline method="post" action={ "/papers/" (lp.stored.paper.id) "/save" } {
-                                    (ctx.csrf_field())
-                                    input type="hidden" name="action" value="untag";
-                                    input type="hidden" name="tags" value=(t);
-                                    input type="hidden" name="next" value=(here);
-                                    button.link type="submit" aria-label={ "Remove the tag " (t) } title={ "Remove the tag " (t) } { "×" }
-                                }
-                            }
-                            " "
-                        }
-                        form.inline method="post" action={ "/papers/" (lp.stored.paper.id) "/save" } {
-                            (ctx.csrf_field())
-                            input type="hidden" name="action" value="add";
-                            input type="hidden" name="next" value=(here);
-                            label.visually-hidden for={ "tags-" (lp.stored.paper_id.0) } { "Add tags" }
-                            input id={ "tags-" (lp.stored.paper_id.0) } type="text" name="tags" placeholder="add tags, comma separated" size="24";
-                            button type="submit" { "Tag" }
-                        }
-                    }
+                    (item_tags(ctx, &i.saved.tags, lp, &here))
                 }
             }
         }
@@ -158,6 +136,48 @@ async fn library_page(
             @if page > 0 { a rel="prev" href={ (here) (if here.contains('?') { "&" } else { "?" }) "p=" (page - 1) } { "← Back" } }
             @if items.len() as u32 == PAGE_SIZE { a rel="next" href={ (here) (if here.contains('?') { "&" } else { "?" }) "p=" (page + 1) } { "More →" } }
         }
+        (import_section(ctx, tag.as_deref()))
+        @if !tags.is_empty() {
+            (collections_section(ctx, &user.username, &tags))
+        }
+        (feed_section(ctx, has_feed))
+    };
+    Ok(ctx.render(status, "Your library", body))
+}
+
+/// A saved paper's tags, each removable, and a field to add more.
+fn item_tags(ctx: &Ctx, tags: &[String], lp: &ListedPaper, here: &str) -> Markup {
+    html! {
+        div.tags {
+            @if !tags.is_empty() { "Tags: " }
+            @for t in tags {
+                span.tag-chip {
+                    a.tag href={ "/library?tag=" (urlencode(t)) } { (t) }
+                    form.inline method="post" action={ "/papers/" (lp.stored.paper.id) "/save" } {
+                        (ctx.csrf_field())
+                        input type="hidden" name="action" value="untag";
+                        input type="hidden" name="tags" value=(t);
+                        input type="hidden" name="next" value=(here);
+                        button.link type="submit" aria-label={ "Remove the tag " (t) } title={ "Remove the tag " (t) } { "×" }
+                    }
+                }
+                " "
+            }
+            form.inline method="post" action={ "/papers/" (lp.stored.paper.id) "/save" } {
+                (ctx.csrf_field())
+                input type="hidden" name="action" value="add";
+                input type="hidden" name="next" value=(here);
+                label.visually-hidden for={ "tags-" (lp.stored.paper_id.0) } { "Add tags" }
+                input id={ "tags-" (lp.stored.paper_id.0) } type="text" name="tags" placeholder="add tags, comma separated" size="24";
+                button type="submit" { "Tag" }
+            }
+        }
+    }
+}
+
+/// Importing a BibTeX file or a list of ids, and the export links.
+fn import_section(ctx: &Ctx, tag: Option<&str>) -> Markup {
+    html! {
         section.import {
             h2 { "Import" }
             p { "A BibTeX file (from Zotero, Mendeley, JabRef or Google Scholar) or a list of arXiv ids or URLs, one a line. Papers not here yet are fetched from arXiv." }
@@ -166,57 +186,54 @@ async fn library_page(
                 label for="file" { "File" }
                 input #file type="file" name="file" accept=".bib,.txt,text/plain";
                 label for="itag" { "Tag every imported paper (optional)" }
-                input #itag type="text" name="tag" value=(tag.as_deref().unwrap_or(""));
+                input #itag type="text" name="tag" value=(tag.unwrap_or(""));
                 button type="submit" { "Import" }
             }
             p { "Export: "
-                a href={ "/api/me/library/export?format=bibtex" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "BibTeX" } " · "
-                a href={ "/api/me/library/export?format=json" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "JSON" } " · "
-                a href={ "/api/me/library/export?format=csv" @if let Some(t) = &tag { "&tag=" (urlencode(t)) } } { "CSV" }
+                a href={ "/api/me/library/export?format=bibtex" @if let Some(t) = tag { "&tag=" (urlencode(t)) } } { "BibTeX" } " · "
+                a href={ "/api/me/library/export?format=json" @if let Some(t) = tag { "&tag=" (urlencode(t)) } } { "JSON" } " · "
+                a href={ "/api/me/library/export?format=csv" @if let Some(t) = tag { "&tag=" (urlencode(t)) } } { "CSV" }
             }
         }
-        @if !tags.is_empty() {
-            section.collections {
-                h2 { "Collections" }
-                p { "A public tag is a collection anyone can read at its own address, with a feed." }
-                ul {
-                    @for t in &tags {
-                        li {
-                            @if t.public {
-                                a href={ "/u/" (user.username) "/" (urlencode(&t.tag)) } { (t.tag) } " is public "
-                            } @else {
-                                (t.tag) " is private "
-                            }
-                            form.inline method="post" action="/library/visibility" {
-                                (ctx.csrf_field())
-                                input type="hidden" name="tag" value=(t.tag);
-                                input type="hidden" name="public" value=(if t.public { "off" } else { "on" });
-                                button type="submit" { (if t.public { "Make private" } else { "Make public" }) }
-                            }
+    }
+}
+
+/// The reader's tags, each made public (a collection) or private.
+fn collections_section(ctx: &Ctx, username: &str, tags: &[TagInfo]) -> Markup {
+    html! {
+        section.collections {
+            h2 { "Collections" }
+            p { "A public tag is a collection anyone can read at its own address, with a feed." }
+            ul {
+                @for t in tags {
+                    li {
+                        @if t.public {
+                            a href={ "/u/" (username) "/" (urlencode(&t.tag)) } { (t.tag) } " is public "
+                        } @else {
+                            (t.tag) " is private "
                         }
+                        @let fields = [("tag", t.tag.as_str()), ("public", if t.public { "off" } else { "on" })];
+                        (post_button(ctx, "/library/visibility", &fields, None, html! { (if t.public { "Make private" } else { "Make public" }) }))
                     }
                 }
             }
         }
+    }
+}
+
+/// Making and revoking the private feed's addresses.
+fn feed_section(ctx: &Ctx, has_feed: bool) -> Markup {
+    html! {
         section.private-feed {
             h2 { "Your private feed" }
             p { "Recommendations and alerts in your feed reader, at an address only you know. A new address leaves the old ones working until you revoke them." }
-            form.inline method="post" action="/library/feed" {
-                (ctx.csrf_field())
-                input type="hidden" name="action" value="new";
-                button type="submit" { "Make a feed address" }
-            }
+            (post_button(ctx, "/library/feed", &[("action", "new")], None, html! { "Make a feed address" }))
             @if has_feed {
                 " "
-                form.inline method="post" action="/library/feed" {
-                    (ctx.csrf_field())
-                    input type="hidden" name="action" value="revoke";
-                    button type="submit" { "Revoke every feed address" }
-                }
+                (post_button(ctx, "/library/feed", &[("action", "revoke")], None, html! { "Revoke every feed address" }))
             }
         }
-    };
-    Ok(ctx.render(status, "Your library", body))
+    }
 }
 
 fn import_notice(r: &ImportReport) -> Markup {

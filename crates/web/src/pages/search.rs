@@ -6,11 +6,11 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use maud::{html, PreEscaped};
-use paperboy_app::search::{parse_mode, Mode, SearchRequest};
+use maud::{html, Markup, PreEscaped};
+use paperboy_app::search::{parse_mode, Hit, Mode, Results, SearchRequest};
 use paperboy_store::ListedPaper;
 
-use super::{marks, page_param, paper_item, urlencode, Ctx, PageError};
+use super::{marks, page_param, paper_item, urlencode, Ctx, Marks, PageError};
 use crate::AppState;
 
 /// The search modes a reader can pick, with a word on each.
@@ -43,22 +43,7 @@ async fn get_search(
         Some(m) => parse_mode(m)?,
     };
     let page = page_param(&q, 1000)? as usize;
-    let form = html! {
-        form.search-big role="search" aria-label="Search papers and choose how" action="/search" method="get" {
-            label for="q2" { "Search papers" }
-            input #q2 type="search" name="q" value=(query) placeholder="generalization of fine-tuned models, or paste an abstract";
-            button type="submit" { "Search" }
-            fieldset.modes {
-                legend { "Match" }
-                @for (m, label, hint) in MODES {
-                    label title=(hint) {
-                        input type="radio" name="mode" value=(m.as_str()) checked[*m == mode];
-                        " " (label)
-                    }
-                }
-            }
-        }
-    };
+    let form = search_form(&query, mode);
     if query.is_empty() {
         let body = html! { section.intro { h1 { "Search" } (form) } };
         return Ok(ctx.page("Search", body));
@@ -86,27 +71,7 @@ async fn get_search(
         }
         _ => false,
     };
-    let shown = page * 20 + found.len();
-    // Meaning finds something near any query: say when no paper holds the
-    // words, rather than counting arbitrary neighbours as matches.
-    let count = if mode != Mode::Keyword && outcome.word_matches == Some(0) && !found.is_empty() {
-        "No paper contains these words; the nearest by meaning:".to_string()
-    } else if mode == Mode::Semantic {
-        format!(
-            "The {} nearest by meaning",
-            super::plural(found.len() as u64, "paper", "papers")
-        )
-    } else if outcome.total > shown {
-        format!(
-            "Papers {}–{shown} of {}",
-            page * 20 + 1,
-            super::plural(outcome.total as u64, "match", "matches")
-        )
-    } else if outcome.total == 0 {
-        "No papers found".to_string()
-    } else {
-        super::plural(outcome.total as u64, "paper found", "papers found")
-    };
+    let count = count_line(&outcome, mode, page, found.len());
     let mode_param = if mode == Mode::Hybrid {
         String::new()
     } else {
@@ -127,19 +92,7 @@ async fn get_search(
     }
     ol.papers {
         @for (lp, hit) in &outcome.rows {
-            @let hl = match (&hit.highlighted_title, &hit.highlighted_summary) {
-                (Some(t), Some(s)) => Some((t.as_str(), s.as_str())),
-                _ => None,
-            };
-            li {
-                (paper_item(&ctx, lp, &marks, hl))
-                @if let Some(m) = &hit.passage {
-                    p.passage {
-                        span.muted { "In the full text" @if !m.section.is_empty() { ", " (m.section) } ": " }
-                        "…" (PreEscaped(&m.snippet)) "…"
-                    }
-                }
-            }
+            li { (result_item(&ctx, lp, hit, &marks)) }
         }
     }
     nav.pager aria-label="Pages" {
@@ -157,4 +110,67 @@ async fn get_search(
         feeds,
         body,
     ))
+}
+
+/// The search box with its modes.
+fn search_form(query: &str, mode: Mode) -> Markup {
+    html! {
+        form.search-big role="search" aria-label="Search papers and choose how" action="/search" method="get" {
+            label for="q2" { "Search papers" }
+            input #q2 type="search" name="q" value=(query) placeholder="generalization of fine-tuned models, or paste an abstract";
+            button type="submit" { "Search" }
+            fieldset.modes {
+                legend { "Match" }
+                @for (m, label, hint) in MODES {
+                    label title=(hint) {
+                        input type="radio" name="mode" value=(m.as_str()) checked[*m == mode];
+                        " " (label)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the results are: matches counted, or papers near by meaning.
+fn count_line(outcome: &Results, mode: Mode, page: usize, found: usize) -> String {
+    let shown = page * 20 + found;
+    // Meaning finds something near any query: say when no paper holds the
+    // words, rather than counting arbitrary neighbours as matches.
+    if mode != Mode::Keyword && outcome.word_matches == Some(0) && found > 0 {
+        "No paper contains these words; the nearest by meaning:".to_string()
+    } else if mode == Mode::Semantic {
+        format!(
+            "The {} nearest by meaning",
+            super::plural(found as u64, "paper", "papers")
+        )
+    } else if outcome.total > shown {
+        format!(
+            "Papers {}–{shown} of {}",
+            page * 20 + 1,
+            super::plural(outcome.total as u64, "match", "matches")
+        )
+    } else if outcome.total == 0 {
+        "No papers found".to_string()
+    } else {
+        super::plural(outcome.total as u64, "paper found", "papers found")
+    }
+}
+
+/// A result: the paper, with the query's words marked, and the passage
+/// of its full text that matched.
+fn result_item(ctx: &Ctx, lp: &ListedPaper, hit: &Hit, marks: &Marks) -> Markup {
+    let hl = match (&hit.highlighted_title, &hit.highlighted_summary) {
+        (Some(t), Some(s)) => Some((t.as_str(), s.as_str())),
+        _ => None,
+    };
+    html! {
+        (paper_item(ctx, lp, marks, hl))
+        @if let Some(m) = &hit.passage {
+            p.passage {
+                span.muted { "In the full text" @if !m.section.is_empty() { ", " (m.section) } ": " }
+                "…" (PreEscaped(&m.snippet)) "…"
+            }
+        }
+    }
 }
