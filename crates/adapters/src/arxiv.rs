@@ -12,6 +12,7 @@ use paperboy_app::ports::{
     Unread,
 };
 use paperboy_arxiv::harvest::{HarvestError, HarvestEvent, Harvester, Lease};
+use paperboy_core::fulltext::{FullText, ParseError};
 use paperboy_core::ArxivId;
 use paperboy_store::{HarvestCheckpoint, LeaseStore, PaperStore, StoreError};
 
@@ -140,13 +141,9 @@ impl TextSource for ArxivHtml {
             Got::Body {
                 body,
                 last_modified,
-            } => TextFetch::Fetched {
-                bytes: body.len(),
-                last_modified,
-                text: Unread(Box::new(move || {
-                    paperboy_arxiv::fulltext::parse(&String::from_utf8_lossy(&body))
-                })),
-            },
+            } => fetched(body, last_modified, |b| {
+                paperboy_arxiv::fulltext::parse(&String::from_utf8_lossy(b))
+            }),
             // No HTML: the LaTeX source, when the submission has one.
             Got::Missing => {
                 let url = self.eprint_url(id, version);
@@ -154,17 +151,26 @@ impl TextSource for ArxivHtml {
                     Got::Body {
                         body,
                         last_modified,
-                    } => TextFetch::Fetched {
-                        bytes: body.len(),
-                        last_modified,
-                        text: Unread(Box::new(move || paperboy_arxiv::latex::parse_source(&body))),
-                    },
+                    } => fetched(body, last_modified, paperboy_arxiv::latex::parse_source),
                     Got::Missing => TextFetch::Missing,
                     Got::Other(f) => f,
                 }
             }
             Got::Other(f) => f,
         }
+    }
+}
+
+/// A fetched page or source, to be read by `parse` (off the async threads).
+fn fetched(
+    body: Vec<u8>,
+    last_modified: Option<String>,
+    parse: fn(&[u8]) -> Result<FullText, ParseError>,
+) -> TextFetch {
+    TextFetch::Fetched {
+        bytes: body.len(),
+        last_modified,
+        text: Unread(Box::new(move || parse(&body))),
     }
 }
 

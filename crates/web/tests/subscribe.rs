@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
 use paperboy_app::lease::JobLease;
-use paperboy_testkit::app::{Builder, BASE_URL};
+use paperboy_testkit::app::{Builder, TestApp, BASE_URL};
 use paperboy_testkit::{app_suite, recent_paper};
 
 app_suite!(
@@ -20,12 +20,7 @@ app_suite!(
 /// subscribers and stops once another node holds it: the run that lost
 /// the lease queues nothing, the node holding it queues the digest once.
 async fn a_digest_run_stops_when_another_node_holds_its_lease(b: Builder) {
-    let t = b
-        .seed()
-        .papers(fresh_papers())
-        .build(paperboy_web::router)
-        .await
-        .unwrap();
+    let t = with_fresh_papers(b).await;
     let c = t.client();
     let form = [
         ("email", "reader@example.org"),
@@ -119,13 +114,17 @@ fn fresh_papers() -> Vec<paperboy_core::Paper> {
     ]
 }
 
-async fn subscribe_confirm_digest_unsubscribe(b: Builder) {
-    let t = b
-        .seed()
+/// The seed and today's papers.
+async fn with_fresh_papers(b: Builder) -> TestApp {
+    b.seed()
         .papers(fresh_papers())
         .build(paperboy_web::router)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn subscribe_confirm_digest_unsubscribe(b: Builder) {
+    let t = with_fresh_papers(b).await;
     let c = t.client();
     let bad = [
         ("email", "not-an-email"),

@@ -577,19 +577,7 @@ impl VectorIndex {
         heaps
             .into_iter()
             .zip(&quantized)
-            .map(|(heap, (qscale, _))| {
-                heap.into_sorted()
-                    .into_iter()
-                    .filter_map(|(score, r)| {
-                        let words = rows.words[r as usize];
-                        Some(Neighbour {
-                            arxiv_id: rows.ids.at(r as usize)?,
-                            score: score * qscale / crate::hybrid::length_prior(u64::from(words)),
-                            words,
-                        })
-                    })
-                    .collect()
-            })
+            .map(|(heap, (qscale, _))| neighbours(rows, heap, *qscale))
             .collect()
     }
 
@@ -645,16 +633,22 @@ impl VectorIndex {
                 }
             }
         }
-        heap.into_sorted()
-            .into_iter()
-            .filter_map(|(score, r)| {
-                let words = rows.words[r as usize];
-                Some(Neighbour {
-                    arxiv_id: rows.ids.at(r as usize)?,
-                    score: score * qscale / crate::hybrid::length_prior(u64::from(words)),
-                    words,
-                })
-            })
-            .collect()
+        neighbours(rows, heap, qscale)
     }
+}
+
+/// The rows a scan kept, best first, as neighbours: the plain cosine (the
+/// ranking's short-document prior taken off again, see `search_with`).
+fn neighbours(rows: &Rows, heap: TopK, qscale: f32) -> Vec<Neighbour> {
+    heap.into_sorted()
+        .into_iter()
+        .filter_map(|(score, r)| {
+            let words = rows.words[r as usize];
+            Some(Neighbour {
+                arxiv_id: rows.ids.at(r as usize)?,
+                score: score * qscale / crate::hybrid::length_prior(u64::from(words)),
+                words,
+            })
+        })
+        .collect()
 }
