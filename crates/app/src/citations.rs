@@ -9,7 +9,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use paperboy_core::fulltext::{self, ParseError};
 use paperboy_core::{ArxivId, PaperId};
-use paperboy_store::{NewReference, Passage, TextDue, TextRecord, TextStats, TextStatus};
+use paperboy_store::{
+    Citing, ListedPaper, NewReference, Passage, StoredReference, TextDue, TextRecord, TextStats,
+    TextStatus,
+};
 use serde::Serialize;
 
 use crate::ports::{Catalogue, CatalogueFetch, CatalogueReference, TextFetch, TextSource, Unread};
@@ -374,26 +377,13 @@ impl App {
     /// where resolved, the entry's text otherwise.
     pub async fn references(&self, id: &ArxivId) -> Result<Vec<ReferenceView>, AppError> {
         let stored = self.stored(id).await?;
-        let refs = self.store.references_of(stored.paper_id).await?;
-        let cited: Vec<ArxivId> = refs.iter().filter_map(|r| r.cited.clone()).collect();
-        let papers = self.store.get_papers(&cited).await?;
-        Ok(refs
-            .into_iter()
-            .take(LIST_LIMIT as usize)
-            .map(|r| {
-                let paper = r
-                    .cited
-                    .as_ref()
-                    .and_then(|c| papers.iter().find(|p| &p.stored.paper.id == c));
-                match paper {
-                    Some(p) => ReferenceView::Paper(Box::new(CitedPaper {
-                        paper: PaperView::from(&p.stored),
-                        context: None,
-                    })),
-                    None => ReferenceView::Text(r.text),
-                }
-            })
-            .collect())
+        self.references_of(stored.paper_id).await
+    }
+
+    async fn references_of(&self, paper: PaperId) -> Result<Vec<ReferenceView>, AppError> {
+        let refs = self.store.references_of(paper).await?;
+        let papers = self.listed(&cited_ids(&refs)).await?;
+        Ok(reference_views(refs, &papers))
     }
 
     /// Papers of the store citing this one, newest first, each with the
@@ -402,23 +392,33 @@ impl App {
         let stored = self.stored(id).await?;
         let citing = self.store.citations_of(stored.paper_id, LIST_LIMIT).await?;
         let ids: Vec<ArxivId> = citing.iter().map(|c| c.citing.clone()).collect();
-        let papers = self.store.get_papers(&ids).await?;
-        Ok(citing
-            .into_iter()
-            .filter_map(|c| {
-                let p = papers.iter().find(|p| p.stored.paper.id == c.citing)?;
-                Some(CitedPaper {
-                    paper: PaperView::from(&p.stored),
-                    context: c.context,
-                })
-            })
-            .collect())
+        let papers = self.listed(&ids).await?;
+        Ok(citation_views(citing, &papers))
     }
 
-    /// The section titles of a paper's full text, where it was read.
-    pub async fn section_titles(&self, id: &ArxivId) -> Result<Vec<String>, AppError> {
-        let stored = self.stored(id).await?;
-        Ok(self.store.section_titles(stored.paper_id).await?)
+    /// What the paper page shows of a paper's full text: its references,
+    /// the papers citing it, its section titles, the catalogue's count
+    /// (one read of the store, and one of the papers named).
+    pub(crate) async fn text_of_page(&self, paper: PaperId) -> Result<PageText, AppError> {
+        let facts = self.store.text_facts(paper, LIST_LIMIT).await?;
+        let mut ids = cited_ids(&facts.references);
+        ids.extend(facts.citing.iter().map(|c| c.citing.clone()));
+        let papers = self.listed(&ids).await?;
+        Ok(PageText {
+            references: reference_views(facts.references, &papers),
+            citations: citation_views(facts.citing, &papers),
+            sections: facts.sections,
+            cited_elsewhere: facts.cited_elsewhere,
+        })
+    }
+
+    /// The listed papers of `ids` (no query for none: most papers cite
+    /// nothing here and are cited by nothing).
+    async fn listed(&self, ids: &[ArxivId]) -> Result<Vec<ListedPaper>, AppError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.get_papers(ids).await?)
     }
 
     async fn stored(&self, id: &ArxivId) -> Result<paperboy_store::StoredPaper, AppError> {
@@ -432,6 +432,55 @@ impl App {
     pub async fn text_stats(&self) -> Result<TextStats, AppError> {
         Ok(self.store.text_stats().await?)
     }
+}
+
+/// See [`App::text_of_page`].
+pub(crate) struct PageText {
+    pub references: Vec<ReferenceView>,
+    pub citations: Vec<CitedPaper>,
+    pub sections: Vec<String>,
+    pub cited_elsewhere: Option<i64>,
+}
+
+/// The papers a reference list names.
+fn cited_ids(refs: &[StoredReference]) -> Vec<ArxivId> {
+    refs.iter().filter_map(|r| r.cited.clone()).collect()
+}
+
+/// A reference list in the order of the paper's list (the first
+/// [`LIST_LIMIT`]): papers of the store where resolved, the entry's text
+/// otherwise.
+fn reference_views(refs: Vec<StoredReference>, papers: &[ListedPaper]) -> Vec<ReferenceView> {
+    refs.into_iter()
+        .take(LIST_LIMIT as usize)
+        .map(|r| {
+            let paper = r
+                .cited
+                .as_ref()
+                .and_then(|c| papers.iter().find(|p| &p.stored.paper.id == c));
+            match paper {
+                Some(p) => ReferenceView::Paper(Box::new(CitedPaper {
+                    paper: PaperView::from(&p.stored),
+                    context: None,
+                })),
+                None => ReferenceView::Text(r.text),
+            }
+        })
+        .collect()
+}
+
+/// Citing papers of the store, each with its sentence.
+fn citation_views(citing: Vec<Citing>, papers: &[ListedPaper]) -> Vec<CitedPaper> {
+    citing
+        .into_iter()
+        .filter_map(|c| {
+            let p = papers.iter().find(|p| p.stored.paper.id == c.citing)?;
+            Some(CitedPaper {
+                paper: PaperView::from(&p.stored),
+                context: c.context,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

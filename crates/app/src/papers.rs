@@ -108,10 +108,7 @@ impl App {
             .remove(&stored.paper_id)
             .unwrap_or_default();
         let viewer_is_author = viewer.is_some_and(|u| claims.values().any(|n| *n == u.username));
-        let references = self.references(id).await?;
-        let citations = self.citations(id).await?;
-        let sections = self.section_titles(id).await?;
-        let cited_elsewhere = self.store.cited_elsewhere(stored.paper_id).await?;
+        let text = self.text_of_page(stored.paper_id).await?;
         Ok(PaperPage {
             stored,
             daily,
@@ -120,10 +117,10 @@ impl App {
             discussion,
             claims,
             viewer_is_author,
-            references,
-            citations,
-            sections,
-            cited_elsewhere,
+            references: text.references,
+            citations: text.citations,
+            sections: text.sections,
+            cited_elsewhere: text.cited_elsewhere,
         })
     }
 

@@ -5,11 +5,11 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use paperboy_core::{ArxivId, PaperId};
 use paperboy_store::{
-    CitationStore, Citing, Passage, StoreError, StoredReference, TextChange, TextDue, TextRecord,
-    TextStats,
+    CitationStore, Citing, Passage, StoreError, StoredReference, TextChange, TextDue, TextFacts,
+    TextRecord, TextStats,
 };
 
-use crate::conn::{Sql, SqlRow};
+use crate::conn::{Conn, Sql, SqlRow};
 use crate::papers::{lock_seq, reserve_seq};
 use crate::{args, watch, Backend, SqlStore};
 
@@ -325,35 +325,11 @@ impl<B: Backend> CitationStore for SqlStore<B> {
     }
 
     async fn references_of(&self, paper: PaperId) -> Result<Vec<StoredReference>, StoreError> {
-        on!(self, read, |c| {
-            c.all(&REFERENCES, args![paper.0], |r| {
-                Ok(StoredReference {
-                    position: r.i64(0)?,
-                    text: r.text(1)?,
-                    title: r.opt_text(2)?,
-                    cited: r.opt_text(3)?.and_then(|k| ArxivId::parse(&k).ok()),
-                    doi: r.opt_text(4)?,
-                    year: r.opt_i64(5)?.and_then(|y| i32::try_from(y).ok()),
-                })
-            })
-            .await
-        })
+        on!(self, read, |c| { references_in(c, paper).await })
     }
 
     async fn citations_of(&self, paper: PaperId, limit: u32) -> Result<Vec<Citing>, StoreError> {
-        on!(self, read, |c| {
-            c.all(&CITATIONS, args![paper.0, limit], |r| {
-                let key = r.text(0)?;
-                Ok(Citing {
-                    citing: ArxivId::parse(&key).map_err(|e| StoreError::Corrupt {
-                        key: key.clone(),
-                        reason: e.to_string(),
-                    })?,
-                    context: r.opt_text(1)?,
-                })
-            })
-            .await
-        })
+        on!(self, read, |c| { citing_in(c, paper, limit).await })
     }
 
     async fn library_cited_by(
@@ -375,21 +351,23 @@ impl<B: Backend> CitationStore for SqlStore<B> {
         })
     }
 
-    async fn section_titles(&self, paper: PaperId) -> Result<Vec<String>, StoreError> {
+    async fn text_facts(&self, paper: PaperId, limit: u32) -> Result<TextFacts, StoreError> {
         on!(self, read, |c| {
-            let json = c.opt(&SECTIONS, args![paper.0], |r| r.text(0)).await?;
-            Ok(json
-                .and_then(|j| serde_json::from_str(&j).ok())
-                .unwrap_or_default())
+            Ok(TextFacts {
+                references: references_in(c, paper).await?,
+                citing: citing_in(c, paper, limit).await?,
+                sections: c
+                    .opt(&SECTIONS, args![paper.0], |r| r.text(0))
+                    .await?
+                    .and_then(|j| serde_json::from_str(&j).ok())
+                    .unwrap_or_default(),
+                cited_elsewhere: cited_elsewhere_in(c, paper).await?,
+            })
         })
     }
 
     async fn cited_elsewhere(&self, paper: PaperId) -> Result<Option<i64>, StoreError> {
-        on!(self, read, |c| {
-            Ok(c.opt(&CITED_ELSEWHERE, args![paper.0], |r| r.opt_i64(0))
-                .await?
-                .flatten())
-        })
+        on!(self, read, |c| { cited_elsewhere_in(c, paper).await })
     }
 
     async fn text_stats(&self) -> Result<TextStats, StoreError> {
@@ -466,4 +444,45 @@ pub(crate) async fn texts_since(
             })
         })
         .collect()
+}
+
+async fn references_in(
+    c: &mut dyn Conn,
+    paper: PaperId,
+) -> Result<Vec<StoredReference>, StoreError> {
+    c.all(&REFERENCES, args![paper.0], |r| {
+        Ok(StoredReference {
+            position: r.i64(0)?,
+            text: r.text(1)?,
+            title: r.opt_text(2)?,
+            cited: r.opt_text(3)?.and_then(|k| ArxivId::parse(&k).ok()),
+            doi: r.opt_text(4)?,
+            year: r.opt_i64(5)?.and_then(|y| i32::try_from(y).ok()),
+        })
+    })
+    .await
+}
+
+async fn citing_in(
+    c: &mut dyn Conn,
+    paper: PaperId,
+    limit: u32,
+) -> Result<Vec<Citing>, StoreError> {
+    c.all(&CITATIONS, args![paper.0, limit], |r| {
+        let key = r.text(0)?;
+        Ok(Citing {
+            citing: ArxivId::parse(&key).map_err(|e| StoreError::Corrupt {
+                key: key.clone(),
+                reason: e.to_string(),
+            })?,
+            context: r.opt_text(1)?,
+        })
+    })
+    .await
+}
+
+async fn cited_elsewhere_in(c: &mut dyn Conn, paper: PaperId) -> Result<Option<i64>, StoreError> {
+    Ok(c.opt(&CITED_ELSEWHERE, args![paper.0], |r| r.opt_i64(0))
+        .await?
+        .flatten())
 }

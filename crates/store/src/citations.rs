@@ -134,6 +134,15 @@ pub struct Citing {
     pub context: Option<String>,
 }
 
+/// See [`CitationStore::text_facts`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextFacts {
+    pub references: Vec<StoredReference>,
+    pub citing: Vec<Citing>,
+    pub sections: Vec<String>,
+    pub cited_elsewhere: Option<i64>,
+}
+
 /// Progress of the full-text fetches, for `/metrics` and `/about`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TextStats {
@@ -188,8 +197,10 @@ pub trait CitationStore: Send + Sync + 'static {
         citing: &[PaperId],
     ) -> Result<Vec<(PaperId, ArxivId)>, StoreError>;
 
-    /// The section titles of a paper's fetched text (empty when none).
-    async fn section_titles(&self, paper: PaperId) -> Result<Vec<String>, StoreError>;
+    /// What a paper page shows of the full text, in one read: the
+    /// references, up to `limit` papers citing it, the section titles
+    /// (empty when not read) and the catalogue's count.
+    async fn text_facts(&self, paper: PaperId, limit: u32) -> Result<TextFacts, StoreError>;
 
     /// Works citing the paper as a catalogue (OpenAlex) counted them, when
     /// asked.

@@ -25,8 +25,8 @@ pub mod watch;
 
 pub use accounts::{AccountStore, NewUser};
 pub use citations::{
-    CitationStore, Citing, NewReference, Passage, StoredReference, TextChange, TextDue, TextRecord,
-    TextStats, TextStatus,
+    CitationStore, Citing, NewReference, Passage, StoredReference, TextChange, TextDue, TextFacts,
+    TextRecord, TextStats, TextStatus,
 };
 pub use community::{CommunityStore, DailyEntry, DailySort, ListedPaper, TrendingRow};
 pub use delivery::{
