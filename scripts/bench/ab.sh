@@ -11,6 +11,9 @@
 # (default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# The static model (the built-in transformer would fill in vectors for
+# hours at these sizes and load both cores through every figure).
+export PAPERBOY_EMBEDDER=${PAPERBOY_EMBEDDER:-static}
 A=$(realpath "$1") B=$(realpath "$2") CORPUS=$(realpath "$3") ROUNDS=${4:-2}
 PG=${PAPERBOY_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 VOCAB=fixtures/seed-papers.jsonl
