@@ -7,9 +7,11 @@
 #
 #   bash scripts/soak.sh            # 30 minutes each
 #   bash scripts/soak.sh 5          # a short run
+#   bash scripts/soak.sh 12 2       # 12 minutes, memory and latency counted after 2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes="${1:-30}"
+warmup="${2:-5}"
 out="${SOAK_OUT:-soak-output}"
 pg_admin="${PAPERBOY_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 
@@ -31,7 +33,7 @@ if [ ! -f "$model/config.json" ]; then
 fi
 
 rm -rf "$out/sqlite" "$out/postgres"
-"$bench" soak --bin "$bin" --out "$out/sqlite" --minutes "$minutes" \
+"$bench" soak --bin "$bin" --out "$out/sqlite" --minutes "$minutes" --warmup "$warmup" \
   --corpus fixtures/seed-papers.jsonl --corpus "$out/corpus.jsonl" --model "$model"
 
 db="paperboy_soak_$$"
@@ -41,7 +43,7 @@ pg_url="${pg_admin%/*}/$db"
 # The outage: PostgreSQL stopped for 10 s, then started again.
 cluster="$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')"
 outage="pg_ctlcluster --skip-systemctl-redirect $cluster stop -m fast && sleep 10 && pg_ctlcluster --skip-systemctl-redirect $cluster start"
-"$bench" soak --bin "$bin" --out "$out/postgres" --minutes "$minutes" \
+"$bench" soak --bin "$bin" --out "$out/postgres" --minutes "$minutes" --warmup "$warmup" \
   --corpus fixtures/seed-papers.jsonl --corpus "$out/corpus.jsonl" --model "$model" \
   --database-url "$pg_url" --outage-cmd "$outage"
 echo "soak: reports in $out/sqlite/report.md and $out/postgres/report.md"
