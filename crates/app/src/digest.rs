@@ -14,7 +14,17 @@ use paperboy_mail::compose::{Letterhead, Period, FOR_YOU, LIBRARY, MAX_PAPERS};
 use paperboy_store::{DailySort, Frequency, ListedPaper, OutgoingMail, Subscriber};
 
 use crate::lease::JobLease;
+use crate::ports::{DrainSummary, SendError};
 use crate::{App, AppError};
+
+/// What [`App::run_digests`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestRun {
+    pub composed: ComposeSummary,
+    /// What the outbox's sending did (`None`: no mail server, or the run
+    /// handed over).
+    pub sent: Option<DrainSummary>,
+}
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ComposeSummary {
@@ -455,9 +465,60 @@ impl App {
         lease: Option<&JobLease>,
     ) -> Result<ComposeSummary, AppError> {
         let today = self.today();
+        self.compose_all(&due_on(today), today, lease, |_, _| {})
+            .await
+    }
+
+    /// A digest run, as the scheduler makes it each morning and `paperboy
+    /// digest` on demand: composes `frequencies`' digests for today
+    /// (under `lease` when given), then sends the outbox. Nothing is sent
+    /// by a run that handed over (the node holding the lease sends), and
+    /// nothing when no mail server is set up (`sent` is `None`: the
+    /// digests wait in the outbox). `progress(frequency, subscribers seen)`.
+    pub async fn run_digests(
+        &self,
+        frequencies: &[Frequency],
+        lease: Option<&JobLease>,
+        progress: impl FnMut(Frequency, u64) + Send,
+    ) -> Result<DigestRun, AppError> {
+        let composed = self
+            .compose_all(frequencies, self.today(), lease, progress)
+            .await?;
+        let sent = if composed.handed_over {
+            None
+        } else {
+            self.send_outbox().await?
+        };
+        Ok(DigestRun { composed, sent })
+    }
+
+    /// Sends what the outbox holds; `None` without a mail server.
+    pub async fn send_outbox(&self) -> Result<Option<DrainSummary>, AppError> {
+        let Some(mailer) = self.mail.as_ref().and_then(|m| m.mailer.clone()) else {
+            return Ok(None);
+        };
+        match mailer.drain().await {
+            Ok(s) => Ok(Some(s)),
+            Err(SendError::Store(e)) => Err(e.into()),
+            Err(e) => Err(AppError::Upstream {
+                service: "the mail server",
+                detail: e.to_string(),
+            }),
+        }
+    }
+
+    async fn compose_all(
+        &self,
+        frequencies: &[Frequency],
+        day: NaiveDate,
+        lease: Option<&JobLease>,
+        mut progress: impl FnMut(Frequency, u64) + Send,
+    ) -> Result<ComposeSummary, AppError> {
         let mut total = ComposeSummary::default();
-        for f in due_on(today) {
-            let s = self.compose(f, today, None, lease, |_| {}).await?;
+        for &f in frequencies {
+            let s = self
+                .compose(f, day, None, lease, |n| progress(f, n))
+                .await?;
             tracing::info!(
                 frequency = f.as_str(),
                 queued = s.queued,

@@ -416,33 +416,40 @@ impl Scheduler {
                 return;
             }
         }
-        let sending = self.app.mail.as_ref().and_then(|m| m.mailer.clone());
-        if let Some(mailer) = sending {
-            let local = Utc::now().with_timezone(&self.app.settings.timezone);
-            if local.hour() >= self.settings.digest_hour
-                && runs.digest_day != Some(local.date_naive())
+        let local = Utc::now().with_timezone(&self.app.settings.timezone);
+        let digests_due = self.app.mail.as_ref().is_some_and(|m| m.mailer.is_some())
+            && local.hour() >= self.settings.digest_hour
+            && runs.digest_day != Some(local.date_naive());
+        let sent = if digests_due {
+            runs.digest_day = Some(local.date_naive());
+            let due = crate::digest::due_on(self.app.today());
+            match self
+                .app
+                .run_digests(&due, Some(&self.lease(me)), |_, _| {})
+                .await
             {
-                runs.digest_day = Some(local.date_naive());
-                let lease = self.lease(me);
-                match self.app.compose_due_digests(Some(&lease)).await {
-                    Ok(s) if s.handed_over => return,
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "composing digests failed"),
-                }
-                if !self.renew(me).await {
-                    return;
+                Ok(r) if r.composed.handed_over => return,
+                Ok(r) => Ok(r.sent),
+                Err(e) => {
+                    tracing::error!(error = %e, "the digest run failed");
+                    self.app.send_outbox().await
                 }
             }
-            match mailer.drain().await {
-                Ok(s) if s.sent + s.retried + s.failed > 0 => tracing::info!(
-                    sent = s.sent,
-                    retried = s.retried,
-                    failed = s.failed,
-                    "outbox drained"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "draining the outbox failed"),
-            }
+        } else {
+            self.app.send_outbox().await
+        };
+        match sent {
+            Ok(Some(s)) if s.sent + s.retried + s.failed > 0 => tracing::info!(
+                sent = s.sent,
+                retried = s.retried,
+                failed = s.failed,
+                "outbox drained"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "draining the outbox failed"),
+        }
+        if !self.renew(me).await {
+            return;
         }
         if self.app.stars.is_some() {
             match self.app.refresh_stars(Utc::now().timestamp()).await {

@@ -36,43 +36,48 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         None => due_on(today),
     };
     let bar = indicatif::ProgressBar::new_spinner();
-    let mut total = ComposeSummary::default();
-    let mut describe = |c: Composed| {
-        let subject = c
-            .mail
-            .message
-            .lines()
-            .find(|l| l.starts_with("Subject: "))
-            .unwrap_or("")
-            .to_string();
-        println!(
-            "would send to {}: {} papers [{}] {subject}",
-            c.mail.recipient, c.papers, c.mail.dedupe_key
-        );
-    };
-    for f in frequencies {
-        let report = |n: u64| bar.set_message(format!("{}: {n} subscribers", f.as_str()));
-        let dry: Option<&mut (dyn FnMut(Composed) + Send)> = opts
-            .dry_run
-            .then_some(&mut describe as &mut (dyn FnMut(Composed) + Send));
-        let s = app.compose_digests(f, today, dry, report).await?;
-        total.add(s);
-    }
-    bar.finish_and_clear();
+    let report = |f: Frequency, n: u64| bar.set_message(format!("{}: {n} subscribers", f.as_str()));
     if opts.dry_run {
+        let mut total = ComposeSummary::default();
+        let mut describe = |c: Composed| {
+            let subject = c
+                .mail
+                .message
+                .lines()
+                .find(|l| l.starts_with("Subject: "))
+                .unwrap_or("")
+                .to_string();
+            println!(
+                "would send to {}: {} papers [{}] {subject}",
+                c.mail.recipient, c.papers, c.mail.dedupe_key
+            );
+        };
+        for f in frequencies {
+            let s = app
+                .compose_digests(f, today, Some(&mut describe), |n| report(f, n))
+                .await?;
+            total.add(s);
+        }
+        bar.finish_and_clear();
         println!(
             "dry run: {} digests would be sent, {} subscribers have nothing new",
             total.queued, total.empty
         );
         return Ok(());
     }
-    let Some(mailer) = app.mail.as_ref().and_then(|m| m.mailer.clone()) else {
+    // The scheduler's digest run, without its lease (asked for here).
+    let run = app
+        .run_digests(&frequencies, None, report)
+        .await
+        .context("the digest run")?;
+    bar.finish_and_clear();
+    let total = run.composed;
+    let Some(sent) = run.sent else {
         anyhow::bail!(
             "no smtp_url configured: {} digests are queued and wait for one",
             total.queued
         );
     };
-    let sent = mailer.drain().await.context("sending the outbox")?;
     println!(
         "composed {} digests ({} with nothing new, {} already queued), sent {}, retrying {}, failed {} in {:.1}s",
         total.queued,
