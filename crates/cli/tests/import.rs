@@ -7,7 +7,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{stderr, summary, synthetic_records, write, Env};
+use common::{stderr, stdout, summary, synthetic_records, write, Env};
 use paperboy_testkit::seed_corpus_path;
 
 async fn envs() -> Vec<Env> {
@@ -168,6 +168,88 @@ async fn killed_import_is_consistent_and_resumable() {
     let (imported, updated, unchanged, rejected) = summary(&out);
     assert_eq!((imported + unchanged, updated, rejected), (n as u64, 0, 0));
     assert_eq!(unchanged, landed);
+}
+
+/// A bulk load drops the papers table's secondary indexes and builds them
+/// at the end; killed in between, the indexes wait as definitions in the
+/// store, and the next run builds them (and finishes the load).
+#[tokio::test]
+async fn a_killed_bulk_load_leaves_its_indexes_to_the_next_run() {
+    let env = Env::sqlite();
+    let n = 40_000;
+    let file = env.path("big.jsonl");
+    write(&file, &synthetic_records(n));
+    assert!(env.run(&["migrate"]).status.success());
+    let db = env.path("data/paperboy.db");
+    // Read with Python's sqlite3: opening the store itself would build the
+    // indexes again, which is what this test waits to see the rerun do.
+    let ask = |sql: &str| -> String {
+        let out = paperboy_testkit::python(
+            "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=30)\nprint(c.execute(sys.argv[2]).fetchall())",
+            &[db.as_os_str(), std::ffi::OsStr::new(sql)],
+            "python3 with sqlite3",
+        );
+        String::from_utf8_lossy(&out).trim().to_string()
+    };
+    let indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'papers' \
+                   AND sql IS NOT NULL ORDER BY name";
+    let all = "[('papers_claimed_github_repo_idx',), ('papers_github_repo_idx',), \
+               ('papers_published_at_idx',), ('papers_trending_idx',)]";
+    assert_eq!(ask(indexes), all);
+    let mut child = env
+        .command()
+        .args(["import", "--defer-indexes", "always", "--batch-size", "500"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ask("SELECT count(*) FROM papers") == "[(0,)]" {
+        assert!(Instant::now() < deadline, "import never committed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let landed = ask("SELECT count(*) FROM papers");
+    assert_ne!(landed, format!("[({n},)]"), "the kill came too late");
+    assert_eq!(ask(indexes), "[]", "dropped for the load");
+    assert_eq!(ask("SELECT count(*) FROM deferred_indexes"), "[(4,)]");
+
+    let out = env.run(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (imported, updated, unchanged, rejected) = summary(&out);
+    assert_eq!((imported + unchanged, updated, rejected), (n as u64, 0, 0));
+    assert_eq!(ask(indexes), all, "built again");
+    assert_eq!(ask("SELECT count(*) FROM deferred_indexes"), "[(0,)]");
+}
+
+/// `auto` defers for a large load into an empty store and says so in the
+/// summary; a small load keeps its indexes.
+#[tokio::test]
+async fn a_large_load_into_a_small_store_builds_its_indexes_once() {
+    for env in envs().await {
+        // Abstracts of a real paper's length (~1 KB a record).
+        let long = "with a method. ".repeat(55);
+        let big = env.path("big.jsonl");
+        write(
+            &big,
+            &synthetic_records(25_000).replace("with a method. ", &long),
+        );
+        let out = env.run(&["import", big.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(summary(&out).0, 25_000);
+        assert!(
+            stdout(&out).contains("4 indexes built after the load"),
+            "{}",
+            stdout(&out)
+        );
+        let small = env.path("small.jsonl");
+        write(&small, &synthetic_records(10));
+        let out = env.run(&["import", small.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(!stdout(&out).contains("indexes"), "{}", stdout(&out));
+    }
 }
 
 /// The disk fills while importing, played by a file-size limit on the

@@ -26,6 +26,7 @@ mod conn;
 mod delivery;
 mod discussions;
 mod harvest;
+mod indexes;
 mod library;
 mod migrate;
 mod moderation;
@@ -62,9 +63,19 @@ pub struct SqlStore<B> {
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// Wraps a backend and brings its schema up to date.
+    /// Wraps a backend and brings its schema up to date (with any index
+    /// a killed bulk load left unbuilt).
     pub async fn new(backend: B) -> Result<Self, StoreError> {
         migrate(&backend).await?;
+        let built = backend
+            .write(job(|c| Box::pin(async move { indexes::restore(c).await })))
+            .await?;
+        if built > 0 {
+            tracing::warn!(
+                built,
+                "built the indexes an interrupted bulk load had dropped"
+            );
+        }
         Ok(SqlStore { backend })
     }
 

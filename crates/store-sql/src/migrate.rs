@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_watch.sql")),
     (12, include_str!("../migrations/0012_passages.sql")),
     (13, include_str!("../migrations/0013_openalex.sql")),
+    (14, include_str!("../migrations/0014_deferred_indexes.sql")),
 ];
 
 /// Any 64-bit number both nodes agree on: "paperboy" in ASCII.

@@ -361,6 +361,14 @@ impl<B: Backend> PaperStore for SqlStore<B> {
         on!(self, write, |c| { upsert_in(c, papers).await })
     }
 
+    async fn defer_indexes(&self) -> Result<u32, StoreError> {
+        on!(self, write, |c| { crate::indexes::defer(c).await })
+    }
+
+    async fn restore_indexes(&self) -> Result<u32, StoreError> {
+        on!(self, write, |c| { crate::indexes::restore(c).await })
+    }
+
     async fn get_paper(&self, id: &ArxivId) -> Result<StoredPaper, StoreError> {
         let id = id.to_string();
         on!(self, read, |c| {

@@ -57,6 +57,15 @@ pub trait PaperStore: Send + Sync + 'static {
     /// Inserts new papers and updates changed ones, in one transaction.
     async fn upsert_papers(&self, papers: Vec<Paper>) -> Result<UpsertCounts, StoreError>;
 
+    /// For a bulk load into a small store: drops the papers table's
+    /// secondary indexes, keeping their definitions in the store, and
+    /// returns how many. [`PaperStore::restore_indexes`] builds them again;
+    /// so does the next open of the store when the load is killed first.
+    async fn defer_indexes(&self) -> Result<u32, StoreError>;
+
+    /// Builds every deferred index again; how many.
+    async fn restore_indexes(&self) -> Result<u32, StoreError>;
+
     /// A paper by arXiv id; `NotFound` when the store lacks it or it was
     /// withdrawn from the metadata (deleted).
     async fn get_paper(&self, id: &ArxivId) -> Result<StoredPaper, StoreError>;

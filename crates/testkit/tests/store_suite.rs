@@ -322,6 +322,57 @@ async fn papers_walk_newest_first_in_pages(store: Arc<dyn Store>) {
     assert_eq!(c.published_at, newest, "{id}");
 }
 
+/// A bulk load's deferred indexes: the store keeps answering without them,
+/// builds them once when asked, and a store opened after a load killed
+/// midway builds them by itself.
+async fn deferred_indexes_are_built_again(t: paperboy_testkit::TestStore) {
+    let store = t.store.clone();
+    // published_at, trending, github_repo, claimed_github_repo.
+    assert_eq!(store.defer_indexes().await.unwrap(), 4);
+    assert_eq!(store.defer_indexes().await.unwrap(), 0, "none left to drop");
+    store.upsert_papers(seed_papers()).await.unwrap();
+    let page = store
+        .papers_newest_first(NewestCursor::START, 100)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 68, "listings work without the indexes");
+    assert_eq!(store.restore_indexes().await.unwrap(), 4);
+    assert_eq!(store.restore_indexes().await.unwrap(), 0);
+
+    // Dropped, then the loader dies: the next open builds them.
+    assert_eq!(store.defer_indexes().await.unwrap(), 4);
+    drop(store);
+    let reopened: Arc<dyn Store> = if t.url.starts_with("sqlite:") {
+        Arc::new(paperboy_store_sqlite::open(&t.url).await.unwrap())
+    } else {
+        Arc::new(paperboy_store_postgres::connect(&t.url).await.unwrap())
+    };
+    assert_eq!(
+        reopened.restore_indexes().await.unwrap(),
+        0,
+        "built at open"
+    );
+    assert_eq!(
+        reopened.defer_indexes().await.unwrap(),
+        4,
+        "every index is there again"
+    );
+    assert_eq!(reopened.restore_indexes().await.unwrap(), 4);
+}
+
+#[tokio::test]
+async fn deferred_indexes_are_built_again_sqlite() {
+    deferred_indexes_are_built_again(paperboy_testkit::sqlite_store().await).await;
+}
+
+#[tokio::test]
+async fn deferred_indexes_are_built_again_postgres() {
+    match paperboy_testkit::postgres_store().await {
+        Some(t) => deferred_indexes_are_built_again(t).await,
+        None => eprintln!("PAPERBOY_TEST_PG is not set: PostgreSQL run skipped"),
+    }
+}
+
 storage_suite!(
     papers_walk_newest_first_in_pages,
     harvest_pages_apply_atomically_with_their_checkpoint,

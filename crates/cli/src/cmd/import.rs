@@ -25,7 +25,27 @@ pub struct Opts {
     /// Papers per transaction (overrides `import_batch_size`).
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
+    /// When to drop the papers table's secondary indexes for the load and
+    /// build them once at the end: `auto` (a large load into a store at
+    /// most twice its size), `always` or `never`.
+    #[arg(long, value_enum, default_value_t = DeferIndexes::Auto, value_name = "WHEN")]
+    pub defer_indexes: DeferIndexes,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeferIndexes {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Below this many records (estimated) a load keeps its indexes: the
+/// saving would be a fraction of a second.
+const BULK_RECORDS: u64 = 20_000;
+/// Bytes of a snapshot line, a low estimate (arXiv's average is ~1.3 KB),
+/// and how much gzip shrinks them.
+const BYTES_PER_RECORD: u64 = 1_000;
+const GZIP_RATIO: u64 = 3;
 
 enum Msg {
     Batch(Vec<Paper>),
@@ -37,6 +57,83 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let store = crate::wiring::open_store(&config).await?;
     let batch_size = opts.batch_size.unwrap_or(config.import_batch_size).max(1);
     let started = Instant::now();
+    let deferred = if defer(&opts, &*store).await? {
+        store
+            .defer_indexes()
+            .await
+            .context("dropping the papers table's secondary indexes for the load")?
+    } else {
+        0
+    };
+    let loaded = load(&opts, &*store, batch_size).await;
+    // Built again whatever happened to the load (a store opened later
+    // would build them too).
+    let rebuilt = if deferred > 0 {
+        let t = Instant::now();
+        let n = store
+            .restore_indexes()
+            .await
+            .context("building the papers table's indexes again")?;
+        Some((n, t.elapsed()))
+    } else {
+        None
+    };
+    let (total, rejected) = loaded?;
+    let elapsed = started.elapsed();
+    let records = total.imported + total.updated + total.unchanged + rejected;
+    let indexes = match rebuilt {
+        Some((n, took)) => format!("; {n} indexes built after the load in {}", human(took)),
+        None => String::new(),
+    };
+    println!(
+        "imported {}, updated {}, unchanged {}, rejected {} ({} records in {}, {:.0} records/s{indexes})",
+        total.imported,
+        total.updated,
+        total.unchanged,
+        rejected,
+        records,
+        human(elapsed),
+        records as f64 / elapsed.as_secs_f64().max(1e-3),
+    );
+    Ok(())
+}
+
+/// Whether this load drops the secondary indexes: one build at the end
+/// costs about a tenth of keeping them through the load row by row
+/// (BENCHMARKS.md), so it pays when the load is large and the store is not
+/// much larger than what arrives.
+async fn defer(opts: &Opts, store: &dyn paperboy_store::Store) -> anyhow::Result<bool> {
+    match opts.defer_indexes {
+        DeferIndexes::Always => return Ok(true),
+        DeferIndexes::Never => return Ok(false),
+        DeferIndexes::Auto => {}
+    }
+    let mut estimate = 0u64;
+    for file in &opts.files {
+        // Standard input: size unknown, indexes kept.
+        let Ok(meta) = std::fs::metadata(file) else {
+            return Ok(false);
+        };
+        let gz = file.extension().is_some_and(|e| e == "gz");
+        let bytes = meta.len() * if gz { GZIP_RATIO } else { 1 };
+        estimate += bytes / BYTES_PER_RECORD;
+    }
+    if estimate < BULK_RECORDS {
+        return Ok(false);
+    }
+    let held = store
+        .count_papers()
+        .await
+        .context("counting the store's papers")?;
+    Ok(held <= estimate.saturating_mul(2))
+}
+
+/// Every file into the store: the counts and the lines rejected.
+async fn load(
+    opts: &Opts,
+    store: &dyn paperboy_store::Store,
+    batch_size: usize,
+) -> anyhow::Result<(UpsertCounts, u64)> {
     let mut total = UpsertCounts::default();
     let mut rejected = 0u64;
     for file in &opts.files {
@@ -77,19 +174,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         }
         total.add(file_counts);
     }
-    let elapsed = started.elapsed();
-    let records = total.imported + total.updated + total.unchanged + rejected;
-    println!(
-        "imported {}, updated {}, unchanged {}, rejected {} ({} records in {}, {:.0} records/s)",
-        total.imported,
-        total.updated,
-        total.unchanged,
-        rejected,
-        records,
-        human(elapsed),
-        records as f64 / elapsed.as_secs_f64().max(1e-3),
-    );
-    Ok(())
+    Ok((total, rejected))
 }
 
 fn read_batches(mut reader: SnapshotReader, batch_size: usize, name: &str, tx: mpsc::Sender<Msg>) {
