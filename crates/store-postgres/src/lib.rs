@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use paperboy_store::StoreError;
 use paperboy_store_sql::{
-    Backend, BoxFuture, Conn, Dialect, Job, RowFn, Sql, SqlRow, SqlStore, Value,
+    Backend, BoxFuture, ColumnType, Conn, CopyIn, Dialect, Job, RowFn, Sql, SqlRow, SqlStore, Value,
 };
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::NoTls;
@@ -304,6 +305,37 @@ impl Conn for Pg<'_> {
                 }
             }
             Ok(())
+        })
+    }
+
+    fn copy_in<'a>(
+        &'a mut self,
+        into: &'a CopyIn,
+        rows: &'a [Vec<Value<'a>>],
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            if rows.is_empty() {
+                return Ok(0);
+            }
+            let types: Vec<Type> = into
+                .columns()
+                .iter()
+                .map(|t| match t {
+                    ColumnType::Text => Type::TEXT,
+                    ColumnType::I64 => Type::INT8,
+                })
+                .collect();
+            let sink = self
+                .0
+                .copy_in(into.copy.text(Dialect::Postgres))
+                .await
+                .map_err(db_err)?;
+            let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
+            for row in rows {
+                let b = binds(row);
+                writer.as_mut().write(&refs(&b)).await.map_err(db_err)?;
+            }
+            writer.finish().await.map_err(db_err)
         })
     }
 

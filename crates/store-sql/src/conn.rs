@@ -67,6 +67,47 @@ impl std::fmt::Debug for Sql {
     }
 }
 
+/// The type of a column a bulk write fills ([`CopyIn`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Text,
+    I64,
+}
+
+/// New rows for one table by the backend's bulk path ([`Conn::copy_in`]):
+/// PostgreSQL's binary `COPY … FROM STDIN`, which skips parsing parameters
+/// and arrays on the server (an array upsert of the same rows costs it
+/// half as much again); SQLite, whose prepared insert is as fast as a
+/// bulk path, inserts row by row.
+pub struct CopyIn {
+    columns: Vec<ColumnType>,
+    /// `COPY table (…) FROM STDIN (FORMAT binary)`.
+    pub copy: Sql,
+    /// `INSERT INTO table (…) VALUES ($1, …)`.
+    pub insert: Sql,
+}
+
+impl CopyIn {
+    pub fn new(table: &str, columns: &[(&str, ColumnType)]) -> CopyIn {
+        let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+        let names = names.join(", ");
+        let params: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+        CopyIn {
+            columns: columns.iter().map(|(_, t)| *t).collect(),
+            copy: Sql::owned(format!("COPY {table} ({names}) FROM STDIN (FORMAT binary)")),
+            insert: Sql::owned(format!(
+                "INSERT INTO {table} ({names}) VALUES ({})",
+                params.join(", ")
+            )),
+        }
+    }
+
+    /// Each column's type, in order.
+    pub fn columns(&self) -> &[ColumnType] {
+        &self.columns
+    }
+}
+
 /// PostgreSQL's text as SQLite runs it.
 pub fn to_sqlite(pg: &str) -> String {
     let mut s = pg.to_string();
@@ -273,6 +314,14 @@ pub trait Conn: Send {
         params: &'a [Vec<Value<'a>>],
         each: &'a mut RowFn<'a>,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Inserts `rows` (values in the order of `into`'s columns) by the
+    /// backend's bulk path; how many.
+    fn copy_in<'a>(
+        &'a mut self,
+        into: &'a CopyIn,
+        rows: &'a [Vec<Value<'a>>],
+    ) -> BoxFuture<'a, Result<u64, StoreError>>;
 
     /// Runs several statements without parameters (migrations).
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;

@@ -40,7 +40,8 @@ use paperboy_store::StoreError;
 
 pub use columns::PaperColumns;
 pub use conn::{
-    complete_now, job, to_sqlite, BoxFuture, Conn, Dialect, Job, RowFn, Sql, SqlRow, Value,
+    complete_now, job, to_sqlite, BoxFuture, ColumnType, Conn, CopyIn, Dialect, Job, RowFn, Sql,
+    SqlRow, Value,
 };
 pub use migrate::{migrate, MIGRATIONS};
 

@@ -18,7 +18,7 @@ use paperboy_store::{
 };
 
 use crate::columns::{self, paper_columns_of, PaperColumns, PAPER_COLUMNS};
-use crate::conn::{Conn, Dialect, Sql, Value};
+use crate::conn::{ColumnType, Conn, CopyIn, Dialect, Sql, Value};
 use crate::{args, watch, Backend, SqlStore};
 
 static LOCK_SEQ: Sql = Sql::new("UPDATE store_meta SET value = value WHERE key = 'change_seq'");
@@ -86,9 +86,35 @@ static RECENT_IN_CATEGORY: LazyLock<Sql> = LazyLock::new(|| {
     )
 });
 
-const INSERT_COLUMNS: &str = "arxiv_id, title, abstract, authors, categories, versions, \
-    latest_version, comments, journal_ref, doi, report_no, license, submitter, updated_on, \
-    code_links, github_repo, published_at, content_hash, change_seq, created_at";
+/// A paper's columns as a write fills them, in the order of [`one_row`].
+const WRITTEN: [(&str, ColumnType); 20] = {
+    use ColumnType::{Text, I64};
+    [
+        ("arxiv_id", Text),
+        ("title", Text),
+        ("abstract", Text),
+        ("authors", Text),
+        ("categories", Text),
+        ("versions", Text),
+        ("latest_version", I64),
+        ("comments", Text),
+        ("journal_ref", Text),
+        ("doi", Text),
+        ("report_no", Text),
+        ("license", Text),
+        ("submitter", Text),
+        ("updated_on", Text),
+        ("code_links", Text),
+        ("github_repo", Text),
+        ("published_at", I64),
+        ("content_hash", I64),
+        ("change_seq", I64),
+        ("created_at", I64),
+    ]
+};
+/// New papers: rows known to be absent (the change-sequence lock keeps
+/// every other writer out until this one commits).
+static NEW_PAPERS: LazyLock<CopyIn> = LazyLock::new(|| CopyIn::new("papers", &WRITTEN));
 const ON_CONFLICT_UPDATE: &str = "ON CONFLICT (arxiv_id) DO UPDATE SET title = EXCLUDED.title, \
     abstract = EXCLUDED.abstract, authors = EXCLUDED.authors, categories = EXCLUDED.categories, \
     versions = EXCLUDED.versions, latest_version = EXCLUDED.latest_version, \
@@ -99,13 +125,7 @@ const ON_CONFLICT_UPDATE: &str = "ON CONFLICT (arxiv_id) DO UPDATE SET title = E
     content_hash = EXCLUDED.content_hash, change_seq = EXCLUDED.change_seq, deleted_at = NULL";
 
 /// One paper a statement (SQLite: local and prepared, as fast as a batch;
-/// a plain INSERT or UPDATE seeks the id index once, an upsert twice).
-static INSERT_ONE: LazyLock<Sql> = LazyLock::new(|| {
-    Sql::owned(format!(
-        "INSERT INTO papers ({INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-    ))
-});
+/// a plain UPDATE seeks the id index once, an upsert twice).
 static UPDATE_ONE: Sql = Sql::new(
     "UPDATE papers SET title = $2, abstract = $3, authors = $4, categories = $5, versions = $6,
         latest_version = $7, comments = $8, journal_ref = $9, doi = $10, report_no = $11,
@@ -114,10 +134,13 @@ static UPDATE_ONE: Sql = Sql::new(
      WHERE arxiv_id = $1",
 );
 
-/// A whole batch in one round trip (PostgreSQL only: it binds arrays).
+/// The changed papers of a batch in one round trip (PostgreSQL only: it
+/// binds arrays).
 static UPSERT_MANY: LazyLock<Sql> = LazyLock::new(|| {
+    let names: Vec<&str> = WRITTEN.iter().map(|(n, _)| *n).collect();
+    let names = names.join(", ");
     Sql::owned(format!(
-        "INSERT INTO papers ({INSERT_COLUMNS}) SELECT u.*, $20 FROM UNNEST($1::text[], \
+        "INSERT INTO papers ({names}) SELECT u.*, $20 FROM UNNEST($1::text[], \
          $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], \
          $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], \
          $15::text[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[]) AS u \
@@ -242,23 +265,27 @@ pub(crate) async fn upsert_in(
             watch::note_venue(c, &w.arxiv_id, w.journal_ref.as_deref(), accepted).await?;
         }
     }
+    let inserts: Vec<Vec<Value<'_>>> = writes
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, stored))| *stored == 0)
+        .map(|(i, (w, _))| one_row(w, first + i as i64, now))
+        .collect();
+    c.copy_in(&NEW_PAPERS, &inserts).await?;
+    let updated = writes.iter().enumerate().filter(|(_, (_, s))| *s > 0);
     match c.dialect() {
         Dialect::Sqlite => {
-            let (mut inserts, mut updates) = (Vec::new(), Vec::new());
-            for (i, (w, stored)) in writes.iter().enumerate() {
-                let row = one_row(w, first + i as i64, now);
-                if *stored > 0 {
-                    updates.push(row[..19].to_vec());
-                } else {
-                    inserts.push(row);
-                }
-            }
-            c.execute_many(&INSERT_ONE, &inserts).await?;
+            let updates: Vec<Vec<Value<'_>>> = updated
+                .map(|(i, (w, _))| one_row(w, first + i as i64, now)[..19].to_vec())
+                .collect();
             c.execute_many(&UPDATE_ONE, &updates).await?;
         }
         Dialect::Postgres => {
-            let cols: Vec<PaperColumns> = writes.into_iter().map(|(w, _)| w).collect();
-            write_many(c, &cols, first, now).await?
+            let (cols, seqs): (Vec<&PaperColumns>, Vec<i64>) =
+                updated.map(|(i, (w, _))| (w, first + i as i64)).unzip();
+            if !cols.is_empty() {
+                write_many(c, &cols, &seqs, now).await?
+            }
         }
     }
     Ok(counts)
@@ -301,8 +328,8 @@ fn one_row(w: &PaperColumns, seq: i64, now: i64) -> Vec<Value<'_>> {
 /// The batch as columns (arrays) for [`UPSERT_MANY`].
 async fn write_many(
     c: &mut dyn Conn,
-    writes: &[PaperColumns],
-    first: i64,
+    writes: &[&PaperColumns],
+    seqs: &[i64],
     now: i64,
 ) -> Result<(), StoreError> {
     // Column k of every row, as one array each.
@@ -312,18 +339,17 @@ async fn write_many(
     let optionals: Vec<Vec<Option<String>>> = (0..7)
         .map(|k| writes.iter().map(|w| optionals(w)[k].clone()).collect())
         .collect();
-    let num = |f: fn(&PaperColumns) -> i64| -> Vec<i64> { writes.iter().map(f).collect() };
+    let num = |f: fn(&PaperColumns) -> i64| -> Vec<i64> { writes.iter().map(|w| f(w)).collect() };
     let latest = num(|w| w.latest_version);
     let code_links: Vec<String> = writes.iter().map(|w| w.code_links.clone()).collect();
     let github: Vec<Option<String>> = writes.iter().map(|w| w.github_repo.clone()).collect();
     let (published, hashes) = (num(|w| w.published_at), num(|w| w.content_hash));
-    let seqs: Vec<i64> = (0..writes.len() as i64).map(|i| first + i).collect();
     let mut params: Vec<Value<'_>> = texts.iter().map(|t| Value::Texts(t)).collect();
     params.push(Value::I64s(&latest));
     params.extend(optionals.iter().map(|o| Value::OptTexts(o)));
     params.push(Value::Texts(&code_links));
     params.push(Value::OptTexts(&github));
-    params.extend([&published, &hashes, &seqs].map(|v| Value::I64s(v)));
+    params.extend([&published[..], &hashes[..], seqs].map(Value::I64s));
     params.push(Value::I64(now));
     c.execute(&UPSERT_MANY, &params).await?;
     Ok(())

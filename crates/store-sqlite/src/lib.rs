@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use paperboy_store::StoreError;
 use paperboy_store_sql::{
-    complete_now, Backend, BoxFuture, Conn, Dialect, Job, RowFn, Sql, SqlRow, SqlStore, Value,
+    complete_now, Backend, BoxFuture, Conn, CopyIn, Dialect, Job, RowFn, Sql, SqlRow, SqlStore,
+    Value,
 };
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
@@ -352,6 +353,14 @@ impl Conn for Lite<'_> {
         rows: &'a [Vec<Value<'a>>],
     ) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(std::future::ready(run_many(self.0, sql, rows)))
+    }
+
+    fn copy_in<'a>(
+        &'a mut self,
+        into: &'a CopyIn,
+        rows: &'a [Vec<Value<'a>>],
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(std::future::ready(run_many(self.0, &into.insert, rows)))
     }
 
     fn query<'a>(
