@@ -65,10 +65,6 @@ pub(crate) async fn restore(c: &mut dyn Conn) -> Result<u32, StoreError> {
         })?;
         c.batch(&sql).await?;
     }
-    if !waiting.is_empty() && c.dialect() == Dialect::Postgres {
-        // The planner's statistics, after a load that changed the table.
-        c.batch("ANALYZE papers").await?;
-    }
     Ok(waiting.len() as u32)
 }
 
