@@ -81,6 +81,24 @@ pub struct Lease<'a> {
     pub secs: i64,
 }
 
+impl Lease<'_> {
+    /// Renewed, or the run stops: `LeaseLost` after `pages` pages of `set`.
+    async fn renew(&self, set: &str, pages: u64) -> Result<(), HarvestError> {
+        if self
+            .store
+            .try_lease(self.name, self.holder, self.secs)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(HarvestError::LeaseLost {
+                set: set.to_string(),
+                pages,
+            })
+        }
+    }
+}
+
 pub struct Harvester {
     client: Arc<PoliteClient>,
     /// Checkpoints and harvested pages.
@@ -230,12 +248,7 @@ impl Harvester {
         let mut restarts = 0;
         loop {
             if let Some(l) = lease {
-                if !l.store.try_lease(l.name, l.holder, l.secs).await? {
-                    return Err(HarvestError::LeaseLost {
-                        set: set.to_string(),
-                        pages: summary.pages,
-                    });
-                }
+                l.renew(set, summary.pages).await?;
             }
             let url = match &token {
                 Some(t) => self.token_url(t),
@@ -275,36 +288,14 @@ impl Harvester {
                     })
                 }
             };
-            let mut papers: Vec<Paper> = Vec::new();
-            let mut deleted: Vec<ArxivId> = Vec::new();
-            for record in page.records {
+            for record in &page.records {
                 run_max = run_max.max(record.datestamp());
-                match record {
-                    OaiRecord::Live { paper: Ok(p), .. } => papers.push(p),
-                    OaiRecord::Live {
-                        identifier,
-                        paper: Err(e),
-                        ..
-                    } => {
-                        summary.rejected += 1;
-                        on_event(HarvestEvent::Rejected(format!(
-                            "{url}: record {identifier}: {e}"
-                        )));
-                    }
-                    OaiRecord::Deleted { id: Some(id), .. } => deleted.push(id),
-                    OaiRecord::Deleted {
-                        identifier,
-                        id: None,
-                        ..
-                    } => {
-                        summary.rejected += 1;
-                        on_event(HarvestEvent::Rejected(format!(
-                            "{url}: deleted record {identifier} has no arXiv id"
-                        )));
-                    }
-                }
             }
+            let (papers, deleted, rejected) = sort_records(page.records, &url, on_event);
+            summary.rejected += rejected;
             let records = (papers.len() + deleted.len()) as u64;
+            // Mid-run, the checkpoint holds the token and the run's extent;
+            // at its end, only how far it got.
             let mut cp = HarvestCheckpoint::new(set);
             match &page.resumption_token {
                 Some(next) => {
@@ -394,4 +385,41 @@ fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// A page's records: the papers, the deletions, and how many were
+/// rejected (each reported through `on_event` with the page's URL).
+fn sort_records(
+    records: Vec<OaiRecord>,
+    url: &str,
+    on_event: &(dyn Fn(HarvestEvent<'_>) + Send + Sync),
+) -> (Vec<Paper>, Vec<ArxivId>, u64) {
+    let (mut papers, mut deleted, mut rejected) = (Vec::new(), Vec::new(), 0);
+    for record in records {
+        match record {
+            OaiRecord::Live { paper: Ok(p), .. } => papers.push(p),
+            OaiRecord::Live {
+                identifier,
+                paper: Err(e),
+                ..
+            } => {
+                rejected += 1;
+                on_event(HarvestEvent::Rejected(format!(
+                    "{url}: record {identifier}: {e}"
+                )));
+            }
+            OaiRecord::Deleted { id: Some(id), .. } => deleted.push(id),
+            OaiRecord::Deleted {
+                identifier,
+                id: None,
+                ..
+            } => {
+                rejected += 1;
+                on_event(HarvestEvent::Rejected(format!(
+                    "{url}: deleted record {identifier} has no arXiv id"
+                )));
+            }
+        }
+    }
+    (papers, deleted, rejected)
 }

@@ -513,194 +513,146 @@ impl<'a> Plain<'a> {
         while let Some(at) = rest.find(['\\', '$', '{', '}', '~']) {
             out.push_str(&rest[..at]);
             let here = &rest[at..];
-            let c = here.as_bytes()[0];
-            match c {
+            rest = match here.as_bytes()[0] {
                 b'~' => {
                     out.push(' ');
-                    rest = &here[1..];
+                    &here[1..]
                 }
-                b'{' | b'}' => rest = &here[1..],
-                b'$' => {
-                    // Inline mathematics: kept as its TeX (search finds
-                    // `\alpha` as "alpha"); display math is left out.
-                    let display = here.starts_with("$$");
-                    let open = if display { 2 } else { 1 };
-                    let close = here[open..].find(if display { "$$" } else { "$" });
-                    let Some(close) = close else {
-                        rest = &here[open..];
-                        continue;
-                    };
-                    if !display {
-                        out.push_str(&here[open..open + close]);
-                    }
-                    rest = &here[open + close + open..];
-                }
-                _ => {
-                    let name_len = here[1..]
-                        .find(|ch: char| !ch.is_ascii_alphabetic())
-                        .unwrap_or(here.len() - 1);
-                    if name_len == 0 {
-                        // A control symbol: `\%`, `\&`, `\\`, `\[ … \]`.
-                        let sym = here[1..].chars().next().unwrap_or(' ');
-                        match sym {
-                            '[' => {
-                                let end = here.find("\\]").map_or(here.len(), |e| e + 2);
-                                rest = &here[end..];
-                                continue;
-                            }
-                            '(' => {
-                                let end = here.find("\\)").unwrap_or(here.len());
-                                out.push_str(&here[2.min(end)..end]);
-                                rest = &here[(end + 2).min(here.len())..];
-                                continue;
-                            }
-                            '\\' | ',' | ';' | '!' | ' ' => out.push(' '),
-                            '\'' | '`' | '"' | '^' | '~' | '=' | '.' => {}
-                            s => out.push(s),
-                        }
-                        rest = &here[(1 + sym.len_utf8()).min(here.len())..];
-                        continue;
-                    }
-                    let name = &here[1..1 + name_len];
-                    let mut after = &here[1 + name_len..];
-                    if after.starts_with('*') {
-                        after = &after[1..];
-                    }
-                    match name {
-                        "begin" => {
-                            let Some((env, len)) = braced(after) else {
-                                rest = after;
-                                continue;
-                            };
-                            let after_env = &after[len..];
-                            if SKIPPED.contains(&env)
-                                || env.starts_with("figure")
-                                || env.starts_with("table")
-                            {
-                                let end = format!("\\end{{{env}}}");
-                                let stop = after_env.find(&end).unwrap_or(after_env.len());
-                                let inside = &after_env[..stop];
-                                if env.starts_with("figure") || env.starts_with("table") {
-                                    if let Some(cap) = inside.find("\\caption") {
-                                        let mut p = &inside[cap + "\\caption".len()..];
-                                        if p.starts_with('[') {
-                                            p = p.find(']').map_or("", |e| &p[e + 1..]);
-                                        }
-                                        if let Some((text, _)) = braced(p) {
-                                            let kind = if env.starts_with("figure") {
-                                                "Figure"
-                                            } else {
-                                                "Table"
-                                            };
-                                            let mut inner = Vec::new();
-                                            let t = self.convert(text, &mut inner);
-                                            captions.push(format!("{kind}: {t}"));
-                                        }
-                                    }
-                                }
-                                rest = &after_env[(stop + end.len()).min(after_env.len())..];
-                            } else {
-                                // Other environments (lists, theorems): their text stays.
-                                rest = after_env;
-                            }
-                        }
-                        "end" => {
-                            rest = braced(after).map_or(after, |(_, len)| &after[len..]);
-                        }
-                        "cite" | "citep" | "citet" | "citealp" | "citealt" | "citeauthor"
-                        | "citeyear" | "parencite" | "textcite" | "autocite" => {
-                            let mut a = after;
-                            // Optional notes: `\citep[see][p.~3]{key}`.
-                            while a.trim_start().starts_with('[') {
-                                let t = a.trim_start();
-                                a = t.find(']').map_or("", |e| &t[e + 1..]);
-                            }
-                            let Some((keys, len)) = braced(a) else {
-                                rest = a;
-                                continue;
-                            };
-                            let keys: Vec<String> =
-                                keys.split(',').map(|k| k.trim().to_string()).collect();
-                            let nums: Vec<String> = keys
-                                .iter()
-                                .filter_map(|k| self.numbers.get(k.as_str()))
-                                .map(usize::to_string)
-                                .collect();
-                            cites.push((out.len(), keys));
-                            if !nums.is_empty() {
-                                out.push('[');
-                                out.push_str(&nums.join(", "));
-                                out.push(']');
-                            }
-                            rest = &a[len..];
-                        }
-                        "subsection" | "subsubsection" | "paragraph" => {
-                            // A heading inside a section: a break, not words
-                            // run into the paragraph after it.
-                            let mut a = after;
-                            if a.trim_start().starts_with('[') {
-                                let t = a.trim_start();
-                                a = t.find(']').map_or("", |e| &t[e + 1..]);
-                            }
-                            rest = braced(a).map_or(a, |(_, len)| &a[len..]);
-                            out.push_str(BREAK);
-                        }
-                        "footnote" | "caption" => {
-                            // Their text stays, a sentence of its own.
-                            out.push(' ');
-                            rest = after;
-                        }
-                        n if DROPPED.contains(&n) => {
-                            let mut a = after;
-                            if a.trim_start().starts_with('[') {
-                                let t = a.trim_start();
-                                a = t.find(']').map_or("", |e| &t[e + 1..]);
-                            }
-                            // `\newcommand{\x}[1]{…}` takes two groups.
-                            for _ in 0..if matches!(
-                                n,
-                                "newcommand"
-                                    | "renewcommand"
-                                    | "providecommand"
-                                    | "setlength"
-                                    | "addtolength"
-                            ) {
-                                2
-                            } else {
-                                1
-                            } {
-                                if let Some((_, len)) = braced(a) {
-                                    a = &a[len..];
-                                }
-                            }
-                            rest = a;
-                        }
-                        "url" => {
-                            rest = match braced(after) {
-                                Some((u, len)) => {
-                                    out.push_str(u);
-                                    &after[len..]
-                                }
-                                None => after,
-                            };
-                        }
-                        "href" => {
-                            // The link's text, not its target.
-                            rest = braced(after).map_or(after, |(_, len)| &after[len..]);
-                        }
-                        _ => {
-                            // Any other command: its name goes, its
-                            // arguments' text stays.
-                            rest = after;
-                        }
-                    }
-                }
-            }
+                b'{' | b'}' => &here[1..],
+                b'$' => math(here, &mut out),
+                _ => self.command(here, &mut out, &mut cites, captions),
+            };
         }
         out.push_str(rest);
+        self.note_citing_sentences(&out, cites);
+        out
+    }
+
+    /// A command (`here` starts at its backslash): what it leaves in
+    /// `out`; the text after it.
+    fn command<'t>(
+        &mut self,
+        here: &'t str,
+        out: &mut String,
+        cites: &mut Vec<(usize, Vec<String>)>,
+        captions: &mut Vec<String>,
+    ) -> &'t str {
+        let name_len = here[1..]
+            .find(|ch: char| !ch.is_ascii_alphabetic())
+            .unwrap_or(here.len() - 1);
+        if name_len == 0 {
+            return control_symbol(here, out);
+        }
+        let name = &here[1..1 + name_len];
+        let mut after = &here[1 + name_len..];
+        if after.starts_with('*') {
+            after = &after[1..];
+        }
+        match name {
+            "begin" => self.environment(after, captions),
+            "end" => braced(after).map_or(after, |(_, len)| &after[len..]),
+            "cite" | "citep" | "citet" | "citealp" | "citealt" | "citeauthor" | "citeyear"
+            | "parencite" | "textcite" | "autocite" => self.citation(after, out, cites),
+            "subsection" | "subsubsection" | "paragraph" => {
+                // A heading inside a section: a break, not words run into
+                // the paragraph after it.
+                out.push_str(BREAK);
+                let a = skip_optional(after);
+                braced(a).map_or(a, |(_, len)| &a[len..])
+            }
+            "footnote" | "caption" => {
+                // Their text stays, a sentence of its own.
+                out.push(' ');
+                after
+            }
+            n if DROPPED.contains(&n) => dropped(n, after),
+            "url" => match braced(after) {
+                Some((u, len)) => {
+                    out.push_str(u);
+                    &after[len..]
+                }
+                None => after,
+            },
+            // The link's text, not its target.
+            "href" => braced(after).map_or(after, |(_, len)| &after[len..]),
+            // Any other command: its name goes, its arguments' text stays.
+            _ => after,
+        }
+    }
+
+    /// `\begin{env}`: figures and tables leave their captions, skipped
+    /// environments nothing, the others (lists, theorems) their text.
+    fn environment<'t>(&mut self, after: &'t str, captions: &mut Vec<String>) -> &'t str {
+        let Some((env, len)) = braced(after) else {
+            return after;
+        };
+        let after_env = &after[len..];
+        let float = env.starts_with("figure") || env.starts_with("table");
+        if !float && !SKIPPED.contains(&env) {
+            return after_env;
+        }
+        let end = format!("\\end{{{env}}}");
+        let stop = after_env.find(&end).unwrap_or(after_env.len());
+        if float {
+            if let Some(caption) = self.caption(env, &after_env[..stop]) {
+                captions.push(caption);
+            }
+        }
+        &after_env[(stop + end.len()).min(after_env.len())..]
+    }
+
+    /// A float's `\caption{…}`, as "Figure: …" or "Table: …".
+    fn caption(&mut self, env: &str, inside: &str) -> Option<String> {
+        let at = inside.find("\\caption")?;
+        let mut p = &inside[at + "\\caption".len()..];
+        if p.starts_with('[') {
+            p = p.find(']').map_or("", |e| &p[e + 1..]);
+        }
+        let (text, _) = braced(p)?;
+        let kind = if env.starts_with("figure") {
+            "Figure"
+        } else {
+            "Table"
+        };
+        let mut inner = Vec::new();
+        let t = self.convert(text, &mut inner);
+        Some(format!("{kind}: {t}"))
+    }
+
+    /// `\citep[see][p.~3]{a,b}` as `[1, 2]` (the numbers of the keys the
+    /// bibliography has); where it stood is noted for its sentence.
+    fn citation<'t>(
+        &self,
+        after: &'t str,
+        out: &mut String,
+        cites: &mut Vec<(usize, Vec<String>)>,
+    ) -> &'t str {
+        let mut a = after;
+        while a.trim_start().starts_with('[') {
+            a = skip_optional(a);
+        }
+        let Some((keys, len)) = braced(a) else {
+            return a;
+        };
+        let keys: Vec<String> = keys.split(',').map(|k| k.trim().to_string()).collect();
+        let nums: Vec<String> = keys
+            .iter()
+            .filter_map(|k| self.numbers.get(k.as_str()))
+            .map(usize::to_string)
+            .collect();
+        cites.push((out.len(), keys));
+        if !nums.is_empty() {
+            out.push('[');
+            out.push_str(&nums.join(", "));
+            out.push(']');
+        }
+        &a[len..]
+    }
+
+    /// Each cited key's first citing sentence, within its paragraph (a
+    /// heading may part this text in two).
+    fn note_citing_sentences(&mut self, out: &str, cites: Vec<(usize, Vec<String>)>) {
         for (at, keys) in cites {
-            // The sentence within its paragraph (a heading may part this
-            // text in two).
             let at = at.min(out.len());
             let start = out[..at].rfind(BREAK).map_or(0, |i| i + BREAK.len());
             let end = out[at..].find(BREAK).map_or(out.len(), |i| at + i);
@@ -714,8 +666,68 @@ impl<'a> Plain<'a> {
                 }
             }
         }
-        out
     }
+}
+
+/// Inline mathematics (`here` starts at `$`) is kept as its TeX (search
+/// finds `\alpha` as "alpha"); display math is left out.
+fn math<'t>(here: &'t str, out: &mut String) -> &'t str {
+    let display = here.starts_with("$$");
+    let open = if display { 2 } else { 1 };
+    let Some(close) = here[open..].find(if display { "$$" } else { "$" }) else {
+        return &here[open..];
+    };
+    if !display {
+        out.push_str(&here[open..open + close]);
+    }
+    &here[open + close + open..]
+}
+
+/// A control symbol (`\%`, `\&`, `\\`, `\[ … \]`, `\( … \)`; `here`
+/// starts at its backslash).
+fn control_symbol<'t>(here: &'t str, out: &mut String) -> &'t str {
+    let sym = here[1..].chars().next().unwrap_or(' ');
+    match sym {
+        '[' => {
+            let end = here.find("\\]").map_or(here.len(), |e| e + 2);
+            return &here[end..];
+        }
+        '(' => {
+            let end = here.find("\\)").unwrap_or(here.len());
+            out.push_str(&here[2.min(end)..end]);
+            return &here[(end + 2).min(here.len())..];
+        }
+        '\\' | ',' | ';' | '!' | ' ' => out.push(' '),
+        '\'' | '`' | '"' | '^' | '~' | '=' | '.' => {}
+        s => out.push(s),
+    }
+    &here[(1 + sym.len_utf8()).min(here.len())..]
+}
+
+/// `[…]` (an optional argument) skipped, when there is one.
+fn skip_optional(a: &str) -> &str {
+    let t = a.trim_start();
+    if t.starts_with('[') {
+        t.find(']').map_or("", |e| &t[e + 1..])
+    } else {
+        a
+    }
+}
+
+/// A command whose arguments are not text (`\label{…}`; two groups for
+/// `\newcommand{\x}[1]{…}` and its kin).
+fn dropped<'t>(name: &str, after: &'t str) -> &'t str {
+    let mut a = skip_optional(after);
+    let groups = match name {
+        "newcommand" | "renewcommand" | "providecommand" | "setlength" | "addtolength" => 2,
+        _ => 1,
+    };
+    for _ in 0..groups {
+        if let Some((_, len)) = braced(a) {
+            a = &a[len..];
+        }
+    }
+    a
 }
 
 fn collapse(s: &str) -> String {

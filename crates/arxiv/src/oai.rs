@@ -157,134 +157,164 @@ fn finish(b: Builder, now: DateTime<Utc>) -> OaiRecord {
 
 /// Parses a `ListRecords` response.
 pub fn parse_list_records(xml: &str, now: DateTime<Utc>) -> Result<OaiPage, OaiError> {
-    let mut page = OaiPage::default();
-    let mut path: Vec<String> = Vec::new();
-    let mut text = String::new();
-    let mut current: Option<Builder> = None;
-    let mut error: Option<(String, String)> = None;
-    let mut root: Option<String> = None;
-    let mut in_metadata = false;
-
+    let mut p = ListRecords {
+        now,
+        ..ListRecords::default()
+    };
     walk(xml, |node| match node {
-        Node::Open(name, attrs) => {
-            if root.is_none() {
-                root = Some(name.to_string());
-            }
-            text.clear();
-            match name {
-                "record" => current = Some(Builder::default()),
-                "header" => {
-                    if let Some(b) = current.as_mut() {
-                        b.deleted = attr(&attrs, "status") == Some("deleted");
-                    }
-                }
-                "metadata" => {
-                    in_metadata = true;
-                    if let Some(b) = current.as_mut() {
-                        b.has_metadata = true;
-                    }
-                }
-                "author" if in_metadata => {
-                    if let Some(b) = current.as_mut() {
-                        b.author = vec![String::new(); 3];
-                    }
-                }
-                "version" if in_metadata => {
-                    if let Some(b) = current.as_mut() {
-                        b.version_label = attr(&attrs, "version").map(str::to_string);
-                    }
-                }
-                "error" => {
-                    error = Some((
-                        attr(&attrs, "code").unwrap_or("unknown").to_string(),
-                        String::new(),
-                    ))
-                }
-                "resumptionToken" => {
-                    page.complete_list_size =
-                        attr(&attrs, "completeListSize").and_then(|v| v.parse().ok());
-                    page.cursor = attr(&attrs, "cursor").and_then(|v| v.parse().ok());
-                }
-                _ => {}
-            }
-            path.push(name.to_string());
-        }
-        Node::Text(t) => text.push_str(t),
-        Node::Close(name) => {
-            path.pop();
-            let parent = path.last().map(String::as_str).unwrap_or("");
-            let value = std::mem::take(&mut text);
-            match name {
-                "record" => {
-                    if let Some(b) = current.take() {
-                        page.records.push(finish(b, now));
-                    }
-                    in_metadata = false;
-                }
-                "metadata" => in_metadata = false,
-                "identifier" if parent == "header" => {
-                    if let Some(b) = current.as_mut() {
-                        b.identifier = value.trim().to_string();
-                    }
-                }
-                "datestamp" if parent == "header" => {
-                    if let Some(b) = current.as_mut() {
-                        b.datestamp = Some(value.trim().to_string());
-                    }
-                }
-                "error" => {
-                    if let Some(e) = error.as_mut() {
-                        e.1 = value.trim().to_string();
-                    }
-                }
-                "resumptionToken" => {
-                    let token = value.trim();
-                    page.resumption_token = (!token.is_empty()).then(|| token.to_string());
-                }
-                _ if in_metadata => {
-                    let Some(b) = current.as_mut() else { return };
-                    match (parent, name) {
-                        ("author", "keyname") => b.author[0] = value,
-                        ("author", "forenames") => b.author[1] = value,
-                        ("author", "suffix") => b.author[2] = value,
-                        (_, "author") => {
-                            let parts = std::mem::take(&mut b.author);
-                            if parts.iter().any(|p| !p.trim().is_empty()) {
-                                b.authors.push(parts);
-                            }
-                        }
-                        ("version", "date") => {
-                            let label = b.version_label.clone().unwrap_or_default();
-                            b.raw
-                                .versions
-                                .get_or_insert_with(Vec::new)
-                                .push(RawVersion {
-                                    version: label,
-                                    created: value.trim().to_string(),
-                                });
-                        }
-                        ("arXiv" | "arXivRaw", "msc-class" | "acm-class") => b.msc_acm.push(value),
-                        ("arXiv" | "arXivRaw", field) => set_field(b, field, value),
-                        _ => {}
-                    }
-                }
-                _ => {}
-            }
-        }
+        Node::Open(name, attrs) => p.open(name, &attrs),
+        Node::Text(t) => p.text.push_str(t),
+        Node::Close(name) => p.close(name),
     })?;
+    p.finish()
+}
 
-    if root.as_deref() != Some("OAI-PMH") {
-        return Err(OaiError::NotOai(format!(
-            "root element is <{}>",
-            root.unwrap_or_default()
-        )));
+/// The state of a `ListRecords` response being read.
+#[derive(Default)]
+struct ListRecords {
+    now: DateTime<Utc>,
+    page: OaiPage,
+    /// Open elements, outermost first.
+    path: Vec<String>,
+    /// The current element's text.
+    text: String,
+    /// The record being read.
+    current: Option<Builder>,
+    /// An OAI-PMH error: code, message.
+    error: Option<(String, String)>,
+    root: Option<String>,
+    in_metadata: bool,
+}
+
+impl ListRecords {
+    fn open(&mut self, name: &str, attrs: &[(String, String)]) {
+        if self.root.is_none() {
+            self.root = Some(name.to_string());
+        }
+        self.text.clear();
+        let in_metadata = self.in_metadata;
+        match name {
+            "record" => self.current = Some(Builder::default()),
+            "header" => {
+                if let Some(b) = self.current.as_mut() {
+                    b.deleted = attr(attrs, "status") == Some("deleted");
+                }
+            }
+            "metadata" => {
+                self.in_metadata = true;
+                if let Some(b) = self.current.as_mut() {
+                    b.has_metadata = true;
+                }
+            }
+            "author" if in_metadata => {
+                if let Some(b) = self.current.as_mut() {
+                    b.author = vec![String::new(); 3];
+                }
+            }
+            "version" if in_metadata => {
+                if let Some(b) = self.current.as_mut() {
+                    b.version_label = attr(attrs, "version").map(str::to_string);
+                }
+            }
+            "error" => {
+                self.error = Some((
+                    attr(attrs, "code").unwrap_or("unknown").to_string(),
+                    String::new(),
+                ))
+            }
+            "resumptionToken" => {
+                self.page.complete_list_size =
+                    attr(attrs, "completeListSize").and_then(|v| v.parse().ok());
+                self.page.cursor = attr(attrs, "cursor").and_then(|v| v.parse().ok());
+            }
+            _ => {}
+        }
+        self.path.push(name.to_string());
     }
-    if let Some((code, message)) = error {
-        return Err(match code.as_str() {
-            "noRecordsMatch" => OaiError::NoRecordsMatch(message),
-            "badResumptionToken" => OaiError::BadResumptionToken(message),
-            _ => OaiError::Protocol { code, message },
-        });
+
+    fn close(&mut self, name: &str) {
+        self.path.pop();
+        let parent = self.path.last().map(String::as_str).unwrap_or("");
+        let value = std::mem::take(&mut self.text);
+        match name {
+            "record" => {
+                if let Some(b) = self.current.take() {
+                    self.page.records.push(finish(b, self.now));
+                }
+                self.in_metadata = false;
+            }
+            "metadata" => self.in_metadata = false,
+            "identifier" if parent == "header" => {
+                if let Some(b) = self.current.as_mut() {
+                    b.identifier = value.trim().to_string();
+                }
+            }
+            "datestamp" if parent == "header" => {
+                if let Some(b) = self.current.as_mut() {
+                    b.datestamp = Some(value.trim().to_string());
+                }
+            }
+            "error" => {
+                if let Some(e) = self.error.as_mut() {
+                    e.1 = value.trim().to_string();
+                }
+            }
+            "resumptionToken" => {
+                let token = value.trim();
+                self.page.resumption_token = (!token.is_empty()).then(|| token.to_string());
+            }
+            _ if self.in_metadata => {
+                if let Some(b) = self.current.as_mut() {
+                    metadata_field(b, parent, name, value);
+                }
+            }
+            _ => {}
+        }
     }
-    Ok(page)
+
+    fn finish(self) -> Result<OaiPage, OaiError> {
+        if self.root.as_deref() != Some("OAI-PMH") {
+            return Err(OaiError::NotOai(format!(
+                "root element is <{}>",
+                self.root.unwrap_or_default()
+            )));
+        }
+        if let Some((code, message)) = self.error {
+            return Err(match code.as_str() {
+                "noRecordsMatch" => OaiError::NoRecordsMatch(message),
+                "badResumptionToken" => OaiError::BadResumptionToken(message),
+                _ => OaiError::Protocol { code, message },
+            });
+        }
+        Ok(self.page)
+    }
+}
+
+/// An element of a record's metadata closed, inside `parent`, with its
+/// text.
+fn metadata_field(b: &mut Builder, parent: &str, name: &str, value: String) {
+    match (parent, name) {
+        ("author", "keyname") => b.author[0] = value,
+        ("author", "forenames") => b.author[1] = value,
+        ("author", "suffix") => b.author[2] = value,
+        (_, "author") => {
+            let parts = std::mem::take(&mut b.author);
+            if parts.iter().any(|p| !p.trim().is_empty()) {
+                b.authors.push(parts);
+            }
+        }
+        ("version", "date") => {
+            let label = b.version_label.clone().unwrap_or_default();
+            b.raw
+                .versions
+                .get_or_insert_with(Vec::new)
+                .push(RawVersion {
+                    version: label,
+                    created: value.trim().to_string(),
+                });
+        }
+        ("arXiv" | "arXivRaw", "msc-class" | "acm-class") => b.msc_acm.push(value),
+        ("arXiv" | "arXivRaw", field) => set_field(b, field, value),
+        _ => {}
+    }
 }

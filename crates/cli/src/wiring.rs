@@ -173,6 +173,9 @@ pub enum Needs {
     /// members' libraries: the whole index in memory would be most of its
     /// peak). Papers not embedded yet have no vectors here.
     Lookups,
+    /// A digest run: [`Needs::Lookups`] when some member keeps a library
+    /// (the For-you sections), [`Needs::Keywords`] otherwise.
+    Digests,
     /// `serve`: everything, kept in step with the store in the background
     /// (written by this process when it holds an index's lock, read
     /// otherwise).
@@ -211,6 +214,11 @@ pub async fn build_on(
     needs: Needs,
 ) -> anyhow::Result<Wired> {
     let app = app(config, store.clone())?;
+    let needs = match needs {
+        Needs::Digests if store.any_library().await? => Needs::Lookups,
+        Needs::Digests => Needs::Keywords,
+        n => n,
+    };
     let indexes = match needs {
         Needs::Nothing => None,
         Needs::Keywords => Some(Indexes {
@@ -231,67 +239,9 @@ pub async fn build_on(
                 refined,
             })
         }
-        Needs::Lookups => {
-            let keyword = crate::indexes::open_index_synced(config, &*store).await?;
-            let semantic = match crate::embedding::serving(config)? {
-                Some(e) => {
-                    // With no server keeping them current, what the static
-                    // vectors lack is embedded first (the index is loaded
-                    // whole only then).
-                    let look = crate::indexes::open_lookup(config, e.clone())?;
-                    if look.index.synced_seq() < store.change_seq().await? {
-                        drop(look);
-                        let sem = crate::indexes::open_vectors(config, e.clone())?;
-                        crate::indexes::embed_missing(&*store, &sem, 5_000).await?;
-                        drop(sem);
-                        Some(crate::indexes::open_lookup(config, e)?)
-                    } else {
-                        Some(look)
-                    }
-                }
-                None => None,
-            };
-            let refined = match crate::embedding::refiner_unloaded(config)? {
-                Some(e) => Some(crate::indexes::open_lookup(config, e)?),
-                None => None,
-            };
-            Some(Indexes {
-                keyword,
-                semantic,
-                refined,
-            })
-        }
-        Needs::Following => {
-            let keyword = crate::indexes::open_index(config)?;
-            // The recommender's table of term frequencies, ready before
-            // the first reader asks (otherwise built at that request).
-            let tabling = keyword.clone();
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = tabling.table_terms() {
-                    tracing::warn!("{e}");
-                }
-            });
-            if keyword.is_writable() {
-                tokio::spawn(paperboy_search::follow(
-                    store.clone(),
-                    keyword.clone(),
-                    std::time::Duration::from_secs(1),
-                ));
-            }
-            let semantic = crate::indexes::open_semantic(config)?;
-            if let Some(sem) = &semantic {
-                crate::indexes::follow_vectors(&store, sem, false);
-            }
-            let refined = crate::indexes::open_refined(config)?;
-            if let Some(r) = &refined {
-                crate::indexes::follow_vectors(&store, r, true);
-            }
-            Some(Indexes {
-                keyword,
-                semantic,
-                refined,
-            })
-        }
+        Needs::Lookups => Some(lookup_indexes(config, &*store).await?),
+        Needs::Following => Some(following_indexes(config, &store)?),
+        Needs::Digests => unreachable!("resolved above"),
     };
     let app = match &indexes {
         Some(ix) => with_engine(app, engine(ix)),
@@ -301,6 +251,73 @@ pub async fn build_on(
         app,
         store,
         indexes,
+    })
+}
+
+/// [`Needs::Lookups`]: the keyword index brought up to date, the vectors
+/// read from disk when asked for.
+async fn lookup_indexes(config: &Config, store: &dyn Store) -> anyhow::Result<Indexes> {
+    let keyword = crate::indexes::open_index_synced(config, store).await?;
+    let semantic = match crate::embedding::serving(config)? {
+        Some(e) => {
+            // With no server keeping them current, what the static
+            // vectors lack is embedded first (the index is loaded
+            // whole only then).
+            let look = crate::indexes::open_lookup(config, e.clone())?;
+            if look.index.synced_seq() < store.change_seq().await? {
+                drop(look);
+                let sem = crate::indexes::open_vectors(config, e.clone())?;
+                crate::indexes::embed_missing(store, &sem, 5_000).await?;
+                drop(sem);
+                Some(crate::indexes::open_lookup(config, e)?)
+            } else {
+                Some(look)
+            }
+        }
+        None => None,
+    };
+    let refined = match crate::embedding::refiner_unloaded(config)? {
+        Some(e) => Some(crate::indexes::open_lookup(config, e)?),
+        None => None,
+    };
+    Ok(Indexes {
+        keyword,
+        semantic,
+        refined,
+    })
+}
+
+/// [`Needs::Following`]: every index, kept in step with the store in the
+/// background.
+fn following_indexes(config: &Config, store: &Arc<dyn Store>) -> anyhow::Result<Indexes> {
+    let keyword = crate::indexes::open_index(config)?;
+    // The recommender's table of term frequencies, ready before the first
+    // reader asks (otherwise built at that request).
+    let tabling = keyword.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = tabling.table_terms() {
+            tracing::warn!("{e}");
+        }
+    });
+    if keyword.is_writable() {
+        tokio::spawn(paperboy_search::follow(
+            store.clone(),
+            keyword.clone(),
+            std::time::Duration::from_secs(1),
+        ));
+    }
+    let semantic = crate::indexes::open_semantic(config)?;
+    if let Some(sem) = &semantic {
+        crate::indexes::follow_vectors(store, sem, false);
+    }
+    let refined = crate::indexes::open_refined(config)?;
+    if let Some(r) = &refined {
+        crate::indexes::follow_vectors(store, r, true);
+    }
+    Ok(Indexes {
+        keyword,
+        semantic,
+        refined,
     })
 }
 

@@ -362,85 +362,20 @@ impl Engine {
         // matches run out (the broad query is the costly part), and for
         // the page's papers alone to show their passage.
         let in_text = !has_field_syntax(query) && self.keyword.num_passages() > 0;
-        let mut word_matches = None;
-        let (mut hits, total) = match (answered, &self.semantic) {
+        let (mut hits, total, word_matches) = match (answered, &self.semantic) {
             (Mode::Semantic, Some(sem)) => {
                 let found = self.semantic_hits(sem, query, want)?;
                 let total = found.len();
                 let page = found.into_iter().skip(offset).take(limit);
-                (page.map(neighbour_hit).collect(), total)
+                (page.map(neighbour_hit).collect(), total, None)
             }
             (Mode::Hybrid, Some(sem)) => {
-                let depth = FUSION_DEPTH.max(want * 2);
-                // The two halves are independent: run them side by side.
-                let (kw, sem_found) = rayon::join(
-                    || self.keyword_hits(query, depth, 0, false),
-                    || self.semantic_hits(sem, query, depth),
-                );
-                let (mut kw, kw_total) = kw?;
-                // Papers matching only in their full text follow those
-                // matching in their fields.
-                let text_only = if in_text && kw.len() < depth {
-                    // `kw` is every match in the fields (fewer than asked for).
-                    let t = self.keyword.text_hits(query, text_depth(depth))?;
-                    Self::text_only(&t, &kw, depth - kw.len())
-                } else {
-                    Vec::new()
-                };
-                word_matches = Some(kw_total + text_only.len());
-                let floor = kw.last().map_or(0.0, |h| h.score) * 0.5;
-                kw.extend(text_only.into_iter().map(|id| plain_hit(id, floor)));
-                let sem_found = sem_found?;
-                let keyword = ranked_hits(&kw, sem);
-                let semantic = ranked_neighbours(&sem_found);
-                let fused = hybrid::fuse(&keyword, &semantic, self.current_fusion());
-                let total = kw.len().max(kw_total).max(fused.len());
-                let page: Vec<(ArxivId, f32)> =
-                    fused.into_iter().skip(offset).take(limit).collect();
-                let ids: Vec<ArxivId> = page.iter().map(|(id, _)| id.clone()).collect();
-                let mut marked = self.highlights(query, &ids);
-                let hits = page
-                    .into_iter()
-                    .map(|(id, score)| {
-                        let h = marked.remove(&id);
-                        Hit {
-                            arxiv_id: id,
-                            score,
-                            highlighted_title: h.as_ref().and_then(|h| h.highlighted_title.clone()),
-                            highlighted_summary: h.and_then(|h| h.highlighted_summary),
-                            passage: None,
-                        }
-                    })
-                    .collect();
-                (hits, total)
+                let (hits, total, words) = self.hybrid_page(sem, query, limit, offset, in_text)?;
+                (hits, total, Some(words))
             }
             _ => {
-                let (mut hits, total) = self.keyword_hits(query, limit, offset, true)?;
-                // The fields' matches are all known once a page is not
-                // full (`total` is then exact): papers matching only in
-                // their full text come after them.
-                let mut total = total;
-                if in_text && hits.len() < limit {
-                    let start = offset.saturating_sub(total);
-                    let room = limit - hits.len();
-                    let t = self.keyword.text_hits(query, text_depth(want))?;
-                    let text_only = if offset == 0 {
-                        Self::text_only(&t, &hits, usize::MAX)
-                    } else {
-                        let (all, _) = self.keyword_hits(query, total.max(1), 0, false)?;
-                        Self::text_only(&t, &all, usize::MAX)
-                    };
-                    total += text_only.len();
-                    hits.extend(
-                        text_only
-                            .into_iter()
-                            .skip(start)
-                            .take(room)
-                            .map(|id| plain_hit(id, 0.0)),
-                    );
-                }
-                word_matches = Some(total);
-                (hits, total)
+                let (hits, total) = self.keyword_page(query, limit, offset, in_text)?;
+                (hits, total, Some(total))
             }
         };
         if in_text {
@@ -457,6 +392,92 @@ impl Engine {
             mode: answered,
             note,
         })
+    }
+
+    /// A page of hybrid results: keyword and meaning fused; the total, and
+    /// how many papers match the words.
+    fn hybrid_page(
+        &self,
+        sem: &Semantic,
+        query: &str,
+        limit: usize,
+        offset: usize,
+        in_text: bool,
+    ) -> Result<(Vec<Hit>, usize, usize), SearchError> {
+        let depth = FUSION_DEPTH.max((offset + limit) * 2);
+        // The two halves are independent: run them side by side.
+        let (kw, sem_found) = rayon::join(
+            || self.keyword_hits(query, depth, 0, false),
+            || self.semantic_hits(sem, query, depth),
+        );
+        let (mut kw, kw_total) = kw?;
+        // Papers matching only in their full text follow those matching in
+        // their fields.
+        let text_only = if in_text && kw.len() < depth {
+            // `kw` is every match in the fields (fewer than asked for).
+            let t = self.keyword.text_hits(query, text_depth(depth))?;
+            Self::text_only(&t, &kw, depth - kw.len())
+        } else {
+            Vec::new()
+        };
+        let word_matches = kw_total + text_only.len();
+        let floor = kw.last().map_or(0.0, |h| h.score) * 0.5;
+        kw.extend(text_only.into_iter().map(|id| plain_hit(id, floor)));
+        let sem_found = sem_found?;
+        let keyword = ranked_hits(&kw, sem);
+        let semantic = ranked_neighbours(&sem_found);
+        let fused = hybrid::fuse(&keyword, &semantic, self.current_fusion());
+        let total = kw.len().max(kw_total).max(fused.len());
+        let page: Vec<(ArxivId, f32)> = fused.into_iter().skip(offset).take(limit).collect();
+        let ids: Vec<ArxivId> = page.iter().map(|(id, _)| id.clone()).collect();
+        let mut marked = self.highlights(query, &ids);
+        let hits = page
+            .into_iter()
+            .map(|(id, score)| {
+                let h = marked.remove(&id);
+                Hit {
+                    arxiv_id: id,
+                    score,
+                    highlighted_title: h.as_ref().and_then(|h| h.highlighted_title.clone()),
+                    highlighted_summary: h.and_then(|h| h.highlighted_summary),
+                    passage: None,
+                }
+            })
+            .collect();
+        Ok((hits, total, word_matches))
+    }
+
+    /// A page of keyword results; the total. The fields' matches are all
+    /// known once a page is not full (`total` is then exact): papers
+    /// matching only in their full text come after them.
+    fn keyword_page(
+        &self,
+        query: &str,
+        limit: usize,
+        offset: usize,
+        in_text: bool,
+    ) -> Result<(Vec<Hit>, usize), SearchError> {
+        let (mut hits, mut total) = self.keyword_hits(query, limit, offset, true)?;
+        if in_text && hits.len() < limit {
+            let start = offset.saturating_sub(total);
+            let room = limit - hits.len();
+            let t = self.keyword.text_hits(query, text_depth(offset + limit))?;
+            let text_only = if offset == 0 {
+                Self::text_only(&t, &hits, usize::MAX)
+            } else {
+                let (all, _) = self.keyword_hits(query, total.max(1), 0, false)?;
+                Self::text_only(&t, &all, usize::MAX)
+            };
+            total += text_only.len();
+            hits.extend(
+                text_only
+                    .into_iter()
+                    .skip(start)
+                    .take(room)
+                    .map(|id| plain_hit(id, 0.0)),
+            );
+        }
+        Ok((hits, total))
     }
 
     /// Papers nearest to `paper` (never itself): by vector when a model is

@@ -449,12 +449,20 @@ impl KeywordIndex {
 
     /// Searches; a query the parser cannot read is taken as plain words.
     pub fn search(&self, q: &SearchQuery) -> Result<(Vec<Hit>, usize), SearchError> {
-        let f = self.fields;
         let parser = self.parser();
         let searcher = self.reader.searcher();
         let text = split_compounds(q.text.trim(), |pieces| self.all_common(&searcher, pieces));
-        let text = text.as_str();
-        let parsed = parse_or_words(&parser, text);
+        let query = self.filtered(parse_or_words(&parser, text.as_str()), q);
+        let limit = q.limit.clamp(1, 1000);
+        let (top, total) = self.top_with_prior(&searcher, query.as_ref(), q, q.offset + limit)?;
+        let top: Vec<_> = top.into_iter().skip(q.offset).take(limit).collect();
+        let hits = self.hits(&searcher, query.as_ref(), top, q.highlight)?;
+        Ok((hits, total))
+    }
+
+    /// The parsed query within the request's category, dates and ids.
+    fn filtered(&self, parsed: Box<dyn Query>, q: &SearchQuery) -> Box<dyn Query> {
+        let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(c) = &q.category {
             clauses.push((
@@ -483,26 +491,37 @@ impl KeywordIndex {
         // tantivy answers with block-max WAND (skipping whole blocks of
         // postings that cannot reach the page); wrapped in a one-clause
         // boolean it would score every matching document.
-        let query: Box<dyn Query> = if clauses.is_empty() {
+        if clauses.is_empty() {
             parsed
         } else {
             clauses.insert(0, (Occur::Must, parsed));
             Box::new(BooleanQuery::new(clauses))
-        };
-        let limit = q.limit.clamp(1, 1000);
-        // Counting every match defeats block-max WAND pruning, so the exact
-        // total is computed only when asked for; otherwise it is a lower
-        // bound (one more than shown when the page is full).
-        //
-        // Scores then pass through the short-document prior: BM25 favours
-        // short texts, and a one-line record that repeats the query's words
-        // must not bury a paper's abstract. The prior never raises a score,
-        // so once the page's last re-scored hit beats the lowest BM25 score
-        // fetched, nothing further down can overtake it; until then the
-        // pool of BM25 candidates grows.
-        let want = q.offset + limit;
+        }
+    }
+
+    /// The best `want` documents by BM25 times the short-document prior,
+    /// best first, and the total (exact when the request counts it).
+    ///
+    /// Counting every match defeats block-max WAND pruning, so the exact
+    /// total is computed only when asked for; otherwise it is a lower bound
+    /// (one more than shown when the page is full).
+    ///
+    /// Scores pass through the short-document prior: BM25 favours short
+    /// texts, and a one-line record that repeats the query's words must not
+    /// bury a paper's abstract. The prior never raises a score, so once the
+    /// page's last re-scored hit beats the lowest BM25 score fetched,
+    /// nothing further down can overtake it; until then the pool of BM25
+    /// candidates grows.
+    fn top_with_prior(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        q: &SearchQuery,
+        want: usize,
+    ) -> Result<(Vec<(f32, tantivy::DocAddress)>, usize), SearchError> {
+        let f = self.fields;
         let mut pool = (want * 2).max(40);
-        let stats = self.lengths.stats(&searcher, f.title, f.abs);
+        let stats = self.lengths.stats(searcher, f.title, f.abs);
         let words_of = |addr: &tantivy::DocAddress| {
             searcher
                 .segment_reader(addr.segment_ord)
@@ -512,17 +531,17 @@ impl KeywordIndex {
                 .and_then(|c| c.first(addr.doc_id))
                 .unwrap_or(0)
         };
-        let (top, total) = loop {
+        loop {
             let top_docs = TopDocs::with_limit(pool).order_by_score();
             let (mut top, counted) = if q.count_total {
                 let (t, c) = searcher
-                    .search_with_statistics_provider(query.as_ref(), &(top_docs, Count), &stats)
+                    .search_with_statistics_provider(query, &(top_docs, Count), &stats)
                     .map_err(ix)?;
                 (t, Some(c))
             } else {
                 (
                     searcher
-                        .search_with_statistics_provider(query.as_ref(), &top_docs, &stats)
+                        .search_with_statistics_provider(query, &top_docs, &stats)
                         .map_err(ix)?,
                     None,
                 )
@@ -538,16 +557,27 @@ impl KeywordIndex {
                 .is_some_and(|t| t.0 >= lowest);
             if !full || settled || pool >= MAX_POOL {
                 let total = counted.unwrap_or(if full { top.len() + 1 } else { top.len() });
-                break (top, total);
+                return Ok((top, total));
             }
             pool *= 4;
-        };
-        let top: Vec<_> = top.into_iter().skip(q.offset).take(limit).collect();
+        }
+    }
+
+    /// The page's documents as hits, with highlighted title and summary
+    /// when asked for.
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        top: Vec<(f32, tantivy::DocAddress)>,
+        highlight: bool,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let f = self.fields;
         let (mut title_snip, mut abs_snip) = (None, None);
-        if q.highlight {
-            let mut t = SnippetGenerator::create(&searcher, query.as_ref(), f.title).map_err(ix)?;
+        if highlight {
+            let mut t = SnippetGenerator::create(searcher, query, f.title).map_err(ix)?;
             t.set_max_num_chars(1000);
-            let mut a = SnippetGenerator::create(&searcher, query.as_ref(), f.abs).map_err(ix)?;
+            let mut a = SnippetGenerator::create(searcher, query, f.abs).map_err(ix)?;
             a.set_max_num_chars(400);
             title_snip = Some(t);
             abs_snip = Some(a);
@@ -588,7 +618,7 @@ impl KeywordIndex {
                 passage: None,
             });
         }
-        Ok((hits, total))
+        Ok(hits)
     }
 
     /// Papers sharing the most distinctive words of `paper`: its terms

@@ -208,10 +208,47 @@ pub(crate) async fn upsert_in(
             c.query_many(&KNOWN_ONE, &params, &mut each).await?
         }
     }
-    let mut seen: FxHashMap<String, Seen> = found.into_iter().collect();
+    let (counts, writes) = plan_writes(papers, found.into_iter().collect());
+    if writes.is_empty() {
+        return Ok(counts);
+    }
+    let first = reserve_seq(c, writes.len() as i64).await?;
+    let now = Utc::now().timestamp();
+    note_changes(c, &writes).await?;
+    let inserts: Vec<Vec<Value<'_>>> = writes
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, stored))| *stored == 0)
+        .map(|(i, (w, _))| one_row(w, first + i as i64, now))
+        .collect();
+    c.copy_in(&NEW_PAPERS, &inserts).await?;
+    let updated = writes.iter().enumerate().filter(|(_, (_, s))| *s > 0);
+    match c.dialect() {
+        Dialect::Sqlite => {
+            let updates: Vec<Vec<Value<'_>>> = updated
+                .map(|(i, (w, _))| one_row(w, first + i as i64, now)[..19].to_vec())
+                .collect();
+            c.execute_many(&UPDATE_ONE, &updates).await?;
+        }
+        Dialect::Postgres => {
+            let (cols, seqs): (Vec<&PaperColumns>, Vec<i64>) =
+                updated.map(|(i, (w, _))| (w, first + i as i64)).unzip();
+            if !cols.is_empty() {
+                write_many(c, &cols, &seqs, now).await?
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// What a batch writes, decided against what the store holds (`seen`):
+/// the counts, and each write's columns with the version the store holds
+/// (0: a new paper, an INSERT). An id named twice keeps its last content.
+fn plan_writes(
+    papers: Vec<Paper>,
+    mut seen: FxHashMap<String, Seen>,
+) -> (UpsertCounts, Vec<(PaperColumns, u32)>) {
     let mut counts = UpsertCounts::default();
-    // Each write: the columns, and the version the store holds (0: a new
-    // paper, an INSERT).
     let mut writes: Vec<(PaperColumns, u32)> = Vec::new();
     for paper in papers {
         let cols = PaperColumns::from_paper(paper);
@@ -242,14 +279,14 @@ pub(crate) async fn upsert_in(
             }
         }
     }
-    if writes.is_empty() {
-        return Ok(counts);
-    }
-    let first = reserve_seq(c, writes.len() as i64).await?;
-    let now = Utc::now().timestamp();
-    // The library watch: what changed about papers already held, noted
-    // before their rows are replaced.
-    for (w, stored) in &writes {
+    (counts, writes)
+}
+
+/// The library watch: what changed about papers already held (a new
+/// version, a withdrawal, code, a venue), noted before their rows are
+/// replaced.
+async fn note_changes(c: &mut dyn Conn, writes: &[(PaperColumns, u32)]) -> Result<(), StoreError> {
+    for (w, stored) in writes {
         if *stored == 0 {
             continue;
         }
@@ -265,30 +302,7 @@ pub(crate) async fn upsert_in(
             watch::note_venue(c, &w.arxiv_id, w.journal_ref.as_deref(), accepted).await?;
         }
     }
-    let inserts: Vec<Vec<Value<'_>>> = writes
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, stored))| *stored == 0)
-        .map(|(i, (w, _))| one_row(w, first + i as i64, now))
-        .collect();
-    c.copy_in(&NEW_PAPERS, &inserts).await?;
-    let updated = writes.iter().enumerate().filter(|(_, (_, s))| *s > 0);
-    match c.dialect() {
-        Dialect::Sqlite => {
-            let updates: Vec<Vec<Value<'_>>> = updated
-                .map(|(i, (w, _))| one_row(w, first + i as i64, now)[..19].to_vec())
-                .collect();
-            c.execute_many(&UPDATE_ONE, &updates).await?;
-        }
-        Dialect::Postgres => {
-            let (cols, seqs): (Vec<&PaperColumns>, Vec<i64>) =
-                updated.map(|(i, (w, _))| (w, first + i as i64)).unzip();
-            if !cols.is_empty() {
-                write_many(c, &cols, &seqs, now).await?
-            }
-        }
-    }
-    Ok(counts)
+    Ok(())
 }
 
 /// The text columns of a paper, in [`INSERT_COLUMNS`] order.

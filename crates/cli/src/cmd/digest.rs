@@ -21,15 +21,11 @@ pub struct Opts {
 
 pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = crate::wiring::open_store(&config).await?;
-    // The For-you sections need the vectors, loaded only when some member
-    // keeps a library.
-    let needs = if store.any_library().await? {
-        crate::wiring::Needs::Lookups
-    } else {
-        crate::wiring::Needs::Keywords
-    };
-    let app = crate::wiring::build_on(&config, store, needs).await?.app;
+    // The For-you sections' vectors are loaded only when some member keeps
+    // a library.
+    let app = crate::wiring::build(&config, crate::wiring::Needs::Digests)
+        .await?
+        .app;
     let today = app.today();
     let frequencies = match opts.frequency.as_deref() {
         Some(f) => vec![Frequency::parse(f).context("frequency")?],

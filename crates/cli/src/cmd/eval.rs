@@ -133,19 +133,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         return recommendations(&opts.profiles, &opts, config).await;
     }
     let qrels = opts.qrels.clone().context("--qrels or --profiles")?;
-    let text =
-        std::fs::read_to_string(&qrels).with_context(|| format!("reading {}", qrels.display()))?;
-    let mut judged = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let j: Judged =
-            serde_json::from_str(line).with_context(|| format!("{}:{}", qrels.display(), i + 1))?;
-        judged.push(j);
-    }
-    anyhow::ensure!(!judged.is_empty(), "{}: no judged queries", qrels.display());
+    let judged = read_judged(&qrels)?;
     let modes: Vec<SearchMode> = opts
         .modes
         .split(',')
@@ -176,63 +164,16 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     if let Some(refined) = &indexes.refined {
         crate::indexes::fill_refined(&*store, refined).await?;
     }
-    let index = indexes.keyword.clone();
     println!("{} queries from {}", judged.len(), qrels.display());
     println!(
         "{:<28} {:>8} {:>8} {:>10}  note",
         "mode", "nDCG@10", "MRR", "Recall@10"
     );
     for &mode in &modes {
-        let mut m = Metrics::default();
-        for j in &judged {
-            let req = paperboy_app::search::SearchRequest::new(&j.query, mode, 10, 0)
-                .map_err(|e| anyhow::anyhow!("query {}: {e}", j.id))?;
-            let found = wired
-                .app
-                .search(&req)
-                .await
-                .map_err(|e| anyhow::anyhow!("query {}: {e}", j.id))?;
-            let ranked: Vec<String> = found
-                .rows
-                .iter()
-                .map(|(l, _)| l.stored.paper.id.to_string())
-                .collect();
-            m.add(&ranked, &j.judgments);
-        }
-        m.print(&format!("served/{}", mode.as_str()), None);
+        served(&wired.app, mode, &judged).await?;
     }
     let embedders = semantic_for(&opts, &indexes)?;
-    let mut runs: Vec<(String, Engine, SearchMode)> = Vec::new();
-    for &mode in &modes {
-        match mode {
-            SearchMode::Keyword => {
-                runs.push(("keyword".into(), Engine::new(index.clone(), None), mode))
-            }
-            SearchMode::Semantic | SearchMode::Hybrid => {
-                for (kind, sem) in &embedders {
-                    let variants: Vec<(&str, Fusion)> = if mode == SearchMode::Hybrid {
-                        fusions.clone()
-                    } else {
-                        vec![("", Fusion::default())]
-                    };
-                    for (fname, fusion) in variants {
-                        let name = match (mode, fname) {
-                            (SearchMode::Semantic, _) => format!("semantic/{kind}"),
-                            (_, "default") => format!("hybrid/{kind}"),
-                            _ => format!("hybrid-{fname}/{kind}"),
-                        };
-                        let mut search = Engine::new(index.clone(), sem.clone());
-                        search.fusion = match (fname, kind.as_str()) {
-                            // What serving uses with these vectors.
-                            ("default", "transformer") => Fusion::TRANSFORMER,
-                            _ => fusion,
-                        };
-                        runs.push((name, search, mode));
-                    }
-                }
-            }
-        }
-    }
+    let runs = variants(&indexes.keyword, &embedders, &modes, &fusions);
     for (name, search, mode) in &runs {
         let mut m = Metrics::default();
         let mut note = None;
@@ -255,6 +196,91 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         m.print(name, note.as_deref());
     }
     Ok(())
+}
+
+/// Judged queries, one JSON object a line (blank lines skipped).
+fn read_judged(qrels: &std::path::Path) -> anyhow::Result<Vec<Judged>> {
+    let text =
+        std::fs::read_to_string(qrels).with_context(|| format!("reading {}", qrels.display()))?;
+    let mut judged = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let j: Judged =
+            serde_json::from_str(line).with_context(|| format!("{}:{}", qrels.display(), i + 1))?;
+        judged.push(j);
+    }
+    anyhow::ensure!(!judged.is_empty(), "{}: no judged queries", qrels.display());
+    Ok(judged)
+}
+
+/// One row: the application's own search in `mode`, as the web asks it.
+async fn served(
+    app: &paperboy_app::App,
+    mode: SearchMode,
+    judged: &[Judged],
+) -> anyhow::Result<()> {
+    let mut m = Metrics::default();
+    for j in judged {
+        let req = paperboy_app::search::SearchRequest::new(&j.query, mode, 10, 0)
+            .map_err(|e| anyhow::anyhow!("query {}: {e}", j.id))?;
+        let found = app
+            .search(&req)
+            .await
+            .map_err(|e| anyhow::anyhow!("query {}: {e}", j.id))?;
+        let ranked: Vec<String> = found
+            .rows
+            .iter()
+            .map(|(l, _)| l.stored.paper.id.to_string())
+            .collect();
+        m.add(&ranked, &j.judgments);
+    }
+    m.print(&format!("served/{}", mode.as_str()), None);
+    Ok(())
+}
+
+/// The engine variants compared beside what is served: each mode with
+/// each embedder and, for hybrid, each fusion asked for.
+fn variants(
+    index: &std::sync::Arc<paperboy_search::KeywordIndex>,
+    embedders: &[(String, Option<Semantic>)],
+    modes: &[SearchMode],
+    fusions: &[(&str, Fusion)],
+) -> Vec<(String, Engine, SearchMode)> {
+    let mut runs: Vec<(String, Engine, SearchMode)> = Vec::new();
+    for &mode in modes {
+        match mode {
+            SearchMode::Keyword => {
+                runs.push(("keyword".into(), Engine::new(index.clone(), None), mode))
+            }
+            SearchMode::Semantic | SearchMode::Hybrid => {
+                for (kind, sem) in embedders {
+                    let variants: Vec<(&str, Fusion)> = if mode == SearchMode::Hybrid {
+                        fusions.to_vec()
+                    } else {
+                        vec![("", Fusion::default())]
+                    };
+                    for (fname, fusion) in variants {
+                        let name = match (mode, fname) {
+                            (SearchMode::Semantic, _) => format!("semantic/{kind}"),
+                            (_, "default") => format!("hybrid/{kind}"),
+                            _ => format!("hybrid-{fname}/{kind}"),
+                        };
+                        let mut search = Engine::new(index.clone(), sem.clone());
+                        search.fusion = match (fname, kind.as_str()) {
+                            // What serving uses with these vectors.
+                            ("default", "transformer") => Fusion::TRANSFORMER,
+                            _ => fusion,
+                        };
+                        runs.push((name, search, mode));
+                    }
+                }
+            }
+        }
+    }
+    runs
 }
 
 /// nDCG@10, MRR and Recall@10 summed over queries.

@@ -422,132 +422,123 @@ impl Engine {
         // its own candidates: its strongest words, its direction.
         let evidence = self.tuning.evidence(taste);
         let model = match self.tuning.recipe {
-            Recipe::Learned if evidence > 0.0 => {
-                let order = self.neighbour_order(&scored);
-                let near: Vec<usize> = order
-                    .into_iter()
-                    .skip(self.tuning.near_skip)
-                    .take(self.tuning.near)
-                    .collect();
-                Some(
-                    self.reader_model(
-                        taste,
-                        pool,
-                        &liked_terms,
-                        &liked_vecs[..recent.len()],
-                        &disliked_terms,
-                        &disliked_vecs,
-                        &near
-                            .iter()
-                            .map(|&i| (scored.terms[i].as_deref(), &scored.vecs[i]))
-                            .collect::<Vec<_>>(),
-                    )?,
-                )
-            }
+            Recipe::Learned if evidence > 0.0 => Some(self.reader_model(
+                taste,
+                pool,
+                &liked_terms,
+                &liked_vecs[..recent.len()],
+                &disliked_terms,
+                &disliked_vecs,
+                &self.near_misses(&scored),
+            )?),
             _ => None,
         };
         lap("reader's model");
         if let Some(m) = &model {
-            for (h, _) in self.keyword.profile_hits(
-                &m.strongest_words(PROFILE_TERMS),
-                since,
-                exclude,
-                EXACT_EACH,
-            )? {
-                candidates.add(h.arxiv_id);
-            }
-            if meaning.is_available() {
-                for id in self.meaning_candidates(&meaning, &[], Some(m), pool, exclude) {
-                    candidates.add(id);
-                }
-            }
-            lap("model's candidates");
-            let extra = &candidates.ids[first.len()..];
-            if !extra.is_empty() {
-                let more = self.neighbour_scores(extra, &library, Some(scored.line))?;
-                scored.append(more);
-            }
-            for (r, (t, v)) in scored
-                .raw
-                .iter_mut()
-                .zip(scored.terms.iter().zip(&scored.vecs))
-            {
-                r.learned = m.score(t.as_deref(), v);
-            }
+            self.score_by_model(m, &mut candidates, &mut scored, &library, pool)?;
         }
         let candidates = candidates.ids;
         lap("model's scores");
         if self.tuning.hub > 0.0 {
             hubness(&mut scored, self.tuning.hub);
         }
-        let (cand_terms, raw) = (&scored.terms, &scored.raw);
         lap("model");
-        // The scores live on different scales (tf·idf vectors share few
-        // terms; embeddings are all somewhat alike; the model's margin is
-        // its own): each is put on 0..1 over the candidates before mixing.
-        let t = self.tuning;
-        let has_meaning = meaning.is_available();
-        let (wt, wm, wl) = (
-            t.terms,
-            if has_meaning { t.meaning } else { 0.0 },
-            if model.is_some() {
-                t.learned * evidence
-            } else {
-                0.0
-            },
+        let learned = if model.is_some() { evidence } else { 0.0 };
+        let ranked = self.rank(
+            &scored.raw,
+            &candidates,
+            meaning.is_available(),
+            learned,
+            limit,
         );
-        let mut ranked = mix(raw, wt, wm, wl);
+        lap("mixed");
+        Ok(reasons(
+            ranked,
+            &candidates,
+            &scored,
+            &liked_ids,
+            &liked_terms,
+        ))
+    }
+
+    /// The reader's model's own candidates (papers with its strongest
+    /// words, papers in its direction), scored like the first ones; then
+    /// every candidate's score by the model.
+    fn score_by_model(
+        &self,
+        m: &Model,
+        candidates: &mut Candidates<'_>,
+        scored: &mut Scored,
+        library: &Library<'_>,
+        pool: &Pool,
+    ) -> Result<(), SearchError> {
+        let since = match pool {
+            Pool::Since { since, .. } => Some(*since),
+            Pool::All => None,
+        };
+        let exclude = candidates.exclude;
+        let words = m.strongest_words(PROFILE_TERMS);
+        for (h, _) in self
+            .keyword
+            .profile_hits(&words, since, exclude, EXACT_EACH)?
+        {
+            candidates.add(h.arxiv_id);
+        }
+        let meaning = self.meaning();
+        if meaning.is_available() {
+            for id in self.meaning_candidates(&meaning, &[], Some(m), pool, exclude) {
+                candidates.add(id);
+            }
+        }
+        // `scored` holds the first candidates, in order.
+        let extra = &candidates.ids[scored.raw.len()..];
+        if !extra.is_empty() {
+            let more = self.neighbour_scores(extra, library, Some(scored.line))?;
+            scored.append(more);
+        }
+        for (r, (t, v)) in scored
+            .raw
+            .iter_mut()
+            .zip(scored.terms.iter().zip(&scored.vecs))
+        {
+            r.learned = m.score(t.as_deref(), v);
+        }
+        Ok(())
+    }
+
+    /// The near misses the reader's model learns against: candidates just
+    /// below the best by the neighbour scores, as (terms, vectors).
+    fn near_misses<'s>(&self, scored: &'s Scored) -> Vec<(Option<&'s DocTerms>, &'s PaperVectors)> {
+        self.neighbour_order(scored)
+            .into_iter()
+            .skip(self.tuning.near_skip)
+            .take(self.tuning.near)
+            .map(|i| (scored.terms[i].as_deref(), &scored.vecs[i]))
+            .collect()
+    }
+
+    /// The best `limit` candidates as (score, index), best first. The
+    /// scores live on different scales (tf·idf vectors share few terms;
+    /// embeddings are all somewhat alike; the model's margin is its own):
+    /// each is put on 0..1 over the candidates before mixing. `learned`:
+    /// how much the reader's model is trusted (0: no model).
+    fn rank(
+        &self,
+        raw: &[Raw],
+        candidates: &[ArxivId],
+        has_meaning: bool,
+        learned: f32,
+        limit: usize,
+    ) -> Vec<(f32, usize)> {
+        let t = self.tuning;
+        let wm = if has_meaning { t.meaning } else { 0.0 };
+        let mut ranked = mix(raw, t.terms, wm, t.learned * learned);
         ranked.sort_by(|a, b| {
             b.0.total_cmp(&a.0)
                 .then_with(|| candidates[a.1].cmp(&candidates[b.1]))
         });
         ranked.truncate(limit);
-        let scored = ranked;
-        lap("mixed");
-
-        // Reasons.
-        let liked_by_id: HashMap<&ArxivId, &DocTerms> =
-            liked_terms.iter().map(|d| (&d.id, &**d)).collect();
-        let mut picks = Vec::with_capacity(scored.len());
-        for (score, i) in scored {
-            let terms = cand_terms[i].as_deref();
-            let similar_to: Vec<ArxivId> = if raw[i].near.is_empty() {
-                // No vector: the liked papers sharing the most terms.
-                let mut by: Vec<(f32, &ArxivId)> = terms
-                    .map(|t| {
-                        liked_terms
-                            .iter()
-                            .map(|d| (term_dot(t, d), &d.id))
-                            .filter(|(s, _)| *s > 0.0)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                by.sort_by(|a, b| b.0.total_cmp(&a.0));
-                by.into_iter()
-                    .take(SIMILAR)
-                    .map(|(_, id)| id.clone())
-                    .collect()
-            } else {
-                raw[i].near.iter().map(|&j| liked_ids[j].clone()).collect()
-            };
-            let why_terms = match terms {
-                Some(t) => {
-                    let near: Vec<&DocTerms> = similar_to
-                        .iter()
-                        .filter_map(|s| liked_by_id.get(s).copied())
-                        .collect();
-                    shared_terms(t, &near)
-                }
-                None => Vec::new(),
-            };
-            picks.push(Pick {
-                arxiv_id: candidates[i].clone(),
-                score,
-                similar_to,
-                terms: why_terms,
-            });
-        }
-        Ok(picks)
+        ranked
     }
 
     /// The candidates' terms, vectors and neighbour scores (terms and
@@ -875,6 +866,62 @@ fn nearest(
         mean - DISLIKE * against,
         sims.iter().take(SIMILAR).map(|s| s.1).collect(),
     )
+}
+
+/// Each pick with its reasons: the library papers it is nearest (by
+/// meaning; by shared terms when it has no vector) and the words it shares
+/// with them.
+fn reasons(
+    ranked: Vec<(f32, usize)>,
+    candidates: &[ArxivId],
+    scored: &Scored,
+    liked_ids: &[ArxivId],
+    liked_terms: &[Arc<DocTerms>],
+) -> Vec<Pick> {
+    let raw = &scored.raw;
+    let liked_by_id: HashMap<&ArxivId, &DocTerms> =
+        liked_terms.iter().map(|d| (&d.id, &**d)).collect();
+    let mut picks = Vec::with_capacity(ranked.len());
+    for (score, i) in ranked {
+        let terms = scored.terms[i].as_deref();
+
+        let similar_to: Vec<ArxivId> = if raw[i].near.is_empty() {
+            // No vector: the liked papers sharing the most terms.
+            let mut by: Vec<(f32, &ArxivId)> = terms
+                .map(|t| {
+                    liked_terms
+                        .iter()
+                        .map(|d| (term_dot(t, d), &d.id))
+                        .filter(|(s, _)| *s > 0.0)
+                        .collect()
+                })
+                .unwrap_or_default();
+            by.sort_by(|a, b| b.0.total_cmp(&a.0));
+            by.into_iter()
+                .take(SIMILAR)
+                .map(|(_, id)| id.clone())
+                .collect()
+        } else {
+            raw[i].near.iter().map(|&j| liked_ids[j].clone()).collect()
+        };
+        let why_terms = match terms {
+            Some(t) => {
+                let near: Vec<&DocTerms> = similar_to
+                    .iter()
+                    .filter_map(|s| liked_by_id.get(s).copied())
+                    .collect();
+                shared_terms(t, &near)
+            }
+            None => Vec::new(),
+        };
+        picks.push(Pick {
+            arxiv_id: candidates[i].clone(),
+            score,
+            similar_to,
+            terms: why_terms,
+        });
+    }
+    picks
 }
 
 #[cfg(test)]
