@@ -133,7 +133,7 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
         return recommendations(&opts.profiles, &opts, config).await;
     }
     let qrels = opts.qrels.clone().context("--qrels or --profiles")?;
-    let judged = read_judged(&qrels)?;
+    let judged: Vec<Judged> = read_jsonl(&qrels, "judged queries")?;
     let modes: Vec<SearchMode> = opts
         .modes
         .split(',')
@@ -198,22 +198,26 @@ pub async fn run(opts: Opts, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Judged queries, one JSON object a line (blank lines skipped).
-fn read_judged(qrels: &std::path::Path) -> anyhow::Result<Vec<Judged>> {
+/// One JSON object a line (blank lines skipped); a bad line is named by
+/// file and line; none at all is an error saying `what` was missing.
+fn read_jsonl<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    what: &str,
+) -> anyhow::Result<Vec<T>> {
     let text =
-        std::fs::read_to_string(qrels).with_context(|| format!("reading {}", qrels.display()))?;
-    let mut judged = Vec::new();
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
     for (i, line) in text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let j: Judged =
-            serde_json::from_str(line).with_context(|| format!("{}:{}", qrels.display(), i + 1))?;
-        judged.push(j);
+        let item: T =
+            serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), i + 1))?;
+        out.push(item);
     }
-    anyhow::ensure!(!judged.is_empty(), "{}: no judged queries", qrels.display());
-    Ok(judged)
+    anyhow::ensure!(!out.is_empty(), "{}: no {what}", path.display());
+    Ok(out)
 }
 
 /// One row: the application's own search in `mode`, as the web asks it.
@@ -345,23 +349,6 @@ struct Profile {
     held_out: Vec<String>,
 }
 
-fn read_profiles(path: &std::path::Path) -> anyhow::Result<Vec<Profile>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut profiles = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let p: Profile =
-            serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), i + 1))?;
-        profiles.push(p);
-    }
-    anyhow::ensure!(!profiles.is_empty(), "{}: no profiles", path.display());
-    Ok(profiles)
-}
-
 /// The member standing for a profile (`eval-S-P`), made on first use, with
 /// exactly the profile's library.
 async fn profile_member(
@@ -417,7 +404,7 @@ async fn recommendations(paths: &[PathBuf], opts: &Opts, config: Config) -> anyh
     use paperboy_search::Recipe;
     let sets: Vec<(&PathBuf, Vec<Profile>)> = paths
         .iter()
-        .map(|p| read_profiles(p).map(|v| (p, v)))
+        .map(|p| read_jsonl::<Profile>(p, "profiles").map(|v| (p, v)))
         .collect::<anyhow::Result<_>>()?;
     let wired = crate::wiring::build(&config, crate::wiring::Needs::Everything).await?;
     let indexes = wired
