@@ -68,15 +68,6 @@ impl<B: Backend> SqlStore<B> {
     /// a killed bulk load left unbuilt).
     pub async fn new(backend: B) -> Result<Self, StoreError> {
         migrate(&backend).await?;
-        let built = backend
-            .write(job(|c| Box::pin(async move { indexes::restore(c).await })))
-            .await?;
-        if built > 0 {
-            tracing::warn!(
-                built,
-                "built the indexes an interrupted bulk load had dropped"
-            );
-        }
         Ok(SqlStore { backend })
     }
 

@@ -45,7 +45,8 @@ static APPLIED: Sql = Sql::new("SELECT version FROM schema_migrations ORDER BY v
 static RECORD: Sql =
     Sql::new("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)");
 
-/// Applies every migration the database lacks.
+/// Applies every migration the database lacks, and builds any index a
+/// killed bulk load left unbuilt.
 pub async fn migrate<B: Backend>(backend: &B) -> Result<(), StoreError> {
     backend
         .write(job(|c| {
@@ -73,6 +74,15 @@ pub async fn migrate<B: Backend>(backend: &B) -> Result<(), StoreError> {
                     let now = chrono::Utc::now().timestamp();
                     c.execute(&RECORD, args![version, now]).await?;
                     tracing::info!(version, "applied migration");
+                }
+                // In the same transaction: the indexes a killed bulk load
+                // left unbuilt (one count when there are none).
+                let built = crate::indexes::restore(c).await?;
+                if built > 0 {
+                    tracing::warn!(
+                        built,
+                        "built the indexes an interrupted bulk load had dropped"
+                    );
                 }
                 Ok(())
             })
