@@ -5,6 +5,8 @@
 //! move when full text arrives. It follows the store's `text_seq`.
 
 use std::collections::{HashMap, HashSet};
+
+use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +14,7 @@ use paperboy_core::ArxivId;
 use paperboy_store::TextChange;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::StrColumn;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, Scorer};
+use tantivy::query::{BooleanQuery, Bm25StatisticsProvider, Occur, Query, QueryParser, Scorer};
 use tantivy::schema::{Field, Schema, Value, FAST, STORED, STRING};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::DocSet;
@@ -55,10 +57,34 @@ pub(super) struct Passages {
     fields: Fields,
     writer: Mutex<Option<IndexWriter>>,
     /// The papers each segment holds passages of (segments never change:
-    /// read once from its id column). Most papers on a page of results
-    /// have no full text, and asking the index about them costs a lookup
-    /// per segment and term.
-    papers_in: Mutex<HashMap<tantivy::index::SegmentId, Arc<HashSet<String>>>>,
+    /// read once from its id column), for the searcher of one generation.
+    /// Most papers on a page of results have no full text, and asking the
+    /// index about them costs a lookup per segment and term; and the
+    /// column's own dictionary decompresses a block for every lookup.
+    papers_in: Mutex<PapersIn>,
+}
+
+/// The papers of one segment, by the ordinal its id column gives them.
+struct SegmentPapers {
+    /// Ids in the column's (sorted) order: a passage's paper is
+    /// `ids[ordinal]` (`None` for a key that is not an id).
+    ids: Vec<Option<ArxivId>>,
+    ordinal: FxHashMap<ArxivId, u64>,
+}
+
+impl SegmentPapers {
+    fn holds(&self, id: &ArxivId) -> bool {
+        self.ordinal.contains_key(id)
+    }
+}
+
+/// [`SegmentPapers`] of every segment read so far, and the list for the
+/// latest searcher's segments.
+#[derive(Default)]
+struct PapersIn {
+    by_segment: HashMap<tantivy::index::SegmentId, Arc<SegmentPapers>>,
+    generation: Option<u64>,
+    current: Arc<Vec<Arc<SegmentPapers>>>,
 }
 
 /// Papers whose passages match a query, by their best passage.
@@ -74,29 +100,41 @@ impl TextHits {
     }
 }
 
-/// Every paper a segment holds passages of (its id column's dictionary).
-fn segment_papers(reader: &tantivy::SegmentReader) -> HashSet<String> {
-    let mut out = HashSet::new();
-    let Some(column) = reader.fast_fields().str("id").ok().flatten() else {
-        return out;
-    };
-    if let Ok(mut stream) = column.dictionary().stream() {
-        while stream.advance() {
-            if let Ok(key) = std::str::from_utf8(stream.key()) {
-                out.insert(key.to_string());
+/// Every paper a segment holds passages of (its id column's dictionary,
+/// read in order once).
+fn segment_papers(reader: &tantivy::SegmentReader) -> SegmentPapers {
+    let mut ids = Vec::new();
+    if let Some(column) = reader.fast_fields().str("id").ok().flatten() {
+        if let Ok(mut stream) = column.dictionary().stream() {
+            while stream.advance() {
+                // A key that is not an id keeps its place (the ordinals
+                // stay right) under an id no paper has.
+                let id = std::str::from_utf8(stream.key())
+                    .ok()
+                    .and_then(|k| ArxivId::parse(k).ok());
+                ids.push(id);
             }
         }
     }
-    out
+    let ordinal = ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| Some((id.clone()?, i as u64)))
+        .collect();
+    SegmentPapers { ids, ordinal }
 }
 
-/// The paper a passage is of, read from its segment's id column (not the
-/// stored passage: a block of text decoded for each).
-fn id_at(column: &StrColumn, doc: tantivy::DocId) -> Option<ArxivId> {
-    let ord = column.term_ords(doc).next()?;
-    let mut key = String::new();
-    column.ord_to_str(ord, &mut key).ok()?;
-    ArxivId::parse(&key).ok()
+/// The ordinal of the paper a passage is of, in its segment's id column
+/// (not the stored passage: a block of text decoded for each).
+fn ordinal_at(column: &StrColumn, doc: tantivy::DocId) -> Option<u64> {
+    column.term_ords(doc).next()
+}
+
+impl SegmentPapers {
+    /// The paper of a passage, by its ordinal.
+    fn at(&self, ordinal: u64) -> Option<&ArxivId> {
+        self.ids.get(ordinal as usize)?.as_ref()
+    }
 }
 
 /// Passages matching `words` among those of `ids`.
@@ -107,14 +145,64 @@ fn of_papers(words: &dyn Query, f: Fields, ids: &[ArxivId]) -> BooleanQuery {
     ])
 }
 
+/// The snippet generator for `query`, its words weighed by how rare they
+/// are in `stats` (as tantivy's own `SnippetGenerator::create` weighs them
+/// over the whole index).
 fn snippets(
     searcher: &Searcher,
+    stats: &dyn Bm25StatisticsProvider,
     query: &dyn Query,
     f: Fields,
 ) -> Result<SnippetGenerator, SearchError> {
-    let mut g = SnippetGenerator::create(searcher, query, f.text).map_err(ix)?;
-    g.set_max_num_chars(SNIPPET_CHARS);
-    Ok(g)
+    let mut terms = std::collections::BTreeSet::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == f.text {
+            terms.insert(term.clone());
+        }
+    });
+    let mut weights = std::collections::BTreeMap::new();
+    for term in terms {
+        let Some(text) = term.value().as_str().map(str::to_string) else {
+            continue;
+        };
+        let df = stats.doc_freq(&term).map_err(ix)?;
+        if df > 0 {
+            weights.insert(text, 1.0 / (1.0 + df as f32));
+        }
+    }
+    let tokenizer = searcher.index().tokenizer_for_field(f.text).map_err(ix)?;
+    Ok(SnippetGenerator::new(weights, tokenizer, f.text, SNIPPET_CHARS))
+}
+
+/// BM25's statistics over some segments only: the passages of a page's
+/// papers are ranked among themselves, and any large sample of passages
+/// gives words the same relative rarity; asking all of a large index's
+/// segments is one dictionary lookup per term and segment (twice: for the
+/// scores and the snippets).
+struct SegmentStats<'a> {
+    segments: Vec<&'a tantivy::SegmentReader>,
+}
+
+impl Bm25StatisticsProvider for SegmentStats<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        let mut n = 0;
+        for s in &self.segments {
+            n += s.inverted_index(field)?.total_num_tokens();
+        }
+        Ok(n)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.segments.iter().map(|s| u64::from(s.num_docs())).sum())
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        let mut n = 0;
+        for s in &self.segments {
+            n += u64::from(s.inverted_index(term.field())?.doc_freq(term)?);
+        }
+        Ok(n)
+    }
 }
 
 fn text_match(
@@ -202,7 +290,8 @@ impl Passages {
             let top = searcher
                 .search(query.as_ref(), &TopDocs::with_limit(depth).order_by_score())
                 .map_err(ix)?;
-            let mut seen = std::collections::HashSet::new();
+            let held = self.papers_of(&searcher);
+            let mut seen = HashSet::new();
             let mut columns: HashMap<u32, Option<StrColumn>> = HashMap::new();
             for (_, addr) in top {
                 let column = columns.entry(addr.segment_ord).or_insert_with(|| {
@@ -213,9 +302,13 @@ impl Passages {
                         .ok()
                         .flatten()
                 });
-                if let Some(id) = column.as_ref().and_then(|c| id_at(c, addr.doc_id)) {
-                    if seen.insert(id.clone()) {
-                        ranked.push(id);
+                let id = column
+                    .as_ref()
+                    .and_then(|c| ordinal_at(c, addr.doc_id))
+                    .and_then(|o| held.get(addr.segment_ord as usize)?.at(o));
+                if let Some(id) = id {
+                    if seen.insert(id) {
+                        ranked.push(id.clone());
                     }
                 }
             }
@@ -223,25 +316,34 @@ impl Passages {
         Ok(TextHits { ranked })
     }
 
-    /// The papers each segment of `searcher` holds passages of.
-    fn papers_of(&self, searcher: &Searcher) -> Vec<Arc<HashSet<String>>> {
+    /// The papers each segment of `searcher` holds passages of, in the
+    /// searcher's order of segments.
+    fn papers_of(&self, searcher: &Searcher) -> Arc<Vec<Arc<SegmentPapers>>> {
         let mut cache = self.papers_in.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = searcher.generation().generation_id();
+        if cache.generation == Some(generation) {
+            return cache.current.clone();
+        }
         let live: HashSet<tantivy::index::SegmentId> = searcher
             .segment_readers()
             .iter()
             .map(|r| r.segment_id())
             .collect();
-        cache.retain(|id, _| live.contains(id));
-        searcher
+        cache.by_segment.retain(|id, _| live.contains(id));
+        let current: Vec<Arc<SegmentPapers>> = searcher
             .segment_readers()
             .iter()
             .map(|r| {
                 cache
+                    .by_segment
                     .entry(r.segment_id())
                     .or_insert_with(|| Arc::new(segment_papers(r)))
                     .clone()
             })
-            .collect()
+            .collect();
+        cache.current = Arc::new(current);
+        cache.generation = Some(generation);
+        cache.current.clone()
     }
 
     /// The best passage matching `text` of each of `ids` that has one:
@@ -256,7 +358,7 @@ impl Passages {
         let held = self.papers_of(&searcher);
         let ids: Vec<ArxivId> = ids
             .iter()
-            .filter(|id| held.iter().any(|s| s.contains(id.as_str())))
+            .filter(|id| held.iter().any(|s| s.holds(id)))
             .cloned()
             .collect();
         if ids.is_empty() {
@@ -266,17 +368,22 @@ impl Passages {
         let words = self.parse(text);
         let query = of_papers(words.as_ref(), f, &ids);
         // Only the segments holding these papers' passages are searched
-        // (a query's cost is mostly per segment and term).
+        // and asked for statistics (a query's cost is mostly per segment
+        // and term).
+        let visited: Vec<usize> = (0..searcher.segment_readers().len())
+            .filter(|&ord| ids.iter().any(|id| held[ord].holds(id)))
+            .collect();
+        let stats = SegmentStats {
+            segments: visited.iter().map(|&o| searcher.segment_reader(o as u32)).collect(),
+        };
         let weight = query
-            .weight(tantivy::query::EnableScoring::enabled_from_searcher(
-                &searcher,
+            .weight(tantivy::query::EnableScoring::enabled_from_statistics_provider(
+                &stats, &searcher,
             ))
             .map_err(ix)?;
         let mut top: Vec<(f32, DocAddress)> = Vec::new();
-        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
-            if !ids.iter().any(|id| held[ord].contains(id.as_str())) {
-                continue;
-            }
+        for &ord in &visited {
+            let reader = searcher.segment_reader(ord as u32);
             let mut scorer = weight.scorer(reader, 1.0).map_err(ix)?;
             let alive = reader.alive_bitset();
             let mut doc = scorer.doc();
@@ -301,24 +408,18 @@ impl Passages {
                     .str("id")
                     .ok()
                     .flatten()?;
+                let papers = held.get(addr.segment_ord as usize)?;
                 let ords = ids
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, id)| {
-                        let ord = column.dictionary().term_ord(id.as_str()).ok().flatten()?;
-                        Some((ord, i))
-                    })
+                    .filter_map(|(i, id)| Some((*papers.ordinal.get(id)?, i)))
                     .collect();
                 Some((column, ords))
             });
             let Some((column, ords)) = segment else {
                 continue;
             };
-            let Some(&i) = column
-                .term_ords(addr.doc_id)
-                .next()
-                .and_then(|o| ords.get(&o))
-            else {
+            let Some(&i) = ordinal_at(column, addr.doc_id).and_then(|o| ords.get(&o)) else {
                 continue;
             };
             let id = ids[i].clone();
@@ -326,7 +427,7 @@ impl Passages {
                 continue;
             }
             if generator.is_none() {
-                generator = Some(snippets(&searcher, words.as_ref(), f)?);
+                generator = Some(snippets(&searcher, &stats, words.as_ref(), f)?);
             }
             if let Some(m) = generator
                 .as_ref()
@@ -355,7 +456,7 @@ impl Passages {
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(ix)?;
-        let generator = snippets(&searcher, words.as_ref(), f)?;
+        let generator = snippets(&searcher, &searcher, words.as_ref(), f)?;
         Ok(top
             .into_iter()
             .filter_map(|(_, addr)| text_match(&searcher, &generator, f, addr))
