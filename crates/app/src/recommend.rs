@@ -155,14 +155,25 @@ impl App {
             liked,
             ..Default::default()
         };
-        for (id, v) in self.store.feedback(user).await? {
+        // Ratings come oldest first; a 👍 goes before the library (the
+        // recommender reads the most recent liked papers most closely, and
+        // a 👍 is the newest and plainest word a reader gave), 👎 newest
+        // first.
+        let mut thumbs_up = Vec::new();
+        for (id, v) in self.store.feedback(user).await?.into_iter().rev() {
             if v > 0 {
-                taste.liked.push(id.clone());
+                thumbs_up.push(id.clone());
             } else {
                 taste.disliked.push(id.clone());
             }
             taste.rated += 1;
             exclude.insert(id);
+        }
+        if !thumbs_up.is_empty() {
+            let up: HashSet<&ArxivId> = thumbs_up.iter().collect();
+            taste.liked.retain(|id| !up.contains(id));
+            thumbs_up.append(&mut taste.liked);
+            taste.liked = thumbs_up;
         }
         Ok((taste, exclude))
     }

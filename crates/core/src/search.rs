@@ -72,9 +72,9 @@ pub struct TextMatch {
 /// What a reader likes and dislikes.
 #[derive(Debug, Clone, Default, Hash)]
 pub struct Taste {
-    /// Library papers and 👍, most recent first.
+    /// 👍 and library papers, most recent first (👍 before the library).
     pub liked: Vec<ArxivId>,
-    /// 👎.
+    /// 👎, most recent first.
     pub disliked: Vec<ArxivId>,
     /// How many 👍 and 👎 the reader has given.
     pub rated: usize,

@@ -78,11 +78,40 @@ impl IdfCache {
 }
 
 /// Papers' term vectors, kept while the index stays the same (a reader's
-/// library and a week's new papers come back request after request).
-pub(super) type TermsCache = std::sync::Mutex<(u64, HashMap<ArxivId, Arc<DocTerms>>)>;
+/// library and a week's new papers come back request after request): the
+/// least recently used go first when it is full, so one reader's large
+/// library read once does not push out the week every reader shares.
+pub(super) struct TermsCache {
+    inner: std::sync::Mutex<(u64, lru::LruCache<ArxivId, Arc<DocTerms>>)>,
+}
 
 /// Papers the term-vector cache holds at most (~10 KB each).
 const TERMS_CACHE_MAX: usize = 5_000;
+
+impl Default for TermsCache {
+    fn default() -> Self {
+        let cap = std::num::NonZeroUsize::new(TERMS_CACHE_MAX).unwrap_or(std::num::NonZeroUsize::MIN);
+        TermsCache {
+            inner: std::sync::Mutex::new((0, lru::LruCache::new(cap))),
+        }
+    }
+}
+
+impl TermsCache {
+    /// The cache as of index generation `generation` (emptied when the
+    /// index has moved on since it was filled).
+    fn at(
+        &self,
+        generation: u64,
+    ) -> std::sync::MutexGuard<'_, (u64, lru::LruCache<ArxivId, Arc<DocTerms>>)> {
+        let mut cache = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.0 != generation {
+            cache.1.clear();
+            cache.0 = generation;
+        }
+        cache
+    }
+}
 
 /// Title words count this many times over abstract words.
 const TITLE_WEIGHT: f32 = 2.0;
@@ -96,11 +125,7 @@ impl KeywordIndex {
         let mut out: Vec<Option<Arc<DocTerms>>> = vec![None; ids.len()];
         let mut missing: Vec<usize> = Vec::new();
         {
-            let mut cache = self.terms_cache.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.0 != generation {
-                cache.1.clear();
-                cache.0 = generation;
-            }
+            let mut cache = self.terms_cache.at(generation);
             for (i, id) in ids.iter().enumerate() {
                 match cache.1.get(id) {
                     Some(d) => out[i] = Some(d.clone()),
@@ -113,15 +138,14 @@ impl KeywordIndex {
         }
         let wanted: Vec<ArxivId> = missing.iter().map(|&i| ids[i].clone()).collect();
         let read = self.read_terms(&wanted)?;
-        let mut cache = self.terms_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.0 == generation && cache.1.len() + read.len() > TERMS_CACHE_MAX {
-            cache.1.clear();
-        }
+        let mut cache = self.terms_cache.inner.lock().unwrap_or_else(|p| p.into_inner());
+        // Read as of `generation`: kept only if the index is still there.
+        let keep = cache.0 == generation;
         for (i, d) in missing.into_iter().zip(read) {
             if let Some(d) = d {
                 let d = Arc::new(d);
-                if cache.0 == generation {
-                    cache.1.insert(d.id.clone(), d.clone());
+                if keep {
+                    cache.1.put(d.id.clone(), d.clone());
                 }
                 out[i] = Some(d);
             }

@@ -186,6 +186,15 @@ const PER_CENTRE: usize = 60;
 const SIMILAR: usize = 3;
 /// Liked papers the terms view and the model read (the most recent).
 const TERMS_LIKED: usize = 100;
+/// 👎 papers read (the most recent): each is compared with every
+/// candidate, and a reader who has turned down hundreds has said what
+/// they skip in the latest of them.
+const MAX_DISLIKED: usize = 200;
+
+/// The 👎 papers read, the most recent first.
+fn recent_disliked(taste: &Taste) -> &[ArxivId] {
+    &taste.disliked[..taste.disliked.len().min(MAX_DISLIKED)]
+}
 /// Readers whose models are kept.
 const MODELS_KEPT: usize = 2_000;
 
@@ -376,10 +385,12 @@ impl Engine {
         // meaning view, whose vectors are in memory).
         let recent = &liked_ids[..liked_ids.len().min(TERMS_LIKED)];
         let liked_terms = self.terms_of(recent)?;
-        let disliked_terms = self.terms_of(&taste.disliked)?;
+        let disliked_ids = recent_disliked(taste);
+        let disliked_terms = self.terms_of(disliked_ids)?;
+        lap("library terms");
         let meaning = self.meaning();
         let liked_vecs = meaning.many(&liked_ids);
-        let disliked_vecs = meaning.many(&taste.disliked);
+        let disliked_vecs = meaning.many(disliked_ids);
         let since = match pool {
             Pool::Since { since, .. } => Some(*since),
             Pool::All => None,
@@ -750,7 +761,7 @@ impl Engine {
         }
         let disliked_by_id: HashMap<&ArxivId, &DocTerms> =
             disliked_terms.iter().map(|d| (&d.id, &**d)).collect();
-        for (id, v) in taste.disliked.iter().zip(disliked_vecs) {
+        for (id, v) in recent_disliked(taste).iter().zip(disliked_vecs) {
             examples.push(learn::Example {
                 terms: disliked_by_id.get(id).copied(),
                 features: None,

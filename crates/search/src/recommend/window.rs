@@ -9,7 +9,7 @@ use paperboy_core::ArxivId;
 
 use super::meaning::{centres, fit_line, PaperVectors};
 use super::terms::{pick_by_terms, shared_terms, term_score};
-use super::{nearest, Pick, Taste, MAX_LIKED};
+use super::{nearest, recent_disliked, Pick, Taste, MAX_LIKED};
 use crate::engine::Engine;
 use crate::hybrid;
 use crate::keyword::DocTerms;
@@ -114,7 +114,7 @@ impl Engine {
         if liked.iter().all(PaperVectors::is_empty) {
             return Ok(Vec::new());
         }
-        let disliked = meaning.many(&taste.disliked);
+        let disliked = meaning.many(recent_disliked(taste));
         let line = fit_line(&window.vecs, &liked);
         // Centres per space; a window paper is shortlisted by its best
         // centre in the best space it has.
@@ -205,7 +205,7 @@ impl Engine {
             .cloned()
             .collect();
         let liked = self.terms_of(&liked_ids)?;
-        let disliked = self.terms_of(&taste.disliked)?;
+        let disliked = self.terms_of(recent_disliked(taste))?;
         if liked.is_empty() {
             return Ok(Vec::new());
         }
