@@ -169,6 +169,14 @@ enum Command {
         runs: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Only this window (7: the last 7 days with the 👎 round; 0: the
+        /// whole store); both by default.
+        #[arg(long)]
+        days: Option<u32>,
+        /// Leave out the 👎 round (which adds a 👎 per run to the store:
+        /// runs to compare should start from the same state).
+        #[arg(long)]
+        no_feedback: bool,
     },
     /// Makes a share of the store's subscribers members with libraries
     /// (for the digest benchmark's For-you sections).
@@ -285,7 +293,20 @@ fn main() -> anyhow::Result<()> {
             users,
             runs,
             seed,
-        } => runtime()?.block_on(recs::latency(&data_dir, &model, library, users, runs, seed)),
+            days,
+            no_feedback,
+        } => runtime()?.block_on(recs::latency(
+            &data_dir,
+            &model,
+            recs::Readers {
+                library,
+                users,
+                runs,
+                seed,
+            },
+            days,
+            !no_feedback,
+        )),
         Command::AddReaders {
             data_dir,
             model,

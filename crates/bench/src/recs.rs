@@ -149,14 +149,28 @@ async fn fill_library(store: &dyn Store, user: &User, ids: &[ArxivId]) -> anyhow
     Ok(())
 }
 
+/// The readers a latency run times: how many, their libraries' size, the
+/// requests made.
+pub struct Readers {
+    pub library: usize,
+    pub users: usize,
+    pub runs: usize,
+    pub seed: u64,
+}
+
 pub async fn latency(
     data_dir: &Path,
     model: &Path,
-    library: usize,
-    users: usize,
-    runs: usize,
-    seed: u64,
+    readers: Readers,
+    only_days: Option<u32>,
+    feedback: bool,
 ) -> anyhow::Result<()> {
+    let Readers {
+        library,
+        users,
+        runs,
+        seed,
+    } = readers;
     let t = Instant::now();
     let (app, store, vectors) = open(data_dir, model).await?;
     println!(
@@ -185,7 +199,11 @@ pub async fn latency(
         .await?;
     println!("{} papers in the last 7 days", window.len());
     let msg = |e: paperboy_app::AppError| anyhow::anyhow!("{e}");
-    for (label, days) in [("last 7 days", 7u32), ("whole store", 0)] {
+    let windows = [("last 7 days", 7u32), ("whole store", 0)];
+    for (label, days) in windows
+        .into_iter()
+        .filter(|(_, d)| only_days.is_none_or(|o| o == *d))
+    {
         let req = RecRequest::new(None, days, 20).map_err(msg)?;
         // One warm-up each (the OS page cache; nothing of ours is cached).
         app.recommendations(&readers[0], &req).await.map_err(msg)?;
@@ -209,6 +227,9 @@ pub async fn latency(
         }
     }
     // 👎 on the top pick, and the list it leaves.
+    if only_days == Some(0) || !feedback {
+        return Ok(());
+    }
     let req = RecRequest::new(None, 7, 20).map_err(msg)?;
     let (mut apply, mut after) = (Vec::new(), Vec::new());
     let started = Instant::now();

@@ -488,6 +488,14 @@ impl Engine {
             Pool::All => None,
         };
         let exclude = candidates.exclude;
+        let t0 = std::time::Instant::now();
+        let lap = |what: &str| {
+            tracing::debug!(
+                phase = what,
+                ms = t0.elapsed().as_secs_f64() * 1000.0,
+                "the model's candidates"
+            );
+        };
         let words = m.strongest_words(PROFILE_TERMS);
         for (h, _) in self
             .keyword
@@ -495,25 +503,32 @@ impl Engine {
         {
             candidates.add(h.arxiv_id);
         }
+        lap("by its words");
         let meaning = self.meaning();
         if meaning.is_available() {
             for id in self.meaning_candidates(&meaning, &[], Some(m), pool, exclude) {
                 candidates.add(id);
             }
         }
+        lap("by its direction");
         // `scored` holds the first candidates, in order.
         let extra = &candidates.ids[scored.raw.len()..];
         if !extra.is_empty() {
             let more = self.neighbour_scores(extra, library, Some(scored.line))?;
             scored.append(more);
         }
-        for (r, (t, v)) in scored
-            .raw
-            .iter_mut()
-            .zip(scored.terms.iter().zip(&scored.vecs))
+        lap("their neighbour scores");
+        // A few hundred candidates, a few hundred lookups each: on every
+        // core.
         {
-            r.learned = m.score(t.as_deref(), v);
+            use rayon::prelude::*;
+            scored
+                .raw
+                .par_iter_mut()
+                .zip(scored.terms.par_iter().zip(scored.vecs.par_iter()))
+                .for_each(|(r, (t, v))| r.learned = m.score(t.as_deref(), v));
         }
+        lap("scored by the model");
         Ok(())
     }
 
