@@ -49,7 +49,7 @@ const IDF_CACHE_MAX: usize = 500_000;
 
 impl IdfCache {
     /// The cached idf of each term of `terms` that has one.
-    fn get_many(&self, docs: u64, terms: &[&String]) -> Vec<Option<f32>> {
+    fn get_many(&self, docs: u64, terms: &[&str]) -> Vec<Option<f32>> {
         let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let fresh = super::dfs::within_a_hundredth(guard.0, docs);
         terms
@@ -175,34 +175,36 @@ impl KeywordIndex {
             .dfs
             .fresh(&searcher, [self.fields.abs, self.fields.title]);
         let mut out = Vec::with_capacity(ids.len());
+        let mut analyzer = analyzer();
         for id in ids {
             let Some((title, abs)) = self.stored_with(&searcher, id)? else {
                 out.push(None);
                 continue;
             };
-            let mut tf: FxHashMap<String, f32> = FxHashMap::default();
-            let mut pairs: FxHashMap<(String, String), f32> = FxHashMap::default();
-            let mut surface: FxHashMap<String, String> = FxHashMap::default();
-            let mut analyzer = analyzer();
+            let mut tf: FxHashMap<Arc<str>, f32> = FxHashMap::default();
+            let mut pairs: FxHashMap<(Arc<str>, Arc<str>), f32> = FxHashMap::default();
+            let mut surface: FxHashMap<Arc<str>, String> = FxHashMap::default();
             for (text, w) in [(title.as_str(), TITLE_WEIGHT), (abs.as_str(), 1.0)] {
                 let mut stream = analyzer.token_stream(text);
-                let mut previous: Option<String> = None;
+                let mut previous: Option<Arc<str>> = None;
                 while stream.advance() {
                     let t = stream.token();
-                    *tf.entry(t.text.clone()).or_default() += w;
-                    if let Some(p) = previous.replace(t.text.clone()) {
-                        *pairs.entry((p, t.text.clone())).or_default() += w;
+                    // One copy of the term, shared by the maps.
+                    let stem: Arc<str> = Arc::from(t.text.as_str());
+                    *tf.entry(stem.clone()).or_default() += w;
+                    if let Some(p) = previous.replace(stem.clone()) {
+                        *pairs.entry((p, stem.clone())).or_default() += w;
                     }
-                    if !surface.contains_key(&t.text) {
+                    if !surface.contains_key(&stem) {
                         if let Some(word) = text.get(t.offset_from..t.offset_to) {
-                            surface.insert(t.text.clone(), word.to_lowercase());
+                            surface.insert(stem, word.to_lowercase());
                         }
                     }
                 }
             }
             let mut weights = FxHashMap::with_capacity_and_hasher(tf.len(), Default::default());
             let mut norm = 0.0f32;
-            let terms: Vec<&String> = tf.keys().collect();
+            let terms: Vec<&str> = tf.keys().map(|k| &**k).collect();
             let cached = match &table {
                 // The table has every term: one lookup each.
                 Some(t) => terms
@@ -230,19 +232,19 @@ impl KeywordIndex {
                             ) as f32;
                         // A term no other paper has links to nothing.
                         let v = if df < 2.0 { 0.0 } else { (total / df).ln() };
-                        idf.insert((*term).clone(), v);
-                        found.push(((*term).clone(), v));
+                        idf.insert((*term).to_string(), v);
+                        found.push(((*term).to_string(), v));
                         v
                     }
                 };
                 idfs.push(v);
             }
             self.idf.put_many(docs, found);
-            let idf_of: FxHashMap<&String, f32> = terms.iter().copied().zip(idfs).collect();
+            let idf_of: FxHashMap<&str, f32> = terms.iter().copied().zip(idfs).collect();
             let mut bigrams = FxHashMap::with_capacity_and_hasher(pairs.len(), Default::default());
             let mut pair_norm = 0.0f32;
             for ((a, b), count) in &pairs {
-                let (ia, ib) = (idf_of.get(a).copied(), idf_of.get(b).copied());
+                let (ia, ib) = (idf_of.get(&**a).copied(), idf_of.get(&**b).copied());
                 if let (Some(ia), Some(ib)) = (ia, ib) {
                     if ia > 0.0 && ib > 0.0 {
                         let w = (1.0 + count.ln()) * (ia + ib);
@@ -252,13 +254,13 @@ impl KeywordIndex {
                 }
             }
             for (term, count) in &tf {
-                let w_idf = idf_of.get(term).copied().unwrap_or(0.0);
+                let w_idf = idf_of.get(&**term).copied().unwrap_or(0.0);
                 if w_idf <= 0.0 {
                     continue;
                 }
                 let w = (1.0 + count.ln()) * w_idf;
                 norm += w * w;
-                weights.insert(term.clone(), w);
+                weights.insert(term.to_string(), w);
             }
             let norm = norm.sqrt().max(1e-6);
             for w in weights.values_mut() {
@@ -272,7 +274,10 @@ impl KeywordIndex {
                 id: id.clone(),
                 weights,
                 bigrams,
-                surface,
+                surface: surface
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
                 words: abs.split_whitespace().count() as u64,
             }));
         }

@@ -405,19 +405,27 @@ impl Engine {
             exclude,
         };
         let terms_query = strongest(&profile(&liked_terms, &disliked_terms), PROFILE_TERMS);
-        for (h, _) in self
-            .keyword
-            .profile_hits(&terms_query, since, exclude, EXACT_EACH)?
-        {
+        // The two sources are independent: side by side.
+        let (by_terms, by_meaning) = rayon::join(
+            || {
+                self.keyword
+                    .profile_hits(&terms_query, since, exclude, EXACT_EACH)
+            },
+            || {
+                if meaning.is_available() {
+                    self.meaning_candidates(&meaning, &liked_vecs, None, pool, exclude)
+                } else {
+                    Vec::new()
+                }
+            },
+        );
+        for (h, _) in by_terms? {
             candidates.add(h.arxiv_id);
         }
-        lap("profile hits");
-        if meaning.is_available() {
-            for id in self.meaning_candidates(&meaning, &liked_vecs, None, pool, exclude) {
-                candidates.add(id);
-            }
+        for id in by_meaning {
+            candidates.add(id);
         }
-        lap("meaning candidates");
+        lap("candidates");
         let library = Library {
             vecs: &liked_vecs,
             disliked_inverted: Inverted::new(&disliked_terms),
@@ -497,20 +505,24 @@ impl Engine {
             );
         };
         let words = m.strongest_words(PROFILE_TERMS);
-        for (h, _) in self
-            .keyword
-            .profile_hits(&words, since, exclude, EXACT_EACH)?
-        {
+        let meaning = self.meaning();
+        let (by_words, by_direction) = rayon::join(
+            || self.keyword.profile_hits(&words, since, exclude, EXACT_EACH),
+            || {
+                if meaning.is_available() {
+                    self.meaning_candidates(&meaning, &[], Some(m), pool, exclude)
+                } else {
+                    Vec::new()
+                }
+            },
+        );
+        for (h, _) in by_words? {
             candidates.add(h.arxiv_id);
         }
-        lap("by its words");
-        let meaning = self.meaning();
-        if meaning.is_available() {
-            for id in self.meaning_candidates(&meaning, &[], Some(m), pool, exclude) {
-                candidates.add(id);
-            }
+        for id in by_direction {
+            candidates.add(id);
         }
-        lap("by its direction");
+        lap("by its words and direction");
         // `scored` holds the first candidates, in order.
         let extra = &candidates.ids[scored.raw.len()..];
         if !extra.is_empty() {
