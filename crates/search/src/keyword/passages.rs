@@ -14,7 +14,7 @@ use paperboy_core::ArxivId;
 use paperboy_store::TextChange;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::StrColumn;
-use tantivy::query::{BooleanQuery, Bm25StatisticsProvider, Occur, Query, QueryParser, Scorer};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, Occur, Query, QueryParser, Scorer};
 use tantivy::schema::{Field, Schema, Value, FAST, STORED, STRING};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::DocSet;
@@ -171,7 +171,12 @@ fn snippets(
         }
     }
     let tokenizer = searcher.index().tokenizer_for_field(f.text).map_err(ix)?;
-    Ok(SnippetGenerator::new(weights, tokenizer, f.text, SNIPPET_CHARS))
+    Ok(SnippetGenerator::new(
+        weights,
+        tokenizer,
+        f.text,
+        SNIPPET_CHARS,
+    ))
 }
 
 /// BM25's statistics over some segments only: the passages of a page's
@@ -374,12 +379,15 @@ impl Passages {
             .filter(|&ord| ids.iter().any(|id| held[ord].holds(id)))
             .collect();
         let stats = SegmentStats {
-            segments: visited.iter().map(|&o| searcher.segment_reader(o as u32)).collect(),
+            segments: visited
+                .iter()
+                .map(|&o| searcher.segment_reader(o as u32))
+                .collect(),
         };
         let weight = query
-            .weight(tantivy::query::EnableScoring::enabled_from_statistics_provider(
-                &stats, &searcher,
-            ))
+            .weight(
+                tantivy::query::EnableScoring::enabled_from_statistics_provider(&stats, &searcher),
+            )
             .map_err(ix)?;
         let mut top: Vec<(f32, DocAddress)> = Vec::new();
         for &ord in &visited {

@@ -90,7 +90,8 @@ const TERMS_CACHE_MAX: usize = 5_000;
 
 impl Default for TermsCache {
     fn default() -> Self {
-        let cap = std::num::NonZeroUsize::new(TERMS_CACHE_MAX).unwrap_or(std::num::NonZeroUsize::MIN);
+        let cap =
+            std::num::NonZeroUsize::new(TERMS_CACHE_MAX).unwrap_or(std::num::NonZeroUsize::MIN);
         TermsCache {
             inner: std::sync::Mutex::new((0, lru::LruCache::new(cap))),
         }
@@ -138,7 +139,11 @@ impl KeywordIndex {
         }
         let wanted: Vec<ArxivId> = missing.iter().map(|&i| ids[i].clone()).collect();
         let read = self.read_terms(&wanted)?;
-        let mut cache = self.terms_cache.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self
+            .terms_cache
+            .inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         // Read as of `generation`: kept only if the index is still there.
         let keep = cache.0 == generation;
         for (i, d) in missing.into_iter().zip(read) {
@@ -195,9 +200,9 @@ impl KeywordIndex {
                     if let Some(p) = previous.replace(stem.clone()) {
                         *pairs.entry((p, stem.clone())).or_default() += w;
                     }
-                    if !surface.contains_key(&stem) {
+                    if let std::collections::hash_map::Entry::Vacant(e) = surface.entry(stem) {
                         if let Some(word) = text.get(t.offset_from..t.offset_to) {
-                            surface.insert(stem, word.to_lowercase());
+                            e.insert(word.to_lowercase());
                         }
                     }
                 }

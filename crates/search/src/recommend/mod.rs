@@ -349,6 +349,16 @@ fn span(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
     (lo, (hi - lo).max(1e-6))
 }
 
+/// Where a request's time goes, at debug level
+/// (PAPERBOY_LOG=paperboy_search=debug): each call logs the milliseconds
+/// since this was made, under the phase's name.
+fn laps(what: &'static str) -> impl Fn(&str) {
+    let t0 = std::time::Instant::now();
+    move |phase: &str| {
+        tracing::debug!(phase, ms = t0.elapsed().as_secs_f64() * 1000.0, "{what}");
+    }
+}
+
 impl Engine {
     /// The term vectors of those of `ids` the keyword index holds.
     fn terms_of(&self, ids: &[ArxivId]) -> Result<Vec<Arc<DocTerms>>, SearchError> {
@@ -371,15 +381,7 @@ impl Engine {
         if self.tuning.recipe == Recipe::SanityLite {
             return self.recommend_sanity(taste, pool, exclude, limit);
         }
-        // Where the time goes, at debug level (PAPERBOY_LOG=paperboy_search=debug).
-        let t0 = std::time::Instant::now();
-        let lap = |what: &str| {
-            tracing::debug!(
-                phase = what,
-                ms = t0.elapsed().as_secs_f64() * 1000.0,
-                "recommend"
-            );
-        };
+        let lap = laps("recommend");
         // The terms view reads each paper's stored text: the most recent
         // liked papers stand for the library there (all of them in the
         // meaning view, whose vectors are in memory).
@@ -496,18 +498,14 @@ impl Engine {
             Pool::All => None,
         };
         let exclude = candidates.exclude;
-        let t0 = std::time::Instant::now();
-        let lap = |what: &str| {
-            tracing::debug!(
-                phase = what,
-                ms = t0.elapsed().as_secs_f64() * 1000.0,
-                "the model's candidates"
-            );
-        };
+        let lap = laps("the model's candidates");
         let words = m.strongest_words(PROFILE_TERMS);
         let meaning = self.meaning();
         let (by_words, by_direction) = rayon::join(
-            || self.keyword.profile_hits(&words, since, exclude, EXACT_EACH),
+            || {
+                self.keyword
+                    .profile_hits(&words, since, exclude, EXACT_EACH)
+            },
             || {
                 if meaning.is_available() {
                     self.meaning_candidates(&meaning, &[], Some(m), pool, exclude)
