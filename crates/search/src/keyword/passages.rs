@@ -5,13 +5,12 @@
 //! move when full text arrives. It follows the store's `text_seq`.
 
 use std::collections::{HashMap, HashSet};
-
-use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use paperboy_core::ArxivId;
 use paperboy_store::TextChange;
+use rustc_hash::FxHashMap;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::StrColumn;
 use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, Occur, Query, QueryParser, Scorer};
@@ -76,6 +75,11 @@ impl SegmentPapers {
     fn holds(&self, id: &ArxivId) -> bool {
         self.ordinal.contains_key(id)
     }
+
+    /// The paper of a passage, by its ordinal.
+    fn at(&self, ordinal: u64) -> Option<&ArxivId> {
+        self.ids.get(ordinal as usize)?.as_ref()
+    }
 }
 
 /// [`SegmentPapers`] of every segment read so far, and the list for the
@@ -128,13 +132,6 @@ fn segment_papers(reader: &tantivy::SegmentReader) -> SegmentPapers {
 /// (not the stored passage: a block of text decoded for each).
 fn ordinal_at(column: &StrColumn, doc: tantivy::DocId) -> Option<u64> {
     column.term_ords(doc).next()
-}
-
-impl SegmentPapers {
-    /// The paper of a passage, by its ordinal.
-    fn at(&self, ordinal: u64) -> Option<&ArxivId> {
-        self.ids.get(ordinal as usize)?.as_ref()
-    }
 }
 
 /// Passages matching `words` among those of `ids`.
