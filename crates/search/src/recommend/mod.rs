@@ -393,10 +393,6 @@ impl Engine {
         let meaning = self.meaning();
         let liked_vecs = meaning.many(&liked_ids);
         let disliked_vecs = meaning.many(disliked_ids);
-        let since = match pool {
-            Pool::Since { since, .. } => Some(*since),
-            Pool::All => None,
-        };
         lap("library");
 
         // Candidates: the profile's best BM25 matches and the neighbours
@@ -407,26 +403,7 @@ impl Engine {
             exclude,
         };
         let terms_query = strongest(&profile(&liked_terms, &disliked_terms), PROFILE_TERMS);
-        // The two sources are independent: side by side.
-        let (by_terms, by_meaning) = rayon::join(
-            || {
-                self.keyword
-                    .profile_hits(&terms_query, since, exclude, EXACT_EACH)
-            },
-            || {
-                if meaning.is_available() {
-                    self.meaning_candidates(&meaning, &liked_vecs, None, pool, exclude)
-                } else {
-                    Vec::new()
-                }
-            },
-        );
-        for (h, _) in by_terms? {
-            candidates.add(h.arxiv_id);
-        }
-        for id in by_meaning {
-            candidates.add(id);
-        }
+        self.add_candidates(&mut candidates, &terms_query, &liked_vecs, None, pool)?;
         lap("candidates");
         let library = Library {
             vecs: &liked_vecs,
@@ -493,33 +470,9 @@ impl Engine {
         library: &Library<'_>,
         pool: &Pool,
     ) -> Result<(), SearchError> {
-        let since = match pool {
-            Pool::Since { since, .. } => Some(*since),
-            Pool::All => None,
-        };
-        let exclude = candidates.exclude;
         let lap = laps("the model's candidates");
         let words = m.strongest_words(PROFILE_TERMS);
-        let meaning = self.meaning();
-        let (by_words, by_direction) = rayon::join(
-            || {
-                self.keyword
-                    .profile_hits(&words, since, exclude, EXACT_EACH)
-            },
-            || {
-                if meaning.is_available() {
-                    self.meaning_candidates(&meaning, &[], Some(m), pool, exclude)
-                } else {
-                    Vec::new()
-                }
-            },
-        );
-        for (h, _) in by_words? {
-            candidates.add(h.arxiv_id);
-        }
-        for id in by_direction {
-            candidates.add(id);
-        }
+        self.add_candidates(candidates, &words, &[], Some(m), pool)?;
         lap("by its words and direction");
         // `scored` holds the first candidates, in order.
         let extra = &candidates.ids[scored.raw.len()..];
@@ -625,6 +578,42 @@ impl Engine {
             raw,
             line,
         })
+    }
+
+    /// Candidates from two independent sources, found side by side: the
+    /// best BM25 matches of weighted `words`, then the papers nearest to
+    /// the cluster centres of `liked` (and to the model's direction).
+    fn add_candidates(
+        &self,
+        candidates: &mut Candidates<'_>,
+        words: &[(String, f32)],
+        liked: &[PaperVectors],
+        model: Option<&Model>,
+        pool: &Pool,
+    ) -> Result<(), SearchError> {
+        let since = match pool {
+            Pool::Since { since, .. } => Some(*since),
+            Pool::All => None,
+        };
+        let exclude = candidates.exclude;
+        let meaning = self.meaning();
+        let (by_words, by_meaning) = rayon::join(
+            || self.keyword.profile_hits(words, since, exclude, EXACT_EACH),
+            || {
+                if meaning.is_available() {
+                    self.meaning_candidates(&meaning, liked, model, pool, exclude)
+                } else {
+                    Vec::new()
+                }
+            },
+        );
+        for (h, _) in by_words? {
+            candidates.add(h.arxiv_id);
+        }
+        for id in by_meaning {
+            candidates.add(id);
+        }
+        Ok(())
     }
 
     /// Candidates best first by their neighbour scores alone.
