@@ -221,7 +221,8 @@ pub async fn build_on(
     };
     let indexes = match needs {
         Needs::Nothing => None,
-        Needs::Keywords => Some(Indexes {
+        // (`Digests` was resolved to one of the others above.)
+        Needs::Keywords | Needs::Digests => Some(Indexes {
             keyword: crate::indexes::open_index_synced(config, &*store).await?,
             semantic: None,
             refined: None,
@@ -241,7 +242,6 @@ pub async fn build_on(
         }
         Needs::Lookups => Some(lookup_indexes(config, &*store).await?),
         Needs::Following => Some(following_indexes(config, &store)?),
-        Needs::Digests => unreachable!("resolved above"),
     };
     let app = match &indexes {
         Some(ix) => with_engine(app, engine(ix)),

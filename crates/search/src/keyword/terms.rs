@@ -99,18 +99,43 @@ impl Default for TermsCache {
 }
 
 impl TermsCache {
-    /// The cache as of index generation `generation` (emptied when the
-    /// index has moved on since it was filled).
-    fn at(
+    /// What the cache holds of `ids` as of index generation `generation`
+    /// (it is emptied when the index has moved on since it was filled),
+    /// and the positions of those it lacks.
+    fn get_many(
         &self,
         generation: u64,
-    ) -> std::sync::MutexGuard<'_, (u64, lru::LruCache<ArxivId, Arc<DocTerms>>)> {
+        ids: &[ArxivId],
+    ) -> (Vec<Option<Arc<DocTerms>>>, Vec<usize>) {
         let mut cache = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if cache.0 != generation {
             cache.1.clear();
             cache.0 = generation;
         }
-        cache
+        let mut missing = Vec::new();
+        let found = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let d = cache.1.get(id).cloned();
+                if d.is_none() {
+                    missing.push(i);
+                }
+                d
+            })
+            .collect();
+        (found, missing)
+    }
+
+    /// Keeps papers' vectors read as of `generation`, unless the index has
+    /// moved on since.
+    fn put_many<'a>(&self, generation: u64, docs: impl Iterator<Item = &'a Arc<DocTerms>>) {
+        let mut cache = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.0 == generation {
+            for d in docs {
+                cache.1.put(d.id.clone(), d.clone());
+            }
+        }
     }
 }
 
@@ -123,38 +148,21 @@ impl KeywordIndex {
     /// the rest read and analysed now.
     pub fn doc_terms(&self, ids: &[ArxivId]) -> Result<Vec<Option<Arc<DocTerms>>>, SearchError> {
         let generation = self.reader.searcher().generation().generation_id();
-        let mut out: Vec<Option<Arc<DocTerms>>> = vec![None; ids.len()];
-        let mut missing: Vec<usize> = Vec::new();
-        {
-            let mut cache = self.terms_cache.at(generation);
-            for (i, id) in ids.iter().enumerate() {
-                match cache.1.get(id) {
-                    Some(d) => out[i] = Some(d.clone()),
-                    None => missing.push(i),
-                }
-            }
-        }
+        let (mut out, missing) = self.terms_cache.get_many(generation, ids);
         if missing.is_empty() {
             return Ok(out);
         }
         let wanted: Vec<ArxivId> = missing.iter().map(|&i| ids[i].clone()).collect();
         let read = self.read_terms(&wanted)?;
-        let mut cache = self
-            .terms_cache
-            .inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        // Read as of `generation`: kept only if the index is still there.
-        let keep = cache.0 == generation;
+        let mut fresh = Vec::with_capacity(read.len());
         for (i, d) in missing.into_iter().zip(read) {
             if let Some(d) = d {
                 let d = Arc::new(d);
-                if keep {
-                    cache.1.put(d.id.clone(), d.clone());
-                }
+                fresh.push(d.clone());
                 out[i] = Some(d);
             }
         }
+        self.terms_cache.put_many(generation, fresh.iter());
         Ok(out)
     }
 
