@@ -190,13 +190,13 @@ const TERMS_LIKED: usize = 100;
 /// candidate, and a reader who has turned down hundreds has said what
 /// they skip in the latest of them.
 const MAX_DISLIKED: usize = 200;
+/// Readers whose models are kept.
+const MODELS_KEPT: usize = 2_000;
 
 /// The 👎 papers read, the most recent first.
 fn recent_disliked(taste: &Taste) -> &[ArxivId] {
     &taste.disliked[..taste.disliked.len().min(MAX_DISLIKED)]
 }
-/// Readers whose models are kept.
-const MODELS_KEPT: usize = 2_000;
 
 /// What the engine keeps between recommendations: readers' models, and
 /// the background papers they learn against.
@@ -411,8 +411,7 @@ impl Engine {
             disliked_vecs: &disliked_vecs,
             inverted: Inverted::new(&liked_terms),
         };
-        let first = candidates.ids.clone();
-        let mut scored = self.neighbour_scores(&first, &library, None)?;
+        let mut scored = self.neighbour_scores(&candidates.ids, &library, None)?;
         lap("exact scores");
 
         // The reader's model learns the library against background papers,
@@ -498,6 +497,10 @@ impl Engine {
     /// The near misses the reader's model learns against: candidates just
     /// below the best by the neighbour scores, as (terms, vectors).
     fn near_misses<'s>(&self, scored: &'s Scored) -> Vec<(Option<&'s DocTerms>, &'s PaperVectors)> {
+        if self.tuning.near == 0 {
+            // None asked for (the served tuning): no ordering to make.
+            return Vec::new();
+        }
         self.neighbour_order(scored)
             .into_iter()
             .skip(self.tuning.near_skip)
@@ -909,7 +912,6 @@ fn reasons(
     let mut picks = Vec::with_capacity(ranked.len());
     for (score, i) in ranked {
         let terms = scored.terms[i].as_deref();
-
         let similar_to: Vec<ArxivId> = if raw[i].near.is_empty() {
             // No vector: the liked papers sharing the most terms.
             let mut by: Vec<(f32, &ArxivId)> = terms
