@@ -120,6 +120,9 @@ fn text(stored: bool) -> TextOptions {
     }
 }
 
+/// The field of a paper's first publication (seconds since 1970).
+const PUBLISHED: &str = "published";
+
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let id = b.add_text_field("id", STRING | STORED);
@@ -127,7 +130,7 @@ fn schema() -> (Schema, Fields) {
     let abs = b.add_text_field("abs", text(true));
     let authors = b.add_text_field("au", text(false));
     let cat = b.add_text_field("cat", STRING);
-    let published = b.add_i64_field("published", INDEXED | FAST);
+    let published = b.add_i64_field(PUBLISHED, INDEXED | FAST);
     let words = b.add_u64_field("words", FAST);
     (
         b.build(),

@@ -395,41 +395,58 @@ impl Engine {
         let disliked_vecs = meaning.many(disliked_ids);
         lap("library");
 
-        // Candidates: the profile's best BM25 matches and the neighbours
-        // of the library's cluster centres.
-        let mut candidates = Candidates {
-            ids: Vec::new(),
-            seen: HashSet::new(),
-            exclude,
-        };
-        let terms_query = strongest(&profile(&liked_terms, &disliked_terms), PROFILE_TERMS);
-        self.add_candidates(&mut candidates, &terms_query, &liked_vecs, None, pool)?;
-        lap("candidates");
         let library = Library {
             vecs: &liked_vecs,
             disliked_inverted: Inverted::new(&disliked_terms),
             disliked_vecs: &disliked_vecs,
             inverted: Inverted::new(&liked_terms),
         };
-        let mut scored = self.neighbour_scores(&candidates.ids, &library, None)?;
-        lap("exact scores");
-
         // The reader's model learns the library against background papers,
         // 👎 and near misses (candidates just below the best), then brings
         // its own candidates: its strongest words, its direction.
         let evidence = self.tuning.evidence(taste);
-        let model = match self.tuning.recipe {
-            Recipe::Learned if evidence > 0.0 => Some(self.reader_model(
+        let wants_model = self.tuning.recipe == Recipe::Learned && evidence > 0.0;
+        let train = |near: &[(Option<&DocTerms>, &PaperVectors)]| {
+            self.reader_model(
                 taste,
                 pool,
                 &liked_terms,
                 &liked_vecs[..recent.len()],
                 &disliked_terms,
                 &disliked_vecs,
-                &self.near_misses(&scored),
-            )?),
-            _ => None,
+                near,
+            )
         };
+        // Candidates: the profile's best BM25 matches and the neighbours
+        // of the library's cluster centres, scored exactly. Without near
+        // misses to learn from (the served tuning), the model needs none
+        // of this and is trained at the same time, on the other core.
+        let first = || -> Result<(Candidates<'_>, Scored), SearchError> {
+            let mut candidates = Candidates {
+                ids: Vec::new(),
+                seen: HashSet::new(),
+                exclude,
+            };
+            let terms_query = strongest(&profile(&liked_terms, &disliked_terms), PROFILE_TERMS);
+            self.add_candidates(&mut candidates, &terms_query, &liked_vecs, None, pool)?;
+            lap("candidates");
+            let scored = self.neighbour_scores(&candidates.ids, &library, None)?;
+            lap("exact scores");
+            Ok((candidates, scored))
+        };
+        let (first, model) = if wants_model && self.tuning.near == 0 {
+            let (first, model) = rayon::join(first, || train(&[]));
+            (first?, Some(model?))
+        } else {
+            let (candidates, scored) = first()?;
+            let model = if wants_model {
+                Some(train(&self.near_misses(&scored))?)
+            } else {
+                None
+            };
+            ((candidates, scored), model)
+        };
+        let (mut candidates, mut scored) = first;
         lap("reader's model");
         if let Some(m) = &model {
             self.score_by_model(m, &mut candidates, &mut scored, &library, pool)?;
@@ -601,13 +618,21 @@ impl Engine {
         let exclude = candidates.exclude;
         let meaning = self.meaning();
         let (by_words, by_meaning) = rayon::join(
-            || self.keyword.profile_hits(words, since, exclude, EXACT_EACH),
             || {
-                if meaning.is_available() {
+                let lap = laps("candidates by words");
+                let hits = self.keyword.profile_hits(words, since, exclude, EXACT_EACH);
+                lap("found");
+                hits
+            },
+            || {
+                let lap = laps("candidates by meaning");
+                let found = if meaning.is_available() {
                     self.meaning_candidates(&meaning, liked, model, pool, exclude)
                 } else {
                     Vec::new()
-                }
+                };
+                lap("found");
+                found
             },
         );
         for (h, _) in by_words? {
