@@ -263,7 +263,11 @@ impl KeywordIndex {
                     if ia > 0.0 && ib > 0.0 {
                         let w = (1.0 + count.ln()) * (ia + ib);
                         pair_norm += w * w;
-                        bigrams.insert(format!("{a} {b}"), w);
+                        let mut pair = String::with_capacity(a.len() + 1 + b.len());
+                        pair.push_str(a);
+                        pair.push(' ');
+                        pair.push_str(b);
+                        bigrams.insert(pair, w);
                     }
                 }
             }

@@ -152,9 +152,17 @@ fn centres_from(rows: &[&[f32]], mut centres: Vec<Vec<f32>>, rounds: usize) -> V
     for _ in 0..rounds {
         let mut sums = vec![vec![0.0f32; dim]; k];
         for r in rows {
-            let best = (0..k)
-                .max_by(|&a, &b| dot_f32(r, &centres[a]).total_cmp(&dot_f32(r, &centres[b])))
-                .unwrap_or(0);
+            // The nearest centre (the last of equals), each likeness
+            // computed once.
+            let mut best = 0;
+            let mut top = f32::MIN;
+            for (i, c) in centres.iter().enumerate() {
+                let s = dot_f32(r, c);
+                if i == 0 || top.total_cmp(&s) != std::cmp::Ordering::Greater {
+                    best = i;
+                    top = s;
+                }
+            }
             for (s, x) in sums[best].iter_mut().zip(r.iter()) {
                 *s += x;
             }
