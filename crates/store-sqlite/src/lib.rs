@@ -84,13 +84,10 @@ fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Page cache in KiB (negative): the writer's covers the hot index pages
-    // of a large import; readers are many and keep less.
-    conn.pragma_update(
-        None,
-        "cache_size",
-        if read_only { -16_000 } else { -64_000 },
-    )?;
+    // Page cache in KiB (negative). The writer's grows to 64 MB when it
+    // loads papers (the hot index pages of an import: store-sql's
+    // `BULK_CACHE`); otherwise both keep 16 MB.
+    conn.pragma_update(None, "cache_size", -16_000)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Prepared statements are kept per connection, keyed by their text.
     conn.set_prepared_statement_cache_capacity(128);
