@@ -9,8 +9,10 @@ use rustc_hash::FxHashMap;
 
 use paperboy_core::ArxivId;
 use tantivy::collector::{Collector, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::query::EnableScoring;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Searcher, TantivyDocument, Term};
 
@@ -360,12 +362,16 @@ impl KeywordIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
         if let Some(since) = since {
+            // A filter, scoring nothing: the range query's own score (1 in
+            // a segment it covers in part, 0 in one it covers whole) put
+            // the papers of some segments a point above the others.
+            let window = RangeQuery::new(
+                std::ops::Bound::Included(Term::from_field_i64(f.published, since)),
+                std::ops::Bound::Unbounded,
+            );
             clauses.push((
                 Occur::Must,
-                Box::new(RangeQuery::new(
-                    std::ops::Bound::Included(Term::from_field_i64(f.published, since)),
-                    std::ops::Bound::Unbounded,
-                )),
+                Box::new(ConstScoreQuery::new(Box::new(window), 0.0)),
             ));
         }
         let searcher = self.reader.searcher();
@@ -444,6 +450,10 @@ fn search_since<C: Collector>(
                 .map_err(ix)?,
         );
     }
-    tracing::trace!(skipped, searched = fruits.len(), "segments older than the window");
+    tracing::trace!(
+        skipped,
+        searched = fruits.len(),
+        "segments older than the window"
+    );
     collector.merge_fruits(fruits).map_err(ix)
 }
