@@ -223,7 +223,9 @@ pub(super) fn train(
     let unnumbered = examples.iter().filter(|e| e.features.is_none());
     let (own_words, own_pairs) = unnumbered
         .filter_map(|e| e.terms)
-        .fold((0, 0), |(w, p), t| (w + t.weights.len(), p + t.bigrams.len()));
+        .fold((0, 0), |(w, p), t| {
+            (w + t.weights.len(), p + t.bigrams.len())
+        });
     let mut words: FxHashMap<&str, u32> =
         FxHashMap::with_capacity_and_hasher(own_words, Default::default());
     let mut pairs: FxHashMap<&str, u32> =
