@@ -9,9 +9,8 @@ use rustc_hash::FxHashMap;
 
 use paperboy_core::ArxivId;
 use tantivy::collector::{Collector, TopDocs};
-use tantivy::query::EnableScoring;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Searcher, TantivyDocument, Term};
