@@ -43,6 +43,9 @@ struct Fields {
     cat: Field,
     published: Field,
     words: Field,
+    /// The title and abstract as the analyzer reads them (stored only; see
+    /// [`terms::analysed`]).
+    tokens: Field,
 }
 
 /// What to look for.
@@ -132,6 +135,7 @@ fn schema() -> (Schema, Fields) {
     let cat = b.add_text_field("cat", STRING);
     let published = b.add_i64_field(PUBLISHED, INDEXED | FAST);
     let words = b.add_u64_field("words", FAST);
+    let tokens = b.add_text_field("tok", STORED);
     (
         b.build(),
         Fields {
@@ -142,6 +146,7 @@ fn schema() -> (Schema, Fields) {
             cat,
             published,
             words,
+            tokens,
         },
     )
 }
@@ -326,6 +331,7 @@ impl KeywordIndex {
         seq: i64,
     ) -> Result<(), SearchError> {
         let f = self.fields;
+        let mut analyzer = analyzer();
         commit_with(&self.writer, seq, |writer| {
             for id in deletes {
                 writer.delete_term(Term::from_field_text(f.id, id.as_str()));
@@ -338,6 +344,7 @@ impl KeywordIndex {
                     f.abs => p.abstract_text.as_str(),
                     f.published => p.published_at().timestamp(),
                     f.words => p.abstract_text.split_whitespace().count() as u64,
+                    f.tokens => terms::analysed(&mut analyzer, &p.title, &p.abstract_text),
                 );
                 for a in &p.authors {
                     d.add_text(f.authors, &a.name);
@@ -654,6 +661,34 @@ impl KeywordIndex {
                 .to_string()
         };
         Ok(Some((text(f.title), text(f.abs))))
+    }
+
+    /// What a paper's term vector is made from, as `searcher` sees it: its
+    /// analysed title and abstract (kept at indexing; analysed now for a
+    /// paper indexed without them) and its abstract's length in words.
+    fn stored_tokens(
+        &self,
+        searcher: &Searcher,
+        id: &ArxivId,
+        lazy: &mut Option<TextAnalyzer>,
+    ) -> Result<Option<(String, u64)>, SearchError> {
+        let f = self.fields;
+        let Some(addr) = address_of(searcher, f.id, id).map_err(ix)? else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
+        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str());
+        let abs = text(f.abs).unwrap_or("");
+        let words = abs.split_whitespace().count() as u64;
+        let tokens = match text(f.tokens) {
+            Some(t) => t.to_string(),
+            None => terms::analysed(
+                lazy.get_or_insert_with(analyzer),
+                text(f.title).unwrap_or(""),
+                abs,
+            ),
+        };
+        Ok(Some((tokens, words)))
     }
 
     /// [`KeywordIndex::more_like`] for a paper given by its text.

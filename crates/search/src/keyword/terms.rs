@@ -13,9 +13,10 @@ use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, TantivyDocument, Term};
 
-use super::{analyzer, ix, stored_id, Hit, KeywordIndex};
+use super::{ix, stored_id, Hit, KeywordIndex};
 use crate::SearchError;
 
 /// A paper's distinctive terms.
@@ -144,6 +145,75 @@ impl TermsCache {
 /// Title words count this many times over abstract words.
 const TITLE_WEIGHT: f32 = 2.0;
 
+/// A paper's title and abstract as the analyzer reads them, kept with the
+/// paper when it is indexed, so that a term vector is built at request
+/// time without analysing the text again (stemming and lowercasing were
+/// the most of a cold recommendation's reading of a library): the title's
+/// stems, a newline, the abstract's, separated by spaces; a stem's first
+/// appearance in the paper is written `stem|word` where the word it comes
+/// from (lowercased) is spelled otherwise. Tokens are runs of letters and
+/// digits, so none holds a space, a bar or a newline.
+pub(super) fn analysed(analyzer: &mut TextAnalyzer, title: &str, abs: &str) -> String {
+    let mut out = String::with_capacity(title.len() + abs.len() + 1);
+    let mut seen: HashSet<String> = HashSet::new();
+    for (i, text) in [title, abs].into_iter().enumerate() {
+        if i == 1 {
+            out.push('\n');
+        }
+        let mut stream = analyzer.token_stream(text);
+        let mut first = true;
+        while stream.advance() {
+            let t = stream.token();
+            if !std::mem::take(&mut first) {
+                out.push(' ');
+            }
+            out.push_str(&t.text);
+            if !seen.contains(&t.text) {
+                seen.insert(t.text.clone());
+                if let Some(word) = text.get(t.offset_from..t.offset_to) {
+                    let word = word.to_lowercase();
+                    if word != t.text {
+                        out.push('|');
+                        out.push_str(&word);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A paper's counts from its [`analysed`] text.
+struct Counts<'a> {
+    /// Stem → count, title words counting [`TITLE_WEIGHT`].
+    tf: FxHashMap<&'a str, f32>,
+    /// Consecutive stems (within the title, within the abstract) → count.
+    pairs: FxHashMap<(&'a str, &'a str), f32>,
+    /// Stem → the word of its first appearance.
+    surface: FxHashMap<&'a str, &'a str>,
+}
+
+fn counts(tokens: &str) -> Counts<'_> {
+    let mut c = Counts {
+        tf: FxHashMap::default(),
+        pairs: FxHashMap::default(),
+        surface: FxHashMap::default(),
+    };
+    let (title, abs) = tokens.split_once('\n').unwrap_or((tokens, ""));
+    for (line, w) in [(title, TITLE_WEIGHT), (abs, 1.0)] {
+        let mut previous: Option<&str> = None;
+        for token in line.split(' ').filter(|t| !t.is_empty()) {
+            let (stem, word) = token.split_once('|').unwrap_or((token, token));
+            *c.tf.entry(stem).or_default() += w;
+            if let Some(p) = previous.replace(stem) {
+                *c.pairs.entry((p, stem)).or_default() += w;
+            }
+            c.surface.entry(stem).or_insert(word);
+        }
+    }
+    c
+}
+
 impl KeywordIndex {
     /// The term vectors of `ids` (`None` for papers the index lacks): from
     /// the cache of recently read papers while the index has not changed,
@@ -190,36 +260,16 @@ impl KeywordIndex {
             .dfs
             .fresh(&searcher, [self.fields.abs, self.fields.title]);
         let mut out = Vec::with_capacity(ids.len());
-        let mut analyzer = analyzer();
+        let mut analyzer = None;
         for id in ids {
-            let Some((title, abs)) = self.stored_with(&searcher, id)? else {
+            let Some((tokens, words)) = self.stored_tokens(&searcher, id, &mut analyzer)? else {
                 out.push(None);
                 continue;
             };
-            let mut tf: FxHashMap<Arc<str>, f32> = FxHashMap::default();
-            let mut pairs: FxHashMap<(Arc<str>, Arc<str>), f32> = FxHashMap::default();
-            let mut surface: FxHashMap<Arc<str>, String> = FxHashMap::default();
-            for (text, w) in [(title.as_str(), TITLE_WEIGHT), (abs.as_str(), 1.0)] {
-                let mut stream = analyzer.token_stream(text);
-                let mut previous: Option<Arc<str>> = None;
-                while stream.advance() {
-                    let t = stream.token();
-                    // One copy of the term, shared by the maps.
-                    let stem: Arc<str> = Arc::from(t.text.as_str());
-                    *tf.entry(stem.clone()).or_default() += w;
-                    if let Some(p) = previous.replace(stem.clone()) {
-                        *pairs.entry((p, stem.clone())).or_default() += w;
-                    }
-                    if let std::collections::hash_map::Entry::Vacant(e) = surface.entry(stem) {
-                        if let Some(word) = text.get(t.offset_from..t.offset_to) {
-                            e.insert(word.to_lowercase());
-                        }
-                    }
-                }
-            }
+            let Counts { tf, pairs, surface } = counts(&tokens);
             let mut weights = FxHashMap::with_capacity_and_hasher(tf.len(), Default::default());
             let mut norm = 0.0f32;
-            let terms: Vec<&str> = tf.keys().map(|k| &**k).collect();
+            let terms: Vec<&str> = tf.keys().copied().collect();
             let cached = match &table {
                 // The table has every term: one lookup each.
                 Some(t) => terms
@@ -259,7 +309,7 @@ impl KeywordIndex {
             let mut bigrams = FxHashMap::with_capacity_and_hasher(pairs.len(), Default::default());
             let mut pair_norm = 0.0f32;
             for ((a, b), count) in &pairs {
-                let (ia, ib) = (idf_of.get(&**a).copied(), idf_of.get(&**b).copied());
+                let (ia, ib) = (idf_of.get(a).copied(), idf_of.get(b).copied());
                 if let (Some(ia), Some(ib)) = (ia, ib) {
                     if ia > 0.0 && ib > 0.0 {
                         let w = (1.0 + count.ln()) * (ia + ib);
@@ -273,7 +323,7 @@ impl KeywordIndex {
                 }
             }
             for (term, count) in &tf {
-                let w_idf = idf_of.get(&**term).copied().unwrap_or(0.0);
+                let w_idf = idf_of.get(term).copied().unwrap_or(0.0);
                 if w_idf <= 0.0 {
                     continue;
                 }
@@ -295,9 +345,9 @@ impl KeywordIndex {
                 bigrams,
                 surface: surface
                     .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
-                words: abs.split_whitespace().count() as u64,
+                words,
             }));
         }
         Ok(out)
@@ -455,4 +505,88 @@ fn search_since<C: Collector>(
         "segments older than the window"
     );
     collector.merge_fruits(fruits).map_err(ix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts straight from the analyzer's tokens, as they were made
+    /// before the analysed text was kept: what [`counts`] must give back.
+    #[allow(clippy::type_complexity)]
+    fn counted_now(
+        title: &str,
+        abs: &str,
+    ) -> (
+        Vec<(String, f32)>,
+        Vec<((String, String), f32)>,
+        Vec<(String, String)>,
+    ) {
+        let mut analyzer = super::super::analyzer();
+        let mut tf: FxHashMap<String, f32> = FxHashMap::default();
+        let mut pairs: FxHashMap<(String, String), f32> = FxHashMap::default();
+        let mut surface: FxHashMap<String, String> = FxHashMap::default();
+        for (text, w) in [(title, TITLE_WEIGHT), (abs, 1.0)] {
+            let mut stream = analyzer.token_stream(text);
+            let mut previous: Option<String> = None;
+            while stream.advance() {
+                let t = stream.token();
+                *tf.entry(t.text.clone()).or_default() += w;
+                if let Some(p) = previous.replace(t.text.clone()) {
+                    *pairs.entry((p, t.text.clone())).or_default() += w;
+                }
+                surface
+                    .entry(t.text.clone())
+                    .or_insert_with(|| text[t.offset_from..t.offset_to].to_lowercase());
+            }
+        }
+        let mut tf: Vec<_> = tf.into_iter().collect();
+        let mut pairs: Vec<_> = pairs.into_iter().collect();
+        let mut surface: Vec<_> = surface.into_iter().collect();
+        tf.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        surface.sort();
+        (tf, pairs, surface)
+    }
+
+    #[test]
+    fn the_kept_analysis_gives_back_the_analyzers_counts() {
+        let long = "x".repeat(60);
+        let cases = [
+            ("Model Soups: averaging weights", "Averaging the weights of models fine-tuned with different hyperparameters improves accuracy. Models, MODELS, soups!"),
+            ("", "Only an abstract, with stop words and the the the"),
+            ("Only a title", ""),
+            ("", ""),
+            ("Über große Modelle", "İstanbul ÉCOLE naïve café 3D-CNNs R2D2 β-VAE"),
+            ("Pipes | and\nnewlines", &format!("a|b c\nd {long} tail")),
+        ];
+        for (title, abs) in cases {
+            let kept = analysed(&mut super::super::analyzer(), title, abs);
+            let c = counts(&kept);
+            let mut tf: Vec<(String, f32)> =
+                c.tf.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+            let mut pairs: Vec<((String, String), f32)> = c
+                .pairs
+                .iter()
+                .map(|((a, b), v)| ((a.to_string(), b.to_string()), *v))
+                .collect();
+            let mut surface: Vec<(String, String)> = c
+                .surface
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            tf.sort_by(|a, b| a.0.cmp(&b.0));
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            surface.sort();
+            let now = counted_now(title, abs);
+            assert_eq!((tf, pairs, surface), now, "{title:?} / {abs:?} kept as {kept:?}");
+        }
+        // Title pairs do not run on into the abstract, and title words
+        // count twice.
+        let kept = analysed(&mut super::super::analyzer(), "soup", "weights soup");
+        let c = counts(&kept);
+        assert_eq!(c.tf["soup"], 3.0);
+        assert_eq!(c.pairs.len(), 1, "{:?}", c.pairs);
+        assert_eq!(c.surface["weight"], "weights");
+    }
 }
