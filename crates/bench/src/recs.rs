@@ -209,6 +209,7 @@ pub async fn latency(
         app.recommendations(&readers[0], &req).await.map_err(msg)?;
         let mut times = Vec::with_capacity(runs);
         let started = Instant::now();
+        let cpu_before = process_cpu_ms();
         let mut empty = 0;
         for r in 0..runs {
             let u = &readers[r % readers.len()];
@@ -217,11 +218,17 @@ pub async fn latency(
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             empty += usize::from(recs.is_empty());
         }
+        let cpu = process_cpu_ms().zip(cpu_before).map(|(a, b)| a - b);
         percentiles(
             &format!("recommendations, {library}-paper library, {label}"),
             times,
             started,
         );
+        if let Some(cpu) = cpu {
+            // Every thread's time (both cores' work for one request): steadier
+            // than the latencies on a shared machine.
+            println!("  processor time: {:.1} ms a request", cpu / runs as f64);
+        }
         if empty > 0 {
             println!("  ({empty} of {runs} answers were empty)");
         }
@@ -341,4 +348,16 @@ pub fn bibtex_file(from: &Path, n: usize, out: &Path) -> anyhow::Result<()> {
     w.flush()?;
     println!("wrote {written} entries to {}", out.display());
     Ok(())
+}
+
+/// The processor time this process has used, user and system, in
+/// milliseconds (Linux: `/proc/self/stat`, in clock ticks of 10 ms).
+fn process_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from the 3rd.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10.0)
 }
