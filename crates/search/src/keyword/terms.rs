@@ -583,7 +583,11 @@ mod tests {
             pairs.sort_by(|a, b| a.0.cmp(&b.0));
             surface.sort();
             let now = counted_now(title, abs);
-            assert_eq!((tf, pairs, surface), now, "{title:?} / {abs:?} kept as {kept:?}");
+            assert_eq!(
+                (tf, pairs, surface),
+                now,
+                "{title:?} / {abs:?} kept as {kept:?}"
+            );
         }
         // Title pairs do not run on into the abstract, and title words
         // count twice.

@@ -7,7 +7,7 @@
 use paperboy_core::ArxivId;
 
 use crate::engine::{Engine, Semantic};
-use crate::vector::quant::{dot_f32, normalize};
+use crate::vector::quant::{dot_f32, dot_f32_x4, normalize};
 
 /// A paper's unit vectors: the base one, and the refined one where filled in.
 #[derive(Debug, Clone, Default)]
@@ -134,6 +134,38 @@ pub fn similarity(x: &PaperVectors, y: &PaperVectors, line: Line) -> Option<f32>
     None
 }
 
+/// [`similarity`] of `x` with each of `ys` (into `out`, in order): the
+/// same values to the bit, four products at a time where four of `ys`
+/// share a space with `x` ([`dot_f32_x4`]).
+pub fn similarities(x: &PaperVectors, ys: &[PaperVectors], line: Line, out: &mut Vec<Option<f32>>) {
+    out.clear();
+    out.resize(ys.len(), None);
+    // Which of `ys` compare in the refined space and which in the base one.
+    let mut fine: Vec<(usize, &[f32])> = Vec::new();
+    let mut base: Vec<(usize, &[f32])> = Vec::new();
+    for (i, y) in ys.iter().enumerate() {
+        if let (Some(_), Some(b)) = (&x.fine, &y.fine) {
+            fine.push((i, b));
+        } else if let (Some(_), Some(b)) = (&x.base, &y.base) {
+            base.push((i, b));
+        }
+    }
+    for (q, rows, mapped) in [(&x.fine, fine, false), (&x.base, base, true)] {
+        let Some(q) = q.as_deref() else { continue };
+        let map = |s: f32| if mapped { line.apply(s) } else { s };
+        let mut chunks = rows.chunks_exact(4);
+        for c in &mut chunks {
+            let four = dot_f32_x4(q, [c[0].1, c[1].1, c[2].1, c[3].1]);
+            for ((i, _), s) in c.iter().zip(four) {
+                out[*i] = Some(map(s));
+            }
+        }
+        for (i, r) in chunks.remainder() {
+            out[*i] = Some(map(dot_f32(q, r)));
+        }
+    }
+}
+
 /// Spherical k-means, a few rounds from evenly spread seeds: the centres
 /// of a library's interests (`per` rows to a centre, at most `max`).
 pub(super) fn centres(rows: &[&[f32]], per: usize, max: usize, rounds: usize) -> Vec<Vec<f32>> {
@@ -151,13 +183,19 @@ fn centres_from(rows: &[&[f32]], mut centres: Vec<Vec<f32>>, rounds: usize) -> V
     let dim = rows[0].len();
     for _ in 0..rounds {
         let mut sums = vec![vec![0.0f32; dim]; k];
+        let mut likeness = Vec::with_capacity(k);
         for r in rows {
-            // The nearest centre (the last of equals), each likeness
-            // computed once.
+            // Each likeness computed once, four centres at a time.
+            likeness.clear();
+            let mut groups = centres.chunks_exact(4);
+            for g in &mut groups {
+                likeness.extend(dot_f32_x4(r, [&g[0], &g[1], &g[2], &g[3]]));
+            }
+            likeness.extend(groups.remainder().iter().map(|c| dot_f32(r, c)));
+            // The nearest centre (the last of equals).
             let mut best = 0;
             let mut top = f32::MIN;
-            for (i, c) in centres.iter().enumerate() {
-                let s = dot_f32(r, c);
+            for (i, &s) in likeness.iter().enumerate() {
                 if i == 0 || top.total_cmp(&s) != std::cmp::Ordering::Greater {
                     best = i;
                     top = s;
@@ -180,6 +218,46 @@ fn centres_from(rows: &[&[f32]], mut centres: Vec<Vec<f32>>, rounds: usize) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn similarities_are_each_pairs_similarity_to_the_bit() {
+        // Eleven papers: some with both vectors, some base only, one with
+        // none; compared with a paper with both and with one base only.
+        let v = |seed: usize, dim: usize| -> Vec<f32> {
+            unit(
+                &(0..dim)
+                    .map(|i| ((i * 31 + seed * 17) % 23) as f32 - 11.0)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let ys: Vec<PaperVectors> = (0..11)
+            .map(|k| PaperVectors {
+                base: (k != 10).then(|| v(k, 40)),
+                fine: (k % 3 != 0 && k != 10).then(|| v(k + 50, 24)),
+            })
+            .collect();
+        let line = Line { a: 0.8, b: 0.1 };
+        for x in [
+            PaperVectors {
+                base: Some(v(99, 40)),
+                fine: Some(v(98, 24)),
+            },
+            PaperVectors {
+                base: Some(v(97, 40)),
+                fine: None,
+            },
+        ] {
+            let mut out = vec![Some(7.0); 3];
+            similarities(&x, &ys, line, &mut out);
+            let one: Vec<Option<u32>> = ys
+                .iter()
+                .map(|y| similarity(&x, y, line).map(f32::to_bits))
+                .collect();
+            let all: Vec<Option<u32>> = out.iter().map(|s| s.map(f32::to_bits)).collect();
+            assert_eq!(all, one);
+            assert_eq!(all[10], None);
+        }
+    }
 
     fn unit(v: &[f32]) -> Vec<f32> {
         let mut v = v.to_vec();

@@ -36,7 +36,7 @@ use crate::keyword::DocTerms;
 use crate::vector::quant::dot_f32;
 use crate::SearchError;
 pub use learn::{Blocks, Model};
-pub use meaning::{fit_line, similarity, Line, Meaning, PaperVectors};
+pub use meaning::{fit_line, similarities, similarity, Line, Meaning, PaperVectors};
 use terms::{mean_top, profile, shared_terms, strongest, term_dot, Inverted, DISLIKE};
 pub use window::Window;
 
@@ -290,11 +290,13 @@ fn hubness(scored: &mut Scored, weight: f32) {
     let hubs: Vec<f32> = (0..vecs.len())
         .into_par_iter()
         .map(|i| {
-            let mut sims: Vec<f32> = vecs
-                .iter()
+            let mut all = Vec::new();
+            similarities(&vecs[i], vecs, line, &mut all);
+            let mut sims: Vec<f32> = all
+                .into_iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
-                .filter_map(|(_, v)| similarity(&vecs[i], v, line))
+                .filter_map(|(_, s)| s)
                 .collect();
             let k = HUB_K.min(sims.len());
             if k == 0 {
@@ -897,10 +899,12 @@ fn nearest(
     if v.is_empty() {
         return (0.0, Vec::new());
     }
-    let mut sims: Vec<(f32, usize)> = liked
+    let mut all = Vec::new();
+    similarities(v, liked, line, &mut all);
+    let mut sims: Vec<(f32, usize)> = all
         .iter()
         .enumerate()
-        .filter_map(|(i, l)| similarity(v, l, line).map(|s| (s, i)))
+        .filter_map(|(i, s)| s.map(|s| (s, i)))
         .collect();
     if sims.is_empty() {
         return (0.0, Vec::new());
@@ -911,10 +915,8 @@ fn nearest(
     sims.sort_by(|a, b| b.0.total_cmp(&a.0));
     let k = terms::TOP_K.min(sims.len());
     let mean = sims[..k].iter().map(|s| s.0).sum::<f32>() / k as f32;
-    let against = disliked
-        .iter()
-        .filter_map(|d| similarity(v, d, line))
-        .fold(0.0f32, f32::max);
+    similarities(v, disliked, line, &mut all);
+    let against = all.iter().flatten().fold(0.0f32, |a, &b| a.max(b));
     (
         mean - DISLIKE * against,
         sims.iter().take(SIMILAR).map(|s| s.1).collect(),

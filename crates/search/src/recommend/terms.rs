@@ -36,10 +36,7 @@ pub(super) fn profile(
 }
 
 /// The `n` strongest positive terms, the strongest counting 1.
-pub(super) fn strongest(
-    profile: &FxHashMap<String, f32>,
-    n: usize,
-) -> Vec<(String, f32)> {
+pub(super) fn strongest(profile: &FxHashMap<String, f32>, n: usize) -> Vec<(String, f32)> {
     let mut terms: Vec<(String, f32)> = profile
         .iter()
         .filter(|(_, w)| **w > 0.0)
