@@ -219,12 +219,19 @@ pub async fn latency(
             empty += usize::from(recs.is_empty());
         }
         let cpu = process_cpu_ms().zip(cpu_before).map(|(a, b)| a - b);
+        let times_in_order = times.clone();
         percentiles(
             &format!("recommendations, {library}-paper library, {label}"),
             times,
             started,
         );
         if let Some(cpu) = cpu {
+            let slowest = times_in_order
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(i, _)| i);
+            println!("  slowest: run {slowest} of {runs} (reader {})", slowest % readers.len());
             // Every thread's time (both cores' work for one request): steadier
             // than the latencies on a shared machine.
             println!("  processor time: {:.1} ms a request", cpu / runs as f64);

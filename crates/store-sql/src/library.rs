@@ -81,15 +81,17 @@ static SIZES: Sql =
     Sql::new("SELECT user_id, count(*) FROM library WHERE user_id = ANY($1) GROUP BY user_id");
 
 static SET_FEEDBACK: Sql = Sql::new(
-    "INSERT INTO rec_feedback (user_id, paper_id, value, created_at) VALUES ($1, $2, $3, $4)
+    "INSERT INTO rec_feedback (user_id, paper_id, value, created_at, seq)
+     VALUES ($1, $2, $3, $4,
+        (SELECT COALESCE(MAX(seq), 0) + 1 FROM rec_feedback WHERE user_id = $1))
      ON CONFLICT (user_id, paper_id) DO UPDATE SET value = EXCLUDED.value,
-        created_at = EXCLUDED.created_at",
+        created_at = EXCLUDED.created_at, seq = EXCLUDED.seq",
 );
 static FORGET_FEEDBACK: Sql =
     Sql::new("DELETE FROM rec_feedback WHERE user_id = $1 AND paper_id = $2");
 static FEEDBACK: Sql = Sql::new(
     "SELECT p.arxiv_id, f.value FROM rec_feedback f JOIN papers p ON p.paper_id = f.paper_id
-     WHERE f.user_id = $1 ORDER BY f.created_at, f.paper_id",
+     WHERE f.user_id = $1 ORDER BY f.created_at, f.seq, f.paper_id",
 );
 static ALERT_CURSOR: Sql = Sql::new("SELECT value FROM store_meta WHERE key = 'alerts_seq'");
 static SET_ALERT_CURSOR: Sql = Sql::new(

@@ -152,6 +152,27 @@ async fn feedback_mutes_follows_and_tokens(store: Arc<dyn Store>) {
     assert!(store.feedback(bob).await.unwrap().is_empty());
     store.set_feedback(ada, soups, 0).await.unwrap();
     assert!(store.feedback(ada).await.unwrap().is_empty());
+    // Ratings come back in the order they were given, however many fall
+    // within one second (their time is in whole seconds), and one changed
+    // later moves to the end.
+    let given = ["2412.02186", "2308.02533", "2403.06221", "2308.15777"];
+    for (i, id) in given.iter().enumerate() {
+        let p = paper(&store, id).await;
+        store
+            .set_feedback(bob, p, if i % 2 == 0 { -1 } else { 1 })
+            .await
+            .unwrap();
+    }
+    let order = |f: Vec<(ArxivId, i64)>| -> Vec<String> {
+        f.into_iter().map(|(id, _)| id.to_string()).collect()
+    };
+    assert_eq!(order(store.feedback(bob).await.unwrap()), given);
+    let first = paper(&store, given[0]).await;
+    store.set_feedback(bob, first, 1).await.unwrap();
+    assert_eq!(
+        order(store.feedback(bob).await.unwrap()),
+        [given[1], given[2], given[3], given[0]]
+    );
 
     store
         .mute(ada, MuteKind::Category, "cs.CV", true)
