@@ -231,7 +231,10 @@ pub async fn latency(
                 .enumerate()
                 .max_by(|a, b| a.1.total_cmp(b.1))
                 .map_or(0, |(i, _)| i);
-            println!("  slowest: run {slowest} of {runs} (reader {})", slowest % readers.len());
+            println!(
+                "  slowest: run {slowest} of {runs} (reader {})",
+                slowest % readers.len()
+            );
             // Every thread's time (both cores' work for one request): steadier
             // than the latencies on a shared machine.
             println!("  processor time: {:.1} ms a request", cpu / runs as f64);

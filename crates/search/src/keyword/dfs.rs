@@ -149,17 +149,13 @@ fn build(searcher: &Searcher, fields: [Field; 2]) -> Result<DfTable, BuildError>
         merged.push(m);
     }
     let mut out = rustc_hash::FxHashMap::default();
-    loop {
-        // The smallest key of the two fields, with the larger frequency
-        // where both have it.
-        let key = match merged
-            .iter()
-            .filter_map(|m| m.current.as_ref().map(|c| c.0.clone()))
-            .min()
-        {
-            Some(k) => k,
-            None => break,
-        };
+    // The smallest key of the two fields, with the larger frequency where
+    // both have it.
+    while let Some(key) = merged
+        .iter()
+        .filter_map(|m| m.current.as_ref().map(|c| c.0.clone()))
+        .min()
+    {
         let mut df = 0u64;
         for m in &mut merged {
             if m.current.as_ref().is_some_and(|c| c.0 == key) {

@@ -33,6 +33,10 @@ const BEST_OF_DEPTH: usize = 2_000;
 /// Characters of a passage shown around its matches.
 const SNIPPET_CHARS: usize = 240;
 
+/// A segment's id column, and the ordinals a page's papers have in it
+/// (ordinal → the paper's place on the page).
+type SegmentIds = (StrColumn, HashMap<u64, usize>);
+
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     id: Field,
@@ -403,7 +407,7 @@ impl Passages {
         // Each segment's id column, and the ordinals the page's papers
         // have in it: a passage's paper is then a number compared, not a
         // string decoded.
-        let mut segments: HashMap<u32, Option<(StrColumn, HashMap<u64, usize>)>> = HashMap::new();
+        let mut segments: HashMap<u32, Option<SegmentIds>> = HashMap::new();
         let mut generator = None;
         for (_, addr) in top {
             let segment = segments.entry(addr.segment_ord).or_insert_with(|| {

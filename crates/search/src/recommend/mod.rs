@@ -206,8 +206,11 @@ pub struct Learning {
     background: Mutex<Option<Arc<Background>>>,
     /// Every paper's terms (arxiv-sanity-lite's recipe), with the index's
     /// size when read.
-    corpus: Mutex<Option<(u64, Arc<Vec<Arc<DocTerms>>>)>>,
+    corpus: Mutex<Option<(u64, Corpus)>>,
 }
+
+/// Every paper's terms, shared by the evaluations that read them.
+type Corpus = Arc<Vec<Arc<DocTerms>>>;
 
 /// Papers drawn at random from the index, with their terms and vectors.
 struct Background {
