@@ -113,11 +113,18 @@ static CITATIONS: Sql = Sql::new(
      WHERE r.cited_id = $1
      GROUP BY p.arxiv_id, p.published_at ORDER BY p.published_at DESC, p.arxiv_id LIMIT $2",
 );
+/// From the picks' references to the library, in that order: SQLite's
+/// planner (no statistics on references) walked the member's whole library
+/// instead, a paper lookup per saved paper, 22 ms a request for a
+/// 10,000-paper library; its CROSS JOIN keeps the order written, and
+/// PostgreSQL plans it as any inner join.
 static LIBRARY_CITED_BY: Sql = Sql::new(
-    "SELECT DISTINCT r.citing_id, q.arxiv_id FROM paper_references r
-     JOIN library l ON l.paper_id = r.cited_id AND l.user_id = $1
-     JOIN papers q ON q.paper_id = r.cited_id AND q.deleted_at IS NULL
-     WHERE r.citing_id = ANY($2) ORDER BY r.citing_id, q.arxiv_id",
+    "SELECT DISTINCT r.citing_id, q.arxiv_id
+     FROM paper_references r CROSS JOIN library l CROSS JOIN papers q
+     WHERE r.citing_id = ANY($2) AND r.cited_id IS NOT NULL
+       AND l.user_id = $1 AND l.paper_id = r.cited_id
+       AND q.paper_id = r.cited_id AND q.deleted_at IS NULL
+     ORDER BY r.citing_id, q.arxiv_id",
 );
 static DELETE_PASSAGES: Sql = Sql::new("DELETE FROM paper_passages WHERE paper_id = $1");
 static INSERT_PASSAGE: Sql = Sql::new(
