@@ -225,16 +225,17 @@ pub async fn latency(
             times,
             started,
         );
-        if let Some(cpu) = cpu {
-            let slowest = times_in_order
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map_or(0, |(i, _)| i);
+        if let Some((slowest, _)) = times_in_order
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+        {
             println!(
                 "  slowest: run {slowest} of {runs} (reader {})",
                 slowest % readers.len()
             );
+        }
+        if let Some(cpu) = cpu {
             // Every thread's time (both cores' work for one request): steadier
             // than the latencies on a shared machine.
             println!("  processor time: {:.1} ms a request", cpu / runs as f64);

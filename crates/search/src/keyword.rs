@@ -643,6 +643,18 @@ impl KeywordIndex {
         self.stored_with(&self.reader.searcher(), id).ok().flatten()
     }
 
+    /// The stored document of `id` as `searcher` sees it.
+    fn stored_doc(
+        &self,
+        searcher: &Searcher,
+        id: &ArxivId,
+    ) -> Result<Option<TantivyDocument>, SearchError> {
+        let Some(addr) = address_of(searcher, self.fields.id, id).map_err(ix)? else {
+            return Ok(None);
+        };
+        Ok(Some(searcher.doc(addr).map_err(ix)?))
+    }
+
     /// The title and abstract of `id` as `searcher` sees them.
     fn stored_with(
         &self,
@@ -650,10 +662,9 @@ impl KeywordIndex {
         id: &ArxivId,
     ) -> Result<Option<(String, String)>, SearchError> {
         let f = self.fields;
-        let Some(addr) = address_of(searcher, f.id, id).map_err(ix)? else {
+        let Some(doc) = self.stored_doc(searcher, id)? else {
             return Ok(None);
         };
-        let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
         let text = |field: Field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str())
@@ -673,10 +684,9 @@ impl KeywordIndex {
         lazy: &mut Option<TextAnalyzer>,
     ) -> Result<Option<(String, u64)>, SearchError> {
         let f = self.fields;
-        let Some(addr) = address_of(searcher, f.id, id).map_err(ix)? else {
+        let Some(doc) = self.stored_doc(searcher, id)? else {
             return Ok(None);
         };
-        let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
         let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str());
         let abs = text(f.abs).unwrap_or("");
         let words = abs.split_whitespace().count() as u64;

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use paperboy_core::ArxivId;
 use tantivy::collector::{Collector, TopDocs};
@@ -155,7 +155,7 @@ const TITLE_WEIGHT: f32 = 2.0;
 /// digits, so none holds a space, a bar or a newline.
 pub(super) fn analysed(analyzer: &mut TextAnalyzer, title: &str, abs: &str) -> String {
     let mut out = String::with_capacity(title.len() + abs.len() + 1);
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: FxHashSet<String> = FxHashSet::default();
     for (i, text) in [title, abs].into_iter().enumerate() {
         if i == 1 {
             out.push('\n');
