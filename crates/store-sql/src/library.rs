@@ -18,7 +18,9 @@ use crate::papers::listed_select;
 use crate::{args, Backend, SqlStore};
 
 static SAVE: Sql = Sql::new(
-    "INSERT INTO library (user_id, paper_id, added_at) VALUES ($1, $2, $3)
+    "INSERT INTO library (user_id, paper_id, added_at, arxiv_id)
+     SELECT CAST($1 AS BIGINT), p.paper_id, CAST($3 AS BIGINT), p.arxiv_id
+     FROM papers p WHERE p.paper_id = $2
      ON CONFLICT (user_id, paper_id) DO NOTHING",
 );
 static CLEAR_TAGS: Sql = Sql::new("DELETE FROM library_tags WHERE user_id = $1 AND paper_id = $2");
@@ -46,16 +48,22 @@ static LIBRARY: LazyLock<Sql> = LazyLock::new(|| {
          LIMIT $5 OFFSET $6",
     )
 });
+/// From `library_added_idx` alone (the id kept with each saved paper, the
+/// withdrawn papers from their own small index); a row saved by a node of
+/// the previous version reads its id from `papers`.
 static LIBRARY_IDS: Sql = Sql::new(
-    "SELECT p.arxiv_id FROM library l JOIN papers p ON p.paper_id = l.paper_id
-     WHERE l.user_id = $1 AND p.deleted_at IS NULL
+    "SELECT COALESCE(l.arxiv_id, (SELECT p.arxiv_id FROM papers p WHERE p.paper_id = l.paper_id))
+     FROM library l
+     WHERE l.user_id = $1
+       AND l.paper_id NOT IN (SELECT d.paper_id FROM papers d WHERE d.deleted_at IS NOT NULL)
      ORDER BY l.added_at DESC, l.paper_id DESC",
 );
 static LIBRARY_IDS_TAGGED: Sql = Sql::new(
-    "SELECT p.arxiv_id FROM library l JOIN library_tags t
+    "SELECT COALESCE(l.arxiv_id, (SELECT p.arxiv_id FROM papers p WHERE p.paper_id = l.paper_id))
+     FROM library l JOIN library_tags t
         ON t.user_id = l.user_id AND t.paper_id = l.paper_id AND t.tag = $2
-     JOIN papers p ON p.paper_id = l.paper_id
-     WHERE l.user_id = $1 AND p.deleted_at IS NULL
+     WHERE l.user_id = $1
+       AND l.paper_id NOT IN (SELECT d.paper_id FROM papers d WHERE d.deleted_at IS NOT NULL)
      ORDER BY l.added_at DESC, l.paper_id DESC",
 );
 static SAVED: Sql =

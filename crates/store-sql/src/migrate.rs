@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/0014_deferred_indexes.sql")),
     (15, include_str!("../migrations/0015_lz4.sql")),
     (16, include_str!("../migrations/0016_feedback_order.sql")),
+    (17, include_str!("../migrations/0017_library_ids.sql")),
 ];
 
 /// Migrations with nothing to do on SQLite (recorded there as applied).

@@ -137,6 +137,38 @@ async fn library_tags_and_collections(store: Arc<dyn Store>) {
         store.library_sizes(&[ada, bob]).await.unwrap(),
         vec![(ada, 2)]
     );
+
+    // The ids the picks start from, kept beside each saved paper; a
+    // withdrawn paper leaves them, from the whole library and its tags.
+    let mut all_ids: Vec<String> = store
+        .library_ids(ada, None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().to_string())
+        .collect();
+    all_ids.sort();
+    assert_eq!(all_ids, vec!["2203.05482", "2407.02880"]);
+    assert!(store
+        .delete_paper(&ArxivId::parse("2407.02880").unwrap())
+        .await
+        .unwrap());
+    let after: Vec<String> = store
+        .library_ids(ada, None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().to_string())
+        .collect();
+    assert_eq!(
+        after,
+        vec!["2203.05482"],
+        "a withdrawn paper is no pick seed"
+    );
+    assert_eq!(
+        store.library_ids(ada, Some("merging")).await.unwrap().len(),
+        1
+    );
 }
 
 async fn feedback_mutes_follows_and_tokens(store: Arc<dyn Store>) {
