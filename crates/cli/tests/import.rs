@@ -193,8 +193,9 @@ async fn a_killed_bulk_load_leaves_its_indexes_to_the_next_run() {
     };
     let indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'papers' \
                    AND sql IS NOT NULL ORDER BY name";
-    let all = "[('papers_claimed_github_repo_idx',), ('papers_github_repo_idx',), \
-               ('papers_published_at_idx',), ('papers_trending_idx',)]";
+    let all = "[('papers_claimed_github_repo_idx',), ('papers_deleted_idx',), \
+               ('papers_github_repo_idx',), ('papers_published_at_idx',), \
+               ('papers_trending_idx',)]";
     assert_eq!(ask(indexes), all);
     let mut child = env
         .command()
@@ -214,7 +215,7 @@ async fn a_killed_bulk_load_leaves_its_indexes_to_the_next_run() {
     let landed = ask("SELECT count(*) FROM papers");
     assert_ne!(landed, format!("[({n},)]"), "the kill came too late");
     assert_eq!(ask(indexes), "[]", "dropped for the load");
-    assert_eq!(ask("SELECT count(*) FROM deferred_indexes"), "[(4,)]");
+    assert_eq!(ask("SELECT count(*) FROM deferred_indexes"), "[(5,)]");
 
     let out = env.run(&["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -241,7 +242,7 @@ async fn a_large_load_into_a_small_store_builds_its_indexes_once() {
         assert!(out.status.success(), "{}", stderr(&out));
         assert_eq!(summary(&out).0, 25_000);
         assert_eq!(
-            stdout(&out).contains("4 indexes built after the load"),
+            stdout(&out).contains("5 indexes built after the load"),
             postgres,
             "{}",
             stdout(&out)
