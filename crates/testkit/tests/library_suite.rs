@@ -140,28 +140,21 @@ async fn library_tags_and_collections(store: Arc<dyn Store>) {
 
     // The ids the picks start from, kept beside each saved paper; a
     // withdrawn paper leaves them, from the whole library and its tags.
-    let mut all_ids: Vec<String> = store
-        .library_ids(ada, None)
-        .await
-        .unwrap()
-        .iter()
-        .map(|i| i.as_str().to_string())
-        .collect();
-    all_ids.sort();
-    assert_eq!(all_ids, vec!["2203.05482", "2407.02880"]);
+    let sorted = |ids: Vec<ArxivId>| {
+        let mut v: Vec<String> = ids.iter().map(|i| i.as_str().to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        sorted(store.library_ids(ada, None).await.unwrap()),
+        vec!["2203.05482", "2407.02880"]
+    );
     assert!(store
         .delete_paper(&ArxivId::parse("2407.02880").unwrap())
         .await
         .unwrap());
-    let after: Vec<String> = store
-        .library_ids(ada, None)
-        .await
-        .unwrap()
-        .iter()
-        .map(|i| i.as_str().to_string())
-        .collect();
     assert_eq!(
-        after,
+        sorted(store.library_ids(ada, None).await.unwrap()),
         vec!["2203.05482"],
         "a withdrawn paper is no pick seed"
     );
@@ -322,3 +315,54 @@ storage_suite!(
     feedback_mutes_follows_and_tokens,
     published_since_lists_the_window,
 );
+
+/// Runs one statement on a test store's database from outside the store,
+/// as another program (or an older Paperboy) would.
+async fn run_raw(t: &paperboy_testkit::TestStore, sql: &str) {
+    if let Some(path) = t.url.strip_prefix("sqlite://") {
+        paperboy_testkit::python(
+            "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=30)\nc.execute(sys.argv[2])\nc.commit()",
+            &[std::ffi::OsStr::new(path), std::ffi::OsStr::new(sql)],
+            "python3 with sqlite3",
+        );
+    } else {
+        let (client, conn) = tokio_postgres::connect(&t.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client.batch_execute(sql).await.unwrap();
+    }
+}
+
+/// A node still running the version before migration 17 saves papers
+/// without their arXiv id: the library's ids still name them, in order.
+#[tokio::test]
+async fn a_paper_saved_by_the_previous_version_is_still_in_the_ids() {
+    let mut stores = vec![paperboy_testkit::sqlite_store().await];
+    stores.extend(paperboy_testkit::postgres_store().await);
+    for t in stores {
+        let store = t.store.clone();
+        store.upsert_papers(seed_papers()).await.unwrap();
+        let ada = user(&store, "ada").await;
+        let soups = paper(&store, "2203.05482").await;
+        assert!(store.save(ada, soups, &[]).await.unwrap());
+        let ties = paper(&store, "2407.02880").await;
+        let later = chrono::Utc::now().timestamp() + 60;
+        run_raw(
+            &t,
+            &format!(
+                "INSERT INTO library (user_id, paper_id, added_at) VALUES ({}, {}, {later})",
+                ada.0, ties.0
+            ),
+        )
+        .await;
+        let ids: Vec<String> = store
+            .library_ids(ada, None)
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.as_str().to_string())
+            .collect();
+        assert_eq!(ids, vec!["2407.02880", "2203.05482"], "{}", t.url);
+    }
+}

@@ -327,8 +327,8 @@ async fn papers_walk_newest_first_in_pages(store: Arc<dyn Store>) {
 /// midway builds them by itself.
 async fn deferred_indexes_are_built_again(t: paperboy_testkit::TestStore) {
     let store = t.store.clone();
-    // published_at, trending, github_repo, claimed_github_repo.
-    assert_eq!(store.defer_indexes().await.unwrap(), 4);
+    // published_at, trending, github_repo, claimed_github_repo, deleted.
+    assert_eq!(store.defer_indexes().await.unwrap(), 5);
     assert_eq!(store.defer_indexes().await.unwrap(), 0, "none left to drop");
     store.upsert_papers(seed_papers()).await.unwrap();
     let page = store
@@ -336,11 +336,11 @@ async fn deferred_indexes_are_built_again(t: paperboy_testkit::TestStore) {
         .await
         .unwrap();
     assert_eq!(page.len(), 68, "listings work without the indexes");
-    assert_eq!(store.restore_indexes().await.unwrap(), 4);
+    assert_eq!(store.restore_indexes().await.unwrap(), 5);
     assert_eq!(store.restore_indexes().await.unwrap(), 0);
 
     // Dropped, then the loader dies: the next open builds them.
-    assert_eq!(store.defer_indexes().await.unwrap(), 4);
+    assert_eq!(store.defer_indexes().await.unwrap(), 5);
     drop(store);
     let reopened: Arc<dyn Store> = if t.url.starts_with("sqlite:") {
         Arc::new(paperboy_store_sqlite::open(&t.url).await.unwrap())
@@ -354,10 +354,10 @@ async fn deferred_indexes_are_built_again(t: paperboy_testkit::TestStore) {
     );
     assert_eq!(
         reopened.defer_indexes().await.unwrap(),
-        4,
+        5,
         "every index is there again"
     );
-    assert_eq!(reopened.restore_indexes().await.unwrap(), 4);
+    assert_eq!(reopened.restore_indexes().await.unwrap(), 5);
 }
 
 #[tokio::test]
