@@ -899,8 +899,8 @@ A.~Nobody.
             .filter(|i| whole.is_char_boundary(*i))
             .collect();
         for at in cuts.iter().step_by(7) {
-            let _ = parse_source(whole[..*at].as_bytes());
-            let _ = parse_source(whole[*at..].as_bytes());
+            let _ = parse_source(&whole.as_bytes()[..*at]);
+            let _ = parse_source(&whole.as_bytes()[*at..]);
             let garbled = whole.replacen(['}', '$', ']'], "{", at % 5 + 1);
             let _ = parse_source(format!("\\documentclass{{x}}{garbled}").as_bytes());
         }

@@ -13,6 +13,9 @@ use paperboy_core::Paper;
 use crate::normalize::RawRecord;
 
 /// One line's outcome.
+// One record at a time, and nearly every one is a paper: boxing the
+// paper would add an allocation per record and save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum SnapshotItem {
     Paper(Paper),

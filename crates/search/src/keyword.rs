@@ -948,7 +948,10 @@ mod tests {
 
     #[test]
     fn marks_and_escapes() {
-        assert_eq!(mark("a <b> c", &[2..5]), "a <mark>&lt;b&gt;</mark> c");
+        assert_eq!(
+            mark("a <b> c", std::slice::from_ref(&(2..5))),
+            "a <mark>&lt;b&gt;</mark> c"
+        );
         assert_eq!(mark("x & y", &[]), "x &amp; y");
     }
 
