@@ -566,7 +566,8 @@ impl Engine {
         near.truncate(depth);
         let like = self.keyword.more_like_text(id, title, abs, depth)?;
         let semantic = ranked_neighbours(&near);
-        let keyword = ranked_hits(&like, sem);
+        // More-like-this scores are plain BM25: the prior goes in here.
+        let keyword = ranked_hits(&like, sem).with_prior();
         Ok(hybrid::fuse(&keyword, &semantic, self.current_fusion())
             .into_iter()
             .take(limit)
