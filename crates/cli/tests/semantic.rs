@@ -67,7 +67,7 @@ fn ids(rows: &Value) -> Vec<String> {
 /// A paper with a short abstract (43 words) that keyword search and
 /// search by meaning both rank first stays first in hybrid search. Fusion
 /// once applied the short-document prior on top of lists that already
-/// carried it, and such a paper fell to sixth.
+/// carried it, and such a paper fell below papers both lists rank lower.
 #[test]
 fn a_short_abstract_first_by_words_and_by_meaning_is_first_in_hybrid() {
     let env = seeded();
