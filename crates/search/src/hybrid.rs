@@ -17,6 +17,19 @@ pub fn length_prior(words: u64) -> f32 {
     ((words as f32 + 5.0) / FULL_WORDS).min(1.0)
 }
 
+/// What fusion multiplies a fused score by: full weight from 25 words,
+/// less below (a third at 5 words, none at none).
+///
+/// The lists rank with [`length_prior`] already. Fused scores of RRF are
+/// ranks, where a multiplier is far stronger than on a list's scores (a
+/// fifth off is a dozen ranks near the top), so fusion demotes only what
+/// is too short to be an abstract: a one-line record that tops a list
+/// because the list found nothing better must not tie with a paper
+/// another list put first.
+pub fn fusion_prior(words: u64) -> f32 {
+    ((words as f32 + 5.0) / (FULL_WORDS / 2.0)).min(1.0)
+}
+
 /// How the lists are combined.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Fusion {
@@ -87,18 +100,20 @@ impl Ranked {
 ///
 /// Both lists must already be ranked and scored with the short-document
 /// prior (keyword search and the vector scan apply it; see
-/// [`Ranked::with_prior`] for other lists). Fusion does not apply it
-/// again: it once did, and a real abstract of 40–55 words then lost
-/// up to a fifth of its fused score. Under RRF a fifth is several ranks,
+/// [`Ranked::with_prior`] for other lists). Fusion applies only the
+/// milder [`fusion_prior`]: it once applied the full prior again, and a
+/// real abstract of 40–55 words lost up to a fifth of its fused score,
 /// so a paper first in both lists fell below papers third in both
 /// (`eval/dev-qrels.jsonl`, BENCHMARKS.md).
 pub fn fuse(keyword: &Ranked, semantic: &Ranked, fusion: Fusion) -> Vec<(ArxivId, f32)> {
-    let mut acc: HashMap<&ArxivId, f32> = HashMap::new();
+    let mut acc: HashMap<&ArxivId, (f32, Option<u64>)> = HashMap::new();
     match fusion {
         Fusion::Rrf { k, semantic_weight } => {
             for (list, w) in [(keyword, 1.0), (semantic, semantic_weight)] {
                 for (rank, id) in list.ids.iter().enumerate() {
-                    *acc.entry(id).or_insert(0.0) += w / (k + rank as f32 + 1.0);
+                    let e = acc.entry(id).or_insert((0.0, None));
+                    e.0 += w / (k + rank as f32 + 1.0);
+                    e.1 = e.1.or(list.words.get(rank).copied().flatten());
                 }
             }
         }
@@ -109,12 +124,17 @@ pub fn fuse(keyword: &Ranked, semantic: &Ranked, fusion: Fusion) -> Vec<(ArxivId
                 let span = (max - min).max(1e-6);
                 for (rank, id) in list.ids.iter().enumerate() {
                     let s = list.scores.get(rank).copied().unwrap_or(min);
-                    *acc.entry(id).or_insert(0.0) += w * (s - min) / span;
+                    let e = acc.entry(id).or_insert((0.0, None));
+                    e.0 += w * (s - min) / span;
+                    e.1 = e.1.or(list.words.get(rank).copied().flatten());
                 }
             }
         }
     }
-    let mut out: Vec<(ArxivId, f32)> = acc.into_iter().map(|(id, s)| (id.clone(), s)).collect();
+    let mut out: Vec<(ArxivId, f32)> = acc
+        .into_iter()
+        .map(|(id, (s, words))| (id.clone(), s * words.map_or(1.0, fusion_prior)))
+        .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
 }
@@ -174,6 +194,16 @@ mod tests {
         assert_eq!(k.ids[0], id("2401.00002"));
         let fused = fuse(&k, &Ranked::default(), Fusion::default());
         assert_eq!(fused[0].0, id("2401.00002"));
+        // A one-liner first in one list (which found nothing better) does
+        // not tie with a paper first in the other.
+        let mut s = ranked(&["2401.00001"], 8);
+        s.scores[0] = 0.05;
+        let k = ranked(&["2401.00002"], 150);
+        for f in [Fusion::STATIC, Fusion::TRANSFORMER] {
+            assert_eq!(fuse(&k, &s, f)[0].0, id("2401.00002"), "{f:?}");
+        }
+        assert!(fusion_prior(8) < 0.5);
+        assert_eq!(fusion_prior(25), 1.0);
     }
 
     /// A short real abstract first in both lists stays first: the lists
